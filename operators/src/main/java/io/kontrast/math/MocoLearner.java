@@ -1,0 +1,238 @@
+package io.kontrast.math;
+
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * MoCo v2: a query encoder trained with InfoNCE against a queue of keys from a momentum encoder.
+ *
+ * <p>One {@link #step} on a batch of view pairs {@code (x_a, x_b)}:
+ *
+ * <ol>
+ *   <li>{@code q = normalize(f_q(x_a))}, {@code k = normalize(f_k(x_b))} (no gradient through k).
+ *   <li>Logits {@code [q·k, q·queue_1..K] / T}; loss = cross-entropy with the positive at index 0.
+ *   <li>Backpropagate through the normalisation and {@code f_q}; SGD with momentum and weight
+ *       decay, learning rate from {@link MocoHyperParams#learningRateAt}.
+ *   <li>{@code θ_k ← m θ_k + (1 - m) θ_q}.
+ *   <li>Enqueue k at the queue pointer, overwriting the oldest keys.
+ * </ol>
+ *
+ * <p>A step whose loss or gradient is not finite changes nothing (parameters, optimizer state,
+ * queue and step stay as they were) and is counted in {@link #skippedSteps()}.
+ *
+ * <p>All buffers are allocated once; a step allocates only a few batch-length vectors.
+ */
+public final class MocoLearner {
+    private final Mlp mlp;
+    private final MocoHyperParams hp;
+    private final int batch;
+    private final int dim;
+
+    private final INDArray params;
+    private final INDArray keyParams;
+    private final INDArray grads;
+    private final INDArray velocity;
+    private final INDArray queue;
+
+    private final Mlp.Workspace queryWs;
+    private final Mlp.Workspace keyWs;
+    private final INDArray q;
+    private final INDArray k;
+    private final INDArray tmp;
+    private final INDArray negLogits;
+
+    private long step;
+    private int queuePointer;
+    private long skippedSteps;
+    private float lastLoss = Float.NaN;
+
+    public MocoLearner(Mlp mlp, MocoHyperParams hp, long seed) {
+        if (hp.queueSize() % hp.batchSize() != 0) {
+            throw new IllegalArgumentException(
+                    "queue size " + hp.queueSize() + " is not a multiple of batch size " + hp.batchSize());
+        }
+        this.mlp = mlp;
+        this.hp = hp;
+        this.batch = hp.batchSize();
+        this.dim = mlp.outputDim();
+        params = mlp.newParams();
+        mlp.init(params, seed);
+        keyParams = params.dup();
+        grads = mlp.newParams();
+        velocity = mlp.newParams();
+        queue = Nd4j.create(DataType.FLOAT, hp.queueSize(), dim);
+        initQueue(seed ^ 0x9E3779B97F4A7C15L);
+        queryWs = mlp.newWorkspace(batch);
+        keyWs = mlp.newWorkspace(batch);
+        q = Nd4j.create(DataType.FLOAT, batch, dim);
+        k = Nd4j.create(DataType.FLOAT, batch, dim);
+        tmp = Nd4j.create(DataType.FLOAT, batch, dim);
+        negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize());
+    }
+
+    /** The queue starts as random unit vectors, as in MoCo. */
+    private void initQueue(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] values = new float[hp.queueSize() * dim];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) gaussian(rnd);
+        }
+        queue.assign(Nd4j.createFromArray(values).reshape(hp.queueSize(), dim));
+        queue.diviColumnVector(queue.norm2(1).reshape(hp.queueSize(), 1));
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        double u = 1.0 - rnd.nextDouble();
+        double v = rnd.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    /**
+     * One training step on {@code batch} view pairs ({@code [batch, in]} each, already
+     * normalised). Returns the InfoNCE loss before the update, or NaN if the step was skipped.
+     */
+    public float step(INDArray viewsA, INDArray viewsB) {
+        double loss = lossAndGradient(viewsA, viewsB);
+        if (!Double.isFinite(loss) || !Double.isFinite(grads.sumNumber().doubleValue())) {
+            skippedSteps++;
+            return Float.NaN;
+        }
+
+        // SGD with momentum and weight decay (PyTorch's form): g += wd θ; v = μ v + g; θ -= lr v.
+        long n = mlp.paramCount();
+        Nd4j.getBlasWrapper().level1().axpy(n, hp.weightDecay(), params, grads);
+        velocity.muli(hp.sgdMomentum()).addi(grads);
+        Nd4j.getBlasWrapper().level1().axpy(n, -hp.learningRateAt(step), velocity, params);
+
+        // θ_k ← m θ_k + (1 - m) θ_q.
+        keyParams.muli(hp.keyMomentum());
+        Nd4j.getBlasWrapper().level1().axpy(n, 1.0 - hp.keyMomentum(), params, keyParams);
+
+        // Enqueue the keys, overwriting the oldest.
+        queue.get(NDArrayIndex.interval(queuePointer, queuePointer + batch), NDArrayIndex.all())
+                .assign(k);
+        queuePointer = (queuePointer + batch) % hp.queueSize();
+        step++;
+        lastLoss = (float) loss;
+        return lastLoss;
+    }
+
+    /**
+     * The InfoNCE loss of the current parameters on a batch, with dLoss/dθ_q written to {@link
+     * #gradients()} (when the loss is finite). Changes no parameter, queue or counter.
+     */
+    public double lossAndGradient(INDArray viewsA, INDArray viewsB) {
+        double t = hp.temperature();
+
+        // Keys: momentum encoder, no gradient.
+        k.assign(mlp.forward(keyParams, viewsB, keyWs));
+        INDArray kNorm = k.norm2(1).reshape(batch, 1);
+        k.diviColumnVector(Transforms.max(kNorm, 1e-12, false));
+
+        // Queries.
+        INDArray qRaw = mlp.forward(params, viewsA, queryWs);
+        INDArray qNorm = Transforms.max(qRaw.norm2(1).reshape(batch, 1), 1e-12, false);
+        q.assign(qRaw).diviColumnVector(qNorm);
+
+        // Logits / T: positive q·k and negatives q·queue^T.
+        INDArray pos = tmp.assign(q).muli(k).sum(1).reshape(batch, 1).divi(t);
+        Nd4j.gemm(q, queue, negLogits, false, true, 1.0 / t, 0.0);
+
+        // Softmax cross-entropy with the positive at index 0, shifted by the row max.
+        INDArray rowMax = Transforms.max(negLogits.max(1).reshape(batch, 1), pos, true);
+        negLogits.subiColumnVector(rowMax);
+        Transforms.exp(negLogits, false);
+        INDArray posShift = pos.sub(rowMax);
+        INDArray expPos = Transforms.exp(posShift, true);
+        INDArray z = negLogits.sum(1).reshape(batch, 1).addi(expPos);
+        double loss = Transforms.log(z, true).subi(posShift).meanNumber().doubleValue();
+        if (!Double.isFinite(loss)) {
+            return loss;
+        }
+
+        // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T.
+        INDArray dPos = expPos.divi(z).subi(1.0).muli(1.0 / (batch * t));
+        negLogits.diviColumnVector(z);
+        INDArray dq = queryWs.delta[mlp.layers() - 1];
+        Nd4j.gemm(negLogits, queue, dq, false, false, 1.0 / (batch * t), 0.0);
+        dq.addi(tmp.assign(k).muliColumnVector(dPos));
+
+        // Through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|.
+        INDArray qDotDq = tmp.assign(q).muli(dq).sum(1).reshape(batch, 1);
+        dq.subi(tmp.assign(q).muliColumnVector(qDotDq)).diviColumnVector(qNorm);
+
+        mlp.backward(params, viewsA, queryWs, dq, grads);
+        return loss;
+    }
+
+    /** Mean over dimensions of the per-dimension std of the last batch's normalized queries. */
+    public double embeddingStd() {
+        return q.std(0).meanNumber().doubleValue();
+    }
+
+    /** Embeds {@code x} with the query encoder's backbone into {@code ws}; returns the view. */
+    public INDArray represent(INDArray x, Mlp.Workspace ws) {
+        mlp.forward(params, x, ws);
+        return mlp.representation(ws);
+    }
+
+    public Mlp mlp() {
+        return mlp;
+    }
+
+    public MocoHyperParams hyperParams() {
+        return hp;
+    }
+
+    public INDArray params() {
+        return params;
+    }
+
+    public INDArray keyParams() {
+        return keyParams;
+    }
+
+    public INDArray gradients() {
+        return grads;
+    }
+
+    public INDArray velocity() {
+        return velocity;
+    }
+
+    /** The key queue, {@code [K, dim]}, one key per row. */
+    public INDArray queue() {
+        return queue;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public int queuePointer() {
+        return queuePointer;
+    }
+
+    public long skippedSteps() {
+        return skippedSteps;
+    }
+
+    public float lastLoss() {
+        return lastLoss;
+    }
+
+    /** Restores progress counters (the buffers are restored by assigning into them). */
+    public void restoreCounters(long step, int queuePointer, long skippedSteps, float lastLoss) {
+        if (queuePointer < 0 || queuePointer >= hp.queueSize() || queuePointer % batch != 0) {
+            throw new IllegalArgumentException("invalid queue pointer " + queuePointer);
+        }
+        this.step = step;
+        this.queuePointer = queuePointer;
+        this.skippedSteps = skippedSteps;
+        this.lastLoss = lastLoss;
+    }
+}

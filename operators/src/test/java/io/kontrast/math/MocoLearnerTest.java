@@ -1,0 +1,93 @@
+package io.kontrast.math;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class MocoLearnerTest {
+    @BeforeAll
+    static void nd4j() {
+        Nd4jRuntime.init();
+    }
+
+    private static MocoLearner small(long seed) {
+        Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
+        return new MocoLearner(mlp, new MocoHyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0), seed);
+    }
+
+    @Test
+    void infoNceGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        MocoLearner learner = small(1);
+        INDArray a = MlpTest.random(rnd, 4, 10);
+        INDArray b = MlpTest.random(rnd, 4, 10);
+        learner.params().addi(MlpTest.random(rnd, learner.mlp().paramCount()).muli(0.3));
+
+        learner.lossAndGradient(a, b);
+        INDArray grads = learner.gradients().dup();
+        INDArray params = learner.params();
+        double eps = 1e-2;
+        for (long i = 0; i < params.length(); i += 2) {
+            float orig = params.getFloat(i);
+            params.putScalar(i, orig + eps);
+            double up = learner.lossAndGradient(a, b);
+            params.putScalar(i, orig - eps);
+            double down = learner.lossAndGradient(a, b);
+            params.putScalar(i, orig);
+            double numeric = (up - down) / (2 * eps);
+            assertThat(grads.getDouble(i))
+                    .as("dLoss/dθ[%d]", i)
+                    .isCloseTo(numeric, Offset.offset(2e-3 + 2e-2 * Math.abs(numeric)));
+        }
+    }
+
+    @Test
+    void lossFallsWhenInstancesRecurAndKeyEncoderFollows() {
+        // 32 instances in 8 batches of 4; the queue (16 keys) never holds the current batch's own
+        // instances, so the loss can only fall by learning to tell instances apart.
+        SplittableRandom rnd = new SplittableRandom(9);
+        MocoLearner learner = small(2);
+        INDArray[] instances = new INDArray[8];
+        for (int i = 0; i < 8; i++) {
+            instances[i] = MlpTest.random(rnd, 4, 10);
+        }
+        double early = 0;
+        double late = 0;
+        int steps = 400;
+        for (int s = 0; s < steps; s++) {
+            INDArray x = instances[s % 8];
+            INDArray a = x.add(MlpTest.random(rnd, 4, 10).muli(0.1));
+            INDArray b = x.add(MlpTest.random(rnd, 4, 10).muli(0.1));
+            float loss = learner.step(a, b);
+            if (s < 40) early += loss / 40;
+            if (s >= steps - 40) late += loss / 40;
+        }
+        assertThat(late).isLessThan(early * 0.6);
+        assertThat(learner.step()).isEqualTo(steps);
+        assertThat(learner.queuePointer()).isEqualTo(steps * 4 % 16);
+        // EMA keeps the key encoder close to, but not equal to, the query encoder.
+        double dist = learner.params().distance2(learner.keyParams());
+        assertThat(dist).isGreaterThan(0).isLessThan(learner.params().norm2Number().doubleValue());
+    }
+
+    @Test
+    void nonFiniteInputSkipsTheStepAndChangesNothing() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        MocoLearner learner = small(3);
+        INDArray a = MlpTest.random(rnd, 4, 10);
+        learner.step(a, a);
+        INDArray before = learner.params().dup();
+        INDArray queueBefore = learner.queue().dup();
+        INDArray bad = a.dup();
+        bad.putScalar(0, 0, Float.NaN);
+        assertThat(learner.step(bad, a)).isNaN();
+        assertThat(learner.skippedSteps()).isEqualTo(1);
+        assertThat(learner.step()).isEqualTo(1);
+        assertThat(learner.params()).isEqualTo(before);
+        assertThat(learner.queue()).isEqualTo(queueBefore);
+    }
+}
