@@ -1,0 +1,178 @@
+package io.kontrast.operators;
+
+import java.time.Duration;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+/** Every option of Kontrast's jobs, with its default. The README's table lists the same. */
+public final class KontrastOptions {
+    private KontrastOptions() {}
+
+    public static final ConfigOption<String> BOOTSTRAP =
+            ConfigOptions.key("kontrast.kafka.bootstrap")
+                    .stringType()
+                    .defaultValue("localhost:9092")
+                    .withDescription("Kafka bootstrap servers.");
+
+    public static final ConfigOption<String> SAMPLES_TOPIC =
+            ConfigOptions.key("kontrast.topic.samples")
+                    .stringType()
+                    .defaultValue("samples")
+                    .withDescription("Topic of Avro Sample records to learn from.");
+
+    public static final ConfigOption<String> DLQ_TOPIC =
+            ConfigOptions.key("kontrast.topic.dead-letters")
+                    .stringType()
+                    .defaultValue("samples.dlq")
+                    .withDescription("Topic that receives a DeadLetter for every unusable input record.");
+
+    public static final ConfigOption<String> SNAPSHOTS_TOPIC =
+            ConfigOptions.key("kontrast.topic.snapshots")
+                    .stringType()
+                    .defaultValue("encoder-snapshots")
+                    .withDescription("Topic the trainer publishes EncoderSnapshot records to (exactly-once).");
+
+    public static final ConfigOption<String> GROUP_ID =
+            ConfigOptions.key("kontrast.kafka.group-id")
+                    .stringType()
+                    .defaultValue("kontrast-trainer")
+                    .withDescription("Consumer group of the samples source.");
+
+    public static final ConfigOption<String> MODEL_ID =
+            ConfigOptions.key("kontrast.model.id")
+                    .stringType()
+                    .defaultValue("kontrast")
+                    .withDescription("Model id written into every snapshot; also the snapshot record key.");
+
+    public static final ConfigOption<String> ENCODER =
+            ConfigOptions.key("kontrast.encoder")
+                    .stringType()
+                    .defaultValue("mlp")
+                    .withDescription("Encoder architecture: mlp.");
+
+    public static final ConfigOption<Integer> BATCH_SIZE =
+            ConfigOptions.key("kontrast.batch.size")
+                    .intType()
+                    .defaultValue(256)
+                    .withDescription("Samples per training step.");
+
+    public static final ConfigOption<Integer> QUEUE_SIZE =
+            ConfigOptions.key("kontrast.queue.size")
+                    .intType()
+                    .defaultValue(4096)
+                    .withDescription("K, negative keys in the queue; a multiple of the batch size.");
+
+    public static final ConfigOption<Double> TEMPERATURE =
+            ConfigOptions.key("kontrast.temperature")
+                    .doubleType()
+                    .defaultValue(0.2)
+                    .withDescription("InfoNCE temperature T.");
+
+    public static final ConfigOption<Double> KEY_MOMENTUM =
+            ConfigOptions.key("kontrast.key.momentum")
+                    .doubleType()
+                    .defaultValue(0.99)
+                    .withDescription("Momentum m of the key encoder's EMA, in [0, 1).");
+
+    public static final ConfigOption<Double> BASE_LR =
+            ConfigOptions.key("kontrast.optimizer.base-lr")
+                    .doubleType()
+                    .defaultValue(0.06)
+                    .withDescription("SGD learning rate per 256 samples; the rate used is base-lr x batch / 256.");
+
+    public static final ConfigOption<Double> SGD_MOMENTUM =
+            ConfigOptions.key("kontrast.optimizer.momentum")
+                    .doubleType()
+                    .defaultValue(0.9)
+                    .withDescription("SGD momentum, in [0, 1).");
+
+    public static final ConfigOption<Double> WEIGHT_DECAY =
+            ConfigOptions.key("kontrast.optimizer.weight-decay")
+                    .doubleType()
+                    .defaultValue(5e-4)
+                    .withDescription("L2 weight decay.");
+
+    public static final ConfigOption<Integer> WARMUP_STEPS =
+            ConfigOptions.key("kontrast.optimizer.warmup-steps")
+                    .intType()
+                    .defaultValue(100)
+                    .withDescription("Steps of linear learning-rate warm-up; the rate is constant after it.");
+
+    public static final ConfigOption<Integer> SNAPSHOT_EVERY =
+            ConfigOptions.key("kontrast.snapshot.every-steps")
+                    .intType()
+                    .defaultValue(100)
+                    .withDescription("Publish an encoder snapshot every this many steps.");
+
+    public static final ConfigOption<Long> MAX_SAMPLES =
+            ConfigOptions.key("kontrast.max-samples")
+                    .longType()
+                    .defaultValue(0L)
+                    .withDescription("Stop cleanly after training on this many samples, counted across restarts (0: never).");
+
+    public static final ConfigOption<Long> SEED =
+            ConfigOptions.key("kontrast.seed")
+                    .longType()
+                    .defaultValue(42L)
+                    .withDescription("Seed of weight initialisation and of every sample's augmentations.");
+
+    public static final ConfigOption<Double> CROP_MIN_SCALE =
+            ConfigOptions.key("kontrast.views.crop-min-scale")
+                    .doubleType()
+                    .defaultValue(0.2)
+                    .withDescription("Smallest area fraction of a random resized crop, in (0, 1].");
+
+    public static final ConfigOption<Double> FLIP_PROBABILITY =
+            ConfigOptions.key("kontrast.views.flip-probability")
+                    .doubleType()
+                    .defaultValue(0.5)
+                    .withDescription("Probability of a horizontal flip.");
+
+    public static final ConfigOption<Double> JITTER =
+            ConfigOptions.key("kontrast.views.jitter")
+                    .doubleType()
+                    .defaultValue(0.4)
+                    .withDescription("Brightness and contrast jitter strength: factors drawn from [1 - j, 1 + j], applied with probability 0.8.");
+
+    public static final ConfigOption<Double> NOISE_STD =
+            ConfigOptions.key("kontrast.views.noise-std")
+                    .doubleType()
+                    .defaultValue(0.02)
+                    .withDescription("Std of the Gaussian pixel noise added to each view (pixels in 0..1).");
+
+    public static final ConfigOption<Double> INPUT_MEAN =
+            ConfigOptions.key("kontrast.input.mean")
+                    .doubleType()
+                    .defaultValue(0.2860)
+                    .withDescription("Input normalisation mean (pixels in 0..1); Fashion-MNIST's by default.");
+
+    public static final ConfigOption<Double> INPUT_STD =
+            ConfigOptions.key("kontrast.input.std")
+                    .doubleType()
+                    .defaultValue(0.3530)
+                    .withDescription("Input normalisation std (pixels in 0..1); Fashion-MNIST's by default.");
+
+    public static final ConfigOption<Integer> MAX_RECORD_BYTES =
+            ConfigOptions.key("kontrast.input.max-record-bytes")
+                    .intType()
+                    .defaultValue(1 << 20)
+                    .withDescription("Input records larger than this go to the dead-letter topic as OVERSIZED.");
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("kontrast.checkpoint.interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription("Checkpoint interval; snapshots become visible to read_committed consumers at each checkpoint.");
+
+    public static final ConfigOption<String> CHECKPOINT_DIR =
+            ConfigOptions.key("kontrast.checkpoint.dir")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Checkpoint directory (a path or URI); default: ./kontrast-checkpoints.");
+
+    public static final ConfigOption<Integer> VIEW_PARALLELISM =
+            ConfigOptions.key("kontrast.views.parallelism")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("Parallelism of decoding and view building.");
+}

@@ -1,0 +1,123 @@
+package io.kontrast.operators;
+
+import static io.kontrast.operators.KontrastOptions.*;
+
+import io.kontrast.math.MocoHyperParams;
+import java.io.Serializable;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * The validated, immutable settings that operators receive. {@link #from} checks every option
+ * and fails with an {@link InvalidOptionException} naming the first bad one.
+ */
+public record TrainerSettings(
+        String modelId,
+        String encoder,
+        int inputHeight,
+        int inputWidth,
+        MocoHyperParams hyperParams,
+        int snapshotEverySteps,
+        long maxSamples,
+        long seed,
+        ViewSettings views,
+        int maxRecordBytes)
+        implements Serializable {
+
+    /** Augmentation and normalisation settings of the view builder. */
+    public record ViewSettings(
+            double cropMinScale,
+            double flipProbability,
+            double jitter,
+            double noiseStd,
+            float inputMean,
+            float inputStd,
+            long seed)
+            implements Serializable {}
+
+    public static TrainerSettings from(Configuration conf) {
+        String modelId = conf.get(MODEL_ID);
+        require(!modelId.isBlank(), MODEL_ID, "must not be blank");
+        String encoder = conf.get(ENCODER);
+        require(encoder.equals("mlp"), ENCODER, "must be one of [mlp], got '" + encoder + "'");
+        int batch = conf.get(BATCH_SIZE);
+        require(batch >= 2 && batch <= 65536, BATCH_SIZE, "must be in 2..65536, got " + batch);
+        int queue = conf.get(QUEUE_SIZE);
+        require(
+                queue >= batch && queue % batch == 0,
+                QUEUE_SIZE,
+                "must be a positive multiple of " + BATCH_SIZE.key() + " (" + batch + "), got " + queue);
+        double t = conf.get(TEMPERATURE);
+        require(t > 0 && t <= 10, TEMPERATURE, "must be in (0, 10], got " + t);
+        double m = conf.get(KEY_MOMENTUM);
+        require(m >= 0 && m < 1, KEY_MOMENTUM, "must be in [0, 1), got " + m);
+        double lr = conf.get(BASE_LR);
+        require(lr > 0 && lr < 100, BASE_LR, "must be in (0, 100), got " + lr);
+        double mu = conf.get(SGD_MOMENTUM);
+        require(mu >= 0 && mu < 1, SGD_MOMENTUM, "must be in [0, 1), got " + mu);
+        double wd = conf.get(WEIGHT_DECAY);
+        require(wd >= 0 && wd < 1, WEIGHT_DECAY, "must be in [0, 1), got " + wd);
+        int warmup = conf.get(WARMUP_STEPS);
+        require(warmup >= 0, WARMUP_STEPS, "must be >= 0, got " + warmup);
+        int every = conf.get(SNAPSHOT_EVERY);
+        require(every >= 1, SNAPSHOT_EVERY, "must be >= 1, got " + every);
+        long max = conf.get(MAX_SAMPLES);
+        require(max >= 0, MAX_SAMPLES, "must be >= 0 (0: never stop), got " + max);
+        double crop = conf.get(CROP_MIN_SCALE);
+        require(crop > 0 && crop <= 1, CROP_MIN_SCALE, "must be in (0, 1], got " + crop);
+        double flip = conf.get(FLIP_PROBABILITY);
+        require(flip >= 0 && flip <= 1, FLIP_PROBABILITY, "must be in [0, 1], got " + flip);
+        double jitter = conf.get(JITTER);
+        require(jitter >= 0 && jitter < 1, JITTER, "must be in [0, 1), got " + jitter);
+        double noise = conf.get(NOISE_STD);
+        require(noise >= 0 && noise <= 1, NOISE_STD, "must be in [0, 1], got " + noise);
+        double std = conf.get(INPUT_STD);
+        require(std > 0, INPUT_STD, "must be > 0, got " + std);
+        int maxBytes = conf.get(MAX_RECORD_BYTES);
+        require(maxBytes >= 64, MAX_RECORD_BYTES, "must be >= 64, got " + maxBytes);
+        require(conf.get(VIEW_PARALLELISM) >= 1, VIEW_PARALLELISM, "must be >= 1");
+        require(!conf.get(CHECKPOINT_INTERVAL).isNegative() && !conf.get(CHECKPOINT_INTERVAL).isZero(),
+                CHECKPOINT_INTERVAL, "must be positive");
+
+        MocoHyperParams hp =
+                new MocoHyperParams(batch, queue, t, m, lr * batch / 256.0, mu, wd, warmup);
+        long seed = conf.get(SEED);
+        ViewSettings views =
+                new ViewSettings(
+                        crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
+        return new TrainerSettings(modelId, encoder, 28, 28, hp, every, max, seed, views, maxBytes);
+    }
+
+    public int inputSize() {
+        return inputHeight * inputWidth;
+    }
+
+    /** Backbone then head widths of the MLP encoder: 784 → 512 | → 512 → 128. */
+    public int[] mlpDims() {
+        return new int[] {inputSize(), 512, 512, 128};
+    }
+
+    public int mlpBackboneLayers() {
+        return 1;
+    }
+
+    static void require(boolean ok, ConfigOption<?> option, String message) {
+        if (!ok) {
+            throw new InvalidOptionException(option.key(), message);
+        }
+    }
+
+    /** A configuration value that cannot be used; names the option. */
+    public static final class InvalidOptionException extends IllegalArgumentException {
+        private final String option;
+
+        public InvalidOptionException(String option, String message) {
+            super("Invalid value for option '" + option + "': " + message);
+            this.option = option;
+        }
+
+        public String option() {
+            return option;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.kontrast.operators.decode;
+
+/** A Kafka record as read, before decoding: kept whole so a bad one can be dead-lettered. */
+public class RawRecord {
+    public String topic;
+    public int partition;
+    public long offset;
+    public long timestamp;
+    public byte[] key;
+    public byte[] value;
+
+    public RawRecord() {}
+
+    public RawRecord(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value) {
+        this.topic = topic;
+        this.partition = partition;
+        this.offset = offset;
+        this.timestamp = timestamp;
+        this.key = key;
+        this.value = value;
+    }
+}

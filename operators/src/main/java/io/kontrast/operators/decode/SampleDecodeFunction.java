@@ -1,0 +1,72 @@
+package io.kontrast.operators.decode;
+
+import io.kontrast.schemas.DeadLetter;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Decodes raw Kafka records into {@link ImageSample}s. Every record that cannot be used leaves on
+ * {@link #DEAD_LETTERS} as a {@link DeadLetter} holding the original key and value, its topic,
+ * partition and offset, and the reason; a counter per reason ({@code deadLetters.<REASON>})
+ * counts them. Nothing a record contains can make this function throw.
+ */
+public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample> {
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
+
+    private final int height;
+    private final int width;
+    private final int maxRecordBytes;
+    private transient SampleDecoder decoder;
+    private transient Map<RejectReason, Counter> rejected;
+    private transient Counter decoded;
+
+    public SampleDecodeFunction(int height, int width, int maxRecordBytes) {
+        this.height = height;
+        this.width = width;
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    @Override
+    public void open(OpenContext ctx) {
+        decoder = new SampleDecoder(height, width, maxRecordBytes);
+        rejected = new EnumMap<>(RejectReason.class);
+        for (RejectReason r : RejectReason.values()) {
+            rejected.put(r, getRuntimeContext().getMetricGroup().counter("deadLetters." + r.name()));
+        }
+        decoded = getRuntimeContext().getMetricGroup().counter("samplesDecoded");
+    }
+
+    @Override
+    public void processElement(RawRecord r, Context ctx, Collector<ImageSample> out) {
+        SampleDecoder.Result result = decoder.decode(r.value);
+        if (result.ok()) {
+            decoded.inc();
+            out.collect(result.sample());
+            return;
+        }
+        rejected.get(result.reason()).inc();
+        ctx.output(DEAD_LETTERS, deadLetter(r, result.reason(), result.message()));
+    }
+
+    public static DeadLetter deadLetter(RawRecord r, RejectReason reason, String message) {
+        return DeadLetter.newBuilder()
+                .setTopic(r.topic == null ? "" : r.topic)
+                .setPartition(r.partition)
+                .setOffset(r.offset)
+                .setKey(r.key == null ? null : ByteBuffer.wrap(r.key))
+                .setValue(r.value == null ? null : ByteBuffer.wrap(r.value))
+                .setReason(reason.name())
+                .setMessage(message)
+                .setFailedAt(Instant.now())
+                .build();
+    }
+}

@@ -1,0 +1,117 @@
+package io.kontrast.operators.decode;
+
+import io.kontrast.schemas.DType;
+import io.kontrast.schemas.Sample;
+import io.kontrast.schemas.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.apache.avro.message.BadHeaderException;
+import org.apache.avro.message.MissingSchemaException;
+
+/**
+ * Decodes and validates one input record. Never throws: every failure is a {@link Result} with a
+ * {@link RejectReason} and a message.
+ *
+ * <p>A record must be Avro single-object encoded ({@code C3 01}, 8-byte schema fingerprint, datum)
+ * with a known {@link Sample} schema, carry a non-empty id, and hold an image tensor of shape
+ * {@code [1, H, W]} or {@code [H, W]} in UINT8 (0..255) or FLOAT32 (finite) with exactly the
+ * bytes its shape needs.
+ */
+public final class SampleDecoder {
+    private final int height;
+    private final int width;
+    private final int maxRecordBytes;
+
+    public SampleDecoder(int height, int width, int maxRecordBytes) {
+        this.height = height;
+        this.width = width;
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    /** Either a sample or a reason. */
+    public record Result(ImageSample sample, RejectReason reason, String message) {
+        static Result ok(ImageSample s) {
+            return new Result(s, null, null);
+        }
+
+        static Result reject(RejectReason reason, String message) {
+            return new Result(null, reason, message);
+        }
+
+        public boolean ok() {
+            return sample != null;
+        }
+    }
+
+    public Result decode(byte[] value) {
+        if (value == null || value.length == 0) {
+            return Result.reject(RejectReason.EMPTY, "record has no value");
+        }
+        if (value.length > maxRecordBytes) {
+            return Result.reject(
+                    RejectReason.OVERSIZED,
+                    "record of " + value.length + " bytes exceeds the limit of " + maxRecordBytes);
+        }
+        Sample sample;
+        try {
+            sample = Sample.getDecoder().decode(value);
+        } catch (MissingSchemaException e) {
+            return Result.reject(RejectReason.UNKNOWN_SCHEMA, "unknown schema fingerprint: " + e.getMessage());
+        } catch (BadHeaderException e) {
+            return Result.reject(RejectReason.NOT_AVRO, "not Avro single-object encoding: " + e.getMessage());
+        } catch (Exception | StackOverflowError | OutOfMemoryError e) {
+            return Result.reject(RejectReason.NOT_AVRO, "malformed Avro datum: " + e);
+        }
+        try {
+            return validate(sample);
+        } catch (RuntimeException e) {
+            return Result.reject(RejectReason.MISSING_FIELD, "invalid sample: " + e);
+        }
+    }
+
+    private Result validate(Sample s) {
+        if (s.getId() == null || s.getId().isEmpty()) {
+            return Result.reject(RejectReason.MISSING_FIELD, "sample id is empty");
+        }
+        Tensor t = s.getTensor();
+        if (t == null || t.getShape() == null || t.getData() == null || t.getDtype() == null) {
+            return Result.reject(RejectReason.MISSING_FIELD, "sample " + s.getId() + " has no tensor");
+        }
+        List<Integer> shape = t.getShape();
+        boolean shapeOk =
+                (shape.size() == 3 && shape.get(0) == 1 && shape.get(1) == height && shape.get(2) == width)
+                        || (shape.size() == 2 && shape.get(0) == height && shape.get(1) == width);
+        if (!shapeOk) {
+            return Result.reject(
+                    RejectReason.BAD_TENSOR,
+                    "tensor shape " + shape + " is not [1, " + height + ", " + width + "]");
+        }
+        int n = height * width;
+        ByteBuffer data = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        float[] pixels = new float[n];
+        if (t.getDtype() == DType.UINT8) {
+            if (data.remaining() != n) {
+                return Result.reject(RejectReason.BAD_TENSOR, "UINT8 tensor needs " + n + " bytes, has " + data.remaining());
+            }
+            for (int i = 0; i < n; i++) {
+                pixels[i] = (data.get() & 0xFF) / 255f;
+            }
+        } else if (t.getDtype() == DType.FLOAT32) {
+            if (data.remaining() != 4 * n) {
+                return Result.reject(RejectReason.BAD_TENSOR, "FLOAT32 tensor needs " + 4 * n + " bytes, has " + data.remaining());
+            }
+            for (int i = 0; i < n; i++) {
+                float v = data.getFloat();
+                if (!Float.isFinite(v)) {
+                    return Result.reject(RejectReason.NON_FINITE, "pixel " + i + " is " + v);
+                }
+                pixels[i] = v;
+            }
+        } else {
+            return Result.reject(RejectReason.BAD_TENSOR, "dtype " + t.getDtype() + " is not UINT8 or FLOAT32");
+        }
+        int label = s.getLabel() == null ? -1 : s.getLabel();
+        return Result.ok(new ImageSample(s.getId(), s.getEventTime().toEpochMilli(), height, width, pixels, label));
+    }
+}

@@ -1,0 +1,299 @@
+package io.kontrast.operators.train;
+
+import io.kontrast.math.MocoLearner;
+import io.kontrast.math.Mlp;
+import io.kontrast.math.Nd4jRuntime;
+import io.kontrast.operators.TrainerSettings;
+import io.kontrast.operators.publish.SnapshotCodec;
+import io.kontrast.operators.views.ViewPair;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.nio.FloatBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.accumulators.LongMaximum;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The MoCo trainer: one learner per trainer shard (the key), fed batches of view pairs, publishing
+ * an {@link EncoderSnapshot} every {@code snapshotEverySteps} steps.
+ *
+ * <p>Learning state is keyed state, so it lives in RocksDB and follows its shard on rescaling:
+ *
+ * <ul>
+ *   <li>{@code queryParams}, {@code keyParams}, {@code velocity}: the query encoder, the EMA key
+ *       encoder and the SGD momentum, each one flat float vector;
+ *   <li>{@code progress}: step, snapshot version, samples seen, queue pointer and fill, counters;
+ *   <li>{@code queue}: the key queue as a map from slot to key. Only slots written since the last
+ *       checkpoint are put, so with incremental checkpoints a checkpoint one step after the last
+ *       writes about one batch of keys, not the whole queue;
+ *   <li>{@code pending}: view pairs received but not yet trained on (a partial batch).
+ * </ul>
+ *
+ * <p>The hot path works on an in-memory copy (ND4J arrays, mirrored from state on a shard's first
+ * element after a start or restore) and writes it to state in {@link #snapshotState}: state
+ * access per element would cost a RocksDB write per view pair.
+ *
+ * <p>Versions are part of the checkpoint: after a failover, training resumes at the checkpointed
+ * step and version, and the exactly-once sink discards what was published after it, so versions
+ * never repeat or go back.
+ */
+public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
+        implements OneInputStreamOperator<ViewPair, EncoderSnapshot> {
+    public static final String SAMPLES_SEEN_ACCUMULATOR = "kontrast.samples-seen";
+
+    private final TrainerSettings settings;
+
+    private transient ValueState<float[]> queryParamsState;
+    private transient ValueState<float[]> keyParamsState;
+    private transient ValueState<float[]> velocityState;
+    private transient ValueState<TrainerProgress> progressState;
+    private transient MapState<Integer, float[]> queueState;
+    private transient ListState<ViewPair> pendingState;
+
+    private transient Map<Integer, Shard> shards;
+    private transient Shard lastShard;
+    private transient LongMaximum samplesSeenAccumulator;
+    private transient Counter skippedSteps;
+    private transient Counter droppedAfterMax;
+
+    public MocoTrainerOperator(TrainerSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        TypeInformation<float[]> floats = PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO;
+        var store = context.getKeyedStateStore();
+        queryParamsState = store.getState(new ValueStateDescriptor<>("queryParams", floats));
+        keyParamsState = store.getState(new ValueStateDescriptor<>("keyParams", floats));
+        velocityState = store.getState(new ValueStateDescriptor<>("velocity", floats));
+        progressState =
+                store.getState(new ValueStateDescriptor<>("progress", TypeInformation.of(TrainerProgress.class)));
+        queueState = store.getMapState(new MapStateDescriptor<>("queue", Types.INT, floats));
+        pendingState =
+                store.getListState(new ListStateDescriptor<>("pending", TypeInformation.of(ViewPair.class)));
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        Nd4jRuntime.init();
+        shards = new HashMap<>();
+        samplesSeenAccumulator = new LongMaximum();
+        getRuntimeContext().addAccumulator(SAMPLES_SEEN_ACCUMULATOR, samplesSeenAccumulator);
+        var metrics = getMetricGroup();
+        skippedSteps = metrics.counter("skippedSteps");
+        droppedAfterMax = metrics.counter("samplesDroppedAfterMax");
+        metrics.gauge("loss", () -> lastShard == null ? Double.NaN : lastShard.progress.lossAverage);
+        metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
+        metrics.gauge("snapshotVersion", () -> lastShard == null ? 0L : lastShard.progress.version);
+        metrics.gauge("samplesSeen", () -> lastShard == null ? 0L : lastShard.progress.samplesSeen);
+        metrics.gauge("queueFill", () -> lastShard == null ? 0.0
+                : lastShard.progress.queueFilled / (double) settings.hyperParams().queueSize());
+    }
+
+    @Override
+    public void processElement(StreamRecord<ViewPair> element) throws Exception {
+        Shard s = shard((Integer) getCurrentKey());
+        lastShard = s;
+        long max = settings.maxSamples();
+        if (max > 0 && s.progress.samplesSeen + s.pending >= max) {
+            droppedAfterMax.inc();
+            return;
+        }
+        s.add(element.getValue());
+        if (s.pending == settings.hyperParams().batchSize()) {
+            train(s);
+        }
+    }
+
+    private void train(Shard s) {
+        MocoLearner learner = s.learner;
+        int batch = settings.hyperParams().batchSize();
+        int slot = learner.queuePointer();
+        float loss = learner.step(s.a, s.b);
+        s.pending = 0;
+        TrainerProgress p = s.progress;
+        if (Float.isNaN(loss)) {
+            skippedSteps.inc();
+            p.skippedSteps = learner.skippedSteps();
+            return;
+        }
+        s.dirty.set(slot, slot + batch);
+        p.step = learner.step();
+        p.queuePointer = learner.queuePointer();
+        p.queueFilled = Math.min(settings.hyperParams().queueSize(), p.queueFilled + batch);
+        p.samplesSeen += batch;
+        p.lastLoss = loss;
+        p.lossAverage = Double.isNaN(p.lossAverage) ? loss : 0.95 * p.lossAverage + 0.05 * loss;
+        samplesSeenAccumulator.add(p.samplesSeen);
+        boolean finished = settings.maxSamples() > 0 && p.samplesSeen >= settings.maxSamples();
+        if (p.step % settings.snapshotEverySteps() == 0 || finished) {
+            publish(s);
+        }
+    }
+
+    private void publish(Shard s) {
+        TrainerProgress p = s.progress;
+        p.version++;
+        var vs = settings.views();
+        SnapshotCodec.Header header =
+                new SnapshotCodec.Header(
+                        settings.modelId(),
+                        p.version,
+                        p.step,
+                        p.samplesSeen,
+                        Instant.now(),
+                        new int[] {1, settings.inputHeight(), settings.inputWidth()},
+                        vs.inputMean(),
+                        vs.inputStd());
+        Map<String, Double> metrics = new HashMap<>();
+        metrics.put("loss", p.lossAverage);
+        metrics.put("last_loss", (double) p.lastLoss);
+        metrics.put("embedding_std", s.learner.embeddingStd());
+        metrics.put("skipped_steps", (double) p.skippedSteps);
+        metrics.put("learning_rate", settings.hyperParams().learningRateAt(p.step));
+        output.collect(new StreamRecord<>(
+                SnapshotCodec.fromMlp(header, s.learner.mlp(), s.learner.params().toFloatVector(), metrics)));
+    }
+
+    private Shard shard(int key) throws Exception {
+        Shard s = shards.get(key);
+        if (s == null) {
+            s = load(key);
+            shards.put(key, s);
+        }
+        return s;
+    }
+
+    /** Mirrors a shard's state into memory; a shard with no state starts fresh. */
+    private Shard load(int key) throws Exception {
+        Mlp mlp = new Mlp(settings.mlpDims(), settings.mlpBackboneLayers());
+        MocoLearner learner = new MocoLearner(mlp, settings.hyperParams(), settings.seed() + key);
+        Shard s = new Shard(key, learner, settings.inputSize());
+        TrainerProgress p = progressState.value();
+        if (p == null) {
+            s.dirty.set(0, settings.hyperParams().queueSize());
+            return s;
+        }
+        s.progress = p;
+        learner.params().assign(Nd4j.createFromArray(queryParamsState.value()));
+        learner.keyParams().assign(Nd4j.createFromArray(keyParamsState.value()));
+        learner.velocity().assign(Nd4j.createFromArray(velocityState.value()));
+        INDArray queue = learner.queue();
+        for (Map.Entry<Integer, float[]> e : queueState.entries()) {
+            queue.getRow(e.getKey()).assign(Nd4j.createFromArray(e.getValue()));
+        }
+        learner.restoreCounters(p.step, p.queuePointer, p.skippedSteps, p.lastLoss);
+        Iterable<ViewPair> pending = pendingState.get();
+        if (pending != null) {
+            for (ViewPair v : pending) {
+                s.add(v);
+            }
+        }
+        samplesSeenAccumulator.add(p.samplesSeen);
+        return s;
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        for (Shard s : shards.values()) {
+            setCurrentKey(s.key);
+            queryParamsState.update(s.learner.params().toFloatVector());
+            keyParamsState.update(s.learner.keyParams().toFloatVector());
+            velocityState.update(s.learner.velocity().toFloatVector());
+            progressState.update(s.progress);
+            INDArray queue = s.learner.queue();
+            for (int slot = s.dirty.nextSetBit(0); slot >= 0; slot = s.dirty.nextSetBit(slot + 1)) {
+                queueState.put(slot, queue.getRow(slot).toFloatVector());
+            }
+            s.dirty.clear();
+            pendingState.update(s.pendingPairs());
+        }
+    }
+
+    /** The in-memory shard of a key, loading it if needed; for tests. */
+    TrainerView view(int key) throws Exception {
+        setCurrentKey(key);
+        Shard s = shard(key);
+        return new TrainerView(s.learner, s.progress, s.pending);
+    }
+
+    /** A read-only look at a shard, for tests. */
+    record TrainerView(MocoLearner learner, TrainerProgress progress, int pending) {}
+
+    /** One trainer shard in memory. */
+    private static final class Shard {
+        final int key;
+        final MocoLearner learner;
+        final INDArray a;
+        final INDArray b;
+        final FloatBuffer aData;
+        final FloatBuffer bData;
+        final String[] ids;
+        final int[] labels;
+        final int inputSize;
+        final BitSet dirty = new BitSet();
+        TrainerProgress progress = new TrainerProgress();
+        int pending;
+
+        Shard(int key, MocoLearner learner, int inputSize) {
+            this.key = key;
+            this.learner = learner;
+            this.inputSize = inputSize;
+            int batch = learner.hyperParams().batchSize();
+            a = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
+            b = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
+            aData = a.data().asNioFloat();
+            bData = b.data().asNioFloat();
+            ids = new String[batch];
+            labels = new int[batch];
+        }
+
+        void add(ViewPair v) {
+            if (v.first.length != inputSize || v.second.length != inputSize) {
+                throw new IllegalArgumentException(
+                        "view of " + v.first.length + " values, expected " + inputSize);
+            }
+            aData.put(pending * inputSize, v.first);
+            bData.put(pending * inputSize, v.second);
+            ids[pending] = v.id;
+            labels[pending] = v.label;
+            pending++;
+        }
+
+        List<ViewPair> pendingPairs() {
+            List<ViewPair> out = new ArrayList<>(pending);
+            for (int i = 0; i < pending; i++) {
+                float[] first = new float[inputSize];
+                float[] second = new float[inputSize];
+                aData.get(i * inputSize, first);
+                bData.get(i * inputSize, second);
+                out.add(new ViewPair(ids[i], key, labels[i], first, second));
+            }
+            return out;
+        }
+    }
+}
