@@ -60,6 +60,9 @@ import org.nd4j.linalg.factory.Nd4j;
 public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         implements OneInputStreamOperator<ViewPair, EncoderSnapshot> {
     public static final String SAMPLES_SEEN_ACCUMULATOR = "kontrast.samples-seen";
+    public static final String STEP_ACCUMULATOR = "kontrast.step";
+    public static final String VERSION_ACCUMULATOR = "kontrast.snapshot-version";
+    public static final String LOSS_ACCUMULATOR = "kontrast.loss";
 
     private final TrainerSettings settings;
 
@@ -73,6 +76,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient Map<Integer, Shard> shards;
     private transient Shard lastShard;
     private transient LongMaximum samplesSeenAccumulator;
+    private transient LongMaximum stepAccumulator;
+    private transient LongMaximum versionAccumulator;
+    private transient LatestValue lossAccumulator;
     private transient Counter skippedSteps;
     private transient Counter droppedAfterMax;
 
@@ -101,7 +107,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         Nd4jRuntime.init();
         shards = new HashMap<>();
         samplesSeenAccumulator = new LongMaximum();
+        stepAccumulator = new LongMaximum();
+        versionAccumulator = new LongMaximum();
+        lossAccumulator = new LatestValue();
         getRuntimeContext().addAccumulator(SAMPLES_SEEN_ACCUMULATOR, samplesSeenAccumulator);
+        getRuntimeContext().addAccumulator(STEP_ACCUMULATOR, stepAccumulator);
+        getRuntimeContext().addAccumulator(VERSION_ACCUMULATOR, versionAccumulator);
+        getRuntimeContext().addAccumulator(LOSS_ACCUMULATOR, lossAccumulator);
         var metrics = getMetricGroup();
         skippedSteps = metrics.counter("skippedSteps");
         droppedAfterMax = metrics.counter("samplesDroppedAfterMax");
@@ -148,6 +160,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         p.lastLoss = loss;
         p.lossAverage = Double.isNaN(p.lossAverage) ? loss : 0.95 * p.lossAverage + 0.05 * loss;
         samplesSeenAccumulator.add(p.samplesSeen);
+        stepAccumulator.add(p.step);
+        lossAccumulator.add(p.lossAverage);
         boolean finished = settings.maxSamples() > 0 && p.samplesSeen >= settings.maxSamples();
         if (p.step % settings.snapshotEverySteps() == 0 || finished) {
             publish(s);
@@ -157,6 +171,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private void publish(Shard s) {
         TrainerProgress p = s.progress;
         p.version++;
+        versionAccumulator.add(p.version);
         var vs = settings.views();
         SnapshotCodec.Header header =
                 new SnapshotCodec.Header(
@@ -213,6 +228,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             }
         }
         samplesSeenAccumulator.add(p.samplesSeen);
+        stepAccumulator.add(p.step);
+        versionAccumulator.add(p.version);
         return s;
     }
 

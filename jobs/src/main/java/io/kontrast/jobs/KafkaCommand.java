@@ -1,0 +1,36 @@
+package io.kontrast.jobs;
+
+import io.kontrast.jobs.cli.Args;
+import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.operators.KontrastOptions;
+import java.io.PrintStream;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code kontrast kafka}: a single-node KRaft broker in the foreground until SIGINT/SIGTERM. */
+public final class KafkaCommand {
+    private KafkaCommand() {}
+
+    static Args args() {
+        return new Args("kafka", "Runs a single-node Kafka broker (KRaft) on loopback and creates Kontrast's topics.")
+                .opt("port", "port", "9092", "listener port")
+                .opt("data-dir", "dir", "kontrast-data/kafka", "log and metadata directory (kept across restarts)");
+    }
+
+    static int run(Args a, PrintStream out) throws Exception {
+        int port = a.getInt("port", 1, 65535);
+        EmbeddedKafka kafka = EmbeddedKafka.start(port, a.path("data-dir"));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            kafka.close();
+            stopped.countDown();
+        }));
+        EmbeddedKafka.createTopics(kafka.bootstrapServers(), EmbeddedKafka.kontrastTopics(
+                KontrastOptions.SAMPLES_TOPIC.defaultValue(),
+                KontrastOptions.DLQ_TOPIC.defaultValue(),
+                KontrastOptions.SNAPSHOTS_TOPIC.defaultValue()));
+        out.println("Kafka broker ready at " + kafka.bootstrapServers()
+                + " (topics: samples, samples.dlq, encoder-snapshots). Ctrl-C to stop.");
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,121 @@
+package io.kontrast.jobs;
+
+import io.kontrast.jobs.cli.Args;
+import io.kontrast.jobs.cli.UsageException;
+import io.kontrast.math.Nd4jRuntime;
+import java.io.File;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The {@code kontrast} command line: {@code java -jar kontrast.jar <command> [options]}.
+ *
+ * <p>ND4J's OpenMP threads must wait passively or they fight OpenBLAS for the cores; that is
+ * only settable through the environment before the process starts. So when {@code
+ * OMP_WAIT_POLICY} is unset, the CLI runs itself again in a child JVM with it set (and the JVM
+ * flags Flink needs on Java 17), forwarding its exit status and signals.
+ */
+public final class KontrastCli {
+    static final String USAGE = """
+            Usage: java -jar kontrast.jar <command> [options]
+
+            Commands:
+              demo     broker, replay and training in one process, with Flink's web UI
+              kafka    a single-node Kafka broker (KRaft) on loopback
+              replay   produce a dataset into a topic as Avro Samples
+              train    the MoCo training job (local MiniCluster, or a cluster with flink run)
+
+            Run 'kontrast <command> --help' for a command's options.
+            """;
+
+    static final List<String> JVM_FLAGS = List.of(
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+            "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.net=ALL-UNNAMED",
+            "--add-opens=java.base/java.text=ALL-UNNAMED",
+            "--add-opens=java.base/java.time=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED");
+
+    private KontrastCli() {}
+
+    public static void main(String[] argv) throws Exception {
+        if (System.getenv("OMP_WAIT_POLICY") == null && System.getenv("KONTRAST_CHILD") == null) {
+            System.exit(relaunch(argv));
+        }
+        System.exit(run(argv, System.out, System.err));
+    }
+
+    /** Runs a command; returns the exit status (2 for bad arguments). */
+    public static int run(String[] argv, PrintStream out, PrintStream err) {
+        Nd4jRuntime.init();
+        if (argv.length == 0 || argv[0].equals("--help") || argv[0].equals("-h") || argv[0].equals("help")) {
+            (argv.length == 0 ? err : out).print(USAGE);
+            return argv.length == 0 ? 2 : 0;
+        }
+        String command = argv[0];
+        String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
+        try {
+            Args a = switch (command) {
+                case "demo" -> DemoCommand.args();
+                case "kafka" -> KafkaCommand.args();
+                case "replay" -> ReplayCommand.args();
+                case "train" -> TrainCommand.args();
+                default -> throw new UsageException("unknown command '" + command + "'\n\n" + USAGE);
+            };
+            a.parse(rest);
+            if (a.help()) {
+                out.print(a.usage());
+                return 0;
+            }
+            return switch (command) {
+                case "demo" -> DemoCommand.run(a, out);
+                case "kafka" -> KafkaCommand.run(a, out);
+                case "replay" -> ReplayCommand.run(a, out);
+                default -> TrainCommand.run(a, out);
+            };
+        } catch (UsageException e) {
+            err.println("kontrast " + command + ": " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            err.println("kontrast " + command + " failed: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static int relaunch(String[] argv) throws Exception {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(JVM_FLAGS);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(KontrastCli.class.getName());
+        cmd.addAll(Arrays.asList(argv));
+        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().putIfAbsent("OMP_NUM_THREADS", Integer.toString(Runtime.getRuntime().availableProcessors()));
+        pb.environment().put("KONTRAST_CHILD", "1");
+        Process child = pb.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (child.isAlive()) {
+                child.destroy(); // SIGTERM: the child stops cleanly
+                try {
+                    child.waitFor();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }));
+        return child.waitFor();
+    }
+}

@@ -1,0 +1,85 @@
+package io.kontrast.jobs;
+
+import io.kontrast.data.LabeledImages;
+import io.kontrast.data.Samples;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Produces a labeled image set into a topic as {@code Sample}s, epoch after epoch, each epoch in
+ * a fresh seeded shuffle. Sample ids are {@code <set>/<index>/e<epoch>}, so each epoch's
+ * augmentations differ and every one is reproducible.
+ */
+public final class Replayer {
+    private final String bootstrap;
+    private final String topic;
+    private final AtomicBoolean stopped = new AtomicBoolean();
+
+    public Replayer(String bootstrap, String topic) {
+        this.bootstrap = bootstrap;
+        this.topic = topic;
+    }
+
+    public void stop() {
+        stopped.set(true);
+    }
+
+    /** Returns the number of records sent. {@code epochs} 0 replays until stopped. */
+    public long replay(LabeledImages set, int epochs, double rate, boolean withLabels, long seed) {
+        Map<String, Object> props = Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        long sent = 0;
+        long start = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            for (int epoch = 0; (epochs == 0 || epoch < epochs) && !stopped.get(); epoch++) {
+                int[] order = shuffled(set.size(), seed + epoch);
+                for (int i : order) {
+                    if (stopped.get()) break;
+                    String id = set.name() + "/" + i + "/e" + epoch;
+                    byte[] value = Samples.encode(Samples.sample(set, i, id, withLabels));
+                    producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value));
+                    sent++;
+                    if (rate > 0) {
+                        long due = start + (long) (sent * 1e9 / rate);
+                        long wait = due - System.nanoTime();
+                        if (wait > 0) {
+                            try {
+                                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                return sent;
+                            }
+                        }
+                    }
+                }
+            }
+            producer.flush();
+        }
+        return sent;
+    }
+
+    static int[] shuffled(int n, long seed) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = i;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+        return a;
+    }
+}

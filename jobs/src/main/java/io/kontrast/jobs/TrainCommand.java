@@ -1,0 +1,132 @@
+package io.kontrast.jobs;
+
+import static io.kontrast.operators.KontrastOptions.*;
+
+import io.kontrast.jobs.cli.Args;
+import io.kontrast.jobs.cli.UsageException;
+import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.operators.TrainerSettings;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+/**
+ * {@code kontrast train}: the training job. Runs on a local MiniCluster when started with {@code
+ * java -jar}, or on a cluster when submitted with {@code flink run}. With the same {@code
+ * --checkpoint-dir} it resumes from the newest retained checkpoint or savepoint by itself.
+ */
+public final class TrainCommand {
+    private TrainCommand() {}
+
+    static Args args() {
+        return new Args("train", "Runs the MoCo training job: samples topic -> views -> trainer -> encoder snapshots.")
+                .opt("bootstrap", "servers", BOOTSTRAP.defaultValue(), "Kafka bootstrap servers")
+                .opt("topic", "name", SAMPLES_TOPIC.defaultValue(), "samples topic")
+                .opt("snapshot-topic", "name", SNAPSHOTS_TOPIC.defaultValue(), "encoder snapshot topic")
+                .opt("dlq-topic", "name", DLQ_TOPIC.defaultValue(), "dead-letter topic")
+                .opt("checkpoint-dir", "dir", "kontrast-checkpoints", "checkpoint directory; the newest checkpoint in it is resumed")
+                .opt("checkpoint-interval", "duration", "10s", "checkpoint interval (snapshots are committed at checkpoints)")
+                .opt("snapshot-every", "steps", SNAPSHOT_EVERY.defaultValue().toString(), "publish a snapshot every this many steps")
+                .opt("max-samples", "n", "0", "stop cleanly after training on n samples, across restarts (0: never)")
+                .opt("duration", "duration", "0", "stop cleanly after this long, e.g. 10m (0: never)")
+                .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
+                .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K")
+                .opt("model-id", "id", MODEL_ID.defaultValue(), "model id of the snapshots")
+                .opt("view-parallelism", "n", VIEW_PARALLELISM.defaultValue().toString(), "parallelism of decoding and view building")
+                .opt("from-checkpoint", "path", null, "restore from this checkpoint")
+                .opt("from-savepoint", "path", null, "restore from this savepoint")
+                .flag("fresh", "ignore retained checkpoints and start a new model");
+    }
+
+    /** Turns the named options and -D properties into a Flink configuration and validates it. */
+    static Configuration configuration(Args a) {
+        Configuration conf = new Configuration();
+        for (String kv : a.properties()) {
+            int eq = kv.indexOf('=');
+            conf.setString(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        Map<String, String> named = Map.of(
+                "bootstrap", BOOTSTRAP.key(),
+                "topic", SAMPLES_TOPIC.key(),
+                "snapshot-topic", SNAPSHOTS_TOPIC.key(),
+                "dlq-topic", DLQ_TOPIC.key(),
+                "snapshot-every", SNAPSHOT_EVERY.key(),
+                "max-samples", MAX_SAMPLES.key(),
+                "batch-size", BATCH_SIZE.key(),
+                "queue-size", QUEUE_SIZE.key(),
+                "model-id", MODEL_ID.key(),
+                "view-parallelism", VIEW_PARALLELISM.key());
+        for (var e : named.entrySet()) {
+            if (a.has(e.getKey())) {
+                conf.setString(e.getValue(), a.get(e.getKey()));
+            }
+        }
+        a.getLong("snapshot-every", 1);
+        a.getLong("max-samples", 0);
+        a.getInt("batch-size", 2, 65536);
+        a.getInt("queue-size", 2, 1 << 24);
+        a.getInt("view-parallelism", 1, 1024);
+        conf.set(CHECKPOINT_INTERVAL, a.getDuration("checkpoint-interval"));
+        if (conf.get(CHECKPOINT_INTERVAL).isZero()) {
+            throw new UsageException("option --checkpoint-interval must be positive");
+        }
+        if (a.has("from-checkpoint") && a.has("from-savepoint")) {
+            throw new UsageException("options --from-checkpoint and --from-savepoint exclude each other");
+        }
+        try {
+            TrainerSettings.from(conf);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        return conf;
+    }
+
+    static int run(Args a, PrintStream out) throws Exception {
+        Configuration conf = configuration(a);
+        Duration duration = a.getDuration("duration");
+        Path checkpointDir = a.path("checkpoint-dir");
+        FlinkSetup.apply(conf, checkpointDir, conf.get(CHECKPOINT_INTERVAL));
+        restorePoint(a, checkpointDir, out).ifPresent(p -> FlinkSetup.restoreFrom(conf, p));
+        ensureTopics(conf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        TrainJob job = TrainJob.kafka(conf);
+        job.build(env);
+        TrainRunner.Outcome o = new TrainRunner(out, Duration.ofSeconds(10))
+                .run(env, "kontrast-train " + job.settings().modelId(), job.settings().maxSamples(), duration);
+        out.println("Training ended: " + o.status() + ", samples=" + o.samplesSeen() + ", step=" + o.step()
+                + ", last snapshot version=" + o.version());
+        return 0;
+    }
+
+    static Optional<String> restorePoint(Args a, Path checkpointDir, PrintStream out) throws Exception {
+        if (a.has("from-checkpoint")) return Optional.of(a.get("from-checkpoint"));
+        if (a.has("from-savepoint")) return Optional.of(a.get("from-savepoint"));
+        if (a.flag("fresh")) return Optional.empty();
+        Optional<Path> newest = FlinkSetup.newestRestorePoint(checkpointDir);
+        newest.ifPresent(p -> out.println("Resuming from " + p + " (use --fresh to start over)."));
+        return newest.map(p -> p.toAbsolutePath().toUri().toString());
+    }
+
+    /** Fails fast when Kafka is unreachable, and creates missing topics with the right settings. */
+    static void ensureTopics(Configuration conf) throws Exception {
+        String bootstrap = conf.get(BOOTSTRAP);
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000))) {
+            admin.describeCluster().clusterId().get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new UsageException("cannot reach Kafka at " + bootstrap + " (--bootstrap / "
+                    + BOOTSTRAP.key() + "): " + e.getMessage());
+        }
+        EmbeddedKafka.createTopics(bootstrap, EmbeddedKafka.kontrastTopics(
+                conf.get(SAMPLES_TOPIC), conf.get(DLQ_TOPIC), conf.get(SNAPSHOTS_TOPIC)));
+    }
+}

@@ -1,0 +1,129 @@
+package io.kontrast.jobs;
+
+import io.kontrast.operators.KontrastOptions;
+import io.kontrast.operators.TrainerSettings;
+import io.kontrast.operators.decode.ImageSample;
+import io.kontrast.operators.decode.RawRecord;
+import io.kontrast.operators.decode.RawRecordDeserializer;
+import io.kontrast.operators.decode.SampleDecodeFunction;
+import io.kontrast.operators.publish.DeadLetterRecordSerializer;
+import io.kontrast.operators.publish.SnapshotRecordSerializer;
+import io.kontrast.operators.train.MocoTrainerOperator;
+import io.kontrast.operators.train.ShardKeySelector;
+import io.kontrast.operators.views.ViewPair;
+import io.kontrast.operators.views.ViewPairFunction;
+import io.kontrast.schemas.DeadLetter;
+import io.kontrast.schemas.EncoderSnapshot;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The training pipeline: samples → decode (bad records → dead letters) → two views per sample →
+ * keyBy(trainer shard) → MoCo trainer → encoder snapshots.
+ *
+ * <p>A pipeline builder: {@link #kafka} wires it to Kafka; tests can hand it other sources and
+ * sinks and run the same pipeline.
+ */
+public final class TrainJob {
+    /** Snapshots are several MB; producers and topics must allow it. */
+    public static final int MAX_SNAPSHOT_BYTES = 64 << 20;
+
+    private final Source<RawRecord, ?, ?> source;
+    private final Sink<EncoderSnapshot> snapshotSink;
+    private final Sink<DeadLetter> deadLetterSink;
+    private final TrainerSettings settings;
+    private final int viewParallelism;
+
+    public TrainJob(
+            Source<RawRecord, ?, ?> source,
+            Sink<EncoderSnapshot> snapshotSink,
+            Sink<DeadLetter> deadLetterSink,
+            TrainerSettings settings,
+            int viewParallelism) {
+        this.source = source;
+        this.snapshotSink = snapshotSink;
+        this.deadLetterSink = deadLetterSink;
+        this.settings = settings;
+        this.viewParallelism = viewParallelism;
+    }
+
+    /** The job on Kafka topics named by the configuration. */
+    public static TrainJob kafka(Configuration conf) {
+        TrainerSettings settings = TrainerSettings.from(conf);
+        String bootstrap = conf.get(KontrastOptions.BOOTSTRAP);
+        KafkaSource<RawRecord> source =
+                KafkaSource.<RawRecord>builder()
+                        .setBootstrapServers(bootstrap)
+                        .setTopics(conf.get(KontrastOptions.SAMPLES_TOPIC))
+                        .setGroupId(conf.get(KontrastOptions.GROUP_ID))
+                        .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                        .setDeserializer(new RawRecordDeserializer())
+                        .setProperty("partition.discovery.interval.ms", "30000")
+                        .build();
+        KafkaSink<EncoderSnapshot> snapshots =
+                KafkaSink.<EncoderSnapshot>builder()
+                        .setBootstrapServers(bootstrap)
+                        .setRecordSerializer(new SnapshotRecordSerializer(conf.get(KontrastOptions.SNAPSHOTS_TOPIC)))
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix("kontrast-" + settings.modelId())
+                        // Below the broker's transaction.max.timeout.ms (15 minutes by default).
+                        .setProperty("transaction.timeout.ms", "600000")
+                        .setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES))
+                        .setProperty("compression.type", "lz4")
+                        .build();
+        KafkaSink<DeadLetter> deadLetters =
+                KafkaSink.<DeadLetter>builder()
+                        .setBootstrapServers(bootstrap)
+                        .setRecordSerializer(new DeadLetterRecordSerializer(conf.get(KontrastOptions.DLQ_TOPIC)))
+                        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                        .setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES))
+                        .build();
+        return new TrainJob(source, snapshots, deadLetters, settings, conf.get(KontrastOptions.VIEW_PARALLELISM));
+    }
+
+    public TrainerSettings settings() {
+        return settings;
+    }
+
+    public void build(StreamExecutionEnvironment env) {
+        DataStream<RawRecord> raw =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "samples")
+                        .uid("samples-source")
+                        .setParallelism(viewParallelism);
+        SingleOutputStreamOperator<ImageSample> decoded =
+                raw.process(new SampleDecodeFunction(settings.inputHeight(), settings.inputWidth(), settings.maxRecordBytes()))
+                        .returns(ImageSample.class)
+                        .name("decode")
+                        .uid("decode")
+                        .setParallelism(viewParallelism);
+        decoded.getSideOutput(SampleDecodeFunction.DEAD_LETTERS)
+                .sinkTo(deadLetterSink)
+                .name("dead-letters")
+                .uid("dead-letters-sink");
+        DataStream<ViewPair> views =
+                decoded.map(new ViewPairFunction(settings.views(), 1))
+                        .returns(ViewPair.class)
+                        .name("views")
+                        .uid("views")
+                        .setParallelism(viewParallelism);
+        SingleOutputStreamOperator<EncoderSnapshot> snapshots =
+                views.keyBy(new ShardKeySelector(), Types.INT)
+                        .transform("moco-trainer", new AvroTypeInfo<>(EncoderSnapshot.class), new MocoTrainerOperator(settings))
+                        .uid("moco-trainer")
+                        .setParallelism(1)
+                        .setMaxParallelism(128);
+        snapshots.sinkTo(snapshotSink).name("snapshots").uid("snapshots-sink").setParallelism(1);
+    }
+}

@@ -1,0 +1,109 @@
+package io.kontrast.jobs;
+
+import io.kontrast.operators.train.MocoTrainerOperator;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Runs the training job and watches it: prints a progress line every {@code progressEvery}, and
+ * stops the job with a savepoint (which commits the last snapshots) once it has trained on
+ * {@code maxSamples} samples or run for {@code duration}.
+ */
+public final class TrainRunner {
+    /** What the run ended with. */
+    public record Outcome(JobStatus status, long samplesSeen, long step, long version, String savepoint) {}
+
+    private final PrintStream out;
+    private final Duration progressEvery;
+
+    public TrainRunner(PrintStream out, Duration progressEvery) {
+        this.out = out;
+        this.progressEvery = progressEvery;
+    }
+
+    public Outcome run(StreamExecutionEnvironment env, String jobName, long maxSamples, Duration duration)
+            throws Exception {
+        JobClient client = env.executeAsync(jobName);
+        out.println("Job " + client.getJobID() + " started (" + jobName + ").");
+        Thread hook = new Thread(() -> stop(client));
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return watch(client, maxSamples, duration);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
+        }
+    }
+
+    private Outcome watch(JobClient client, long maxSamples, Duration duration) throws Exception {
+        long start = System.nanoTime();
+        long lastPrint = start;
+        long lastSamples = 0;
+        long[] progress = new long[3];
+        while (true) {
+            JobStatus status = client.getJobStatus().get(30, TimeUnit.SECONDS);
+            if (status.isGloballyTerminalState()) {
+                if (status == JobStatus.FAILED) {
+                    client.getJobExecutionResult().get(); // throws the failure cause
+                }
+                return new Outcome(status, progress[0], progress[1], progress[2], null);
+            }
+            double loss = Double.NaN;
+            if (status == JobStatus.RUNNING) {
+                Map<String, Object> acc = client.getAccumulators().get(30, TimeUnit.SECONDS);
+                progress[0] = asLong(acc.get(MocoTrainerOperator.SAMPLES_SEEN_ACCUMULATOR));
+                progress[1] = asLong(acc.get(MocoTrainerOperator.STEP_ACCUMULATOR));
+                progress[2] = asLong(acc.get(MocoTrainerOperator.VERSION_ACCUMULATOR));
+                Object l = acc.get(MocoTrainerOperator.LOSS_ACCUMULATOR);
+                loss = l instanceof Number n ? n.doubleValue() : Double.NaN;
+            }
+            long now = System.nanoTime();
+            if (now - lastPrint >= progressEvery.toNanos()) {
+                double secs = (now - lastPrint) / 1e9;
+                out.printf(Locale.ROOT, "[%5.0fs] %s samples=%d (%.0f/s) step=%d loss=%.4f snapshot=v%d%n",
+                        (now - start) / 1e9, status, progress[0], Math.max(0, progress[0] - lastSamples) / secs,
+                        progress[1], loss, progress[2]);
+                lastPrint = now;
+                lastSamples = progress[0];
+            }
+            boolean enough = maxSamples > 0 && progress[0] >= maxSamples;
+            boolean timeUp = duration != null && !duration.isZero() && now - start >= duration.toNanos();
+            if (enough || timeUp) {
+                out.println(enough ? "Trained on " + progress[0] + " samples; stopping with a savepoint."
+                        : "Duration reached; stopping with a savepoint.");
+                String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL)
+                        .get(5, TimeUnit.MINUTES);
+                out.println("Savepoint: " + savepoint);
+                return new Outcome(JobStatus.FINISHED, progress[0], progress[1], progress[2], savepoint);
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    private void stop(JobClient client) {
+        try {
+            JobStatus s = client.getJobStatus().get(5, TimeUnit.SECONDS);
+            if (!s.isGloballyTerminalState()) {
+                out.println("Stopping with a savepoint...");
+                out.println("Savepoint: " + client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL)
+                        .get(2, TimeUnit.MINUTES));
+            }
+        } catch (Exception e) {
+            out.println("Could not stop with a savepoint (" + e.getMessage() + "); the last checkpoint is retained.");
+        }
+    }
+
+    private static long asLong(Object o) {
+        return o instanceof Number n ? n.longValue() : 0L;
+    }
+}
