@@ -24,6 +24,7 @@ public final class SampleDecoder {
     private final int maxRecordBytes;
 
     public SampleDecoder(int height, int width, int maxRecordBytes) {
+        AvroLimits.apply();
         this.height = height;
         this.width = width;
         this.maxRecordBytes = maxRecordBytes;

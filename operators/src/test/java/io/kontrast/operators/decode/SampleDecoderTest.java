@@ -1,0 +1,125 @@
+package io.kontrast.operators.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontrast.data.Samples;
+import io.kontrast.data.SyntheticShapes;
+import io.kontrast.schemas.DType;
+import io.kontrast.schemas.Sample;
+import io.kontrast.schemas.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SampleDecoderTest {
+    final SampleDecoder decoder = new SampleDecoder(28, 28, 1 << 20);
+    final Images images = new Images();
+
+    static final class Images {
+        final io.kontrast.data.LabeledImages set = SyntheticShapes.generate(20, 3, "synthetic/test");
+    }
+
+    byte[] good(int i) {
+        return Samples.encode(Samples.sample(images.set, i, "id-" + i, true));
+    }
+
+    byte[] withTensor(DType dtype, List<Integer> shape, ByteBuffer data) {
+        Sample s = Samples.sample(images.set, 0, "x", false);
+        s.setTensor(Tensor.newBuilder().setDtype(dtype).setShape(shape).setData(data).build());
+        return Samples.encode(s);
+    }
+
+    @Test
+    void decodesAValidSampleToPixelsInUnitRange() {
+        SampleDecoder.Result r = decoder.decode(good(4));
+        assertThat(r.ok()).isTrue();
+        assertThat(r.sample().id).isEqualTo("id-4");
+        assertThat(r.sample().label).isEqualTo(images.set.labels()[4]);
+        assertThat(r.sample().pixels).hasSize(784).containsExactly(images.set.image(4));
+    }
+
+    @Test
+    void acceptsFiniteFloat32Tensors() {
+        ByteBuffer data = ByteBuffer.allocate(784 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 784; i++) data.putFloat(i / 784f);
+        data.flip();
+        SampleDecoder.Result r = decoder.decode(withTensor(DType.FLOAT32, List.of(28, 28), data));
+        assertThat(r.ok()).isTrue();
+        assertThat(r.sample().pixels[392]).isEqualTo(0.5f);
+    }
+
+    @Test
+    void namesTheReasonForEachKindOfBadRecord() {
+        assertThat(decoder.decode(new byte[0]).reason()).isEqualTo(RejectReason.EMPTY);
+        assertThat(decoder.decode(null).reason()).isEqualTo(RejectReason.EMPTY);
+        assertThat(new SampleDecoder(28, 28, 100).decode(good(0)).reason()).isEqualTo(RejectReason.OVERSIZED);
+        assertThat(decoder.decode("hello, world".getBytes()).reason()).isEqualTo(RejectReason.NOT_AVRO);
+        byte[] unknown = good(0);
+        unknown[4] ^= 1;
+        assertThat(decoder.decode(unknown).reason()).isEqualTo(RejectReason.UNKNOWN_SCHEMA);
+        byte[] truncated = java.util.Arrays.copyOf(good(0), 40);
+        assertThat(decoder.decode(truncated).reason()).isEqualTo(RejectReason.NOT_AVRO);
+        assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 27, 28), ByteBuffer.allocate(27 * 28))).reason())
+                .isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 28, 28), ByteBuffer.allocate(100))).reason())
+                .isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(decoder.decode(withTensor(DType.INT32, List.of(1, 28, 28), ByteBuffer.allocate(784 * 4))).reason())
+                .isEqualTo(RejectReason.BAD_TENSOR);
+        ByteBuffer nan = ByteBuffer.allocate(784 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        nan.putFloat(100, Float.NaN);
+        assertThat(decoder.decode(withTensor(DType.FLOAT32, List.of(1, 28, 28), nan)).reason())
+                .isEqualTo(RejectReason.NON_FINITE);
+        Sample noId = Samples.sample(images.set, 0, "", false);
+        assertThat(decoder.decode(Samples.encode(noId)).reason()).isEqualTo(RejectReason.MISSING_FIELD);
+    }
+
+    @Test
+    void fuzzedRecordsNeverThrowAndAreEachAccountedFor() {
+        SplittableRandom rnd = new SplittableRandom(2026);
+        Map<RejectReason, Integer> reasons = new EnumMap<>(RejectReason.class);
+        int ok = 0;
+        int total = 5000;
+        for (int i = 0; i < total; i++) {
+            byte[] record;
+            switch (i % 4) {
+                case 0 -> { // random bytes
+                    record = new byte[i < 100 ? 0 : rnd.nextInt(2000)];
+                    for (int j = 0; j < record.length; j++) record[j] = (byte) rnd.nextInt(256);
+                }
+                case 1 -> { // valid header, random body
+                    record = new byte[10 + rnd.nextInt(1000)];
+                    byte[] g = good(0);
+                    System.arraycopy(g, 0, record, 0, 10);
+                    for (int j = 10; j < record.length; j++) record[j] = (byte) rnd.nextInt(256);
+                }
+                case 2 -> { // a valid record with a few bytes flipped
+                    record = good(rnd.nextInt(20));
+                    for (int k = 0; k < 1 + rnd.nextInt(4); k++) {
+                        record[rnd.nextInt(record.length)] ^= (byte) (1 + rnd.nextInt(255));
+                    }
+                }
+                default -> { // a valid record cut short or extended
+                    byte[] g = good(rnd.nextInt(20));
+                    record = java.util.Arrays.copyOf(g, rnd.nextInt(g.length + 50));
+                }
+            }
+            SampleDecoder.Result r = decoder.decode(record);
+            if (r.ok()) {
+                ok++;
+                assertThat(r.sample().pixels).hasSize(784);
+                for (float p : r.sample().pixels) assertThat(p).isBetween(0f, 1f);
+            } else {
+                assertThat(r.message()).isNotBlank();
+                reasons.merge(r.reason(), 1, Integer::sum);
+            }
+        }
+        int rejected = reasons.values().stream().mapToInt(Integer::intValue).sum();
+        assertThat(ok + rejected).isEqualTo(total);
+        assertThat(reasons).containsKeys(RejectReason.NOT_AVRO, RejectReason.UNKNOWN_SCHEMA, RejectReason.EMPTY);
+        assertThat(rejected).isGreaterThan(total / 2);
+    }
+}
