@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, then builds and runs every test
+# (unit, operator harness, broker + MiniCluster ITCases, the demo end to end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+# ND4J's OpenMP threads must wait passively, or they fight OpenBLAS for the cores.
+export OMP_WAIT_POLICY=PASSIVE
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
+mvn -B -ntp verify "$@"
