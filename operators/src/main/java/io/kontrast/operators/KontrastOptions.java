@@ -175,4 +175,16 @@ public final class KontrastOptions {
                     .intType()
                     .defaultValue(1)
                     .withDescription("Parallelism of decoding and view building.");
+
+    public static final ConfigOption<Integer> ROLLBACK_AFTER =
+            ConfigOptions.key("kontrast.numerics.rollback-after")
+                    .intType()
+                    .defaultValue(5)
+                    .withDescription("After this many skipped (non-finite) steps in a row, roll the model back to the last published snapshot and reset the optimizer momentum.");
+
+    public static final ConfigOption<Double> COLLAPSE_MIN_STD =
+            ConfigOptions.key("kontrast.collapse.min-std")
+                    .doubleType()
+                    .defaultValue(0.01)
+                    .withDescription("A snapshot whose mean per-dimension std of normalized embeddings is below this is withheld and raises the collapse alarm (healthy: near 1/sqrt(128) = 0.088).");
 }

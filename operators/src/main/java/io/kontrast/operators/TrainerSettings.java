@@ -21,7 +21,9 @@ public record TrainerSettings(
         long maxSamples,
         long seed,
         ViewSettings views,
-        int maxRecordBytes)
+        int maxRecordBytes,
+        int rollbackAfter,
+        double collapseMinStd)
         implements Serializable {
 
     /** Augmentation and normalisation settings of the view builder. */
@@ -75,6 +77,10 @@ public record TrainerSettings(
         require(std > 0, INPUT_STD, "must be > 0, got " + std);
         int maxBytes = conf.get(MAX_RECORD_BYTES);
         require(maxBytes >= 64, MAX_RECORD_BYTES, "must be >= 64, got " + maxBytes);
+        int rollbackAfter = conf.get(ROLLBACK_AFTER);
+        require(rollbackAfter >= 1, ROLLBACK_AFTER, "must be >= 1, got " + rollbackAfter);
+        double collapse = conf.get(COLLAPSE_MIN_STD);
+        require(collapse >= 0 && collapse < 1, COLLAPSE_MIN_STD, "must be in [0, 1), got " + collapse);
         require(conf.get(VIEW_PARALLELISM) >= 1, VIEW_PARALLELISM, "must be >= 1");
         require(!conf.get(CHECKPOINT_INTERVAL).isNegative() && !conf.get(CHECKPOINT_INTERVAL).isZero(),
                 CHECKPOINT_INTERVAL, "must be positive");
@@ -85,7 +91,8 @@ public record TrainerSettings(
         ViewSettings views =
                 new ViewSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
-        return new TrainerSettings(modelId, encoder, 28, 28, hp, every, max, seed, views, maxBytes);
+        return new TrainerSettings(
+                modelId, encoder, 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse);
     }
 
     public int inputSize() {

@@ -32,6 +32,8 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The MoCo trainer: one learner per trainer shard (the key), fed batches of view pairs, publishing
@@ -59,6 +61,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         implements OneInputStreamOperator<ViewPair, EncoderSnapshot> {
+    private static final Logger LOG = LoggerFactory.getLogger(MocoTrainerOperator.class);
     public static final String SAMPLES_SEEN_ACCUMULATOR = "kontrast.samples-seen";
     public static final String STEP_ACCUMULATOR = "kontrast.step";
     public static final String VERSION_ACCUMULATOR = "kontrast.snapshot-version";
@@ -81,6 +84,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient LatestValue lossAccumulator;
     private transient Counter skippedSteps;
     private transient Counter droppedAfterMax;
+    private transient Counter rollbacks;
+    private transient Counter withheldSnapshots;
+    private transient volatile int collapseAlarm;
 
     public MocoTrainerOperator(TrainerSettings settings) {
         this.settings = settings;
@@ -117,6 +123,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         var metrics = getMetricGroup();
         skippedSteps = metrics.counter("skippedSteps");
         droppedAfterMax = metrics.counter("samplesDroppedAfterMax");
+        rollbacks = metrics.counter("rollbacks");
+        withheldSnapshots = metrics.counter("withheldSnapshots");
+        metrics.gauge("collapseAlarm", () -> collapseAlarm);
+        metrics.gauge("embeddingStd", () -> lastShard == null ? Double.NaN : lastShard.embeddingStd);
         metrics.gauge("loss", () -> lastShard == null ? Double.NaN : lastShard.progress.lossAverage);
         metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
         metrics.gauge("snapshotVersion", () -> lastShard == null ? 0L : lastShard.progress.version);
@@ -150,8 +160,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         if (Float.isNaN(loss)) {
             skippedSteps.inc();
             p.skippedSteps = learner.skippedSteps();
+            if (++s.nonFiniteRun >= settings.rollbackAfter()) {
+                rollback(s);
+            }
             return;
         }
+        s.nonFiniteRun = 0;
         s.dirty.set(slot, slot + batch);
         p.step = learner.step();
         p.queuePointer = learner.queuePointer();
@@ -168,8 +182,32 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
     }
 
+    /**
+     * A run of non-finite steps means the model has diverged: go back to the parameters of the
+     * last published snapshot (or of the last restore) and clear the optimizer's momentum.
+     */
+    private void rollback(Shard s) {
+        s.learner.params().assign(s.goodParams);
+        s.learner.keyParams().assign(s.goodKeyParams);
+        s.learner.velocity().assign(0);
+        s.nonFiniteRun = 0;
+        rollbacks.inc();
+        LOG.warn("Trainer shard {}: {} non-finite steps in a row; rolled back to the last good parameters",
+                s.key, settings.rollbackAfter());
+    }
+
     private void publish(Shard s) {
         TrainerProgress p = s.progress;
+        s.embeddingStd = s.learner.embeddingStd();
+        if (!(s.embeddingStd >= settings.collapseMinStd())) {
+            collapseAlarm = 1;
+            withheldSnapshots.inc();
+            LOG.warn("Trainer shard {}: embeddings collapsed (per-dimension std {} < {}); snapshot withheld at step {}",
+                    s.key, s.embeddingStd, settings.collapseMinStd(), p.step);
+            return;
+        }
+        collapseAlarm = 0;
+        s.rememberGood();
         p.version++;
         versionAccumulator.add(p.version);
         var vs = settings.views();
@@ -186,7 +224,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         Map<String, Double> metrics = new HashMap<>();
         metrics.put("loss", p.lossAverage);
         metrics.put("last_loss", (double) p.lastLoss);
-        metrics.put("embedding_std", s.learner.embeddingStd());
+        metrics.put("embedding_std", s.embeddingStd);
         metrics.put("skipped_steps", (double) p.skippedSteps);
         metrics.put("learning_rate", settings.hyperParams().learningRateAt(p.step));
         output.collect(new StreamRecord<>(
@@ -210,6 +248,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         TrainerProgress p = progressState.value();
         if (p == null) {
             s.dirty.set(0, settings.hyperParams().queueSize());
+            s.rememberGood();
             return s;
         }
         s.progress = p;
@@ -230,6 +269,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         samplesSeenAccumulator.add(p.samplesSeen);
         stepAccumulator.add(p.step);
         versionAccumulator.add(p.version);
+        s.rememberGood();
         return s;
     }
 
@@ -261,6 +301,14 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     /** A read-only look at a shard, for tests. */
     record TrainerView(MocoLearner learner, TrainerProgress progress, int pending) {}
 
+    long rollbackCount() {
+        return rollbacks.getCount();
+    }
+
+    long withheldSnapshotCount() {
+        return withheldSnapshots.getCount();
+    }
+
     /** One trainer shard in memory. */
     private static final class Shard {
         final int key;
@@ -275,6 +323,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
+        int nonFiniteRun;
+        double embeddingStd = Double.NaN;
+        final INDArray goodParams;
+        final INDArray goodKeyParams;
 
         Shard(int key, MocoLearner learner, int inputSize) {
             this.key = key;
@@ -287,6 +339,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             bData = b.data().asNioFloat();
             ids = new String[batch];
             labels = new int[batch];
+            goodParams = learner.params().dup();
+            goodKeyParams = learner.keyParams().dup();
+        }
+
+        void rememberGood() {
+            goodParams.assign(learner.params());
+            goodKeyParams.assign(learner.keyParams());
         }
 
         void add(ViewPair v) {

@@ -150,4 +150,69 @@ class MocoTrainerOperatorTest {
         assertThat(out).extracting(EncoderSnapshot::getSamplesSeen).containsExactly(3L * BATCH, 4L * BATCH);
         h.close();
     }
+
+    @Test
+    void aRunOfNonFiniteStepsRollsBackToTheLastPublishedParameters() throws Exception {
+        var h = harness(settings(0));
+        h.open();
+        var op = (MocoTrainerOperator) h.getOperator();
+        feed(h, pairs(3 * BATCH, 6)); // step 3 publishes v1
+        INDArray published = op.view(0).learner().params().dup();
+        feed(h, pairs(BATCH, 7)); // step 4 moves on
+        assertThat(op.view(0).learner().params()).isNotEqualTo(published);
+        List<ViewPair> poisoned = pairs(5 * BATCH, 8);
+        poisoned.forEach(p -> p.first[3] = Float.NaN);
+        feed(h, poisoned);
+        var v = op.view(0);
+        assertThat(v.progress().skippedSteps).isEqualTo(5);
+        assertThat(v.progress().step).isEqualTo(4);
+        assertThat(op.rollbackCount()).isEqualTo(1);
+        assertThat(v.learner().params()).isEqualTo(published);
+        assertThat(v.learner().velocity().sumNumber().doubleValue()).isZero();
+        // Training goes on from there.
+        feed(h, pairs(BATCH, 9));
+        assertThat(op.view(0).progress().step).isEqualTo(5);
+        h.close();
+    }
+
+    @Test
+    void aCollapsedEncoderRaisesTheAlarmAndPublishesNothing() throws Exception {
+        var h = harness(settings(0));
+        h.open();
+        float[] same = pairs(1, 10).get(0).first;
+        List<ViewPair> identical = new ArrayList<>();
+        for (int i = 0; i < 6 * BATCH; i++) {
+            identical.add(new ViewPair("same-" + i, 0, -1, same.clone(), same.clone()));
+        }
+        feed(h, identical);
+        var op = (MocoTrainerOperator) h.getOperator();
+        assertThat(op.view(0).progress().step).isEqualTo(6);
+        assertThat(h.extractOutputValues()).isEmpty();
+        assertThat(op.withheldSnapshotCount()).isEqualTo(2);
+        assertThat(op.view(0).progress().version).isZero();
+        h.close();
+    }
+
+    @Test
+    void incrementalCheckpointOneStepLaterWritesAboutOneBatchOfTheQueue() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(KontrastOptions.BATCH_SIZE, 256);
+        conf.set(KontrastOptions.QUEUE_SIZE, 65536);
+        TrainerSettings big = TrainerSettings.from(conf);
+        var h = harness(big);
+        h.open();
+        feed(h, pairs(256, 11));
+        long first = h.snapshot(1L, 1L).getCheckpointedSize();
+        h.notifyOfCompletedCheckpoint(1L);
+        feed(h, pairs(256, 12));
+        long second = h.snapshot(2L, 2L).getCheckpointedSize();
+        long queueBytes = 65536L * 128 * 4;
+        long modelBytes = 3L * new io.kontrast.math.Mlp(big.mlpDims(), 1).paramCount() * 4;
+        System.out.printf("checkpoint sizes: first %,d B, one step later %,d B (queue %,d B, model %,d B)%n",
+                first, second, queueBytes, modelBytes);
+        assertThat(first).isGreaterThan(queueBytes);
+        // The second holds the model buffers and one batch of keys, not the queue again.
+        assertThat(second).isLessThan(modelBytes + queueBytes / 16);
+        h.close();
+    }
 }
