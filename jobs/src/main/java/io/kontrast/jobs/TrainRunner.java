@@ -45,7 +45,8 @@ public final class TrainRunner {
         }
     }
 
-    private Outcome watch(JobClient client, long maxSamples, Duration duration) throws Exception {
+    /** Watches a submitted job until it ends, or until the sample budget or duration is reached. */
+    public Outcome watch(JobClient client, long maxSamples, Duration duration) throws Exception {
         long start = System.nanoTime();
         long lastPrint = start;
         long lastSamples = 0;

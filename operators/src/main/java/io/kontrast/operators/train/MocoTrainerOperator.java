@@ -14,6 +14,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -26,6 +27,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -75,6 +77,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient ValueState<TrainerProgress> progressState;
     private transient MapState<Integer, float[]> queueState;
     private transient ListState<ViewPair> pendingState;
+    private transient ListState<ViewPair> deferredState;
 
     private transient Map<Integer, Shard> shards;
     private transient Shard lastShard;
@@ -83,7 +86,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient LongMaximum versionAccumulator;
     private transient LatestValue lossAccumulator;
     private transient Counter skippedSteps;
-    private transient Counter droppedAfterMax;
+    private transient Counter deferredAfterMax;
     private transient Counter rollbacks;
     private transient Counter withheldSnapshots;
     private transient volatile int collapseAlarm;
@@ -105,6 +108,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         queueState = store.getMapState(new MapStateDescriptor<>("queue", Types.INT, floats));
         pendingState =
                 store.getListState(new ListStateDescriptor<>("pending", TypeInformation.of(ViewPair.class)));
+        deferredState =
+                store.getListState(new ListStateDescriptor<>("deferred", TypeInformation.of(ViewPair.class)));
     }
 
     @Override
@@ -122,7 +127,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         getRuntimeContext().addAccumulator(LOSS_ACCUMULATOR, lossAccumulator);
         var metrics = getMetricGroup();
         skippedSteps = metrics.counter("skippedSteps");
-        droppedAfterMax = metrics.counter("samplesDroppedAfterMax");
+        deferredAfterMax = metrics.counter("samplesDeferredAfterMax");
         rollbacks = metrics.counter("rollbacks");
         withheldSnapshots = metrics.counter("withheldSnapshots");
         metrics.gauge("collapseAlarm", () -> collapseAlarm);
@@ -133,6 +138,16 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("samplesSeen", () -> lastShard == null ? 0L : lastShard.progress.samplesSeen);
         metrics.gauge("queueFill", () -> lastShard == null ? 0.0
                 : lastShard.progress.queueFilled / (double) settings.hyperParams().queueSize());
+        // Mirror every shard this subtask owns now, so that a restored shard resumes (and drains
+        // what it deferred) even if no new input arrives.
+        List<Integer> keys;
+        try (Stream<Integer> owned = this.<Integer>getKeyedStateBackend().getKeys("progress", VoidNamespace.INSTANCE)) {
+            keys = owned.toList();
+        }
+        for (int key : keys) {
+            setCurrentKey(key);
+            shard(key);
+        }
     }
 
     @Override
@@ -141,7 +156,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         lastShard = s;
         long max = settings.maxSamples();
         if (max > 0 && s.progress.samplesSeen + s.pending >= max) {
-            droppedAfterMax.inc();
+            // Over budget: keep it (in RocksDB) for a later run with a larger budget rather than
+            // lose it; the job is about to be stopped with a savepoint.
+            deferredAfterMax.inc();
+            deferredState.add(element.getValue());
             return;
         }
         s.add(element.getValue());
@@ -270,7 +288,29 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         stepAccumulator.add(p.step);
         versionAccumulator.add(p.version);
         s.rememberGood();
+        shards.put(key, s);
+        drainDeferred(s);
         return s;
+    }
+
+    /** Trains on what an earlier run deferred past its budget, as far as this run's budget allows. */
+    private void drainDeferred(Shard s) throws Exception {
+        Iterable<ViewPair> deferred = deferredState.get();
+        if (deferred == null) return;
+        List<ViewPair> keep = new ArrayList<>();
+        long max = settings.maxSamples();
+        int batch = settings.hyperParams().batchSize();
+        for (ViewPair v : deferred) {
+            if (max > 0 && s.progress.samplesSeen + s.pending >= max) {
+                keep.add(v);
+                continue;
+            }
+            s.add(v);
+            if (s.pending == batch) {
+                train(s);
+            }
+        }
+        deferredState.update(keep);
     }
 
     @Override

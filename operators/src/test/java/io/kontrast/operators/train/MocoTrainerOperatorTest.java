@@ -215,4 +215,23 @@ class MocoTrainerOperatorTest {
         assertThat(second).isLessThan(modelBytes + queueBytes / 16);
         h.close();
     }
+
+    @Test
+    void samplesPastTheBudgetAreKeptForTheNextRunNotLost() throws Exception {
+        var h = harness(settings(4 * BATCH));
+        h.open();
+        feed(h, pairs(6 * BATCH + 5, 13));
+        OperatorSubtaskState savepoint = h.snapshot(1L, 1L);
+        h.close();
+
+        // A restart with a larger budget trains on the deferred samples first, without new input.
+        var restored = harness(settings(6 * BATCH));
+        restored.initializeState(savepoint);
+        restored.open();
+        var v = ((MocoTrainerOperator) restored.getOperator()).view(0);
+        assertThat(v.progress().samplesSeen).isEqualTo(6 * BATCH);
+        assertThat(v.progress().step).isEqualTo(6);
+        assertThat(restored.extractOutputValues()).extracting(EncoderSnapshot::getVersion).containsExactly(3L); // step 6: both a regular and the final snapshot
+        restored.close();
+    }
 }

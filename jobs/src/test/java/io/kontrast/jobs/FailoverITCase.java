@@ -1,0 +1,199 @@
+package io.kontrast.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontrast.data.Samples;
+import io.kontrast.data.SyntheticShapes;
+import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.operators.KontrastOptions;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failures in the middle of training: a TaskManager lost inside the cluster, and the whole
+ * {@code train} process killed with SIGKILL and started again. Afterwards the snapshot topic, read
+ * {@code read_committed}, must hold versions 1, 2, 3, ... with no gap, duplicate or step back,
+ * and training must have continued from the restored step.
+ */
+class FailoverITCase {
+    static final int BATCH = 64;
+    static final int EVERY = 10;
+    static final long BUDGET = 240L * BATCH;
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(4)
+                    .build());
+
+    @TempDir
+    static Path tmp;
+
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start(0, tmp.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    static void fill(String topic, long samples) throws Exception {
+        var images = SyntheticShapes.generate(1000, 5, "synthetic/train");
+        try (KafkaProducer<byte[], byte[]> p = TrainJobITCase.producer(kafka.bootstrapServers())) {
+            for (int n = 0; n < samples; n++) {
+                int i = n % images.size();
+                String id = "syn/" + i + "/e" + n / images.size();
+                p.send(new ProducerRecord<>(topic, id.getBytes(), Samples.encode(Samples.sample(images, i, id, false))));
+            }
+        }
+    }
+
+    static List<EncoderSnapshot> committed(String topic) throws Exception {
+        return SnapshotTopicReader.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(20));
+    }
+
+    static void assertContiguousVersionsFromOne(List<EncoderSnapshot> snapshots) {
+        assertContiguousVersionsFromOne(snapshots, BUDGET);
+    }
+
+    static void assertContiguousVersionsFromOne(List<EncoderSnapshot> snapshots, long budget) {
+        assertThat(snapshots).isNotEmpty();
+        for (int i = 0; i < snapshots.size(); i++) {
+            EncoderSnapshot s = snapshots.get(i);
+            assertThat(s.getVersion()).as("snapshot %d of %d", i, snapshots.size()).isEqualTo(i + 1L);
+            if (i > 0) {
+                assertThat(s.getStep()).isGreaterThan(snapshots.get(i - 1).getStep());
+                assertThat(s.getSamplesSeen()).isGreaterThan(snapshots.get(i - 1).getSamplesSeen());
+            }
+        }
+        EncoderSnapshot last = snapshots.get(snapshots.size() - 1);
+        assertThat(last.getSamplesSeen()).isEqualTo(budget);
+        assertThat(last.getStep()).isEqualTo(budget / BATCH);
+    }
+
+    @Test
+    void stopsWithASavepointAndResumesFromItWithAnotherViewParallelism() throws Exception {
+        String name = "savepoint";
+        EmbeddedKafka.createTopics(kafka.bootstrapServers(),
+                EmbeddedKafka.kontrastTopics("samples-" + name, "dlq-" + name, "snapshots-" + name));
+        fill("samples-" + name, BUDGET + 2000);
+        Path checkpoints = tmp.resolve("ckpt-" + name);
+        List<String> firstArgs = new ArrayList<>(trainArgs(name, checkpoints));
+        firstArgs.set(firstArgs.indexOf("--max-samples") + 1, Long.toString(BUDGET / 2));
+        var out = new java.io.ByteArrayOutputStream();
+        assertThat(KontrastCli.run(firstArgs.toArray(String[]::new), new java.io.PrintStream(out, true), System.err))
+                .as(out.toString()).isZero();
+        assertThat(out.toString()).contains("Savepoint: ");
+        assertContiguousVersionsFromOne(committed("snapshots-" + name), BUDGET / 2);
+
+        List<String> secondArgs = new ArrayList<>(trainArgs(name, checkpoints));
+        secondArgs.addAll(List.of("--view-parallelism", "2"));
+        out.reset();
+        assertThat(KontrastCli.run(secondArgs.toArray(String[]::new), new java.io.PrintStream(out, true), System.err))
+                .as(out.toString()).isZero();
+        assertThat(out.toString()).contains("Resuming from").contains("savepoint-");
+        assertContiguousVersionsFromOne(committed("snapshots-" + name));
+    }
+
+    static List<String> trainArgs(String name, Path checkpoints) {
+        return List.of("train", "--bootstrap", kafka.bootstrapServers(),
+                "--topic", "samples-" + name, "--snapshot-topic", "snapshots-" + name, "--dlq-topic", "dlq-" + name,
+                "--model-id", name, "--checkpoint-dir", checkpoints.toString(), "--checkpoint-interval", "1s",
+                "--batch-size", Integer.toString(BATCH), "--queue-size", "1024",
+                "--snapshot-every", Integer.toString(EVERY), "--max-samples", Long.toString(BUDGET));
+    }
+
+    @Test
+    void killedTrainProcessResumesFromItsCheckpointDirectory() throws Exception {
+        String name = "kill";
+        EmbeddedKafka.createTopics(kafka.bootstrapServers(),
+                EmbeddedKafka.kontrastTopics("samples-" + name, "dlq-" + name, "snapshots-" + name));
+        fill("samples-" + name, BUDGET + 2000);
+        Path checkpoints = tmp.resolve("ckpt-" + name);
+
+        Process first = start(trainArgs(name, checkpoints), tmp.resolve("first.log"));
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (committed("snapshots-" + name).size() < 4 && System.nanoTime() < deadline) {
+            assertThat(first.isAlive()).as(Files.readString(tmp.resolve("first.log"))).isTrue();
+            Thread.sleep(500);
+        }
+        first.destroyForcibly(); // SIGKILL: no savepoint, no clean shutdown
+        first.waitFor();
+        long stepsBeforeKill = committed("snapshots-" + name).size();
+        assertThat(stepsBeforeKill).isBetween(4L, (BUDGET / BATCH / EVERY) - 1);
+
+        Process second = start(trainArgs(name, checkpoints), tmp.resolve("second.log"));
+        assertThat(second.waitFor(4, TimeUnit.MINUTES)).isTrue();
+        String log = Files.readString(tmp.resolve("second.log"));
+        assertThat(second.exitValue()).as(log).isZero();
+        assertThat(log).contains("Resuming from");
+
+        assertContiguousVersionsFromOne(committed("snapshots-" + name));
+    }
+
+    @Test
+    void lostTaskManagerRestartsFromTheLastCheckpoint(@InjectMiniCluster MiniCluster cluster) throws Exception {
+        String name = "tm";
+        EmbeddedKafka.createTopics(kafka.bootstrapServers(),
+                EmbeddedKafka.kontrastTopics("samples-" + name, "dlq-" + name, "snapshots-" + name));
+        fill("samples-" + name, BUDGET + 2000);
+        List<String> argv = trainArgs(name, tmp.resolve("ckpt-" + name));
+        Configuration conf = TrainCommand.configuration(
+                TrainCommand.args().parse(argv.subList(1, argv.size()).toArray(String[]::new)));
+        FlinkSetup.apply(conf, tmp.resolve("ckpt-" + name), conf.get(KontrastOptions.CHECKPOINT_INTERVAL));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        TrainJob.kafka(conf).build(env);
+        JobClient client = env.executeAsync("failover-" + name);
+
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (committed("snapshots-" + name).size() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+        }
+        cluster.terminateTaskManager(0).get();
+        cluster.startTaskManager();
+
+        var outcome = new TrainRunner(System.out, Duration.ofSeconds(10)).watch(client, BUDGET, Duration.ofMinutes(4));
+        assertThat(outcome.samplesSeen()).isEqualTo(BUDGET);
+        assertThat(cluster.getArchivedExecutionGraph(client.getJobID()).get().getFailureInfo())
+                .as("the job saw the TaskManager failure").isNotNull();
+        assertContiguousVersionsFromOne(committed("snapshots-" + name));
+    }
+
+    static Process start(List<String> args, Path log) throws Exception {
+        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g"));
+        cmd.addAll(KontrastCli.JVM_FLAGS);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), KontrastCli.class.getName()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        pb.environment().put("OMP_NUM_THREADS", "2");
+        pb.environment().put("KONTRAST_CHILD", "1");
+        return pb.start();
+    }
+}
