@@ -1,5 +1,6 @@
 package io.kontrast.operators.publish;
 
+import io.kontrast.client.Checksums;
 import io.kontrast.math.Mlp;
 import io.kontrast.schemas.DType;
 import io.kontrast.schemas.EncoderSnapshot;
@@ -8,12 +9,8 @@ import io.kontrast.schemas.NamedTensor;
 import io.kontrast.schemas.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -103,21 +100,12 @@ public final class SnapshotCodec {
                 .build();
     }
 
-    /** {@code sha256:} + hex SHA-256 over each weight's UTF-8 name then its data bytes, in order. */
+    /** See {@link Checksums}. */
     public static String checksum(List<NamedTensor> weights) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (NamedTensor w : weights) {
-                md.update(w.getName().getBytes(StandardCharsets.UTF_8));
-                md.update(w.getTensor().getData().duplicate());
-            }
-            return "sha256:" + HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Checksums.of(weights);
     }
 
     public static boolean verify(EncoderSnapshot s) {
-        return s.getChecksum().equals(checksum(s.getWeights()));
+        return Checksums.verify(s);
     }
 }

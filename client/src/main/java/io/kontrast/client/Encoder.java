@@ -1,0 +1,179 @@
+package io.kontrast.client;
+
+import io.kontrast.schemas.DType;
+import io.kontrast.schemas.EncoderSnapshot;
+import io.kontrast.schemas.Layer;
+import io.kontrast.schemas.NamedTensor;
+import io.kontrast.schemas.Tensor;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An immutable encoder rebuilt from an {@link EncoderSnapshot}: the backbone layers, applied in
+ * plain Java exactly as {@code schemas/README.md} specifies, so any service can embed without
+ * Flink or a native library. Thread-safe.
+ *
+ * <p>{@code embed(pixels)}: {@code x = (pixels - input_mean) / input_std}, then each backbone
+ * layer in order: {@code linear} ({@code y = x W + b}, W of shape {@code [in, out]}), {@code relu}
+ * ({@code max(0, x)}), {@code l2_normalize} ({@code x / max(|x|, 1e-12)}).
+ */
+public final class Encoder {
+    private final String modelId;
+    private final long version;
+    private final int inputSize;
+    private final int outputSize;
+    private final float mean;
+    private final float invStd;
+    private final List<Op> ops;
+
+    private interface Op {
+        float[] apply(float[] x);
+    }
+
+    private Encoder(String modelId, long version, int inputSize, int outputSize, float mean, float std, List<Op> ops) {
+        this.modelId = modelId;
+        this.version = version;
+        this.inputSize = inputSize;
+        this.outputSize = outputSize;
+        this.mean = mean;
+        this.invStd = 1f / std;
+        this.ops = ops;
+    }
+
+    /** Rebuilds the backbone; throws {@link InvalidSnapshotException} saying what is wrong. */
+    public static Encoder fromSnapshot(EncoderSnapshot s) {
+        if (!Checksums.verify(s)) {
+            throw new InvalidSnapshotException("checksum mismatch: " + s.getChecksum());
+        }
+        if (!(s.getInputStd() > 0)) {
+            throw new InvalidSnapshotException("input_std must be > 0, is " + s.getInputStd());
+        }
+        Map<String, Tensor> weights = new HashMap<>();
+        for (NamedTensor t : s.getWeights()) {
+            weights.put(t.getName(), t.getTensor());
+        }
+        int size = 1;
+        for (int d : s.getInputShape()) size *= d;
+        int inputSize = size;
+        List<Op> ops = new ArrayList<>();
+        for (Layer l : s.getLayers()) {
+            if (!"backbone".equals(l.getPart())) continue;
+            switch (l.getKind()) {
+                case "linear" -> {
+                    Tensor w = require(weights, l.getName() + ".weight");
+                    Tensor b = require(weights, l.getName() + ".bias");
+                    if (w.getShape().size() != 2 || w.getShape().get(0) != size) {
+                        throw new InvalidSnapshotException(l.getName() + ".weight has shape " + w.getShape()
+                                + ", expected [" + size + ", out]");
+                    }
+                    int out = w.getShape().get(1);
+                    if (b.getShape().size() != 1 || b.getShape().get(0) != out) {
+                        throw new InvalidSnapshotException(l.getName() + ".bias has shape " + b.getShape() + ", expected [" + out + "]");
+                    }
+                    ops.add(linear(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), size, out));
+                    size = out;
+                }
+                case "relu" -> ops.add(x -> {
+                    for (int i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0;
+                    return x;
+                });
+                case "l2_normalize" -> ops.add(x -> {
+                    double n = 0;
+                    for (float v : x) n += v * v;
+                    float inv = (float) (1 / Math.max(Math.sqrt(n), 1e-12));
+                    for (int i = 0; i < x.length; i++) x[i] *= inv;
+                    return x;
+                });
+                default -> throw new InvalidSnapshotException("unknown layer kind '" + l.getKind() + "' in " + l.getName());
+            }
+        }
+        if (ops.isEmpty()) {
+            throw new InvalidSnapshotException("snapshot has no backbone layers");
+        }
+        if (size != s.getEmbeddingDim()) {
+            throw new InvalidSnapshotException("backbone ends at " + size + " values, embedding_dim says " + s.getEmbeddingDim());
+        }
+        return new Encoder(s.getModelId(), s.getVersion(), inputSize, size, s.getInputMean(), s.getInputStd(), List.copyOf(ops));
+    }
+
+    private static Tensor require(Map<String, Tensor> weights, String name) {
+        Tensor t = weights.get(name);
+        if (t == null) throw new InvalidSnapshotException("missing weight " + name);
+        return t;
+    }
+
+    private static float[] floats(Tensor t, String name) {
+        if (t.getDtype() != DType.FLOAT32) {
+            throw new InvalidSnapshotException(name + " is " + t.getDtype() + ", expected FLOAT32");
+        }
+        long n = 1;
+        for (int d : t.getShape()) n *= d;
+        FloatBuffer fb = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        if (fb.remaining() != n || t.getData().remaining() != 4 * n) {
+            throw new InvalidSnapshotException(name + " holds " + t.getData().remaining() + " bytes, its shape needs " + 4 * n);
+        }
+        float[] out = new float[(int) n];
+        fb.get(out);
+        return out;
+    }
+
+    /** y = x W + b with W row-major [in, out]. */
+    private static Op linear(float[] w, float[] b, int in, int out) {
+        return x -> {
+            float[] y = b.clone();
+            for (int i = 0; i < in; i++) {
+                float xi = x[i];
+                if (xi == 0) continue;
+                int row = i * out;
+                for (int j = 0; j < out; j++) {
+                    y[j] += xi * w[row + j];
+                }
+            }
+            return y;
+        };
+    }
+
+    /** The representation of one sample; {@code pixels} flattened, scaled to 0..1. */
+    public float[] embed(float[] pixels) {
+        if (pixels.length != inputSize) {
+            throw new IllegalArgumentException("input has " + pixels.length + " values, encoder takes " + inputSize);
+        }
+        float[] x = new float[inputSize];
+        for (int i = 0; i < inputSize; i++) x[i] = (pixels[i] - mean) * invStd;
+        for (Op op : ops) x = op.apply(x);
+        return x;
+    }
+
+    /** The representation of one sample given as unsigned bytes (0..255). */
+    public float[] embed(byte[] pixels) {
+        float[] f = new float[pixels.length];
+        for (int i = 0; i < f.length; i++) f[i] = (pixels[i] & 0xFF) / 255f;
+        return embed(f);
+    }
+
+    public float[][] embedBatch(float[][] batch) {
+        float[][] out = new float[batch.length][];
+        for (int i = 0; i < batch.length; i++) out[i] = embed(batch[i]);
+        return out;
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+
+    public long version() {
+        return version;
+    }
+
+    public int inputSize() {
+        return inputSize;
+    }
+
+    public int embeddingDim() {
+        return outputSize;
+    }
+}

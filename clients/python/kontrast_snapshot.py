@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""A Kontrast encoder snapshot consumer in Python, written from schemas/README.md alone.
+
+Decodes an EncoderSnapshot record (Avro single-object encoding), checks its schema fingerprint
+and checksum, rebuilds the backbone with numpy and embeds images.
+
+    kontrast_snapshot.py --schemas schemas/src/main/avro/io/kontrast/schemas \
+        --snapshot snapshot.bin --images images.f32 --out embeddings.f32
+
+images.f32: float32 little-endian, [n, input size], pixels scaled to 0..1.
+embeddings.f32: float32 little-endian, [n, embedding_dim]. A JSON summary goes to stdout.
+Needs Debian's python3-avro and python3-numpy.
+"""
+import argparse
+import hashlib
+import io
+import json
+import os
+import re
+import struct
+import sys
+
+import avro.io
+import avro.name
+import avro.schema
+import numpy as np
+
+SCHEMA_FILES = ["Tensor", "NamedTensor", "Layer", "EncoderSnapshot"]
+DTYPES = {"FLOAT32": "<f4", "FLOAT64": "<f8", "INT32": "<i4", "UINT8": "u1"}
+
+
+def rabin_fingerprint64(data: bytes) -> int:
+    """Avro's CRC-64-AVRO fingerprint of a schema's parsing canonical form."""
+    empty = 0xC15D213AA4D7A795
+    table = []
+    for i in range(256):
+        fp = i
+        for _ in range(8):
+            fp = (fp >> 1) ^ (empty & -(fp & 1))
+        table.append(fp)
+    fp = empty
+    for b in data:
+        fp = (fp >> 8) ^ table[(fp ^ b) & 0xFF]
+    return fp
+
+
+def parsing_canonical_form(schema) -> str:
+    """The spec's Parsing Canonical Form. python3-avro 1.11 leaves a primitive that carried a
+    logicalType as {"type":"long"}; the spec reduces every primitive to its bare name."""
+    return re.sub(r'\{"type":"(null|boolean|int|long|float|double|bytes|string)"\}', r'"\1"',
+                  schema.canonical_form)
+
+
+def load_schema(directory):
+    names = avro.name.Names()
+    schema = None
+    for name in SCHEMA_FILES:
+        with open(os.path.join(directory, name + ".avsc")) as f:
+            schema = avro.schema.make_avsc_object(json.load(f), names)
+    return schema
+
+
+def decode(record: bytes, schema):
+    if len(record) < 10 or record[0:2] != b"\xc3\x01":
+        raise ValueError("not Avro single-object encoding")
+    (fingerprint,) = struct.unpack("<Q", record[2:10])
+    expected = rabin_fingerprint64(parsing_canonical_form(schema).encode("utf-8"))
+    if fingerprint != expected:
+        raise ValueError("unknown schema fingerprint %016x (expected %016x)" % (fingerprint, expected))
+    reader = avro.io.DatumReader(schema)
+    return reader.read(avro.io.BinaryDecoder(io.BytesIO(record[10:])))
+
+
+def checksum(snapshot) -> str:
+    h = hashlib.sha256()
+    for w in snapshot["weights"]:
+        h.update(w["name"].encode("utf-8"))
+        h.update(w["tensor"]["data"])
+    return "sha256:" + h.hexdigest()
+
+
+def tensor(t):
+    return np.frombuffer(t["data"], dtype=DTYPES[t["dtype"]]).reshape(t["shape"]).astype(np.float32)
+
+
+def backbone(snapshot):
+    """The backbone as a function of a [n, input size] float32 batch in 0..1."""
+    weights = {w["name"]: tensor(w["tensor"]) for w in snapshot["weights"]}
+    mean, std = snapshot["input_mean"], snapshot["input_std"]
+    layers = [l for l in snapshot["layers"] if l["part"] == "backbone"]
+
+    def apply(x):
+        x = (x.astype(np.float32) - np.float32(mean)) / np.float32(std)
+        for layer in layers:
+            kind = layer["kind"]
+            if kind == "linear":
+                x = x @ weights[layer["name"] + ".weight"] + weights[layer["name"] + ".bias"]
+            elif kind == "relu":
+                x = np.maximum(x, 0)
+            elif kind == "l2_normalize":
+                x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+            else:
+                raise ValueError("unknown layer kind " + kind)
+        return x
+
+    return apply
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--schemas", required=True)
+    p.add_argument("--snapshot", required=True)
+    p.add_argument("--images", required=True)
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    schema = load_schema(a.schemas)
+    with open(a.snapshot, "rb") as f:
+        snapshot = decode(f.read(), schema)
+    if checksum(snapshot) != snapshot["checksum"]:
+        print("checksum mismatch", file=sys.stderr)
+        return 3
+    size = int(np.prod(snapshot["input_shape"]))
+    images = np.fromfile(a.images, dtype="<f4").reshape(-1, size)
+    embeddings = backbone(snapshot)(images).astype("<f4")
+    embeddings.tofile(a.out)
+    print(json.dumps({"model_id": snapshot["model_id"], "version": snapshot["version"],
+                      "images": int(images.shape[0]), "embedding_dim": int(embeddings.shape[1])}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
