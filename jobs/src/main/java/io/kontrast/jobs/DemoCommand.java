@@ -78,7 +78,7 @@ public final class DemoCommand {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
             TrainJob.kafka(conf).build(env);
             out.println("Flink web UI: http://localhost:" + webPort + "  (Ctrl-C stops cleanly)");
-            TrainRunner.Outcome o = new TrainRunner(out, Duration.ofSeconds(5)).run(env, "kontrast-demo", 0, duration);
+            JobRunner.Outcome o = new JobRunner(out, Duration.ofSeconds(5)).run(env, "kontrast-demo", 0, duration);
             replayer.stop();
 
             List<EncoderSnapshot> snapshots =

@@ -24,6 +24,7 @@ public final class KontrastCli {
 
             Commands:
               demo     broker, replay and training in one process, with Flink's web UI
+              embed    embed samples with the newest encoder snapshot (switches versions live)
               kafka    a single-node Kafka broker (KRaft) on loopback
               replay   produce a dataset into a topic as Avro Samples
               train    the MoCo training job (local MiniCluster, or a cluster with flink run)
@@ -65,6 +66,7 @@ public final class KontrastCli {
         try {
             Args a = switch (command) {
                 case "demo" -> DemoCommand.args();
+                case "embed" -> EmbedCommand.args();
                 case "kafka" -> KafkaCommand.args();
                 case "replay" -> ReplayCommand.args();
                 case "train" -> TrainCommand.args();
@@ -77,6 +79,7 @@ public final class KontrastCli {
             }
             return switch (command) {
                 case "demo" -> DemoCommand.run(a, out);
+                case "embed" -> EmbedCommand.run(a, out);
                 case "kafka" -> KafkaCommand.run(a, out);
                 case "replay" -> ReplayCommand.run(a, out);
                 default -> TrainCommand.run(a, out);

@@ -98,7 +98,7 @@ public final class TrainCommand {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         TrainJob job = TrainJob.kafka(conf);
         job.build(env);
-        TrainRunner.Outcome o = new TrainRunner(out, Duration.ofSeconds(10))
+        JobRunner.Outcome o = new JobRunner(out, Duration.ofSeconds(10))
                 .run(env, "kontrast-train " + job.settings().modelId(), job.settings().maxSamples(), duration);
         out.println("Training ended: " + o.status() + ", samples=" + o.samplesSeen() + ", step=" + o.step()
                 + ", last snapshot version=" + o.version());

@@ -177,7 +177,7 @@ class FailoverITCase {
         cluster.terminateTaskManager(0).get();
         cluster.startTaskManager();
 
-        var outcome = new TrainRunner(System.out, Duration.ofSeconds(10)).watch(client, BUDGET, Duration.ofMinutes(4));
+        var outcome = new JobRunner(System.out, Duration.ofSeconds(10)).watch(client, BUDGET, Duration.ofMinutes(4));
         assertThat(outcome.samplesSeen()).isEqualTo(BUDGET);
         assertThat(cluster.getArchivedExecutionGraph(client.getJobID()).get().getFailureInfo())
                 .as("the job saw the TaskManager failure").isNotNull();

@@ -18,7 +18,7 @@ class KontrastCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String c : new String[] {"demo", "kafka", "replay", "train"}) {
+        for (String c : new String[] {"demo", "embed", "kafka", "replay", "train"}) {
             Result r = run(c, "--help");
             assertThat(r.exit()).isZero();
             assertThat(r.out()).startsWith("Usage: kontrast " + c).contains("--");

@@ -12,20 +12,27 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * Runs the training job and watches it: prints a progress line every {@code progressEvery}, and
- * stops the job with a savepoint (which commits the last snapshots) once it has trained on
- * {@code maxSamples} samples or run for {@code duration}.
+ * Runs a job and watches it: prints a progress line every {@code progressEvery}, and stops the job
+ * with a savepoint (which commits what its transactional sinks wrote) once it has handled {@code
+ * maxSamples} samples (the accumulator {@code countAccumulator}) or run for {@code duration}.
  */
-public final class TrainRunner {
+public final class JobRunner {
     /** What the run ended with. */
     public record Outcome(JobStatus status, long samplesSeen, long step, long version, String savepoint) {}
 
     private final PrintStream out;
     private final Duration progressEvery;
+    private final String countAccumulator;
 
-    public TrainRunner(PrintStream out, Duration progressEvery) {
+    /** A runner for the training job: counts samples trained on. */
+    public JobRunner(PrintStream out, Duration progressEvery) {
+        this(out, progressEvery, MocoTrainerOperator.SAMPLES_SEEN_ACCUMULATOR);
+    }
+
+    public JobRunner(PrintStream out, Duration progressEvery, String countAccumulator) {
         this.out = out;
         this.progressEvery = progressEvery;
+        this.countAccumulator = countAccumulator;
     }
 
     public Outcome run(StreamExecutionEnvironment env, String jobName, long maxSamples, Duration duration)
@@ -62,7 +69,7 @@ public final class TrainRunner {
             double loss = Double.NaN;
             if (status == JobStatus.RUNNING) {
                 Map<String, Object> acc = client.getAccumulators().get(30, TimeUnit.SECONDS);
-                progress[0] = asLong(acc.get(MocoTrainerOperator.SAMPLES_SEEN_ACCUMULATOR));
+                progress[0] = asLong(acc.get(countAccumulator));
                 progress[1] = asLong(acc.get(MocoTrainerOperator.STEP_ACCUMULATOR));
                 progress[2] = asLong(acc.get(MocoTrainerOperator.VERSION_ACCUMULATOR));
                 Object l = acc.get(MocoTrainerOperator.LOSS_ACCUMULATOR);
@@ -80,7 +87,7 @@ public final class TrainRunner {
             boolean enough = maxSamples > 0 && progress[0] >= maxSamples;
             boolean timeUp = duration != null && !duration.isZero() && now - start >= duration.toNanos();
             if (enough || timeUp) {
-                out.println(enough ? "Trained on " + progress[0] + " samples; stopping with a savepoint."
+                out.println(enough ? "Done with " + progress[0] + " samples; stopping with a savepoint."
                         : "Duration reached; stopping with a savepoint.");
                 String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL)
                         .get(5, TimeUnit.MINUTES);
