@@ -7,4 +7,6 @@ bash scripts/setup.sh
 # ND4J's OpenMP threads must wait passively, or they fight OpenBLAS for the cores.
 export OMP_WAIT_POLICY=PASSIVE
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
+# Deployment files are checked too: nothing applies them here.
+yamllint -s -c k8s/.yamllint k8s
 mvn -B -ntp verify "$@"

@@ -49,15 +49,11 @@ public final class EmbedCommand {
     }
 
     static int run(Args a, PrintStream out) throws Exception {
-        Configuration conf = new Configuration();
-        for (String kv : a.properties()) {
-            int eq = kv.indexOf('=');
-            conf.setString(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-        conf.set(BOOTSTRAP, a.get("bootstrap"));
-        conf.set(SAMPLES_TOPIC, a.get("topic"));
-        conf.set(SNAPSHOTS_TOPIC, a.get("snapshot-topic"));
-        conf.set(DLQ_TOPIC, a.get("dlq-topic"));
+        Configuration conf = TrainCommand.baseConfiguration(a);
+        if (a.has("bootstrap")) conf.set(BOOTSTRAP, a.get("bootstrap"));
+        if (a.has("topic")) conf.set(SAMPLES_TOPIC, a.get("topic"));
+        if (a.has("snapshot-topic")) conf.set(SNAPSHOTS_TOPIC, a.get("snapshot-topic"));
+        if (a.has("dlq-topic")) conf.set(DLQ_TOPIC, a.get("dlq-topic"));
         conf.set(GROUP_ID, a.get("group-id"));
         int parallelism = a.getInt("parallelism", 1, 1024);
         long max = a.getLong("max-samples", 0);
@@ -70,7 +66,7 @@ public final class EmbedCommand {
             throw new UsageException(e.getMessage());
         }
         Path checkpointDir = a.path("checkpoint-dir");
-        FlinkSetup.apply(conf, checkpointDir, interval);
+        FlinkSetup.apply(conf, a.get("checkpoint-dir"), interval);
         TrainCommand.restorePoint(a, checkpointDir, out).ifPresent(p -> FlinkSetup.restoreFrom(conf, p));
         TrainCommand.ensureTopics(conf);
         String bootstrap = conf.get(BOOTSTRAP);

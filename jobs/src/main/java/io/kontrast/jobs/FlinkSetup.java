@@ -30,12 +30,18 @@ public final class FlinkSetup {
     private FlinkSetup() {}
 
     public static void apply(Configuration conf, Path checkpointDir, Duration checkpointInterval) {
+        apply(conf, checkpointDir.toString(), checkpointInterval);
+    }
+
+    /** {@code checkpointLocation}: a local path, or a URI such as {@code s3://bucket/kontrast}. */
+    public static void apply(Configuration conf, String checkpointLocation, Duration checkpointInterval) {
+        String base = toUri(checkpointLocation);
         setDefault(conf, StateBackendOptions.STATE_BACKEND, "rocksdb");
         setDefault(conf, CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         setDefault(conf, CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
-        setDefault(conf, CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir.toAbsolutePath().toUri().toString());
+        setDefault(conf, CheckpointingOptions.CHECKPOINTS_DIRECTORY, base);
         setDefault(conf, CheckpointingOptions.SAVEPOINT_DIRECTORY,
-                checkpointDir.resolve(SAVEPOINTS_SUBDIR).toAbsolutePath().toUri().toString());
+                (base.endsWith("/") ? base : base + "/") + SAVEPOINTS_SUBDIR);
         setDefault(conf, CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                 ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         setDefault(conf, CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 3);
@@ -48,6 +54,10 @@ public final class FlinkSetup {
         setDefault(conf, HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
         setDefault(conf, TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("256m"));
         setDefault(conf, TaskManagerOptions.NUM_TASK_SLOTS, 4);
+    }
+
+    static String toUri(String location) {
+        return location.contains("://") ? location : Path.of(location).toAbsolutePath().toUri().toString();
     }
 
     private static <T> void setDefault(Configuration conf, org.apache.flink.configuration.ConfigOption<T> o, T v) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -47,11 +48,7 @@ public final class TrainCommand {
 
     /** Turns the named options and -D properties into a Flink configuration and validates it. */
     static Configuration configuration(Args a) {
-        Configuration conf = new Configuration();
-        for (String kv : a.properties()) {
-            int eq = kv.indexOf('=');
-            conf.setString(kv.substring(0, eq), kv.substring(eq + 1));
-        }
+        Configuration conf = baseConfiguration(a);
         Map<String, String> named = Map.of(
                 "bootstrap", BOOTSTRAP.key(),
                 "topic", SAMPLES_TOPIC.key(),
@@ -88,11 +85,27 @@ public final class TrainCommand {
         return conf;
     }
 
+    /**
+     * The cluster's Flink configuration when running inside a Flink distribution or image ({@code
+     * FLINK_CONF_DIR} set: {@code kontrast.*} keys may live there, e.g. in a FlinkDeployment's
+     * flinkConfiguration), otherwise empty; then the {@code -D} properties on top.
+     */
+    static Configuration baseConfiguration(Args a) {
+        Configuration conf = System.getenv("FLINK_CONF_DIR") != null
+                ? GlobalConfiguration.loadConfiguration()
+                : new Configuration();
+        for (String kv : a.properties()) {
+            int eq = kv.indexOf('=');
+            conf.setString(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return conf;
+    }
+
     static int run(Args a, PrintStream out) throws Exception {
         Configuration conf = configuration(a);
         Duration duration = a.getDuration("duration");
         Path checkpointDir = a.path("checkpoint-dir");
-        FlinkSetup.apply(conf, checkpointDir, conf.get(CHECKPOINT_INTERVAL));
+        FlinkSetup.apply(conf, a.get("checkpoint-dir"), conf.get(CHECKPOINT_INTERVAL));
         restorePoint(a, checkpointDir, out).ifPresent(p -> FlinkSetup.restoreFrom(conf, p));
         ensureTopics(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -108,7 +121,7 @@ public final class TrainCommand {
     static Optional<String> restorePoint(Args a, Path checkpointDir, PrintStream out) throws Exception {
         if (a.has("from-checkpoint")) return Optional.of(a.get("from-checkpoint"));
         if (a.has("from-savepoint")) return Optional.of(a.get("from-savepoint"));
-        if (a.flag("fresh")) return Optional.empty();
+        if (a.flag("fresh") || a.get("checkpoint-dir").contains("://")) return Optional.empty();
         Optional<Path> newest = FlinkSetup.newestRestorePoint(checkpointDir);
         newest.ifPresent(p -> out.println("Resuming from " + p + " (use --fresh to start over)."));
         return newest.map(p -> p.toAbsolutePath().toUri().toString());
