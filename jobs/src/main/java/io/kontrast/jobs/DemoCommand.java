@@ -45,7 +45,7 @@ public final class DemoCommand {
                 : (Datasets.fashionMnistInstalled(a.path("data-dir")) ? "fashion-mnist" : "synthetic");
         int webPort = a.getInt("web-port", 0, 65535);
         int kafkaPort = a.getInt("kafka-port", 0, 65535);
-        Configuration conf = new Configuration();
+        Configuration conf = TrainCommand.baseConfiguration(a);
         conf.set(SNAPSHOT_EVERY, a.getInt("snapshot-every", 1, Integer.MAX_VALUE));
         conf.set(BATCH_SIZE, a.getInt("batch-size", 2, 65536));
         conf.set(QUEUE_SIZE, a.getInt("queue-size", 2, 1 << 24));

@@ -26,6 +26,8 @@ import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Meter;
+import org.apache.flink.metrics.MeterView;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -90,6 +92,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient Counter rollbacks;
     private transient Counter withheldSnapshots;
     private transient volatile int collapseAlarm;
+    private transient volatile long lastPublishedAt;
+    private transient Meter samplesPerSecond;
+    private transient Meter stepsPerSecond;
 
     public MocoTrainerOperator(TrainerSettings settings) {
         this.settings = settings;
@@ -131,6 +136,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         rollbacks = metrics.counter("rollbacks");
         withheldSnapshots = metrics.counter("withheldSnapshots");
         metrics.gauge("collapseAlarm", () -> collapseAlarm);
+        samplesPerSecond = metrics.meter("samplesPerSecond", new MeterView(10));
+        stepsPerSecond = metrics.meter("stepsPerSecond", new MeterView(10));
+        metrics.gauge("snapshotAgeSeconds", () -> lastPublishedAt == 0 ? -1.0
+                : (System.currentTimeMillis() - lastPublishedAt) / 1000.0);
         metrics.gauge("embeddingStd", () -> lastShard == null ? Double.NaN : lastShard.embeddingStd);
         metrics.gauge("loss", () -> lastShard == null ? Double.NaN : lastShard.progress.lossAverage);
         metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
@@ -185,6 +194,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
         s.nonFiniteRun = 0;
         s.dirty.set(slot, slot + batch);
+        samplesPerSecond.markEvent(batch);
+        stepsPerSecond.markEvent();
         p.step = learner.step();
         p.queuePointer = learner.queuePointer();
         p.queueFilled = Math.min(settings.hyperParams().queueSize(), p.queueFilled + batch);
@@ -225,6 +236,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             return;
         }
         collapseAlarm = 0;
+        lastPublishedAt = System.currentTimeMillis();
         s.rememberGood();
         p.version++;
         versionAccumulator.add(p.version);
