@@ -1,0 +1,86 @@
+package io.kontrast.jobs;
+
+import io.kontrast.client.SnapshotCodecs;
+import io.kontrast.data.LabeledImages;
+import io.kontrast.jobs.cli.Args;
+import io.kontrast.jobs.cli.UsageException;
+import io.kontrast.math.Mlp;
+import io.kontrast.math.Probes;
+import io.kontrast.operators.TrainerSettings;
+import io.kontrast.operators.publish.SnapshotCodec;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code kontrast evaluate}: scores a snapshot on a labeled dataset. Features of the train split
+ * are the bank, the test split is scored: weighted cosine kNN (k = 200, t = 0.1) and a linear
+ * probe on standardized features. Prints one JSON line.
+ */
+public final class EvaluateCommand {
+    private EvaluateCommand() {}
+
+    static Args args() {
+        return new Args("evaluate", "Scores an encoder snapshot: kNN (k=200, t=0.1) and linear-probe accuracy; one JSON line.")
+                .opt("snapshot-file", "path", null, "a snapshot record (single-object encoded) to score")
+                .opt("bootstrap", "servers", null, "score the newest committed snapshot on a topic")
+                .opt("topic", "name", "encoder-snapshots", "snapshot topic, with --bootstrap")
+                .opt("dataset", "fashion-mnist|synthetic", "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
+                .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory")
+                .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init MLP (baselines)")
+                .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")
+                .opt("linear-epochs", "n", "20", "epochs of the linear probe");
+    }
+
+    static int run(Args a, PrintStream out) throws Exception {
+        String dataset = a.choice("dataset", "fashion-mnist", "synthetic");
+        String features = a.choice("features", "snapshot", "raw", "random");
+        int limit = a.getInt("bank-limit", 0, Integer.MAX_VALUE);
+        int epochs = a.getInt("linear-epochs", 1, 1000);
+        EncoderSnapshot snapshot = null;
+        if (features.equals("snapshot")) {
+            if (a.has("snapshot-file") == a.has("bootstrap")) {
+                throw new UsageException("give exactly one of --snapshot-file and --bootstrap");
+            }
+            snapshot = a.has("snapshot-file")
+                    ? SnapshotCodecs.decode(Files.readAllBytes(a.path("snapshot-file")))
+                    : newest(a.get("bootstrap"), a.get("topic"));
+        } else if (features.equals("random")) {
+            TrainerSettings s = TrainerSettings.from(new Configuration());
+            Mlp mlp = new Mlp(s.mlpDims(), s.mlpBackboneLayers());
+            var params = mlp.newParams();
+            mlp.init(params, 1);
+            snapshot = SnapshotCodec.fromMlp(new SnapshotCodec.Header("random-init", 0, 0, 0, Instant.now(),
+                    new int[] {1, 28, 28}, s.views().inputMean(), s.views().inputStd()), mlp, params.toFloatVector(), Map.of());
+        }
+        LabeledImages train = Datasets.load(dataset, "train", a.path("data-dir"));
+        if (limit > 0) train = train.head(limit);
+        LabeledImages test = Datasets.load(dataset, "test", a.path("data-dir"));
+        long t0 = System.nanoTime();
+        INDArray bank = snapshot == null ? SnapshotFeatures.pixels(train) : SnapshotFeatures.extract(snapshot, train);
+        INDArray queries = snapshot == null ? SnapshotFeatures.pixels(test) : SnapshotFeatures.extract(snapshot, test);
+        double knn = Probes.knnAccuracy(bank, train.labels(), queries, test.labels(), 200, 0.1, 10);
+        double linear = Probes.linearProbe(bank, train.labels(), queries, test.labels(), 10, epochs, 7);
+        out.println(String.format(Locale.ROOT,
+                "{\"features\": \"%s\", \"model_id\": %s, \"version\": %d, \"step\": %d, \"samples_seen\": %d, "
+                        + "\"dataset\": \"%s\", \"bank\": %d, \"queries\": %d, \"knn200\": %.4f, \"linear\": %.4f, \"seconds\": %.1f}",
+                features, snapshot == null ? "null" : "\"" + snapshot.getModelId() + "\"",
+                snapshot == null ? 0 : snapshot.getVersion(), snapshot == null ? 0 : snapshot.getStep(),
+                snapshot == null ? 0 : snapshot.getSamplesSeen(), dataset, train.size(), test.size(), knn, linear,
+                (System.nanoTime() - t0) / 1e9));
+        return 0;
+    }
+
+    static EncoderSnapshot newest(String bootstrap, String topic) throws Exception {
+        List<EncoderSnapshot> all = SnapshotTopicReader.readAll(bootstrap, topic, Duration.ofSeconds(60));
+        return all.stream().max((x, y) -> Long.compare(x.getVersion(), y.getVersion()))
+                .orElseThrow(() -> new UsageException("no committed snapshot on " + topic + " at " + bootstrap));
+    }
+}
