@@ -112,6 +112,6 @@ public final class JobRunner {
     }
 
     private static long asLong(Object o) {
-        return o instanceof Number n ? n.longValue() : 0L;
+        return o instanceof Number n ? Math.max(0L, n.longValue()) : 0L; // LongMaximum starts at Long.MIN_VALUE
     }
 }

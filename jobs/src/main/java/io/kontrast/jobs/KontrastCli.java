@@ -23,6 +23,7 @@ public final class KontrastCli {
             Usage: java -jar kontrast.jar <command> [options]
 
             Commands:
+              bench    trainer speed against the machine's GEMM ceiling, and the whole pipeline
               demo     broker, replay and training in one process, with Flink's web UI
               embed    embed samples with the newest encoder snapshot (switches versions live)
               evaluate score a snapshot: kNN and linear-probe accuracy on a labeled dataset
@@ -66,6 +67,7 @@ public final class KontrastCli {
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         try {
             Args a = switch (command) {
+                case "bench" -> BenchCommand.args();
                 case "demo" -> DemoCommand.args();
                 case "embed" -> EmbedCommand.args();
                 case "evaluate" -> EvaluateCommand.args();
@@ -80,6 +82,7 @@ public final class KontrastCli {
                 return 0;
             }
             return switch (command) {
+                case "bench" -> BenchCommand.run(a, out);
                 case "demo" -> DemoCommand.run(a, out);
                 case "embed" -> EmbedCommand.run(a, out);
                 case "evaluate" -> EvaluateCommand.run(a, out);

@@ -110,9 +110,13 @@ public final class TrainCommand {
         ensureTopics(conf);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         TrainJob job = TrainJob.kafka(conf);
+        if (job.settings().sampleBudget() != job.settings().maxSamples()) {
+            out.println("--max-samples " + job.settings().maxSamples() + " rounded down to whole batches: "
+                    + job.settings().sampleBudget() + " samples.");
+        }
         job.build(env);
         JobRunner.Outcome o = new JobRunner(out, Duration.ofSeconds(10))
-                .run(env, "kontrast-train " + job.settings().modelId(), job.settings().maxSamples(), duration);
+                .run(env, "kontrast-train " + job.settings().modelId(), job.settings().sampleBudget(), duration);
         out.println("Training ended: " + o.status() + ", samples=" + o.samplesSeen() + ", step=" + o.step()
                 + ", last snapshot version=" + o.version());
         return 0;

@@ -64,7 +64,8 @@ public record TrainerSettings(
         int every = conf.get(SNAPSHOT_EVERY);
         require(every >= 1, SNAPSHOT_EVERY, "must be >= 1, got " + every);
         long max = conf.get(MAX_SAMPLES);
-        require(max >= 0, MAX_SAMPLES, "must be >= 0 (0: never stop), got " + max);
+        require(max == 0 || max >= batch, MAX_SAMPLES,
+                "must be 0 (never stop) or at least one batch (" + batch + "), got " + max);
         double crop = conf.get(CROP_MIN_SCALE);
         require(crop > 0 && crop <= 1, CROP_MIN_SCALE, "must be in (0, 1], got " + crop);
         double flip = conf.get(FLIP_PROBABILITY);
@@ -93,6 +94,14 @@ public record TrainerSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
         return new TrainerSettings(
                 modelId, encoder, 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse);
+    }
+
+    /**
+     * Samples the trainer trains on before it stops: {@code maxSamples} rounded down to whole
+     * batches (a step always takes a full batch), or 0 for no limit.
+     */
+    public long sampleBudget() {
+        return maxSamples - maxSamples % hyperParams.batchSize();
     }
 
     public int inputSize() {

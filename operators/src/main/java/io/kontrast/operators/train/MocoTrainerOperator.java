@@ -163,7 +163,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     public void processElement(StreamRecord<ViewPair> element) throws Exception {
         Shard s = shard((Integer) getCurrentKey());
         lastShard = s;
-        long max = settings.maxSamples();
+        long max = settings.sampleBudget();
         if (max > 0 && s.progress.samplesSeen + s.pending >= max) {
             // Over budget: keep it (in RocksDB) for a later run with a larger budget rather than
             // lose it; the job is about to be stopped with a savepoint.
@@ -205,7 +205,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         samplesSeenAccumulator.add(p.samplesSeen);
         stepAccumulator.add(p.step);
         lossAccumulator.add(p.lossAverage);
-        boolean finished = settings.maxSamples() > 0 && p.samplesSeen >= settings.maxSamples();
+        boolean finished = settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget();
         if (p.step % settings.snapshotEverySteps() == 0 || finished) {
             publish(s);
         }
@@ -310,7 +310,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         Iterable<ViewPair> deferred = deferredState.get();
         if (deferred == null) return;
         List<ViewPair> keep = new ArrayList<>();
-        long max = settings.maxSamples();
+        long max = settings.sampleBudget();
         int batch = settings.hyperParams().batchSize();
         for (ViewPair v : deferred) {
             if (max > 0 && s.progress.samplesSeen + s.pending >= max) {

@@ -234,4 +234,15 @@ class MocoTrainerOperatorTest {
         assertThat(restored.extractOutputValues()).extracting(EncoderSnapshot::getVersion).containsExactly(3L); // step 6: both a regular and the final snapshot
         restored.close();
     }
+
+    @Test
+    void aBudgetThatIsNotWholeBatchesEndsAtTheLastWholeBatch() throws Exception {
+        var h = harness(settings(4 * BATCH + 3));
+        h.open();
+        feed(h, pairs(6 * BATCH, 14));
+        var v = ((MocoTrainerOperator) h.getOperator()).view(0);
+        assertThat(v.progress().samplesSeen).isEqualTo(4 * BATCH);
+        assertThat(h.extractOutputValues()).extracting(EncoderSnapshot::getSamplesSeen).last().isEqualTo(4L * BATCH);
+        h.close();
+    }
 }

@@ -1,0 +1,146 @@
+package io.kontrast.jobs;
+
+import io.kontrast.data.LabeledImages;
+import io.kontrast.data.Samples;
+import io.kontrast.data.SyntheticShapes;
+import io.kontrast.jobs.cli.Args;
+import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.math.MocoHyperParams;
+import io.kontrast.math.MocoLearner;
+import io.kontrast.math.Mlp;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code kontrast bench}: the machine's GEMM ceiling, the MLP trainer step alone against it, and
+ * samples/s through the whole pipeline (Kafka → decode → views → trainer). Prints a table and one
+ * JSON line.
+ */
+public final class BenchCommand {
+    private BenchCommand() {}
+
+    static Args args() {
+        return new Args("bench", "Benchmarks the trainer against the machine's GEMM speed, and the whole pipeline.")
+                .opt("batch-size", "n", "256", "samples per step")
+                .opt("queue-size", "n", "4096", "negative keys K")
+                .opt("steps", "n", "60", "timed trainer steps (after 10 warm-up steps)")
+                .opt("pipeline-steps", "n", "200", "trainer steps through the whole pipeline (0: skip it)");
+    }
+
+    record Result(double stepsPerSecond, double samplesPerSecond, double gflops, double fractionOfGemm) {}
+
+    static int run(Args a, PrintStream out) throws Exception {
+        int batch = a.getInt("batch-size", 2, 65536);
+        int queue = a.getInt("queue-size", batch, 1 << 22);
+        int steps = a.getInt("steps", 1, 1_000_000);
+        int pipelineSteps = a.getInt("pipeline-steps", 0, 1_000_000);
+        double gemm = gemmGflops();
+        out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling)%n", gemm);
+        Result mlp = mlpStep(batch, queue, steps, gemm);
+        out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
+                batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm());
+        String pipelineJson = "null";
+        if (pipelineSteps > 0) {
+            double pipe = pipeline(batch, queue, pipelineSteps);
+            out.printf(Locale.ROOT, "Pipeline (Kafka -> decode -> views -> trainer, MLP): %.0f samples/s, %.2f of the trainer alone%n",
+                    pipe, pipe / mlp.samplesPerSecond());
+            pipelineJson = String.format(Locale.ROOT, "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f}",
+                    pipe, pipe / mlp.samplesPerSecond());
+        }
+        out.println(String.format(Locale.ROOT,
+                "{\"gemm_gflops\": %.2f, \"mlp\": {\"samples_per_s\": %.1f, \"steps_per_s\": %.2f, \"gflops\": %.2f, "
+                        + "\"fraction_of_gemm\": %.3f}, \"cnn\": null, \"pipeline\": %s}",
+                gemm, mlp.samplesPerSecond(), mlp.stepsPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), pipelineJson));
+        return 0;
+    }
+
+    static double gemmGflops() {
+        int n = 1024;
+        INDArray x = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray y = Nd4j.rand(DataType.FLOAT, n, n);
+        INDArray z = Nd4j.create(DataType.FLOAT, n, n);
+        for (int i = 0; i < 3; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
+        int reps = 10;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        return reps * 2.0 * n * n * n / secs / 1e9;
+    }
+
+    /** FLOPs of one MoCo step: query forward, key forward, query backward, and the InfoNCE GEMMs. */
+    static double stepFlops(Mlp mlp, int batch, int queue) {
+        double forward = 0;
+        for (int l = 0; l < mlp.layers(); l++) forward += 2.0 * batch * mlp.dim(l) * mlp.dim(l + 1);
+        double firstInputGrad = 2.0 * batch * mlp.dim(0) * mlp.dim(1);
+        double backward = 2 * forward - firstInputGrad; // dW for every layer, dX for all but the first
+        double infoNce = 2 * 2.0 * batch * queue * mlp.outputDim(); // logits and dLoss/dq
+        return 2 * forward + backward + infoNce;
+    }
+
+    static Result mlpStep(int batch, int queue, int steps, double gemm) {
+        Mlp mlp = new Mlp(new int[] {784, 512, 512, 128}, 1);
+        MocoLearner learner = new MocoLearner(mlp, MocoHyperParams.mocoV2(batch, queue), 1);
+        SplittableRandom rnd = new SplittableRandom(3);
+        float[] v = new float[batch * 784];
+        for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
+        INDArray a = Nd4j.createFromArray(v).reshape(batch, 784);
+        INDArray b = a.add(0.1);
+        for (int i = 0; i < 10; i++) learner.step(a, b);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < steps; i++) learner.step(a, b);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double sps = steps / secs;
+        double gflops = sps * stepFlops(mlp, batch, queue) / 1e9;
+        return new Result(sps, sps * batch, gflops, gflops / gemm);
+    }
+
+    /** Samples/s between the first and the last snapshot of a train run on an embedded broker. */
+    static double pipeline(int batch, int queue, int steps) throws Exception {
+        Path dir = Files.createTempDirectory("kontrast-bench");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(0, dir.resolve("kafka"))) {
+            String bootstrap = kafka.bootstrapServers();
+            EmbeddedKafka.createTopics(bootstrap, EmbeddedKafka.kontrastTopics("samples", "samples.dlq", "encoder-snapshots"));
+            LabeledImages images = SyntheticShapes.generate(5000, 1, "synthetic/train");
+            long total = (long) steps * batch;
+            try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    ProducerConfig.LINGER_MS_CONFIG, 20,
+                    ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+                    ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class))) {
+                for (long n = 0; n < total; n++) {
+                    int i = (int) (n % images.size());
+                    String id = "b/" + i + "/e" + n / images.size();
+                    p.send(new ProducerRecord<>("samples", Samples.encode(Samples.sample(images, i, id, false))));
+                }
+            }
+            int every = Math.max(1, steps / 10);
+            int exit = KontrastCli.run(new String[] {"train", "--bootstrap", bootstrap, "--fresh",
+                    "--checkpoint-dir", dir.resolve("ckpt").toString(), "--batch-size", Integer.toString(batch),
+                    "--queue-size", Integer.toString(queue), "--snapshot-every", Integer.toString(every),
+                    "--max-samples", Long.toString(total)}, new PrintStream(new ByteArrayOutputStream()), System.err);
+            if (exit != 0) throw new IllegalStateException("pipeline run failed: exit " + exit);
+            List<EncoderSnapshot> s = SnapshotTopicReader.readAll(bootstrap, "encoder-snapshots", Duration.ofSeconds(30));
+            EncoderSnapshot first = s.get(0);
+            EncoderSnapshot last = s.get(s.size() - 1);
+            double secs = (last.getCreatedAt().toEpochMilli() - first.getCreatedAt().toEpochMilli()) / 1000.0;
+            return (last.getSamplesSeen() - first.getSamplesSeen()) / secs;
+        } finally {
+            DemoCommand.deleteTree(dir);
+        }
+    }
+}
