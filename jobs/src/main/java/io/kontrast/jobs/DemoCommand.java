@@ -50,6 +50,10 @@ public final class DemoCommand {
         conf.set(BATCH_SIZE, a.getInt("batch-size", 2, 65536));
         conf.set(QUEUE_SIZE, a.getInt("queue-size", 2, 1 << 24));
         conf.set(CHECKPOINT_INTERVAL, Duration.ofSeconds(5));
+        if (!conf.contains(PROBE_SET)) {
+            conf.set(PROBE_SET, dataset.equals("synthetic") ? "synthetic"
+                    : a.has("data-dir") ? "fashion-mnist:" + a.get("data-dir") : "fashion-mnist");
+        }
         try {
             io.kontrast.operators.TrainerSettings.from(conf);
         } catch (IllegalArgumentException e) {

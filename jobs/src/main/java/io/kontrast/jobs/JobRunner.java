@@ -67,6 +67,7 @@ public final class JobRunner {
                 return new Outcome(status, progress[0], progress[1], progress[2], null);
             }
             double loss = Double.NaN;
+            double knn = Double.NaN;
             if (status == JobStatus.RUNNING) {
                 Map<String, Object> acc = client.getAccumulators().get(30, TimeUnit.SECONDS);
                 progress[0] = asLong(acc.get(countAccumulator));
@@ -74,13 +75,16 @@ public final class JobRunner {
                 progress[2] = asLong(acc.get(MocoTrainerOperator.VERSION_ACCUMULATOR));
                 Object l = acc.get(MocoTrainerOperator.LOSS_ACCUMULATOR);
                 loss = l instanceof Number n ? n.doubleValue() : Double.NaN;
+                Object k = acc.get(MocoTrainerOperator.KNN_ACCUMULATOR);
+                knn = k instanceof Number n ? n.doubleValue() : Double.NaN;
             }
             long now = System.nanoTime();
             if (now - lastPrint >= progressEvery.toNanos()) {
                 double secs = (now - lastPrint) / 1e9;
-                out.printf(Locale.ROOT, "[%5.0fs] %s samples=%d (%.0f/s) step=%d loss=%.4f snapshot=v%d%n",
+                out.printf(Locale.ROOT, "[%5.0fs] %s samples=%d (%.0f/s) step=%d loss=%.4f snapshot=v%d%s%n",
                         (now - start) / 1e9, status, progress[0], Math.max(0, progress[0] - lastSamples) / secs,
-                        progress[1], loss, progress[2]);
+                        progress[1], loss, progress[2],
+                        Double.isNaN(knn) ? "" : String.format(Locale.ROOT, " probe-knn200=%.3f", knn));
                 lastPrint = now;
                 lastSamples = progress[0];
             }

@@ -187,4 +187,16 @@ public final class KontrastOptions {
                     .doubleType()
                     .defaultValue(0.01)
                     .withDescription("A snapshot whose mean per-dimension std of normalized embeddings is below this is withheld and raises the collapse alarm (healthy: near 1/sqrt(128) = 0.088).");
+
+    public static final ConfigOption<String> PROBE_SET =
+            ConfigOptions.key("kontrast.monitor.probe-set")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription("Labeled probe set scored at every snapshot (never trained on): '' (off), 'synthetic', or 'fashion-mnist' (optionally 'fashion-mnist:<dir>').");
+
+    public static final ConfigOption<Integer> PROBE_SIZE =
+            ConfigOptions.key("kontrast.monitor.probe-size")
+                    .intType()
+                    .defaultValue(2000)
+                    .withDescription("Bank size of the probe set (from its train split); half as many test-split queries.");
 }

@@ -23,7 +23,9 @@ public record TrainerSettings(
         ViewSettings views,
         int maxRecordBytes,
         int rollbackAfter,
-        double collapseMinStd)
+        double collapseMinStd,
+        String probeSet,
+        int probeSize)
         implements Serializable {
 
     /** Augmentation and normalisation settings of the view builder. */
@@ -82,6 +84,11 @@ public record TrainerSettings(
         require(rollbackAfter >= 1, ROLLBACK_AFTER, "must be >= 1, got " + rollbackAfter);
         double collapse = conf.get(COLLAPSE_MIN_STD);
         require(collapse >= 0 && collapse < 1, COLLAPSE_MIN_STD, "must be in [0, 1), got " + collapse);
+        String probe = conf.get(PROBE_SET).trim();
+        require(probe.isEmpty() || probe.equals("synthetic") || probe.equals("fashion-mnist") || probe.startsWith("fashion-mnist:"),
+                PROBE_SET, "must be '', 'synthetic', 'fashion-mnist' or 'fashion-mnist:<dir>', got '" + probe + "'");
+        int probeSize = conf.get(PROBE_SIZE);
+        require(probeSize >= 200 && probeSize <= 60000, PROBE_SIZE, "must be in 200..60000, got " + probeSize);
         require(conf.get(VIEW_PARALLELISM) >= 1, VIEW_PARALLELISM, "must be >= 1");
         require(!conf.get(CHECKPOINT_INTERVAL).isNegative() && !conf.get(CHECKPOINT_INTERVAL).isZero(),
                 CHECKPOINT_INTERVAL, "must be positive");
@@ -93,7 +100,7 @@ public record TrainerSettings(
                 new ViewSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
         return new TrainerSettings(
-                modelId, encoder, 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse);
+                modelId, encoder, 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
     }
 
     /**

@@ -70,6 +70,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     public static final String STEP_ACCUMULATOR = "kontrast.step";
     public static final String VERSION_ACCUMULATOR = "kontrast.snapshot-version";
     public static final String LOSS_ACCUMULATOR = "kontrast.loss";
+    public static final String KNN_ACCUMULATOR = "kontrast.probe-knn200";
 
     private final TrainerSettings settings;
 
@@ -87,6 +88,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient LongMaximum stepAccumulator;
     private transient LongMaximum versionAccumulator;
     private transient LatestValue lossAccumulator;
+    private transient LatestValue knnAccumulator;
     private transient Counter skippedSteps;
     private transient Counter deferredAfterMax;
     private transient Counter rollbacks;
@@ -95,6 +97,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient volatile long lastPublishedAt;
     private transient Meter samplesPerSecond;
     private transient Meter stepsPerSecond;
+    private transient QualityMonitor monitor;
+    private transient volatile Map<String, Double> lastQuality;
 
     public MocoTrainerOperator(TrainerSettings settings) {
         this.settings = settings;
@@ -126,11 +130,20 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         stepAccumulator = new LongMaximum();
         versionAccumulator = new LongMaximum();
         lossAccumulator = new LatestValue();
+        knnAccumulator = new LatestValue();
+        getRuntimeContext().addAccumulator(KNN_ACCUMULATOR, knnAccumulator);
         getRuntimeContext().addAccumulator(SAMPLES_SEEN_ACCUMULATOR, samplesSeenAccumulator);
         getRuntimeContext().addAccumulator(STEP_ACCUMULATOR, stepAccumulator);
         getRuntimeContext().addAccumulator(VERSION_ACCUMULATOR, versionAccumulator);
         getRuntimeContext().addAccumulator(LOSS_ACCUMULATOR, lossAccumulator);
+        if (!settings.probeSet().isEmpty()) {
+            monitor = new QualityMonitor(settings);
+        }
+        lastQuality = Map.of();
         var metrics = getMetricGroup();
+        for (String q : new String[] {"probe_knn200", "probe_linear", "probe_embedding_std", "probe_alignment", "probe_uniformity"}) {
+            metrics.gauge(q, () -> lastQuality.getOrDefault(q, Double.NaN));
+        }
         skippedSteps = metrics.counter("skippedSteps");
         deferredAfterMax = metrics.counter("samplesDeferredAfterMax");
         rollbacks = metrics.counter("rollbacks");
@@ -257,6 +270,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.put("embedding_std", s.embeddingStd);
         metrics.put("skipped_steps", (double) p.skippedSteps);
         metrics.put("learning_rate", settings.hyperParams().learningRateAt(p.step));
+        if (monitor != null) {
+            lastQuality = monitor.score(s.learner);
+            metrics.putAll(lastQuality);
+            knnAccumulator.add(lastQuality.get("probe_knn200"));
+        }
         output.collect(new StreamRecord<>(
                 SnapshotCodec.fromMlp(header, s.learner.mlp(), s.learner.params().toFloatVector(), metrics)));
     }

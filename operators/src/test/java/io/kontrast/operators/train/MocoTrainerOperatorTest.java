@@ -245,4 +245,24 @@ class MocoTrainerOperatorTest {
         assertThat(h.extractOutputValues()).extracting(EncoderSnapshot::getSamplesSeen).last().isEqualTo(4L * BATCH);
         h.close();
     }
+
+    @Test
+    void snapshotsCarryProbeQualityAndCollapseSignalsWhenAProbeSetIsConfigured() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(KontrastOptions.BATCH_SIZE, BATCH);
+        conf.set(KontrastOptions.QUEUE_SIZE, 32);
+        conf.set(KontrastOptions.SNAPSHOT_EVERY, 2);
+        conf.set(KontrastOptions.PROBE_SET, "synthetic");
+        conf.set(KontrastOptions.PROBE_SIZE, 400);
+        var h = harness(TrainerSettings.from(conf));
+        h.open();
+        feed(h, pairs(2 * BATCH, 15));
+        EncoderSnapshot s = h.extractOutputValues().get(0);
+        assertThat(s.getMetrics().get("probe_knn200")).isBetween(0.2, 1.0); // ten classes: chance is 0.1
+        assertThat(s.getMetrics().get("probe_linear")).isBetween(0.2, 1.0);
+        assertThat(s.getMetrics().get("probe_embedding_std")).isBetween(0.0, 1.0);
+        assertThat(s.getMetrics().get("probe_alignment")).isBetween(0.0, 4.0);
+        assertThat(s.getMetrics().get("probe_uniformity")).isBetween(-4.0, 0.0);
+        h.close();
+    }
 }
