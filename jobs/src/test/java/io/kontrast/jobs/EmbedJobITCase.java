@@ -28,28 +28,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The embedding job switches snapshot versions mid-stream, drops no sample, and never goes back. */
-class EmbedJobITCase {
-    @TempDir
-    static Path tmp;
-
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start(0, tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
-
+class EmbedJobITCase extends WithKafka {
     static EncoderSnapshot snapshot(long version) {
         Nd4jRuntime.init();
         Mlp mlp = new Mlp(new int[] {784, 32, 16}, 1);

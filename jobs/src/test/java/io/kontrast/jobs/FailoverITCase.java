@@ -23,11 +23,8 @@ import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Failures in the middle of training: a TaskManager lost inside the cluster, and the whole
@@ -35,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code read_committed}, must hold versions 1, 2, 3, ... with no gap, duplicate or step back,
  * and training must have continued from the restored step.
  */
-class FailoverITCase {
+class FailoverITCase extends WithKafka {
     static final int BATCH = 64;
     static final int EVERY = 10;
     static final long BUDGET = 240L * BATCH;
@@ -46,21 +43,6 @@ class FailoverITCase {
                     .setNumberTaskManagers(1)
                     .setNumberSlotsPerTaskManager(4)
                     .build());
-
-    @TempDir
-    static Path tmp;
-
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start(0, tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
 
     static void fill(String topic, long samples) throws Exception {
         var images = SyntheticShapes.generate(1000, 5, "synthetic/train");

@@ -32,33 +32,15 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole training job against a real broker: replay the synthetic dataset with some garbage
  * mixed in, run {@code kontrast train} to a sample budget, and read what it published.
  */
-class TrainJobITCase {
+class TrainJobITCase extends WithKafka {
     static final int BATCH = 64;
     static final int STEPS = 300;
-
-    @TempDir
-    static Path tmp;
-
-    static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start(0, tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        kafka.close();
-    }
 
     @Test
     void trainPublishesCommittedSnapshotsWithIncreasingVersionsAndFallingLoss() throws Exception {
