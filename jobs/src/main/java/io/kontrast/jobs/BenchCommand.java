@@ -51,6 +51,8 @@ public final class BenchCommand {
         int pipelineSteps = a.getInt("pipeline-steps", 0, 1_000_000);
         double gemm = gemmGflops();
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling)%n", gemm);
+        double views = viewPairsPerSecond();
+        out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
         Result mlp = mlpStep(batch, queue, steps, gemm);
         out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm());
@@ -63,10 +65,29 @@ public final class BenchCommand {
                     pipe, pipe / mlp.samplesPerSecond());
         }
         out.println(String.format(Locale.ROOT,
-                "{\"gemm_gflops\": %.2f, \"mlp\": {\"samples_per_s\": %.1f, \"steps_per_s\": %.2f, \"gflops\": %.2f, "
+                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"mlp\": {\"samples_per_s\": %.1f, \"steps_per_s\": %.2f, \"gflops\": %.2f, "
                         + "\"fraction_of_gemm\": %.3f}, \"cnn\": null, \"pipeline\": %s}",
-                gemm, mlp.samplesPerSecond(), mlp.stepsPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), pipelineJson));
+                gemm, views, mlp.samplesPerSecond(), mlp.stepsPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), pipelineJson));
         return 0;
+    }
+
+    /** Two augmented views per sample, as the views operator builds them, on one thread. */
+    static double viewPairsPerSecond() {
+        var settings = io.kontrast.operators.TrainerSettings.from(new org.apache.flink.configuration.Configuration());
+        var aug = new io.kontrast.operators.views.ViewAugmenter(settings.views());
+        LabeledImages images = SyntheticShapes.generate(1000, 2, "synthetic/bench");
+        float[] a = new float[784];
+        float[] b = new float[784];
+        int n = 20_000;
+        for (int i = 0; i < 2000; i++) aug.augment(images.image(i % 1000), 28, 28, aug.randomFor("w" + i), a);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            var rnd = aug.randomFor("s" + i);
+            float[] img = images.image(i % 1000);
+            aug.augment(img, 28, 28, rnd, a);
+            aug.augment(img, 28, 28, rnd, b);
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
     }
 
     static double gemmGflops() {

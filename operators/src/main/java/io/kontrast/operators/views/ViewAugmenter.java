@@ -104,7 +104,7 @@ public final class ViewAugmenter {
         for (int i = 0; i < n; i++) {
             float v = dst[i];
             if (s.noiseStd() > 0) {
-                v = clip((float) (v + gaussian(rnd) * s.noiseStd()));
+                v = clip((float) (v + rnd.nextGaussian() * s.noiseStd()));
             }
             dst[i] = (v - s.inputMean()) * inv;
         }
@@ -116,10 +116,5 @@ public final class ViewAugmenter {
 
     private static float clip(float v) {
         return v < 0 ? 0 : (v > 1 ? 1 : v);
-    }
-
-    private static double gaussian(SplittableRandom rnd) {
-        double u = 1.0 - rnd.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
     }
 }
