@@ -1,0 +1,72 @@
+package io.kontrast.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontrast.math.Mlp;
+import io.kontrast.math.Nd4jRuntime;
+import io.kontrast.operators.TrainerSettings;
+import io.kontrast.operators.publish.SnapshotCodec;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The evaluate and bench commands, run as a user runs them, print the JSON they promise. */
+class EvaluateAndBenchCommandTest {
+    static String run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = KontrastCli.run(args, new PrintStream(out, true), System.err);
+        assertThat(exit).as(out.toString()).isZero();
+        return out.toString();
+    }
+
+    static double field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\": ([0-9.]+)").matcher(json);
+        assertThat(m.find()).as(json).isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void evaluateScoresASnapshotFileAndTheBaselines(@TempDir Path tmp) throws Exception {
+        Nd4jRuntime.init();
+        TrainerSettings s = TrainerSettings.from(new Configuration());
+        Mlp mlp = new Mlp(s.mlpDims(), 1);
+        var params = mlp.newParams();
+        mlp.init(params, 8);
+        EncoderSnapshot snap = SnapshotCodec.fromMlp(new SnapshotCodec.Header("eval", 3, 30, 7680, Instant.now(),
+                new int[] {1, 28, 28}, s.views().inputMean(), s.views().inputStd()), mlp, params.toFloatVector(), Map.of());
+        ByteBuffer wire = EncoderSnapshot.getEncoder().encode(snap);
+        byte[] bytes = new byte[wire.remaining()];
+        wire.get(bytes);
+        Path file = tmp.resolve("snapshot.bin");
+        Files.write(file, bytes);
+
+        String json = run("evaluate", "--snapshot-file", file.toString(), "--dataset", "synthetic",
+                "--bank-limit", "4000", "--linear-epochs", "5");
+        assertThat(json).contains("\"version\": 3", "\"samples_seen\": 7680", "\"bank\": 4000");
+        // Ten classes: chance is 0.1; shapes are easy even for a random-init encoder.
+        assertThat(field(json, "knn200")).isBetween(0.3, 1.0);
+        assertThat(field(json, "linear")).isBetween(0.3, 1.0);
+        String raw = run("evaluate", "--features", "raw", "--dataset", "synthetic", "--bank-limit", "4000", "--linear-epochs", "5");
+        assertThat(field(raw, "knn200")).isBetween(0.2, 1.0);
+    }
+
+    @Test
+    void benchPrintsTheTrainerAgainstTheGemmCeiling() {
+        String out = run("bench", "--steps", "5", "--pipeline-steps", "0", "--batch-size", "64", "--queue-size", "256");
+        String json = out.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+        assertThat(field(json, "gemm_gflops")).isPositive();
+        assertThat(field(json, "samples_per_s")).isPositive();
+        assertThat(field(json, "fraction_of_gemm")).isBetween(0.0, 1.5);
+        assertThat(json).contains("\"cnn\": null", "\"pipeline\": null");
+    }
+}
