@@ -91,6 +91,30 @@ class TrainJobITCase extends WithKafka {
                 .map(x -> String.format("%d:%.3f", x.getStep(), x.getMetrics().get("loss"))).toList().toString();
         assertThat(last.getMetrics().get("loss")).as(trajectory).isLessThan(peak - 0.1);
 
+        // A Kafka client that is not part of the project (kcat, librdkafka) reads the newest
+        // committed snapshot (offset end-2: the last offset holds the transaction marker), and the
+        // Python consumer decodes it with the .avsc files alone.
+        Path fromKcat = tmp.resolve("kcat-snapshot.bin");
+        Process kcat = new ProcessBuilder("kcat", "-b", bootstrap, "-t", "encoder-snapshots", "-C", "-o", "-2", "-c", "1",
+                "-e", "-q", "-X", "isolation.level=read_committed", "-X", "fetch.message.max.bytes=67108864", "-f", "%s")
+                .redirectOutput(fromKcat.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        assertThat(kcat.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(kcat.exitValue()).isZero();
+        Path root = Path.of(System.getProperty("kontrast.root"));
+        Path imageFile = tmp.resolve("one-image.f32");
+        ByteBuffer img = ByteBuffer.allocate(784 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : SyntheticShapes.generate(1, 3, "x").image(0)) img.putFloat(v);
+        Files.write(imageFile, img.array());
+        Process py = new ProcessBuilder(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3",
+                root.resolve("clients/python/kontrast_snapshot.py").toString(),
+                "--schemas", root.resolve("schemas/src/main/avro/io/kontrast/schemas").toString(),
+                "--snapshot", fromKcat.toString(), "--images", imageFile.toString(), "--out", tmp.resolve("e.f32").toString())
+                .redirectErrorStream(true).start();
+        String pyOut = new String(py.getInputStream().readAllBytes());
+        assertThat(py.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(py.exitValue()).as(pyOut).isZero();
+        assertThat(pyOut).contains("\"version\": " + last.getVersion());
+
         // Every garbage record is a dead letter with its original bytes and a reason.
         List<DeadLetter> dead = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : readRaw(bootstrap, "samples.dlq", garbage.size())) {
