@@ -55,6 +55,13 @@ class FailoverITCase extends WithKafka {
         }
     }
 
+    /** Topics of their own for one test, with the budget and a margin of samples in them. */
+    static void prepareTopics(String name) throws Exception {
+        EmbeddedKafka.createTopics(kafka.bootstrapServers(),
+                EmbeddedKafka.kontrastTopics("samples-" + name, "dlq-" + name, "snapshots-" + name));
+        fill("samples-" + name, BUDGET + 2000);
+    }
+
     static List<EncoderSnapshot> committed(String topic) throws Exception {
         return SnapshotTopicReader.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(20));
     }
@@ -81,9 +88,7 @@ class FailoverITCase extends WithKafka {
     @Test
     void stopsWithASavepointAndResumesFromItWithAnotherViewParallelism() throws Exception {
         String name = "savepoint";
-        EmbeddedKafka.createTopics(kafka.bootstrapServers(),
-                EmbeddedKafka.kontrastTopics("samples-" + name, "dlq-" + name, "snapshots-" + name));
-        fill("samples-" + name, BUDGET + 2000);
+        prepareTopics(name);
         Path checkpoints = tmp.resolve("ckpt-" + name);
         List<String> firstArgs = new ArrayList<>(trainArgs(name, checkpoints));
         firstArgs.set(firstArgs.indexOf("--max-samples") + 1, Long.toString(BUDGET / 2));
@@ -113,9 +118,7 @@ class FailoverITCase extends WithKafka {
     @Test
     void killedTrainProcessResumesFromItsCheckpointDirectory() throws Exception {
         String name = "kill";
-        EmbeddedKafka.createTopics(kafka.bootstrapServers(),
-                EmbeddedKafka.kontrastTopics("samples-" + name, "dlq-" + name, "snapshots-" + name));
-        fill("samples-" + name, BUDGET + 2000);
+        prepareTopics(name);
         Path checkpoints = tmp.resolve("ckpt-" + name);
 
         Process first = start(trainArgs(name, checkpoints), tmp.resolve("first.log"));
@@ -141,9 +144,7 @@ class FailoverITCase extends WithKafka {
     @Test
     void lostTaskManagerRestartsFromTheLastCheckpoint(@InjectMiniCluster MiniCluster cluster) throws Exception {
         String name = "tm";
-        EmbeddedKafka.createTopics(kafka.bootstrapServers(),
-                EmbeddedKafka.kontrastTopics("samples-" + name, "dlq-" + name, "snapshots-" + name));
-        fill("samples-" + name, BUDGET + 2000);
+        prepareTopics(name);
         List<String> argv = trainArgs(name, tmp.resolve("ckpt-" + name));
         Configuration conf = TrainCommand.configuration(
                 TrainCommand.args().parse(argv.subList(1, argv.size()).toArray(String[]::new)));

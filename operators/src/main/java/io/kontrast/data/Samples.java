@@ -1,10 +1,9 @@
 package io.kontrast.data;
 
+import io.kontrast.client.Wire;
 import io.kontrast.schemas.DType;
 import io.kontrast.schemas.Sample;
 import io.kontrast.schemas.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
@@ -34,13 +33,6 @@ public final class Samples {
 
     /** Single-object encoding: {@code C3 01}, the schema fingerprint, the datum. */
     public static byte[] encode(Sample s) {
-        try {
-            ByteBuffer buf = Sample.getEncoder().encode(s);
-            byte[] out = new byte[buf.remaining()];
-            buf.get(out);
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Wire.encode(Sample.getEncoder(), s);
     }
 }

@@ -1,8 +1,7 @@
 package io.kontrast.operators.publish;
 
+import io.kontrast.client.Wire;
 import io.kontrast.schemas.DeadLetter;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -17,19 +16,12 @@ public class DeadLetterRecordSerializer implements KafkaRecordSerializationSchem
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(DeadLetter d, KafkaSinkContext ctx, Long timestamp) {
-        try {
-            ByteBuffer buf = DeadLetter.getEncoder().encode(d);
-            byte[] value = new byte[buf.remaining()];
-            buf.get(value);
-            byte[] key = null;
-            if (d.getKey() != null) {
-                ByteBuffer k = d.getKey().duplicate();
-                key = new byte[k.remaining()];
-                k.get(key);
-            }
-            return new ProducerRecord<>(topic, key, value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        byte[] key = null;
+        if (d.getKey() != null) {
+            ByteBuffer k = d.getKey().duplicate();
+            key = new byte[k.remaining()];
+            k.get(key);
         }
+        return new ProducerRecord<>(topic, key, Wire.encode(DeadLetter.getEncoder(), d));
     }
 }

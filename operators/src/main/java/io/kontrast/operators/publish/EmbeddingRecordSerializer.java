@@ -1,9 +1,7 @@
 package io.kontrast.operators.publish;
 
+import io.kontrast.client.Wire;
 import io.kontrast.schemas.Embedding;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,13 +16,7 @@ public class EmbeddingRecordSerializer implements KafkaRecordSerializationSchema
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(Embedding e, KafkaSinkContext ctx, Long timestamp) {
-        try {
-            ByteBuffer buf = Embedding.getEncoder().encode(e);
-            byte[] value = new byte[buf.remaining()];
-            buf.get(value);
-            return new ProducerRecord<>(topic, e.getSampleId().getBytes(StandardCharsets.UTF_8), value);
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
+        return new ProducerRecord<>(topic, e.getSampleId().getBytes(StandardCharsets.UTF_8),
+                Wire.encode(Embedding.getEncoder(), e));
     }
 }

@@ -1,9 +1,7 @@
 package io.kontrast.operators.publish;
 
+import io.kontrast.client.Wire;
 import io.kontrast.schemas.EncoderSnapshot;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -18,14 +16,7 @@ public class SnapshotRecordSerializer implements KafkaRecordSerializationSchema<
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(EncoderSnapshot s, KafkaSinkContext ctx, Long timestamp) {
-        try {
-            ByteBuffer buf = EncoderSnapshot.getEncoder().encode(s);
-            byte[] value = new byte[buf.remaining()];
-            buf.get(value);
-            return new ProducerRecord<>(topic, null, s.getCreatedAt().toEpochMilli(),
-                    s.getModelId().getBytes(StandardCharsets.UTF_8), value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new ProducerRecord<>(topic, null, s.getCreatedAt().toEpochMilli(),
+                s.getModelId().getBytes(StandardCharsets.UTF_8), Wire.encode(EncoderSnapshot.getEncoder(), s));
     }
 }
