@@ -13,6 +13,8 @@ import java.io.Serializable;
  * @param sgdMomentum SGD momentum
  * @param weightDecay L2 weight decay added to the gradient
  * @param warmupSteps steps of linear warm-up from 0 to the learning rate; constant afterwards
+ * @param symmetric also score the views the other way round (query from the second view, key from
+ *     the first) and sum the two losses; twice the compute, and 2 x batch keys enqueued per step
  */
 public record MocoHyperParams(
         int batchSize,
@@ -22,8 +24,19 @@ public record MocoHyperParams(
         double learningRate,
         double sgdMomentum,
         double weightDecay,
-        int warmupSteps)
+        int warmupSteps,
+        boolean symmetric)
         implements Serializable {
+
+    public MocoHyperParams(int batchSize, int queueSize, double temperature, double keyMomentum,
+            double learningRate, double sgdMomentum, double weightDecay, int warmupSteps) {
+        this(batchSize, queueSize, temperature, keyMomentum, learningRate, sgdMomentum, weightDecay, warmupSteps, false);
+    }
+
+    /** Keys enqueued per step. */
+    public int keysPerStep() {
+        return symmetric ? 2 * batchSize : batchSize;
+    }
 
     /** MoCo v2 reference values scaled to the batch size: lr = 0.06 × batch / 256. */
     public static MocoHyperParams mocoV2(int batchSize, int queueSize) {

@@ -44,6 +44,8 @@ public final class MocoLearner {
     private final INDArray k;
     private final INDArray tmp;
     private final INDArray negLogits;
+    private final INDArray firstGrads;
+    private final INDArray firstKeys;
 
     private long step;
     private int queuePointer;
@@ -51,9 +53,9 @@ public final class MocoLearner {
     private float lastLoss = Float.NaN;
 
     public MocoLearner(Mlp mlp, MocoHyperParams hp, long seed) {
-        if (hp.queueSize() % hp.batchSize() != 0) {
+        if (hp.queueSize() % hp.keysPerStep() != 0) {
             throw new IllegalArgumentException(
-                    "queue size " + hp.queueSize() + " is not a multiple of batch size " + hp.batchSize());
+                    "queue size " + hp.queueSize() + " is not a multiple of the keys per step " + hp.keysPerStep());
         }
         this.mlp = mlp;
         this.hp = hp;
@@ -72,6 +74,8 @@ public final class MocoLearner {
         k = Nd4j.create(DataType.FLOAT, batch, dim);
         tmp = Nd4j.create(DataType.FLOAT, batch, dim);
         negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize());
+        firstGrads = hp.symmetric() ? mlp.newParams() : null;
+        firstKeys = hp.symmetric() ? Nd4j.create(DataType.FLOAT, batch, dim) : null;
     }
 
     /** The queue starts as random unit vectors, as in MoCo. */
@@ -97,6 +101,13 @@ public final class MocoLearner {
      */
     public float step(INDArray viewsA, INDArray viewsB) {
         double loss = lossAndGradient(viewsA, viewsB);
+        if (hp.symmetric() && Double.isFinite(loss)) {
+            // The other way round against the same queue; gradients and losses add up.
+            firstGrads.assign(grads);
+            firstKeys.assign(k);
+            loss += lossAndGradient(viewsB, viewsA);
+            grads.addi(firstGrads);
+        }
         if (!Double.isFinite(loss) || !Double.isFinite(grads.sumNumber().doubleValue())) {
             skippedSteps++;
             return Float.NaN;
@@ -113,6 +124,11 @@ public final class MocoLearner {
         Nd4j.getBlasWrapper().level1().axpy(n, 1.0 - hp.keyMomentum(), params, keyParams);
 
         // Enqueue the keys, overwriting the oldest.
+        if (hp.symmetric()) {
+            queue.get(NDArrayIndex.interval(queuePointer, queuePointer + batch), NDArrayIndex.all())
+                    .assign(firstKeys);
+            queuePointer = (queuePointer + batch) % hp.queueSize();
+        }
         queue.get(NDArrayIndex.interval(queuePointer, queuePointer + batch), NDArrayIndex.all())
                 .assign(k);
         queuePointer = (queuePointer + batch) % hp.queueSize();

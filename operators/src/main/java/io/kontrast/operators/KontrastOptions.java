@@ -199,4 +199,10 @@ public final class KontrastOptions {
                     .intType()
                     .defaultValue(2000)
                     .withDescription("Bank size of the probe set (from its train split); half as many test-split queries.");
+
+    public static final ConfigOption<Boolean> SYMMETRIC_LOSS =
+            ConfigOptions.key("kontrast.loss.symmetric")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("Symmetric InfoNCE: also score the second view as the query against the first as the key, and add the losses (twice the compute; 2 x batch keys enqueued per step).");
 }

@@ -47,10 +47,12 @@ public record TrainerSettings(
         int batch = conf.get(BATCH_SIZE);
         require(batch >= 2 && batch <= 65536, BATCH_SIZE, "must be in 2..65536, got " + batch);
         int queue = conf.get(QUEUE_SIZE);
+        boolean symmetric = conf.get(SYMMETRIC_LOSS);
+        int keysPerStep = symmetric ? 2 * batch : batch;
         require(
-                queue >= batch && queue % batch == 0,
+                queue >= keysPerStep && queue % keysPerStep == 0,
                 QUEUE_SIZE,
-                "must be a positive multiple of " + BATCH_SIZE.key() + " (" + batch + "), got " + queue);
+                "must be a positive multiple of " + (symmetric ? "2 x " : "") + BATCH_SIZE.key() + " (" + keysPerStep + "), got " + queue);
         double t = conf.get(TEMPERATURE);
         require(t > 0 && t <= 10, TEMPERATURE, "must be in (0, 10], got " + t);
         double m = conf.get(KEY_MOMENTUM);
@@ -94,7 +96,7 @@ public record TrainerSettings(
                 CHECKPOINT_INTERVAL, "must be positive");
 
         MocoHyperParams hp =
-                new MocoHyperParams(batch, queue, t, m, lr * batch / 256.0, mu, wd, warmup);
+                new MocoHyperParams(batch, queue, t, m, lr * batch / 256.0, mu, wd, warmup, symmetric);
         long seed = conf.get(SEED);
         ViewSettings views =
                 new ViewSettings(

@@ -90,4 +90,30 @@ class MocoLearnerTest {
         assertThat(learner.params()).isEqualTo(before);
         assertThat(learner.queue()).isEqualTo(queueBefore);
     }
+
+    @Test
+    void symmetricLossAddsBothDirectionsAndEnqueuesBothKeySets() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
+        MocoLearner sym = new MocoLearner(mlp, new MocoHyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, true), 2);
+        MocoLearner one = new MocoLearner(mlp, new MocoHyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, false), 2);
+        INDArray a = MlpTest.random(rnd, 4, 10);
+        INDArray b = MlpTest.random(rnd, 4, 10);
+        double ab = one.lossAndGradient(a, b);
+        double ba = one.lossAndGradient(b, a);
+        assertThat((double) sym.step(a, b)).isCloseTo(ab + ba, Offset.offset(1e-4));
+        assertThat(sym.queuePointer()).isEqualTo(8);
+
+        INDArray[] instances = new INDArray[8];
+        for (int i = 0; i < 8; i++) instances[i] = MlpTest.random(rnd, 4, 10);
+        double early = 0;
+        double late = 0;
+        for (int s = 0; s < 300; s++) {
+            INDArray x = instances[s % 8];
+            float loss = sym.step(x.add(MlpTest.random(rnd, 4, 10).muli(0.1)), x.add(MlpTest.random(rnd, 4, 10).muli(0.1)));
+            if (s < 30) early += loss / 30;
+            if (s >= 270) late += loss / 30;
+        }
+        assertThat(late).isLessThan(early * 0.8);
+    }
 }

@@ -206,12 +206,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             return;
         }
         s.nonFiniteRun = 0;
-        s.dirty.set(slot, slot + batch);
+        s.dirty.set(slot, slot + settings.hyperParams().keysPerStep());
         samplesPerSecond.markEvent(batch);
         stepsPerSecond.markEvent();
         p.step = learner.step();
         p.queuePointer = learner.queuePointer();
-        p.queueFilled = Math.min(settings.hyperParams().queueSize(), p.queueFilled + batch);
+        p.queueFilled = Math.min(settings.hyperParams().queueSize(), p.queueFilled + settings.hyperParams().keysPerStep());
         p.samplesSeen += batch;
         p.lastLoss = loss;
         p.lossAverage = Double.isNaN(p.lossAverage) ? loss : 0.95 * p.lossAverage + 0.05 * loss;
