@@ -91,15 +91,27 @@ class TrainJobITCase extends WithKafka {
                 .map(x -> String.format("%d:%.3f", x.getStep(), x.getMetrics().get("loss"))).toList().toString();
         assertThat(last.getMetrics().get("loss")).as(trajectory).isLessThan(peak - 0.1);
 
-        // A Kafka client that is not part of the project (kcat, librdkafka) reads the newest
-        // committed snapshot (offset end-2: the last offset holds the transaction marker), and the
-        // Python consumer decodes it with the .avsc files alone.
+        // A Kafka client that is not part of the project (kcat, librdkafka) reads every committed
+        // snapshot ("<size> <value>" each, as values are binary), and the Python consumer decodes
+        // the newest with the .avsc files alone.
         Path fromKcat = tmp.resolve("kcat-snapshot.bin");
-        Process kcat = new ProcessBuilder("kcat", "-b", bootstrap, "-t", "encoder-snapshots", "-C", "-o", "-2", "-c", "1",
-                "-e", "-q", "-X", "isolation.level=read_committed", "-X", "fetch.message.max.bytes=67108864", "-f", "%s")
-                .redirectOutput(fromKcat.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process kcat = new ProcessBuilder("kcat", "-b", bootstrap, "-t", "encoder-snapshots", "-C", "-o", "beginning",
+                "-e", "-q", "-X", "isolation.level=read_committed", "-X", "fetch.message.max.bytes=67108864", "-f", "%S %s")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] stream = kcat.getInputStream().readAllBytes();
         assertThat(kcat.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(kcat.exitValue()).isZero();
+        byte[] newest = null;
+        int records = 0;
+        for (int pos = 0; pos < stream.length; records++) {
+            int space = pos;
+            while (stream[space] != ' ') space++;
+            int size = Integer.parseInt(new String(stream, pos, space - pos, java.nio.charset.StandardCharsets.US_ASCII));
+            newest = java.util.Arrays.copyOfRange(stream, space + 1, space + 1 + size);
+            pos = space + 1 + size;
+        }
+        assertThat(records).isEqualTo(snapshots.size());
+        Files.write(fromKcat, newest);
         Path root = Path.of(System.getProperty("kontrast.root"));
         Path imageFile = tmp.resolve("one-image.f32");
         ByteBuffer img = ByteBuffer.allocate(784 * 4).order(ByteOrder.LITTLE_ENDIAN);
