@@ -17,9 +17,11 @@ import java.util.Map;
  * plain Java exactly as {@code schemas/README.md} specifies, so any service can embed without
  * Flink or a native library. Thread-safe.
  *
- * <p>{@code embed(pixels)}: {@code x = (pixels - input_mean) / input_std}, then each backbone
- * layer in order: {@code linear} ({@code y = x W + b}, W of shape {@code [in, out]}), {@code relu}
- * ({@code max(0, x)}), {@code l2_normalize} ({@code x / max(|x|, 1e-12)}).
+ * <p>{@code embed(pixels)}: {@code x = (pixels - input_mean) / input_std}, shaped {@code
+ * input_shape}, then each backbone layer in order: {@code linear} ({@code y = x W + b} on the
+ * flattened input, W of shape {@code [in, out]}), {@code conv2d} (cross-correlation, NCHW,
+ * weights {@code [out, in, k, k]}, zero padding), {@code max_pool2d}, {@code flatten} ((c, h, w)
+ * order), {@code relu} ({@code max(0, x)}), {@code l2_normalize} ({@code x / max(|x|, 1e-12)}).
  */
 public final class Encoder {
     private final String modelId;
@@ -56,8 +58,9 @@ public final class Encoder {
         for (NamedTensor t : s.getWeights()) {
             weights.put(t.getName(), t.getTensor());
         }
+        int[] shape = s.getInputShape().stream().mapToInt(Integer::intValue).toArray();
         int size = 1;
-        for (int d : s.getInputShape()) size *= d;
+        for (int d : shape) size *= d;
         int inputSize = size;
         List<Op> ops = new ArrayList<>();
         for (Layer l : s.getLayers()) {
@@ -76,7 +79,50 @@ public final class Encoder {
                     }
                     ops.add(linear(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), size, out));
                     size = out;
+                    shape = new int[] {out};
                 }
+                case "conv2d" -> {
+                    if (shape.length != 3) {
+                        throw new InvalidSnapshotException(l.getName() + ": conv2d needs a [C, H, W] input, has " + java.util.Arrays.toString(shape));
+                    }
+                    int in = attribute(l, "in_channels");
+                    int out = attribute(l, "out_channels");
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    int pad = attribute(l, "padding");
+                    if (in != shape[0] || k < 1 || stride < 1 || pad < 0) {
+                        throw new InvalidSnapshotException(l.getName() + ": in_channels " + in + ", kernel_size " + k + ", stride "
+                                + stride + ", padding " + pad + " do not fit an input of " + java.util.Arrays.toString(shape));
+                    }
+                    Tensor w = require(weights, l.getName() + ".weight");
+                    Tensor b = require(weights, l.getName() + ".bias");
+                    if (!w.getShape().equals(List.of(out, in, k, k)) || !b.getShape().equals(List.of(out))) {
+                        throw new InvalidSnapshotException(l.getName() + " weights have shapes " + w.getShape() + " and " + b.getShape()
+                                + ", expected [" + out + ", " + in + ", " + k + ", " + k + "] and [" + out + "]");
+                    }
+                    int oh = (shape[1] + 2 * pad - k) / stride + 1;
+                    int ow = (shape[2] + 2 * pad - k) / stride + 1;
+                    if (oh < 1 || ow < 1) throw new InvalidSnapshotException(l.getName() + ": output would be empty");
+                    ops.add(conv2d(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), shape, out, k, stride, pad, oh, ow));
+                    shape = new int[] {out, oh, ow};
+                    size = out * oh * ow;
+                }
+                case "max_pool2d" -> {
+                    if (shape.length != 3) {
+                        throw new InvalidSnapshotException(l.getName() + ": max_pool2d needs a [C, H, W] input, has " + java.util.Arrays.toString(shape));
+                    }
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    int oh = (shape[1] - k) / stride + 1;
+                    int ow = (shape[2] - k) / stride + 1;
+                    if (k < 1 || stride < 1 || oh < 1 || ow < 1) {
+                        throw new InvalidSnapshotException(l.getName() + ": kernel_size " + k + ", stride " + stride + " do not fit " + java.util.Arrays.toString(shape));
+                    }
+                    ops.add(maxPool(shape, k, stride, oh, ow));
+                    shape = new int[] {shape[0], oh, ow};
+                    size = shape[0] * oh * ow;
+                }
+                case "flatten" -> shape = new int[] {size};
                 case "relu" -> ops.add(x -> {
                     for (int i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0;
                     return x;
@@ -119,6 +165,71 @@ public final class Encoder {
         float[] out = new float[(int) n];
         fb.get(out);
         return out;
+    }
+
+    private static int attribute(Layer l, String name) {
+        CharSequence v = l.getAttributes().get(name);
+        if (v == null) throw new InvalidSnapshotException(l.getName() + ": missing attribute " + name);
+        try {
+            return Integer.parseInt(v.toString());
+        } catch (NumberFormatException e) {
+            throw new InvalidSnapshotException(l.getName() + ": attribute " + name + " is not an integer: " + v);
+        }
+    }
+
+    /** Cross-correlation of a [C, H, W] input with W [out, C, k, k], zero padding, plus bias. */
+    private static Op conv2d(float[] w, float[] b, int[] inShape, int out, int k, int stride, int pad, int oh, int ow) {
+        int c = inShape[0];
+        int h = inShape[1];
+        int wd = inShape[2];
+        return x -> {
+            float[] y = new float[out * oh * ow];
+            for (int o = 0; o < out; o++) {
+                int yo = o * oh * ow;
+                java.util.Arrays.fill(y, yo, yo + oh * ow, b[o]);
+                for (int i = 0; i < c; i++) {
+                    for (int ky = 0; ky < k; ky++) {
+                        for (int kx = 0; kx < k; kx++) {
+                            float wv = w[((o * c + i) * k + ky) * k + kx];
+                            for (int r = 0; r < oh; r++) {
+                                int sy = r * stride + ky - pad;
+                                if (sy < 0 || sy >= h) continue;
+                                int xrow = (i * h + sy) * wd;
+                                int yrow = yo + r * ow;
+                                for (int q = 0; q < ow; q++) {
+                                    int sx = q * stride + kx - pad;
+                                    if (sx >= 0 && sx < wd) y[yrow + q] += wv * x[xrow + sx];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return y;
+        };
+    }
+
+    private static Op maxPool(int[] inShape, int k, int stride, int oh, int ow) {
+        int c = inShape[0];
+        int h = inShape[1];
+        int wd = inShape[2];
+        return x -> {
+            float[] y = new float[c * oh * ow];
+            for (int ch = 0; ch < c; ch++) {
+                for (int r = 0; r < oh; r++) {
+                    for (int q = 0; q < ow; q++) {
+                        float m = Float.NEGATIVE_INFINITY;
+                        for (int ky = 0; ky < k; ky++) {
+                            for (int kx = 0; kx < k; kx++) {
+                                m = Math.max(m, x[(ch * h + r * stride + ky) * wd + q * stride + kx]);
+                            }
+                        }
+                        y[(ch * oh + r) * ow + q] = m;
+                    }
+                }
+            }
+            return y;
+        };
     }
 
     /** y = x W + b with W row-major [in, out]. */

@@ -7,7 +7,9 @@ import io.kontrast.jobs.cli.Args;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
 import io.kontrast.math.MocoHyperParams;
 import io.kontrast.math.MocoLearner;
+import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
+import io.kontrast.math.Network;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -27,7 +29,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@code kontrast bench}: the machine's GEMM ceiling, the MLP trainer step alone against it, and
+ * {@code kontrast bench}: the machine's GEMM ceiling, the trainer step alone against it for both
+ * encoders, and
  * samples/s through the whole pipeline (Kafka → decode → views → trainer). Prints a table and one
  * JSON line.
  */
@@ -38,7 +41,8 @@ public final class BenchCommand {
         return new Args("bench", "Benchmarks the trainer against the machine's GEMM speed, and the whole pipeline.")
                 .opt("batch-size", "n", "256", "samples per step")
                 .opt("queue-size", "n", "4096", "negative keys K")
-                .opt("steps", "n", "60", "timed trainer steps (after 10 warm-up steps)")
+                .opt("steps", "n", "60", "timed MLP trainer steps (after 10 warm-up steps)")
+                .opt("cnn-steps", "n", "20", "timed CNN trainer steps (after 5 warm-up steps; 0: skip the CNN)")
                 .opt("pipeline-steps", "n", "200", "trainer steps through the whole pipeline (0: skip it)");
     }
 
@@ -48,14 +52,22 @@ public final class BenchCommand {
         int batch = a.getInt("batch-size", 2, 65536);
         int queue = a.getInt("queue-size", batch, 1 << 22);
         int steps = a.getInt("steps", 1, 1_000_000);
+        int cnnSteps = a.getInt("cnn-steps", 0, 1_000_000);
         int pipelineSteps = a.getInt("pipeline-steps", 0, 1_000_000);
         double gemm = gemmGflops();
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling)%n", gemm);
         double views = viewPairsPerSecond();
         out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
-        Result mlp = mlpStep(batch, queue, steps, gemm);
+        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 10, steps, gemm);
         out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm());
+        String cnnJson = "null";
+        if (cnnSteps > 0) {
+            Result cnn = trainerStep(Cnn.standard(true), batch, queue, 5, cnnSteps, gemm);
+            out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
+                    batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm());
+            cnnJson = json(cnn);
+        }
         String pipelineJson = "null";
         if (pipelineSteps > 0) {
             double pipe = pipeline(batch, queue, pipelineSteps);
@@ -65,10 +77,15 @@ public final class BenchCommand {
                     pipe, pipe / mlp.samplesPerSecond());
         }
         out.println(String.format(Locale.ROOT,
-                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"mlp\": {\"samples_per_s\": %.1f, \"steps_per_s\": %.2f, \"gflops\": %.2f, "
-                        + "\"fraction_of_gemm\": %.3f}, \"cnn\": null, \"pipeline\": %s}",
-                gemm, views, mlp.samplesPerSecond(), mlp.stepsPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), pipelineJson));
+                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"pipeline\": %s}",
+                gemm, views, json(mlp), cnnJson, pipelineJson));
         return 0;
+    }
+
+    private static String json(Result r) {
+        return String.format(Locale.ROOT,
+                "{\"samples_per_s\": %.1f, \"steps_per_s\": %.3f, \"gflops\": %.2f, \"fraction_of_gemm\": %.3f}",
+                r.samplesPerSecond(), r.stepsPerSecond(), r.gflops(), r.fractionOfGemm());
     }
 
     /** Two augmented views per sample, as the views operator builds them, on one thread. */
@@ -104,29 +121,27 @@ public final class BenchCommand {
     }
 
     /** FLOPs of one MoCo step: query forward, key forward, query backward, and the InfoNCE GEMMs. */
-    static double stepFlops(Mlp mlp, int batch, int queue) {
-        double forward = 0;
-        for (int l = 0; l < mlp.layers(); l++) forward += 2.0 * batch * mlp.dim(l) * mlp.dim(l + 1);
-        double firstInputGrad = 2.0 * batch * mlp.dim(0) * mlp.dim(1);
+    static double stepFlops(Network net, int batch, int queue) {
+        double forward = batch * net.forwardFlops();
+        double firstInputGrad = batch * net.firstLayerFlops();
         double backward = 2 * forward - firstInputGrad; // dW for every layer, dX for all but the first
-        double infoNce = 2 * 2.0 * batch * queue * mlp.outputDim(); // logits and dLoss/dq
+        double infoNce = 2 * 2.0 * batch * queue * net.outputDim(); // logits and dLoss/dq
         return 2 * forward + backward + infoNce;
     }
 
-    static Result mlpStep(int batch, int queue, int steps, double gemm) {
-        Mlp mlp = new Mlp(new int[] {784, 512, 512, 128}, 1);
-        MocoLearner learner = new MocoLearner(mlp, MocoHyperParams.mocoV2(batch, queue), 1);
+    static Result trainerStep(Network net, int batch, int queue, int warmup, int steps, double gemm) {
+        MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(batch, queue), 1);
         SplittableRandom rnd = new SplittableRandom(3);
         float[] v = new float[batch * 784];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
         INDArray a = Nd4j.createFromArray(v).reshape(batch, 784);
         INDArray b = a.add(0.1);
-        for (int i = 0; i < 10; i++) learner.step(a, b);
+        for (int i = 0; i < warmup; i++) learner.step(a, b);
         long t0 = System.nanoTime();
         for (int i = 0; i < steps; i++) learner.step(a, b);
         double secs = (System.nanoTime() - t0) / 1e9;
         double sps = steps / secs;
-        double gflops = sps * stepFlops(mlp, batch, queue) / 1e9;
+        double gflops = sps * stepFlops(net, batch, queue) / 1e9;
         return new Result(sps, sps * batch, gflops, gflops / gemm);
     }
 

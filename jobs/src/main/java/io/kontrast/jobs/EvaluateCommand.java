@@ -4,7 +4,8 @@ import io.kontrast.client.SnapshotCodecs;
 import io.kontrast.data.LabeledImages;
 import io.kontrast.jobs.cli.Args;
 import io.kontrast.jobs.cli.UsageException;
-import io.kontrast.math.Mlp;
+import io.kontrast.math.Network;
+import io.kontrast.operators.KontrastOptions;
 import io.kontrast.math.Probes;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.publish.SnapshotCodec;
@@ -34,7 +35,8 @@ public final class EvaluateCommand {
                 .opt("topic", "name", "encoder-snapshots", "snapshot topic, with --bootstrap")
                 .opt("dataset", "fashion-mnist|synthetic", "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
                 .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory")
-                .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init MLP (baselines)")
+                .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init encoder (baselines)")
+                .opt("encoder", "mlp|cnn", "mlp", "encoder of --features random")
                 .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")
                 .opt("linear-epochs", "n", "20", "epochs of the linear probe");
     }
@@ -53,12 +55,15 @@ public final class EvaluateCommand {
                     ? SnapshotCodecs.decode(Files.readAllBytes(a.path("snapshot-file")))
                     : newest(a.get("bootstrap"), a.get("topic"));
         } else if (features.equals("random")) {
-            TrainerSettings s = TrainerSettings.from(new Configuration());
-            Mlp mlp = new Mlp(s.mlpDims(), s.mlpBackboneLayers());
-            var params = mlp.newParams();
-            mlp.init(params, 1);
-            snapshot = SnapshotCodec.fromMlp(new SnapshotCodec.Header("random-init", 0, 0, 0, Instant.now(),
-                    new int[] {1, 28, 28}, s.views().inputMean(), s.views().inputStd()), mlp, params.toFloatVector(), Map.of());
+            Configuration conf = new Configuration();
+            conf.set(KontrastOptions.ENCODER, a.choice("encoder", "mlp", "cnn"));
+            TrainerSettings s = TrainerSettings.from(conf);
+            Network net = s.network();
+            var params = net.newParams();
+            var stats = net.newStats();
+            net.init(params, stats, 1);
+            snapshot = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("random-init", 0, 0, 0, Instant.now(),
+                    new int[] {1, 28, 28}, s.views().inputMean(), s.views().inputStd()), net, params, stats, Map.of());
         }
         LabeledImages train = Datasets.load(dataset, "train", a.path("data-dir"));
         if (limit > 0) train = train.head(limit);

@@ -26,7 +26,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>{@link Workspace} holds every activation for one batch size, allocated once: a training step
  * allocates no large arrays.
  */
-public final class Mlp {
+public final class Mlp implements Network {
     private final int[] dims;
     private final int backboneLayers;
     private final long[] weightOffset;
@@ -56,6 +56,53 @@ public final class Mlp {
         paramCount = off;
     }
 
+    @Override
+    public String architecture() {
+        return "mlp";
+    }
+
+    @Override
+    public long statsCount() {
+        return 0;
+    }
+
+    @Override
+    public void init(INDArray params, INDArray stats, long seed) {
+        init(params, seed);
+    }
+
+    @Override
+    public INDArray forward(INDArray params, INDArray stats, INDArray x, Network.Workspace ws, boolean training) {
+        return forward(params, x, (Workspace) ws);
+    }
+
+    @Override
+    public INDArray representation(Network.Workspace ws) {
+        return representation((Workspace) ws);
+    }
+
+    @Override
+    public INDArray outputGradient(Network.Workspace ws) {
+        return ((Workspace) ws).delta[layers() - 1];
+    }
+
+    @Override
+    public void backward(INDArray params, INDArray x, Network.Workspace ws, INDArray dOut, INDArray grads) {
+        backward(params, x, (Workspace) ws, dOut, grads);
+    }
+
+    @Override
+    public double forwardFlops() {
+        double f = 0;
+        for (int l = 0; l < layers(); l++) f += 2.0 * dims[l] * dims[l + 1];
+        return f;
+    }
+
+    @Override
+    public double firstLayerFlops() {
+        return 2.0 * dims[0] * dims[1];
+    }
+
     public int layers() {
         return dims.length - 1;
     }
@@ -64,14 +111,17 @@ public final class Mlp {
         return backboneLayers;
     }
 
+    @Override
     public int inputDim() {
         return dims[0];
     }
 
+    @Override
     public int outputDim() {
         return dims[dims.length - 1];
     }
 
+    @Override
     public int representationDim() {
         return dims[backboneLayers];
     }
@@ -84,6 +134,7 @@ public final class Mlp {
         return dims.clone();
     }
 
+    @Override
     public long paramCount() {
         return paramCount;
     }
@@ -107,10 +158,6 @@ public final class Mlp {
         return flat.get(NDArrayIndex.interval(biasOffset[l], biasOffset[l] + dims[l + 1]));
     }
 
-    public INDArray newParams() {
-        return Nd4j.create(DataType.FLOAT, paramCount);
-    }
-
     /**
      * PyTorch's default initialisation for linear layers: {@code W, b ~ U(-1/sqrt(in),
      * 1/sqrt(in))}.
@@ -127,6 +174,7 @@ public final class Mlp {
         flat.assign(Nd4j.createFromArray(values));
     }
 
+    @Override
     public Workspace newWorkspace(int batch) {
         return new Workspace(batch);
     }
@@ -179,7 +227,7 @@ public final class Mlp {
     }
 
     /** Preallocated activations and deltas for one batch size. */
-    public final class Workspace {
+    public final class Workspace implements Network.Workspace {
         final int batch;
         final INDArray[] act;
         final INDArray[] delta;
@@ -199,6 +247,7 @@ public final class Mlp {
             }
         }
 
+        @Override
         public int batch() {
             return batch;
         }

@@ -27,19 +27,21 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>All buffers are allocated once; a step allocates only a few batch-length vectors.
  */
 public final class MocoLearner {
-    private final Mlp mlp;
+    private final Network net;
     private final MocoHyperParams hp;
     private final int batch;
     private final int dim;
 
     private final INDArray params;
+    private final INDArray stats;
+    private final INDArray statsBefore;
     private final INDArray keyParams;
     private final INDArray grads;
     private final INDArray velocity;
     private final INDArray queue;
 
-    private final Mlp.Workspace queryWs;
-    private final Mlp.Workspace keyWs;
+    private final Network.Workspace queryWs;
+    private final Network.Workspace keyWs;
     private final INDArray q;
     private final INDArray k;
     private final INDArray tmp;
@@ -52,29 +54,31 @@ public final class MocoLearner {
     private long skippedSteps;
     private float lastLoss = Float.NaN;
 
-    public MocoLearner(Mlp mlp, MocoHyperParams hp, long seed) {
+    public MocoLearner(Network net, MocoHyperParams hp, long seed) {
         if (hp.queueSize() % hp.keysPerStep() != 0) {
             throw new IllegalArgumentException(
                     "queue size " + hp.queueSize() + " is not a multiple of the keys per step " + hp.keysPerStep());
         }
-        this.mlp = mlp;
+        this.net = net;
         this.hp = hp;
         this.batch = hp.batchSize();
-        this.dim = mlp.outputDim();
-        params = mlp.newParams();
-        mlp.init(params, seed);
+        this.dim = net.outputDim();
+        params = net.newParams();
+        stats = net.newStats();
+        statsBefore = stats.dup();
+        net.init(params, stats, seed);
         keyParams = params.dup();
-        grads = mlp.newParams();
-        velocity = mlp.newParams();
+        grads = net.newParams();
+        velocity = net.newParams();
         queue = Nd4j.create(DataType.FLOAT, hp.queueSize(), dim);
         initQueue(seed ^ 0x9E3779B97F4A7C15L);
-        queryWs = mlp.newWorkspace(batch);
-        keyWs = mlp.newWorkspace(batch);
+        queryWs = net.newWorkspace(batch);
+        keyWs = net.newWorkspace(batch);
         q = Nd4j.create(DataType.FLOAT, batch, dim);
         k = Nd4j.create(DataType.FLOAT, batch, dim);
         tmp = Nd4j.create(DataType.FLOAT, batch, dim);
         negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize());
-        firstGrads = hp.symmetric() ? mlp.newParams() : null;
+        firstGrads = hp.symmetric() ? net.newParams() : null;
         firstKeys = hp.symmetric() ? Nd4j.create(DataType.FLOAT, batch, dim) : null;
     }
 
@@ -100,6 +104,7 @@ public final class MocoLearner {
      * normalised). Returns the InfoNCE loss before the update, or NaN if the step was skipped.
      */
     public float step(INDArray viewsA, INDArray viewsB) {
+        statsBefore.assign(stats);
         double loss = lossAndGradient(viewsA, viewsB);
         if (hp.symmetric() && Double.isFinite(loss)) {
             // The other way round against the same queue; gradients and losses add up.
@@ -110,11 +115,12 @@ public final class MocoLearner {
         }
         if (!Double.isFinite(loss) || !Double.isFinite(grads.sumNumber().doubleValue())) {
             skippedSteps++;
+            stats.assign(statsBefore);
             return Float.NaN;
         }
 
         // SGD with momentum and weight decay (PyTorch's form): g += wd θ; v = μ v + g; θ -= lr v.
-        long n = mlp.paramCount();
+        long n = net.paramCount();
         Nd4j.getBlasWrapper().level1().axpy(n, hp.weightDecay(), params, grads);
         velocity.muli(hp.sgdMomentum()).addi(grads);
         Nd4j.getBlasWrapper().level1().axpy(n, -hp.learningRateAt(step), velocity, params);
@@ -145,12 +151,13 @@ public final class MocoLearner {
         double t = hp.temperature();
 
         // Keys: momentum encoder, no gradient.
-        k.assign(mlp.forward(keyParams, viewsB, keyWs));
+        // The key encoder normalises with its own batch's statistics and keeps no running ones.
+        k.assign(net.forward(keyParams, null, viewsB, keyWs, true));
         INDArray kNorm = k.norm2(1).reshape(batch, 1);
         k.diviColumnVector(Transforms.max(kNorm, 1e-12, false));
 
         // Queries.
-        INDArray qRaw = mlp.forward(params, viewsA, queryWs);
+        INDArray qRaw = net.forward(params, stats, viewsA, queryWs, true);
         INDArray qNorm = Transforms.max(qRaw.norm2(1).reshape(batch, 1), 1e-12, false);
         q.assign(qRaw).diviColumnVector(qNorm);
 
@@ -173,7 +180,7 @@ public final class MocoLearner {
         // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T.
         INDArray dPos = expPos.divi(z).subi(1.0).muli(1.0 / (batch * t));
         negLogits.diviColumnVector(z);
-        INDArray dq = queryWs.delta[mlp.layers() - 1];
+        INDArray dq = net.outputGradient(queryWs);
         Nd4j.gemm(negLogits, queue, dq, false, false, 1.0 / (batch * t), 0.0);
         dq.addi(tmp.assign(k).muliColumnVector(dPos));
 
@@ -181,7 +188,7 @@ public final class MocoLearner {
         INDArray qDotDq = tmp.assign(q).muli(dq).sum(1).reshape(batch, 1);
         dq.subi(tmp.assign(q).muliColumnVector(qDotDq)).diviColumnVector(qNorm);
 
-        mlp.backward(params, viewsA, queryWs, dq, grads);
+        net.backward(params, viewsA, queryWs, dq, grads);
         return loss;
     }
 
@@ -190,14 +197,22 @@ public final class MocoLearner {
         return q.std(0).meanNumber().doubleValue();
     }
 
-    /** Embeds {@code x} with the query encoder's backbone into {@code ws}; returns the view. */
-    public INDArray represent(INDArray x, Mlp.Workspace ws) {
-        mlp.forward(params, x, ws);
-        return mlp.representation(ws);
+    /**
+     * Embeds {@code x} with the query encoder's backbone (batch norm on running statistics) into
+     * {@code ws}; returns the view.
+     */
+    public INDArray represent(INDArray x, Network.Workspace ws) {
+        net.forward(params, stats, x, ws, false);
+        return net.representation(ws);
     }
 
-    public Mlp mlp() {
-        return mlp;
+    /** The query encoder's projector output on {@code x}, as published encoders compute it. */
+    public INDArray project(INDArray x, Network.Workspace ws) {
+        return net.forward(params, stats, x, ws, false);
+    }
+
+    public Network network() {
+        return net;
     }
 
     public MocoHyperParams hyperParams() {
@@ -206,6 +221,11 @@ public final class MocoLearner {
 
     public INDArray params() {
         return params;
+    }
+
+    /** Running statistics of the query encoder (batch norm); one unused value without. */
+    public INDArray stats() {
+        return stats;
     }
 
     public INDArray keyParams() {

@@ -48,7 +48,15 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.encoder")
                     .stringType()
                     .defaultValue("mlp")
-                    .withDescription("Encoder architecture: mlp.");
+                    .withDescription("Encoder architecture: mlp (784-512 backbone, 512-128 head) or cnn "
+                            + "(conv3x3-32, pool, conv3x3-64, pool, fc-256 backbone; 256-256-128 head).");
+
+    public static final ConfigOption<Boolean> BATCH_NORM =
+            ConfigOptions.key("kontrast.cnn.batch-norm")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription("Batch norm after each convolution and the fc layer of the cnn encoder "
+                            + "(folded into the published weights).");
 
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("kontrast.batch.size")

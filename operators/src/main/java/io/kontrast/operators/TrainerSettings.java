@@ -2,7 +2,10 @@ package io.kontrast.operators;
 
 import static io.kontrast.operators.KontrastOptions.*;
 
+import io.kontrast.math.Cnn;
+import io.kontrast.math.Mlp;
 import io.kontrast.math.MocoHyperParams;
+import io.kontrast.math.Network;
 import java.io.Serializable;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -14,6 +17,7 @@ import org.apache.flink.configuration.Configuration;
 public record TrainerSettings(
         String modelId,
         String encoder,
+        boolean batchNorm,
         int inputHeight,
         int inputWidth,
         MocoHyperParams hyperParams,
@@ -43,7 +47,7 @@ public record TrainerSettings(
         String modelId = conf.get(MODEL_ID);
         require(!modelId.isBlank(), MODEL_ID, "must not be blank");
         String encoder = conf.get(ENCODER);
-        require(encoder.equals("mlp"), ENCODER, "must be one of [mlp], got '" + encoder + "'");
+        require(encoder.equals("mlp") || encoder.equals("cnn"), ENCODER, "must be one of [mlp, cnn], got '" + encoder + "'");
         int batch = conf.get(BATCH_SIZE);
         require(batch >= 2 && batch <= 65536, BATCH_SIZE, "must be in 2..65536, got " + batch);
         int queue = conf.get(QUEUE_SIZE);
@@ -102,7 +106,7 @@ public record TrainerSettings(
                 new ViewSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
         return new TrainerSettings(
-                modelId, encoder, 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
+                modelId, encoder, conf.get(BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
     }
 
     /**
@@ -115,6 +119,13 @@ public record TrainerSettings(
 
     public int inputSize() {
         return inputHeight * inputWidth;
+    }
+
+    /** A fresh (uninitialised) network of the configured encoder. */
+    public Network network() {
+        return encoder.equals("cnn")
+                ? new Cnn(inputHeight, inputWidth, 32, 64, 256, 128, batchNorm)
+                : new Mlp(mlpDims(), mlpBackboneLayers());
     }
 
     /** Backbone then head widths of the MLP encoder: 784 → 512 | → 512 → 128. */

@@ -26,7 +26,7 @@ class LearningTest {
             float[] img = set.image(i);
             for (int j = 0; j < 784; j++) x[i * 784 + j] = (img[j] - mean) / std;
         }
-        return learner.represent(Nd4j.createFromArray(x).reshape(n, 784), learner.mlp().newWorkspace(n)).dup();
+        return learner.represent(Nd4j.createFromArray(x).reshape(n, 784), learner.network().newWorkspace(n)).dup();
     }
 
     @Test

@@ -25,7 +25,7 @@ class MocoLearnerTest {
         MocoLearner learner = small(1);
         INDArray a = MlpTest.random(rnd, 4, 10);
         INDArray b = MlpTest.random(rnd, 4, 10);
-        learner.params().addi(MlpTest.random(rnd, learner.mlp().paramCount()).muli(0.3));
+        learner.params().addi(MlpTest.random(rnd, learner.network().paramCount()).muli(0.3));
 
         learner.lossAndGradient(a, b);
         INDArray grads = learner.gradients().dup();

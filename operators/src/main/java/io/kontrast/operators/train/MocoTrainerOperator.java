@@ -1,7 +1,6 @@
 package io.kontrast.operators.train;
 
 import io.kontrast.math.MocoLearner;
-import io.kontrast.math.Mlp;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.publish.SnapshotCodec;
@@ -46,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * <p>Learning state is keyed state, so it lives in RocksDB and follows its shard on rescaling:
  *
  * <ul>
- *   <li>{@code queryParams}, {@code keyParams}, {@code velocity}: the query encoder, the EMA key
- *       encoder and the SGD momentum, each one flat float vector;
+ *   <li>{@code queryParams}, {@code keyParams}, {@code velocity}, {@code queryStats}: the query
+ *       encoder, the EMA key encoder, the SGD momentum and the query encoder's batch-norm running
+ *       statistics, each one flat float vector;
  *   <li>{@code progress}: step, snapshot version, samples seen, queue pointer and fill, counters;
  *   <li>{@code queue}: the key queue as a map from slot to key. Only slots written since the last
  *       checkpoint are put, so with incremental checkpoints a checkpoint one step after the last
@@ -77,6 +77,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient ValueState<float[]> queryParamsState;
     private transient ValueState<float[]> keyParamsState;
     private transient ValueState<float[]> velocityState;
+    private transient ValueState<float[]> statsState;
     private transient ValueState<TrainerProgress> progressState;
     private transient MapState<Integer, float[]> queueState;
     private transient ListState<ViewPair> pendingState;
@@ -112,6 +113,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         queryParamsState = store.getState(new ValueStateDescriptor<>("queryParams", floats));
         keyParamsState = store.getState(new ValueStateDescriptor<>("keyParams", floats));
         velocityState = store.getState(new ValueStateDescriptor<>("velocity", floats));
+        statsState = store.getState(new ValueStateDescriptor<>("queryStats", floats));
         progressState =
                 store.getState(new ValueStateDescriptor<>("progress", TypeInformation.of(TrainerProgress.class)));
         queueState = store.getMapState(new MapStateDescriptor<>("queue", Types.INT, floats));
@@ -232,6 +234,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         s.learner.params().assign(s.goodParams);
         s.learner.keyParams().assign(s.goodKeyParams);
         s.learner.velocity().assign(0);
+        s.learner.stats().assign(s.goodStats);
         s.nonFiniteRun = 0;
         rollbacks.inc();
         LOG.warn("Trainer shard {}: {} non-finite steps in a row; rolled back to the last good parameters",
@@ -276,7 +279,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             knnAccumulator.add(lastQuality.get("probe_knn200"));
         }
         output.collect(new StreamRecord<>(
-                SnapshotCodec.fromMlp(header, s.learner.mlp(), s.learner.params().toFloatVector(), metrics)));
+                SnapshotCodec.fromNetwork(header, s.learner.network(), s.learner.params(), s.learner.stats(), metrics)));
     }
 
     private Shard shard(int key) throws Exception {
@@ -290,8 +293,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** Mirrors a shard's state into memory; a shard with no state starts fresh. */
     private Shard load(int key) throws Exception {
-        Mlp mlp = new Mlp(settings.mlpDims(), settings.mlpBackboneLayers());
-        MocoLearner learner = new MocoLearner(mlp, settings.hyperParams(), settings.seed() + key);
+        MocoLearner learner = new MocoLearner(settings.network(), settings.hyperParams(), settings.seed() + key);
         Shard s = new Shard(key, learner, settings.inputSize());
         TrainerProgress p = progressState.value();
         if (p == null) {
@@ -303,6 +305,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         learner.params().assign(Nd4j.createFromArray(queryParamsState.value()));
         learner.keyParams().assign(Nd4j.createFromArray(keyParamsState.value()));
         learner.velocity().assign(Nd4j.createFromArray(velocityState.value()));
+        float[] stats = statsState.value();
+        if (stats != null) {
+            // Absent in state written before the CNN encoder existed: the MLP keeps none.
+            learner.stats().assign(Nd4j.createFromArray(stats));
+        }
         INDArray queue = learner.queue();
         for (Map.Entry<Integer, float[]> e : queueState.entries()) {
             queue.getRow(e.getKey()).assign(Nd4j.createFromArray(e.getValue()));
@@ -351,6 +358,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             queryParamsState.update(s.learner.params().toFloatVector());
             keyParamsState.update(s.learner.keyParams().toFloatVector());
             velocityState.update(s.learner.velocity().toFloatVector());
+            statsState.update(s.learner.stats().toFloatVector());
             progressState.update(s.progress);
             INDArray queue = s.learner.queue();
             for (int slot = s.dirty.nextSetBit(0); slot >= 0; slot = s.dirty.nextSetBit(slot + 1)) {
@@ -397,6 +405,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         double embeddingStd = Double.NaN;
         final INDArray goodParams;
         final INDArray goodKeyParams;
+        final INDArray goodStats;
 
         Shard(int key, MocoLearner learner, int inputSize) {
             this.key = key;
@@ -411,11 +420,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             labels = new int[batch];
             goodParams = learner.params().dup();
             goodKeyParams = learner.keyParams().dup();
+            goodStats = learner.stats().dup();
         }
 
         void rememberGood() {
             goodParams.assign(learner.params());
             goodKeyParams.assign(learner.keyParams());
+            goodStats.assign(learner.stats());
         }
 
         void add(ViewPair v) {

@@ -4,7 +4,7 @@ import io.kontrast.data.FashionMnist;
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.math.MocoLearner;
-import io.kontrast.math.Mlp;
+import io.kontrast.math.Network;
 import io.kontrast.math.Probes;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.views.ViewAugmenter;
@@ -71,13 +71,12 @@ final class QualityMonitor {
     }
 
     Map<String, Double> score(MocoLearner learner) {
-        Mlp mlp = learner.mlp();
-        INDArray bankF = learner.represent(bankX, mlp.newWorkspace(bank.size())).dup();
-        INDArray queryF = learner.represent(queryX, mlp.newWorkspace(queries.size())).dup();
-        Mlp.Workspace wa = mlp.newWorkspace(queries.size());
-        Mlp.Workspace wb = mlp.newWorkspace(queries.size());
-        INDArray za = mlp.forward(learner.params(), viewA, wa);
-        INDArray zb = mlp.forward(learner.params(), viewB, wb);
+        Network net = learner.network();
+        INDArray bankF = learner.represent(bankX, net.newWorkspace(bank.size())).dup();
+        Network.Workspace wq = net.newWorkspace(queries.size());
+        INDArray queryF = learner.represent(queryX, wq).dup();
+        INDArray za = learner.project(viewA, wq).dup();
+        INDArray zb = learner.project(viewB, wq);
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("probe_knn200", Probes.knnAccuracy(bankF, bank.labels(), queryF, queries.labels(), 200, 0.1, 10));
         m.put("probe_linear", Probes.linearProbe(bankF, bank.labels(), queryF, queries.labels(), 10, 10, 1));

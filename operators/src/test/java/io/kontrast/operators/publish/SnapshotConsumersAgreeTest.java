@@ -61,8 +61,7 @@ class SnapshotConsumersAgreeTest {
         for (int i = 0; i < N; i++) {
             for (int j = 0; j < 784; j++) flat[i * 784 + j] = (images[i][j] - MEAN) / STD;
         }
-        Mlp mlp = learner.mlp();
-        INDArray rep = learner.represent(Nd4j.createFromArray(flat).reshape(N, 784), mlp.newWorkspace(N));
+        INDArray rep = learner.represent(Nd4j.createFromArray(flat).reshape(N, 784), learner.network().newWorkspace(N));
         float[][] out = new float[N][];
         for (int i = 0; i < N; i++) out[i] = rep.getRow(i).toFloatVector();
         return out;

@@ -1,0 +1,584 @@
+package io.kontrast.math;
+
+import java.nio.FloatBuffer;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A small CNN for single-channel images with hand-written forward and backward passes.
+ *
+ * <p>Backbone: conv3×3-{@code c1} (padding 1) → [BN] → ReLU → maxpool 2×2 → conv3×3-{@code c2}
+ * → [BN] → ReLU → maxpool 2×2 → flatten → linear-{@code rep} → [BN] → ReLU; its output is the
+ * representation. Head: linear-{@code rep} → ReLU → linear-{@code out}.
+ *
+ * <p>Activations are NHWC, so that a convolution's output is a {@code [batch·H·W, C]} matrix and
+ * batch norm works on its columns. Convolution weights are {@code [kH, kW, in, out]}. The
+ * flattened conv output is in (h, w, c) order; snapshots reorder the first linear layer's rows to
+ * the (c, h, w) order of their NCHW convention (see {@code SnapshotCodec}).
+ *
+ * <p>Convolutions run on libnd4j's {@code conv2d} / {@code conv2d_bp} (oneDNN on the CPU build),
+ * except the first layer's weight gradient: with one input channel it is one GEMM over an
+ * im2col matrix, far faster than the generic kernel. Max pooling's backward pass routes each
+ * gradient to the window's first maximum, in Java, over both cores.
+ *
+ * <p>Batch norm (on by default) normalises with the batch's statistics in training and with
+ * running statistics (momentum 0.1, unbiased variance, as in PyTorch) otherwise; its affine
+ * parameters are trained, its running statistics live in the separate statistics buffer.
+ */
+public final class Cnn implements Network {
+    public static final double BN_EPS = 1e-5;
+    public static final double BN_MOMENTUM = 0.1;
+
+    private final int height;
+    private final int width;
+    private final int c1;
+    private final int c2;
+    private final int rep;
+    private final int out;
+    private final boolean batchNorm;
+
+    // Parameter offsets, in layout order.
+    private final long conv1W, conv1B, bn1G, bn1B, conv2W, conv2B, bn2G, bn2B, fcW, fcB, bn3G, bn3B, h1W, h1B, h2W, h2B;
+    private final long paramCount;
+    private final long statsCount;
+
+    /** The default shape: 28×28 input, 32 and 64 channels, a 256-wide representation, 128 out. */
+    public static Cnn standard(boolean batchNorm) {
+        return new Cnn(28, 28, 32, 64, 256, 128, batchNorm);
+    }
+
+    public Cnn(int height, int width, int c1, int c2, int rep, int out, boolean batchNorm) {
+        if (height % 4 != 0 || width % 4 != 0) {
+            throw new IllegalArgumentException("image height and width must be multiples of 4: " + height + "x" + width);
+        }
+        this.height = height;
+        this.width = width;
+        this.c1 = c1;
+        this.c2 = c2;
+        this.rep = rep;
+        this.out = out;
+        this.batchNorm = batchNorm;
+        long o = 0;
+        conv1W = o; o += 9L * c1;
+        conv1B = o; o += c1;
+        bn1G = o; o += batchNorm ? c1 : 0;
+        bn1B = o; o += batchNorm ? c1 : 0;
+        conv2W = o; o += 9L * c1 * c2;
+        conv2B = o; o += c2;
+        bn2G = o; o += batchNorm ? c2 : 0;
+        bn2B = o; o += batchNorm ? c2 : 0;
+        fcW = o; o += (long) flatDim() * rep;
+        fcB = o; o += rep;
+        bn3G = o; o += batchNorm ? rep : 0;
+        bn3B = o; o += batchNorm ? rep : 0;
+        h1W = o; o += (long) rep * rep;
+        h1B = o; o += rep;
+        h2W = o; o += (long) rep * out;
+        h2B = o; o += out;
+        paramCount = o;
+        statsCount = batchNorm ? 2L * (c1 + c2 + rep) : 0;
+    }
+
+    @Override
+    public String architecture() {
+        return "cnn";
+    }
+
+    public boolean batchNorm() {
+        return batchNorm;
+    }
+
+    public int height() {
+        return height;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public int channels1() {
+        return c1;
+    }
+
+    public int channels2() {
+        return c2;
+    }
+
+    /** Values after the second pooling: {@code (H/4)·(W/4)·c2}. */
+    public int flatDim() {
+        return (height / 4) * (width / 4) * c2;
+    }
+
+    @Override
+    public int inputDim() {
+        return height * width;
+    }
+
+    @Override
+    public int outputDim() {
+        return out;
+    }
+
+    @Override
+    public int representationDim() {
+        return rep;
+    }
+
+    @Override
+    public long paramCount() {
+        return paramCount;
+    }
+
+    @Override
+    public long statsCount() {
+        return statsCount;
+    }
+
+    @Override
+    public double forwardFlops() {
+        double conv1 = 2.0 * height * width * 9 * c1;
+        double conv2 = 2.0 * (height / 2) * (width / 2) * 9 * c1 * c2;
+        double dense = 2.0 * ((double) flatDim() * rep + (double) rep * rep + (double) rep * out);
+        return conv1 + conv2 + dense;
+    }
+
+    @Override
+    public double firstLayerFlops() {
+        return 2.0 * height * width * 9 * c1;
+    }
+
+    // ---- Named views into the flat buffers -------------------------------------------------
+
+    /** A parameter tensor of this network inside a flat buffer, by name (see {@link #paramNames()}). */
+    public INDArray param(INDArray flat, String name) {
+        return switch (name) {
+            case "conv1.weight" -> slice(flat, conv1W, 3, 3, 1, c1);
+            case "conv1.bias" -> slice(flat, conv1B, c1);
+            case "bn1.gamma" -> slice(flat, bn1G, c1);
+            case "bn1.beta" -> slice(flat, bn1B, c1);
+            case "conv2.weight" -> slice(flat, conv2W, 3, 3, c1, c2);
+            case "conv2.bias" -> slice(flat, conv2B, c2);
+            case "bn2.gamma" -> slice(flat, bn2G, c2);
+            case "bn2.beta" -> slice(flat, bn2B, c2);
+            case "fc.weight" -> slice(flat, fcW, flatDim(), rep);
+            case "fc.bias" -> slice(flat, fcB, rep);
+            case "bn3.gamma" -> slice(flat, bn3G, rep);
+            case "bn3.beta" -> slice(flat, bn3B, rep);
+            case "head.0.weight" -> slice(flat, h1W, rep, rep);
+            case "head.0.bias" -> slice(flat, h1B, rep);
+            case "head.1.weight" -> slice(flat, h2W, rep, out);
+            case "head.1.bias" -> slice(flat, h2B, out);
+            default -> throw new IllegalArgumentException("no parameter " + name);
+        };
+    }
+
+    /** Running mean ({@code which = 0}) or variance ({@code 1}) of batch norm {@code bn} (1..3). */
+    public INDArray stat(INDArray stats, int bn, int which) {
+        int width = bn == 1 ? c1 : bn == 2 ? c2 : rep;
+        long off = switch (bn) {
+            case 1 -> 0;
+            case 2 -> 2L * c1;
+            case 3 -> 2L * (c1 + c2);
+            default -> throw new IllegalArgumentException("no batch norm " + bn);
+        };
+        return slice(stats, off + (long) which * width, width);
+    }
+
+    public String[] paramNames() {
+        return batchNorm
+                ? new String[] {"conv1.weight", "conv1.bias", "bn1.gamma", "bn1.beta", "conv2.weight", "conv2.bias",
+                    "bn2.gamma", "bn2.beta", "fc.weight", "fc.bias", "bn3.gamma", "bn3.beta", "head.0.weight",
+                    "head.0.bias", "head.1.weight", "head.1.bias"}
+                : new String[] {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc.weight", "fc.bias",
+                    "head.0.weight", "head.0.bias", "head.1.weight", "head.1.bias"};
+    }
+
+    private static INDArray slice(INDArray flat, long offset, long... shape) {
+        long n = 1;
+        for (long s : shape) n *= s;
+        INDArray v = flat.get(NDArrayIndex.interval(offset, offset + n));
+        return shape.length == 1 ? v : v.reshape('c', shape);
+    }
+
+    // ---- Initialisation -----------------------------------------------------------------------
+
+    @Override
+    public void init(INDArray params, INDArray stats, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] v = new float[(int) paramCount];
+        uniform(v, rnd, conv1W, conv1B + c1, 9);
+        uniform(v, rnd, conv2W, conv2B + c2, 9 * c1);
+        uniform(v, rnd, fcW, fcB + rep, flatDim());
+        uniform(v, rnd, h1W, h1B + rep, rep);
+        uniform(v, rnd, h2W, h2B + out, rep);
+        if (batchNorm) {
+            for (long[] g : new long[][] {{bn1G, c1}, {bn2G, c2}, {bn3G, rep}}) {
+                for (long i = g[0]; i < g[0] + g[1]; i++) v[(int) i] = 1f;
+            }
+        }
+        params.assign(Nd4j.createFromArray(v));
+        if (batchNorm) {
+            stats.assign(0);
+            for (int bn = 1; bn <= 3; bn++) stat(stats, bn, 1).assign(1);
+        }
+    }
+
+    /** PyTorch's default for conv and linear layers: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+    private static void uniform(float[] v, SplittableRandom rnd, long from, long to, int fanIn) {
+        double bound = 1.0 / Math.sqrt(fanIn);
+        for (long i = from; i < to; i++) v[(int) i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+    }
+
+    // ---- Forward ------------------------------------------------------------------------------
+
+    @Override
+    public Workspace newWorkspace(int batch) {
+        return new Workspace(batch);
+    }
+
+    @Override
+    public INDArray forward(INDArray params, INDArray stats, INDArray x, Network.Workspace w, boolean training) {
+        Workspace ws = (Workspace) w;
+        Views p = ws.views(params);
+        INDArray x4 = x.reshape('c', ws.batch, height, width, 1);
+        conv(x4, p.conv1W, p.conv1B, ws.conv1);
+        norm(ws.bn1, ws.conv1m, ws.act1m, p.bn1G, p.bn1B, stats, 1, training);
+        pool(ws.act1, ws.pool1);
+        conv(ws.pool1, p.conv2W, p.conv2B, ws.conv2);
+        norm(ws.bn2, ws.conv2m, ws.act2m, p.bn2G, p.bn2B, stats, 2, training);
+        pool(ws.act2, ws.pool2);
+        Nd4j.gemm(ws.pool2m, p.fcW, ws.fc, false, false, 1.0, 0.0);
+        ws.fc.addiRowVector(p.fcB);
+        norm(ws.bn3, ws.fc, ws.rep, p.bn3G, p.bn3B, stats, 3, training);
+        Nd4j.gemm(ws.rep, p.h1W, ws.hidden, false, false, 1.0, 0.0);
+        ws.hidden.addiRowVector(p.h1B);
+        relu(ws.hidden);
+        Nd4j.gemm(ws.hidden, p.h2W, ws.out, false, false, 1.0, 0.0);
+        ws.out.addiRowVector(p.h2B);
+        return ws.out;
+    }
+
+    private static void conv(INDArray in, INDArray w, INDArray b, INDArray outNhwc) {
+        Nd4j.exec(DynamicCustomOp.builder("conv2d")
+                .addInputs(in, w, b)
+                .addOutputs(outNhwc)
+                .addIntegerArguments(3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0)
+                .build());
+    }
+
+    private static void pool(INDArray in, INDArray outNhwc) {
+        Nd4j.exec(DynamicCustomOp.builder("maxpool2d")
+                .addInputs(in)
+                .addOutputs(outNhwc)
+                .addIntegerArguments(2, 2, 2, 2, 0, 0, 1, 1, 0, 0, 1)
+                .build());
+    }
+
+    private static void relu(INDArray a) {
+        Nd4j.getExecutioner().exec(new RectifiedLinear(a, 0.0));
+    }
+
+    /**
+     * {@code act = ReLU(BN(z))} over the columns of {@code z} ({@code [n, C]}). In training,
+     * {@code z} is overwritten with the normalised values x̂, which the backward pass needs.
+     * Without batch norm, {@code act = ReLU(z)}.
+     */
+    private void norm(Bn bn, INDArray z, INDArray act, INDArray gamma, INDArray beta, INDArray stats, int index, boolean training) {
+        if (!batchNorm) {
+            act.assign(z);
+            relu(act);
+            return;
+        }
+        if (training) {
+            double n = z.rows();
+            Nd4j.gemm(bn.ones, z, bn.mean, false, false, 1.0 / n, 0.0);
+            z.subiRowVector(bn.mean);
+            act.assign(z).muli(z);
+            Nd4j.gemm(bn.ones, act, bn.var, false, false, 1.0 / n, 0.0);
+            bn.invStd.assign(bn.var).addi(BN_EPS);
+            Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt(bn.invStd, bn.invStd));
+            z.muliRowVector(bn.invStd);
+            act.assign(z).muliRowVector(gamma).addiRowVector(beta);
+            if (stats != null) {
+                INDArray rm = stat(stats, index, 0);
+                INDArray rv = stat(stats, index, 1);
+                rm.muli(1 - BN_MOMENTUM).addi(bn.mean.reshape(rm.shape()).mul(BN_MOMENTUM));
+                rv.muli(1 - BN_MOMENTUM).addi(bn.var.reshape(rv.shape()).mul(BN_MOMENTUM * n / Math.max(1, n - 1)));
+            }
+        } else {
+            INDArray rm = stat(stats, index, 0).reshape(1, -1);
+            INDArray rv = stat(stats, index, 1).reshape(1, -1);
+            // act = z s + (β - μ s), s = γ / sqrt(σ² + ε).
+            bn.invStd.assign(rv).addi(BN_EPS);
+            Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt(bn.invStd, bn.invStd));
+            bn.invStd.muli(gamma.reshape(1, -1));
+            bn.mean.assign(rm).muli(bn.invStd).negi().addi(beta.reshape(1, -1));
+            act.assign(z).muliRowVector(bn.invStd).addiRowVector(bn.mean);
+        }
+        relu(act);
+    }
+
+    @Override
+    public INDArray representation(Network.Workspace ws) {
+        return ((Workspace) ws).rep;
+    }
+
+    @Override
+    public INDArray outputGradient(Network.Workspace ws) {
+        return ((Workspace) ws).dOut;
+    }
+
+    // ---- Backward -----------------------------------------------------------------------------
+
+    @Override
+    public void backward(INDArray params, INDArray x, Network.Workspace w, INDArray dOut, INDArray grads) {
+        Workspace ws = (Workspace) w;
+        Views p = ws.views(params);
+        Views g = ws.views(grads);
+
+        // Head: out = hidden W2 + b2; hidden = ReLU(rep W1 + b1).
+        Nd4j.gemm(ws.hidden, dOut, g.h2W, true, false, 1.0, 0.0);
+        Nd4j.gemm(ws.onesB, dOut, g.h2B.reshape(1, out), false, false, 1.0, 0.0);
+        Nd4j.gemm(dOut, p.h2W, ws.dHidden, false, true, 1.0, 0.0);
+        reluBackward(ws.hidden, ws.dHidden);
+        Nd4j.gemm(ws.rep, ws.dHidden, g.h1W, true, false, 1.0, 0.0);
+        Nd4j.gemm(ws.onesB, ws.dHidden, g.h1B.reshape(1, rep), false, false, 1.0, 0.0);
+        Nd4j.gemm(ws.dHidden, p.h1W, ws.dRep, false, true, 1.0, 0.0);
+
+        // rep = ReLU(BN(pool2 Wfc + bfc)).
+        normBackward(ws.bn3, ws.rep, ws.dRep, ws.fc, p.bn3G, g.bn3G, g.bn3B, ws.tmpB);
+        Nd4j.gemm(ws.pool2m, ws.dRep, g.fcW, true, false, 1.0, 0.0);
+        Nd4j.gemm(ws.onesB, ws.dRep, g.fcB.reshape(1, rep), false, false, 1.0, 0.0);
+        Nd4j.gemm(ws.dRep, p.fcW, ws.dPool2m, false, true, 1.0, 0.0);
+
+        // Second block.
+        poolBackward(ws.act2, ws.pool2, ws.dPool2, ws.dAct2);
+        normBackward(ws.bn2, ws.act2m, ws.dAct2m, ws.conv2m, p.bn2G, g.bn2G, g.bn2B, ws.tmp2);
+        Nd4j.exec(DynamicCustomOp.builder("conv2d_bp")
+                .addInputs(ws.pool1, p.conv2W, p.conv2B, ws.dAct2)
+                .addOutputs(ws.dPool1, ws.gConv2W, ws.gConv2B)
+                .addIntegerArguments(3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0)
+                .build());
+        g.conv2W.assign(ws.gConv2W);
+        g.conv2B.assign(ws.gConv2B);
+
+        // First block; no gradient for the input.
+        poolBackward(ws.act1, ws.pool1, ws.dPool1, ws.dAct1);
+        normBackward(ws.bn1, ws.act1m, ws.dAct1m, ws.conv1m, p.bn1G, g.bn1G, g.bn1B, ws.tmp1);
+        im2col(x, ws);
+        Nd4j.gemm(ws.cols, ws.dAct1m, g.conv1W.reshape(9, c1), true, false, 1.0, 0.0);
+        Nd4j.gemm(ws.ones1, ws.dAct1m, g.conv1B.reshape(1, c1), false, false, 1.0, 0.0);
+    }
+
+    /** {@code d ← d · [a > 0]}, where {@code a} is a ReLU output. */
+    private static void reluBackward(INDArray a, INDArray d) {
+        Nd4j.exec(DynamicCustomOp.builder("relu_bp")
+                .addInputs(a, d)
+                .addOutputs(d)
+                .addFloatingPointArguments(0.0)
+                .build());
+    }
+
+    /**
+     * Backward through {@code act = ReLU(BN(z))}: {@code dAct} becomes dLoss/dz. {@code xhat} is
+     * what the forward pass left in {@code z}. Writes dγ and dβ.
+     */
+    private void normBackward(Bn bn, INDArray act, INDArray dAct, INDArray xhat, INDArray gamma, INDArray dGamma, INDArray dBeta, INDArray tmp) {
+        reluBackward(act, dAct);
+        if (!batchNorm) {
+            return;
+        }
+        double n = dAct.rows();
+        // dβ = Σ dy; dγ = Σ dy x̂; dz = γ/σ (dy - dβ/n - x̂ dγ/n).
+        Nd4j.gemm(bn.ones, dAct, dBeta.reshape(1, -1), false, false, 1.0, 0.0);
+        tmp.assign(dAct).muli(xhat);
+        Nd4j.gemm(bn.ones, tmp, dGamma.reshape(1, -1), false, false, 1.0, 0.0);
+        bn.mean.assign(dGamma.reshape(1, -1)).muli(-1.0 / n);
+        bn.var.assign(dBeta.reshape(1, -1)).muli(-1.0 / n);
+        tmp.assign(xhat).muliRowVector(bn.mean).addi(dAct).addiRowVector(bn.var);
+        bn.invStd.muli(gamma.reshape(1, -1));
+        dAct.assign(tmp).muliRowVector(bn.invStd);
+    }
+
+    /**
+     * Max pooling backward: each window's gradient goes to its first maximum, the rest get 0.
+     * All arrays NHWC and contiguous.
+     */
+    private static void poolBackward(INDArray act, INDArray pooled, INDArray dPooled, INDArray dAct) {
+        int batch = (int) act.size(0);
+        int h = (int) act.size(1);
+        int w = (int) act.size(2);
+        int c = (int) act.size(3);
+        FloatBuffer a = act.data().asNioFloat();
+        FloatBuffer p = pooled.data().asNioFloat();
+        FloatBuffer dp = dPooled.data().asNioFloat();
+        FloatBuffer da = dAct.data().asNioFloat();
+        int ph = h / 2;
+        int pw = w / 2;
+        IntStream.range(0, batch).parallel().forEach(b -> {
+            for (int i = 0; i < ph; i++) {
+                for (int j = 0; j < pw; j++) {
+                    int po = ((b * ph + i) * pw + j) * c;
+                    int a00 = ((b * h + 2 * i) * w + 2 * j) * c;
+                    int a01 = a00 + c;
+                    int a10 = a00 + w * c;
+                    int a11 = a10 + c;
+                    for (int ch = 0; ch < c; ch++) {
+                        float m = p.get(po + ch);
+                        float g = dp.get(po + ch);
+                        float g00 = 0, g01 = 0, g10 = 0, g11 = 0;
+                        if (a.get(a00 + ch) == m) g00 = g;
+                        else if (a.get(a01 + ch) == m) g01 = g;
+                        else if (a.get(a10 + ch) == m) g10 = g;
+                        else g11 = g;
+                        da.put(a00 + ch, g00);
+                        da.put(a01 + ch, g01);
+                        da.put(a10 + ch, g10);
+                        da.put(a11 + ch, g11);
+                    }
+                }
+            }
+        });
+    }
+
+    /** The 3×3 patches (zero padded) of single-channel images as rows of {@code ws.cols}. */
+    private void im2col(INDArray x, Workspace ws) {
+        FloatBuffer in = x.data().asNioFloat();
+        long base = x.offset();
+        FloatBuffer cols = ws.cols.data().asNioFloat();
+        int h = height;
+        int w = width;
+        IntStream.range(0, ws.batch).parallel().forEach(b -> {
+            int img = (int) base + b * h * w;
+            for (int y = 0; y < h; y++) {
+                for (int xx = 0; xx < w; xx++) {
+                    int row = ((b * h + y) * w + xx) * 9;
+                    for (int dy = -1; dy <= 1; dy++) {
+                        int yy = y + dy;
+                        for (int dx = -1; dx <= 1; dx++) {
+                            int xs = xx + dx;
+                            float v = yy >= 0 && yy < h && xs >= 0 && xs < w ? in.get(img + yy * w + xs) : 0f;
+                            cols.put(row + (dy + 1) * 3 + (dx + 1), v);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // ---- Buffers ------------------------------------------------------------------------------
+
+    /** Batch-norm scratch of one layer: per-column vectors and a ones row for column sums. */
+    private static final class Bn {
+        final INDArray ones;
+        final INDArray mean;
+        final INDArray var;
+        final INDArray invStd;
+
+        Bn(long rows, int cols) {
+            ones = Nd4j.ones(DataType.FLOAT, 1, rows);
+            mean = Nd4j.create(DataType.FLOAT, 1, cols);
+            var = Nd4j.create(DataType.FLOAT, 1, cols);
+            invStd = Nd4j.create(DataType.FLOAT, 1, cols);
+        }
+    }
+
+    /** Views of every tensor inside one flat buffer. */
+    private final class Views {
+        final INDArray conv1W, conv1B, bn1G, bn1B, conv2W, conv2B, bn2G, bn2B, fcW, fcB, bn3G, bn3B, h1W, h1B, h2W, h2B;
+
+        Views(INDArray flat) {
+            conv1W = param(flat, "conv1.weight");
+            conv1B = param(flat, "conv1.bias");
+            conv2W = param(flat, "conv2.weight");
+            conv2B = param(flat, "conv2.bias");
+            fcW = param(flat, "fc.weight");
+            fcB = param(flat, "fc.bias");
+            h1W = param(flat, "head.0.weight");
+            h1B = param(flat, "head.0.bias");
+            h2W = param(flat, "head.1.weight");
+            h2B = param(flat, "head.1.bias");
+            bn1G = batchNorm ? param(flat, "bn1.gamma") : null;
+            bn1B = batchNorm ? param(flat, "bn1.beta") : null;
+            bn2G = batchNorm ? param(flat, "bn2.gamma") : null;
+            bn2B = batchNorm ? param(flat, "bn2.beta") : null;
+            bn3G = batchNorm ? param(flat, "bn3.gamma") : null;
+            bn3B = batchNorm ? param(flat, "bn3.beta") : null;
+        }
+    }
+
+    /** Every activation and gradient buffer for one batch size (NHWC). */
+    public final class Workspace implements Network.Workspace {
+        final int batch;
+        final INDArray conv1, conv1m, act1, act1m, pool1, conv2, conv2m, act2, act2m, pool2, pool2m;
+        final INDArray fc, rep, hidden, out;
+        final INDArray dOut, dHidden, dRep, dPool2, dPool2m, dAct2, dAct2m, dPool1, dAct1, dAct1m;
+        final INDArray gConv2W, gConv2B, cols, onesB, ones1, tmp1, tmp2, tmpB;
+        final Bn bn1, bn2, bn3;
+        private final java.util.Map<INDArray, Views> viewCache = new java.util.IdentityHashMap<>();
+
+        Workspace(int batch) {
+            this.batch = batch;
+            int h2 = height / 2, w2 = width / 2, h4 = height / 4, w4 = width / 4;
+            long n1 = (long) batch * height * width;
+            long n2 = (long) batch * h2 * w2;
+            conv1 = Nd4j.create(DataType.FLOAT, batch, height, width, c1);
+            conv1m = conv1.reshape(n1, c1);
+            act1 = conv1.like();
+            act1m = act1.reshape(n1, c1);
+            pool1 = Nd4j.create(DataType.FLOAT, batch, h2, w2, c1);
+            conv2 = Nd4j.create(DataType.FLOAT, batch, h2, w2, c2);
+            conv2m = conv2.reshape(n2, c2);
+            act2 = conv2.like();
+            act2m = act2.reshape(n2, c2);
+            pool2 = Nd4j.create(DataType.FLOAT, batch, h4, w4, c2);
+            pool2m = pool2.reshape(batch, flatDim());
+            fc = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
+            this.rep = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
+            hidden = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
+            out = Nd4j.create(DataType.FLOAT, batch, Cnn.this.out);
+            dOut = out.like();
+            dHidden = hidden.like();
+            dRep = fc.like();
+            dPool2 = pool2.like();
+            dPool2m = dPool2.reshape(batch, flatDim());
+            dAct2 = conv2.like();
+            dAct2m = dAct2.reshape(n2, c2);
+            dPool1 = pool1.like();
+            dAct1 = conv1.like();
+            dAct1m = dAct1.reshape(n1, c1);
+            gConv2W = Nd4j.create(DataType.FLOAT, 3, 3, c1, c2);
+            gConv2B = Nd4j.create(DataType.FLOAT, c2);
+            cols = Nd4j.create(DataType.FLOAT, n1, 9);
+            onesB = Nd4j.ones(DataType.FLOAT, 1, batch);
+            ones1 = Nd4j.ones(DataType.FLOAT, 1, n1);
+            tmp1 = batchNorm ? conv1m.like() : null;
+            tmp2 = batchNorm ? conv2m.like() : null;
+            tmpB = batchNorm ? fc.like() : null;
+            bn1 = new Bn(n1, c1);
+            bn2 = new Bn(n2, c2);
+            bn3 = new Bn(batch, Cnn.this.rep);
+        }
+
+        @Override
+        public int batch() {
+            return batch;
+        }
+
+        Views views(INDArray flat) {
+            Views v = viewCache.get(flat);
+            if (v == null) {
+                if (viewCache.size() >= 8) viewCache.clear();
+                v = new Views(flat);
+                viewCache.put(flat, v);
+            }
+            return v;
+        }
+    }
+}
