@@ -83,6 +83,32 @@ def tensor(t):
     return np.frombuffer(t["data"], dtype=DTYPES[t["dtype"]]).reshape(t["shape"]).astype(np.float32)
 
 
+def conv2d(x, w, b, stride, padding):
+    """Cross-correlation, NCHW: x [n, c, h, w], w [out, c, k, k], zero padding."""
+    n, c, h, wd = x.shape
+    out, _, k, _ = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh = (h + 2 * padding - k) // stride + 1
+    ow = (wd + 2 * padding - k) // stride + 1
+    y = np.zeros((n, out, oh, ow), dtype=np.float32)
+    for ky in range(k):
+        for kx in range(k):
+            patch = xp[:, :, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride]
+            y += np.einsum("nchw,oc->nohw", patch, w[:, :, ky, kx])
+    return y + b[None, :, None, None]
+
+
+def max_pool2d(x, k, stride):
+    n, c, h, w = x.shape
+    oh = (h - k) // stride + 1
+    ow = (w - k) // stride + 1
+    y = np.full((n, c, oh, ow), -np.inf, dtype=np.float32)
+    for ky in range(k):
+        for kx in range(k):
+            y = np.maximum(y, x[:, :, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride])
+    return y
+
+
 def backbone(snapshot):
     """The backbone as a function of a [n, input size] float32 batch in 0..1."""
     weights = {w["name"]: tensor(w["tensor"]) for w in snapshot["weights"]}
@@ -91,17 +117,25 @@ def backbone(snapshot):
 
     def apply(x):
         x = (x.astype(np.float32) - np.float32(mean)) / np.float32(std)
+        x = x.reshape([x.shape[0]] + list(snapshot["input_shape"]))
         for layer in layers:
-            kind = layer["kind"]
+            kind, name, attrs = layer["kind"], layer["name"], layer["attributes"]
             if kind == "linear":
-                x = x @ weights[layer["name"] + ".weight"] + weights[layer["name"] + ".bias"]
+                x = x.reshape(x.shape[0], -1) @ weights[name + ".weight"] + weights[name + ".bias"]
+            elif kind == "conv2d":
+                x = conv2d(x, weights[name + ".weight"], weights[name + ".bias"],
+                           int(attrs["stride"]), int(attrs["padding"]))
+            elif kind == "max_pool2d":
+                x = max_pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]))
+            elif kind == "flatten":
+                x = x.reshape(x.shape[0], -1)
             elif kind == "relu":
                 x = np.maximum(x, 0)
             elif kind == "l2_normalize":
                 x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
             else:
                 raise ValueError("unknown layer kind " + kind)
-        return x
+        return x.reshape(x.shape[0], -1)
 
     return apply
 

@@ -35,6 +35,7 @@ public final class DemoCommand {
                 .opt("web-port", "port", "8081", "Flink web UI port")
                 .opt("kafka-port", "port", "0", "broker port (0: any free port)")
                 .opt("snapshot-every", "steps", "50", "publish a snapshot every this many steps")
+                .opt("encoder", "mlp|cnn", ENCODER.defaultValue(), "encoder architecture")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K");
     }
@@ -49,6 +50,7 @@ public final class DemoCommand {
         conf.set(SNAPSHOT_EVERY, a.getInt("snapshot-every", 1, Integer.MAX_VALUE));
         conf.set(BATCH_SIZE, a.getInt("batch-size", 2, 65536));
         conf.set(QUEUE_SIZE, a.getInt("queue-size", 2, 1 << 24));
+        conf.set(ENCODER, a.choice("encoder", "mlp", "cnn"));
         conf.set(CHECKPOINT_INTERVAL, Duration.ofSeconds(5));
         if (!conf.contains(PROBE_SET)) {
             conf.set(PROBE_SET, dataset.equals("synthetic") ? "synthetic"

@@ -37,6 +37,7 @@ public final class TrainCommand {
                 .opt("snapshot-every", "steps", SNAPSHOT_EVERY.defaultValue().toString(), "publish a snapshot every this many steps")
                 .opt("max-samples", "n", "0", "stop cleanly after training on n samples, across restarts (0: never)")
                 .opt("duration", "duration", "0", "stop cleanly after this long, e.g. 10m (0: never)")
+                .opt("encoder", "mlp|cnn", ENCODER.defaultValue(), "encoder architecture")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K")
                 .opt("model-id", "id", MODEL_ID.defaultValue(), "model id of the snapshots")
@@ -60,6 +61,9 @@ public final class TrainCommand {
                 "queue-size", QUEUE_SIZE.key(),
                 "model-id", MODEL_ID.key(),
                 "view-parallelism", VIEW_PARALLELISM.key());
+        if (a.has("encoder")) {
+            conf.set(ENCODER, a.choice("encoder", "mlp", "cnn"));
+        }
         for (var e : named.entrySet()) {
             if (a.has(e.getKey())) {
                 conf.setString(e.getValue(), a.get(e.getKey()));

@@ -42,6 +42,7 @@ public final class Cnn implements Network {
     private final int rep;
     private final int out;
     private final boolean batchNorm;
+    private final int bnGroups;
 
     // Parameter offsets, in layout order.
     private final long conv1W, conv1B, bn1G, bn1B, conv2W, conv2B, bn2G, bn2B, fcW, fcB, bn3G, bn3B, h1W, h1B, h2W, h2B;
@@ -50,10 +51,19 @@ public final class Cnn implements Network {
 
     /** The default shape: 28×28 input, 32 and 64 channels, a 256-wide representation, 128 out. */
     public static Cnn standard(boolean batchNorm) {
-        return new Cnn(28, 28, 32, 64, 256, 128, batchNorm);
+        return new Cnn(28, 28, 32, 64, 256, 128, batchNorm, 1);
     }
 
-    public Cnn(int height, int width, int c1, int c2, int rep, int out, boolean batchNorm) {
+    /**
+     * @param bnGroups in training, batch norm normalises each of this many equal, consecutive
+     *     groups of samples with the group's own statistics (split batch norm, as MoCo's shuffle BN
+     *     across devices); 1 uses the whole batch
+     */
+    public Cnn(int height, int width, int c1, int c2, int rep, int out, boolean batchNorm, int bnGroups) {
+        if (bnGroups < 1) {
+            throw new IllegalArgumentException("bnGroups must be >= 1: " + bnGroups);
+        }
+        this.bnGroups = bnGroups;
         if (height % 4 != 0 || width % 4 != 0) {
             throw new IllegalArgumentException("image height and width must be multiples of 4: " + height + "x" + width);
         }
@@ -92,6 +102,16 @@ public final class Cnn implements Network {
 
     public boolean batchNorm() {
         return batchNorm;
+    }
+
+    public int bnGroups() {
+        return bnGroups;
+    }
+
+    /** Keys must be shuffled across batch-norm groups (see {@link Network#shufflesKeys()}). */
+    @Override
+    public boolean shufflesKeys() {
+        return batchNorm && bnGroups > 1;
     }
 
     public int height() {
@@ -296,30 +316,42 @@ public final class Cnn implements Network {
             return;
         }
         if (training) {
-            double n = z.rows();
-            Nd4j.gemm(bn.ones, z, bn.mean, false, false, 1.0 / n, 0.0);
-            z.subiRowVector(bn.mean);
-            act.assign(z).muli(z);
-            Nd4j.gemm(bn.ones, act, bn.var, false, false, 1.0 / n, 0.0);
-            bn.invStd.assign(bn.var).addi(BN_EPS);
-            Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt(bn.invStd, bn.invStd));
-            z.muliRowVector(bn.invStd);
+            int groups = bn.groups.length;
+            double n = z.rows() / groups;
+            for (int gi = 0; gi < groups; gi++) {
+                Bn.Group g = bn.groups[gi];
+                INDArray zg = g.rows(z);
+                INDArray ag = g.rows(act);
+                Nd4j.gemm(bn.ones, zg, g.mean, false, false, 1.0 / n, 0.0);
+                zg.subiRowVector(g.mean);
+                ag.assign(zg).muli(zg);
+                Nd4j.gemm(bn.ones, ag, g.var, false, false, 1.0 / n, 0.0);
+                g.invStd.assign(g.var).addi(BN_EPS);
+                Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt(g.invStd, g.invStd));
+                zg.muliRowVector(g.invStd);
+            }
             act.assign(z).muliRowVector(gamma).addiRowVector(beta);
             if (stats != null) {
+                // As split batch norm: the running statistics follow the groups' mean statistics.
                 INDArray rm = stat(stats, index, 0);
                 INDArray rv = stat(stats, index, 1);
-                rm.muli(1 - BN_MOMENTUM).addi(bn.mean.reshape(rm.shape()).mul(BN_MOMENTUM));
-                rv.muli(1 - BN_MOMENTUM).addi(bn.var.reshape(rv.shape()).mul(BN_MOMENTUM * n / Math.max(1, n - 1)));
+                rm.muli(1 - BN_MOMENTUM);
+                rv.muli(1 - BN_MOMENTUM);
+                for (Bn.Group g : bn.groups) {
+                    rm.addi(g.mean.reshape(rm.shape()).mul(BN_MOMENTUM / groups));
+                    rv.addi(g.var.reshape(rv.shape()).mul(BN_MOMENTUM / groups * n / Math.max(1, n - 1)));
+                }
             }
         } else {
             INDArray rm = stat(stats, index, 0).reshape(1, -1);
             INDArray rv = stat(stats, index, 1).reshape(1, -1);
             // act = z s + (β - μ s), s = γ / sqrt(σ² + ε).
-            bn.invStd.assign(rv).addi(BN_EPS);
-            Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt(bn.invStd, bn.invStd));
-            bn.invStd.muli(gamma.reshape(1, -1));
-            bn.mean.assign(rm).muli(bn.invStd).negi().addi(beta.reshape(1, -1));
-            act.assign(z).muliRowVector(bn.invStd).addiRowVector(bn.mean);
+            Bn.Group g = bn.groups[0];
+            g.invStd.assign(rv).addi(BN_EPS);
+            Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt(g.invStd, g.invStd));
+            g.invStd.muli(gamma.reshape(1, -1));
+            g.mean.assign(rm).muli(g.invStd).negi().addi(beta.reshape(1, -1));
+            act.assign(z).muliRowVector(g.invStd).addiRowVector(g.mean);
         }
         relu(act);
     }
@@ -394,16 +426,26 @@ public final class Cnn implements Network {
         if (!batchNorm) {
             return;
         }
-        double n = dAct.rows();
-        // dβ = Σ dy; dγ = Σ dy x̂; dz = γ/σ (dy - dβ/n - x̂ dγ/n).
-        Nd4j.gemm(bn.ones, dAct, dBeta.reshape(1, -1), false, false, 1.0, 0.0);
+        int groups = bn.groups.length;
+        double n = dAct.rows() / groups;
+        // Per group: dβ_g = Σ dy; dγ_g = Σ dy x̂; dz = γ/σ_g (dy - dβ_g/n - x̂ dγ_g/n). dγ, dβ sum the groups.
         tmp.assign(dAct).muli(xhat);
-        Nd4j.gemm(bn.ones, tmp, dGamma.reshape(1, -1), false, false, 1.0, 0.0);
-        bn.mean.assign(dGamma.reshape(1, -1)).muli(-1.0 / n);
-        bn.var.assign(dBeta.reshape(1, -1)).muli(-1.0 / n);
-        tmp.assign(xhat).muliRowVector(bn.mean).addi(dAct).addiRowVector(bn.var);
-        bn.invStd.muli(gamma.reshape(1, -1));
-        dAct.assign(tmp).muliRowVector(bn.invStd);
+        INDArray dGammaRow = dGamma.reshape(1, -1);
+        INDArray dBetaRow = dBeta.reshape(1, -1);
+        dGammaRow.assign(0);
+        dBetaRow.assign(0);
+        for (Bn.Group g : bn.groups) {
+            Nd4j.gemm(bn.ones, g.rows(dAct), g.var, false, false, 1.0, 0.0);
+            Nd4j.gemm(bn.ones, g.rows(tmp), g.mean, false, false, 1.0, 0.0);
+            dBetaRow.addi(g.var);
+            dGammaRow.addi(g.mean);
+            g.mean.muli(-1.0 / n);
+            g.var.muli(-1.0 / n);
+            g.invStd.muli(gamma.reshape(1, -1));
+            INDArray tg = g.rows(tmp);
+            tg.assign(g.rows(xhat)).muliRowVector(g.mean).addi(g.rows(dAct)).addiRowVector(g.var);
+            g.rows(dAct).assign(tg).muliRowVector(g.invStd);
+        }
     }
 
     /**
@@ -474,18 +516,39 @@ public final class Cnn implements Network {
 
     // ---- Buffers ------------------------------------------------------------------------------
 
-    /** Batch-norm scratch of one layer: per-column vectors and a ones row for column sums. */
+    /** Batch-norm scratch of one layer: per-group column vectors and a ones row for column sums. */
     private static final class Bn {
         final INDArray ones;
-        final INDArray mean;
-        final INDArray var;
-        final INDArray invStd;
+        final Group[] groups;
 
-        Bn(long rows, int cols) {
-            ones = Nd4j.ones(DataType.FLOAT, 1, rows);
-            mean = Nd4j.create(DataType.FLOAT, 1, cols);
-            var = Nd4j.create(DataType.FLOAT, 1, cols);
-            invStd = Nd4j.create(DataType.FLOAT, 1, cols);
+        Bn(long rows, int cols, int groups) {
+            long perGroup = rows / groups;
+            ones = Nd4j.ones(DataType.FLOAT, 1, perGroup);
+            this.groups = new Group[groups];
+            for (int g = 0; g < groups; g++) this.groups[g] = new Group(g * perGroup, perGroup, cols);
+        }
+
+        /** One group's rows and statistics. */
+        static final class Group {
+            final long from;
+            final long rows;
+            final INDArray mean;
+            final INDArray var;
+            final INDArray invStd;
+            private final java.util.Map<INDArray, INDArray> viewCache = new java.util.IdentityHashMap<>();
+
+            Group(long from, long rows, int cols) {
+                this.from = from;
+                this.rows = rows;
+                mean = Nd4j.create(DataType.FLOAT, 1, cols);
+                var = Nd4j.create(DataType.FLOAT, 1, cols);
+                invStd = Nd4j.create(DataType.FLOAT, 1, cols);
+            }
+
+            /** This group's rows of a {@code [n, C]} matrix (a cached view). */
+            INDArray rows(INDArray m) {
+                return viewCache.computeIfAbsent(m, k -> k.get(NDArrayIndex.interval(from, from + rows), NDArrayIndex.all()));
+            }
         }
     }
 
@@ -561,9 +624,11 @@ public final class Cnn implements Network {
             tmp1 = batchNorm ? conv1m.like() : null;
             tmp2 = batchNorm ? conv2m.like() : null;
             tmpB = batchNorm ? fc.like() : null;
-            bn1 = new Bn(n1, c1);
-            bn2 = new Bn(n2, c2);
-            bn3 = new Bn(batch, Cnn.this.rep);
+            // Evaluation batches of any size use one group (running statistics, no batch statistics).
+            int groups = bnGroups > 1 && batch % bnGroups == 0 ? bnGroups : 1;
+            bn1 = new Bn(n1, c1, groups);
+            bn2 = new Bn(n2, c2, groups);
+            bn3 = new Bn(batch, Cnn.this.rep, groups);
         }
 
         @Override

@@ -12,9 +12,11 @@ import java.io.Serializable;
  * @param learningRate SGD learning rate after warm-up
  * @param sgdMomentum SGD momentum
  * @param weightDecay L2 weight decay added to the gradient
- * @param warmupSteps steps of linear warm-up from 0 to the learning rate; constant afterwards
+ * @param warmupSteps steps of linear warm-up from 0 to the learning rate
  * @param symmetric also score the views the other way round (query from the second view, key from
  *     the first) and sum the two losses; twice the compute, and 2 x batch keys enqueued per step
+ * @param cycleSteps length of the first cosine cycle (each next one twice as long); 0 keeps the
+ *     rate constant after warm-up
  */
 public record MocoHyperParams(
         int batchSize,
@@ -25,8 +27,14 @@ public record MocoHyperParams(
         double sgdMomentum,
         double weightDecay,
         int warmupSteps,
-        boolean symmetric)
+        boolean symmetric,
+        int cycleSteps)
         implements Serializable {
+
+    public MocoHyperParams(int batchSize, int queueSize, double temperature, double keyMomentum,
+            double learningRate, double sgdMomentum, double weightDecay, int warmupSteps, boolean symmetric) {
+        this(batchSize, queueSize, temperature, keyMomentum, learningRate, sgdMomentum, weightDecay, warmupSteps, symmetric, 0);
+    }
 
     public MocoHyperParams(int batchSize, int queueSize, double temperature, double keyMomentum,
             double learningRate, double sgdMomentum, double weightDecay, int warmupSteps) {
@@ -44,11 +52,27 @@ public record MocoHyperParams(
                 batchSize, queueSize, 0.2, 0.99, 0.06 * batchSize / 256.0, 0.9, 5e-4, 100);
     }
 
-    /** Learning rate at a step: linear warm-up, then constant (a stream has no last epoch). */
+    /**
+     * Learning rate at a step. A stream has no last epoch, so the schedule never ends: cosine
+     * annealing with warm restarts (SGDR), cycles of {@code cycleSteps}, then twice, four times...
+     * as long, each from the full rate down to 0, so the rate is lowest at steps {@code
+     * cycleSteps·(2^n − 1)}; or constant when {@code cycleSteps} is 0. Linear warm-up scales the
+     * first {@code warmupSteps}.
+     */
     public double learningRateAt(long step) {
-        if (warmupSteps > 0 && step < warmupSteps) {
-            return learningRate * (step + 1) / warmupSteps;
+        double lr = learningRate;
+        if (cycleSteps > 0) {
+            long start = 0;
+            long length = cycleSteps;
+            while (step >= start + length) {
+                start += length;
+                length *= 2;
+            }
+            lr *= 0.5 * (1 + Math.cos(Math.PI * (step - start) / length));
         }
-        return learningRate;
+        if (warmupSteps > 0 && step < warmupSteps) {
+            lr *= (step + 1) / (double) warmupSteps;
+        }
+        return lr;
     }
 }

@@ -49,6 +49,7 @@ public final class MocoLearner {
     private final INDArray firstGrads;
     private final INDArray firstKeys;
 
+    private final long seed;
     private long step;
     private int queuePointer;
     private long skippedSteps;
@@ -60,6 +61,7 @@ public final class MocoLearner {
                     "queue size " + hp.queueSize() + " is not a multiple of the keys per step " + hp.keysPerStep());
         }
         this.net = net;
+        this.seed = seed;
         this.hp = hp;
         this.batch = hp.batchSize();
         this.dim = net.outputDim();
@@ -91,6 +93,20 @@ public final class MocoLearner {
         }
         queue.assign(Nd4j.createFromArray(values).reshape(hp.queueSize(), dim));
         queue.diviColumnVector(queue.norm2(1).reshape(hp.queueSize(), 1));
+    }
+
+    /** A permutation of the batch, the same for the same step (so restores replay it). */
+    private int[] permutation(long forStep) {
+        SplittableRandom rnd = new SplittableRandom(seed ^ (0xD1B54A32D192ED03L * (forStep + 1)));
+        int[] p = new int[batch];
+        for (int i = 0; i < batch; i++) p[i] = i;
+        for (int i = batch - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
     }
 
     private static double gaussian(SplittableRandom rnd) {
@@ -152,7 +168,17 @@ public final class MocoLearner {
 
         // Keys: momentum encoder, no gradient.
         // The key encoder normalises with its own batch's statistics and keeps no running ones.
-        k.assign(net.forward(keyParams, null, viewsB, keyWs, true));
+        if (net.shufflesKeys()) {
+            // Shuffle BN: encode the keys in another order, so that no key shares its batch-norm
+            // group with its query by construction, then put them back in order.
+            int[] perm = permutation(step);
+            int[] inverse = new int[batch];
+            for (int i = 0; i < batch; i++) inverse[perm[i]] = i;
+            INDArray out = net.forward(keyParams, null, viewsB.getRows(perm), keyWs, true);
+            k.assign(out.getRows(inverse));
+        } else {
+            k.assign(net.forward(keyParams, null, viewsB, keyWs, true));
+        }
         INDArray kNorm = k.norm2(1).reshape(batch, 1);
         k.diviColumnVector(Transforms.max(kNorm, 1e-12, false));
 

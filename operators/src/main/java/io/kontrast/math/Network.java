@@ -64,6 +64,16 @@ public interface Network {
     /** FLOPs of the first layer's forward pass on one sample (its input needs no gradient). */
     double firstLayerFlops();
 
+    /**
+     * Whether a training-mode forward couples the samples of a batch in groups (split batch
+     * norm), so that the key encoder must see the batch in another order than the query encoder:
+     * otherwise a query and its key share their group's statistics, a shortcut that lowers the
+     * loss without learning features (MoCo's shuffle BN).
+     */
+    default boolean shufflesKeys() {
+        return false;
+    }
+
     default INDArray newParams() {
         return org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, paramCount());
     }

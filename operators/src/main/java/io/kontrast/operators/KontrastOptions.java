@@ -58,6 +58,14 @@ public final class KontrastOptions {
                     .withDescription("Batch norm after each convolution and the fc layer of the cnn encoder "
                             + "(folded into the published weights).");
 
+    public static final ConfigOption<Integer> BN_GROUPS =
+            ConfigOptions.key("kontrast.cnn.bn-groups")
+                    .intType()
+                    .defaultValue(4)
+                    .withDescription("Split batch norm: in training, each of this many groups of a batch is normalised "
+                            + "with its own statistics, and keys are encoded in a shuffled order (MoCo's shuffle BN). "
+                            + "1 normalises the whole batch together.");
+
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("kontrast.batch.size")
                     .intType()
@@ -104,7 +112,20 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.optimizer.warmup-steps")
                     .intType()
                     .defaultValue(100)
-                    .withDescription("Steps of linear learning-rate warm-up; the rate is constant after it.");
+                    .withDescription("Steps of linear learning-rate warm-up.");
+
+    public static final ConfigOption<String> LR_SCHEDULE =
+            ConfigOptions.key("kontrast.optimizer.schedule")
+                    .stringType()
+                    .defaultValue("cosine-restarts")
+                    .withDescription("Learning-rate schedule after warm-up: cosine-restarts (SGDR, cycles doubling "
+                            + "in length) or constant.");
+
+    public static final ConfigOption<Long> LR_CYCLE_SAMPLES =
+            ConfigOptions.key("kontrast.optimizer.cycle-samples")
+                    .longType()
+                    .defaultValue(100_000L)
+                    .withDescription("Samples in the first cosine cycle; each next cycle is twice as long.");
 
     public static final ConfigOption<Integer> SNAPSHOT_EVERY =
             ConfigOptions.key("kontrast.snapshot.every-steps")

@@ -18,6 +18,7 @@ public record TrainerSettings(
         String modelId,
         String encoder,
         boolean batchNorm,
+        int bnGroups,
         int inputHeight,
         int inputWidth,
         MocoHyperParams hyperParams,
@@ -99,14 +100,24 @@ public record TrainerSettings(
         require(!conf.get(CHECKPOINT_INTERVAL).isNegative() && !conf.get(CHECKPOINT_INTERVAL).isZero(),
                 CHECKPOINT_INTERVAL, "must be positive");
 
+        int bnGroups = conf.get(BN_GROUPS);
+        require(bnGroups >= 1 && batch % bnGroups == 0 && batch / bnGroups >= 2, BN_GROUPS,
+                "must divide " + BATCH_SIZE.key() + " (" + batch + ") into groups of at least 2, got " + bnGroups);
+        String schedule = conf.get(LR_SCHEDULE);
+        require(schedule.equals("cosine-restarts") || schedule.equals("constant"), LR_SCHEDULE,
+                "must be one of [cosine-restarts, constant], got '" + schedule + "'");
+        long cycleSamples = conf.get(LR_CYCLE_SAMPLES);
+        require(cycleSamples >= batch && cycleSamples <= (1L << 40), LR_CYCLE_SAMPLES,
+                "must be at least one batch (" + batch + "), got " + cycleSamples);
+        int cycleSteps = schedule.equals("constant") ? 0 : (int) Math.min(Integer.MAX_VALUE, (cycleSamples + batch - 1) / batch);
         MocoHyperParams hp =
-                new MocoHyperParams(batch, queue, t, m, lr * batch / 256.0, mu, wd, warmup, symmetric);
+                new MocoHyperParams(batch, queue, t, m, lr * batch / 256.0, mu, wd, warmup, symmetric, cycleSteps);
         long seed = conf.get(SEED);
         ViewSettings views =
                 new ViewSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
         return new TrainerSettings(
-                modelId, encoder, conf.get(BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
+                modelId, encoder, conf.get(BATCH_NORM), bnGroups, 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
     }
 
     /**
@@ -124,7 +135,7 @@ public record TrainerSettings(
     /** A fresh (uninitialised) network of the configured encoder. */
     public Network network() {
         return encoder.equals("cnn")
-                ? new Cnn(inputHeight, inputWidth, 32, 64, 256, 128, batchNorm)
+                ? new Cnn(inputHeight, inputWidth, 32, 64, 256, 128, batchNorm, bnGroups)
                 : new Mlp(mlpDims(), mlpBackboneLayers());
     }
 

@@ -8,7 +8,9 @@ import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.views.ViewAugmenter;
 import java.util.SplittableRandom;
 import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.Test;
+import io.kontrast.operators.KontrastOptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -29,15 +31,18 @@ class LearningTest {
         return learner.represent(Nd4j.createFromArray(x).reshape(n, 784), learner.network().newWorkspace(n)).dup();
     }
 
-    @Test
-    void shortRunBeatsTheRandomInitEncoderOnKnn() {
+    @ParameterizedTest
+    @ValueSource(strings = {"mlp", "cnn"})
+    void shortRunBeatsTheRandomInitEncoderOnKnn(String encoder) {
         Nd4jRuntime.init();
-        TrainerSettings settings = TrainerSettings.from(new Configuration());
+        Configuration conf = new Configuration();
+        conf.set(KontrastOptions.ENCODER, encoder);
+        conf.set(KontrastOptions.BATCH_SIZE, BATCH);
+        TrainerSettings settings = TrainerSettings.from(conf);
         var views = settings.views();
         LabeledImages train = SyntheticShapes.generate(3000, 21, "synthetic/train");
         LabeledImages test = SyntheticShapes.generate(1000, 22, "synthetic/test");
-        Mlp mlp = new Mlp(settings.mlpDims(), settings.mlpBackboneLayers());
-        MocoLearner learner = new MocoLearner(mlp, MocoHyperParams.mocoV2(BATCH, 1024), 3);
+        MocoLearner learner = new MocoLearner(settings.network(), MocoHyperParams.mocoV2(BATCH, 1024), 3);
 
         double before = Probes.knnAccuracy(features(learner, train, views.inputMean(), views.inputStd()), train.labels(),
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
@@ -50,7 +55,7 @@ class LearningTest {
         float[] vb = new float[784];
         double firstLoss = 0;
         double lastLoss = 0;
-        int steps = 400;
+        int steps = encoder.equals("cnn") ? 200 : 400;
         for (int s = 0; s < steps; s++) {
             for (int r = 0; r < BATCH; r++) {
                 int i = order.nextInt(train.size());
@@ -67,7 +72,7 @@ class LearningTest {
         }
         double after = Probes.knnAccuracy(features(learner, train, views.inputMean(), views.inputStd()), train.labels(),
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
-        System.out.printf("synthetic kNN200: random init %.3f -> after %d steps %.3f (loss %.3f -> %.3f)%n",
+        System.out.printf(encoder + " synthetic kNN200: random init %.3f -> after %d steps %.3f (loss %.3f -> %.3f)%n",
                 before, steps, after, firstLoss, lastLoss);
         assertThat(after).isGreaterThan(before + 0.05);
     }

@@ -97,11 +97,11 @@ public final class SnapshotCodec {
         layers.add(layer("fc.relu", "relu", "backbone"));
 
         layers.add(layer("head.0", "linear", "head", "in_features", rep, "out_features", rep));
-        weights.add(tensor("head.0.weight", cnn.param(params, "head.0.weight").toFloatVector(), 0, rep, rep));
+        weights.add(tensor("head.0.weight", cnn.param(params, "head.0.weight").reshape(-1).toFloatVector(), 0, rep, rep));
         weights.add(tensor("head.0.bias", cnn.param(params, "head.0.bias").toFloatVector(), 0, rep));
         layers.add(layer("head.0.relu", "relu", "head"));
         layers.add(layer("head.1", "linear", "head", "in_features", rep, "out_features", cnn.outputDim()));
-        weights.add(tensor("head.1.weight", cnn.param(params, "head.1.weight").toFloatVector(), 0, rep, cnn.outputDim()));
+        weights.add(tensor("head.1.weight", cnn.param(params, "head.1.weight").reshape(-1).toFloatVector(), 0, rep, cnn.outputDim()));
         weights.add(tensor("head.1.bias", cnn.param(params, "head.1.bias").toFloatVector(), 0, cnn.outputDim()));
         return build(h, "cnn", rep, layers, weights, metrics);
     }
@@ -111,7 +111,7 @@ public final class SnapshotCodec {
      * bn} folded in: {@code s = γ / sqrt(var + ε)}, {@code W' = W s}, {@code b' = (b - mean) s + β}.
      */
     private static float[][] folded(Cnn cnn, INDArray params, INDArray stats, String name, int bn, int out) {
-        float[] w = cnn.param(params, name + ".weight").toFloatVector();
+        float[] w = cnn.param(params, name + ".weight").reshape(-1).toFloatVector();
         float[] b = cnn.param(params, name + ".bias").toFloatVector();
         if (!cnn.batchNorm()) {
             return new float[][] {w, b};

@@ -15,6 +15,8 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,7 +25,12 @@ class MocoTrainerOperatorTest {
     static final int BATCH = 8;
 
     static TrainerSettings settings(long maxSamples) {
+        return settings(maxSamples, "mlp");
+    }
+
+    static TrainerSettings settings(long maxSamples, String encoder) {
         Configuration conf = new Configuration();
+        conf.set(KontrastOptions.ENCODER, encoder);
         conf.set(KontrastOptions.BATCH_SIZE, BATCH);
         conf.set(KontrastOptions.QUEUE_SIZE, 32);
         conf.set(KontrastOptions.SNAPSHOT_EVERY, 3);
@@ -69,9 +76,10 @@ class MocoTrainerOperatorTest {
         assertThat(x.getFloat(1, 1)).isEqualTo(5f);
     }
 
-    @Test
-    void restoresEveryPartOfTheLearningStateAndContinuesIdentically() throws Exception {
-        TrainerSettings settings = settings(0);
+    @ParameterizedTest
+    @ValueSource(strings = {"mlp", "cnn"})
+    void restoresEveryPartOfTheLearningStateAndContinuesIdentically(String encoder) throws Exception {
+        TrainerSettings settings = settings(0, encoder);
         var original = harness(settings);
         original.open();
         feed(original, pairs(5 * BATCH + 3, 1));
@@ -91,6 +99,14 @@ class MocoTrainerOperatorTest {
         assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
         assertThat(loaded.learner().keyParams()).isEqualTo(saved.learner().keyParams());
         assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
+        assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
+        if (encoder.equals("cnn")) {
+            // Batch norm's running statistics moved away from their initial values (0 and 1).
+            var fresh = settings.network();
+            var initial = fresh.newStats();
+            fresh.init(fresh.newParams(), initial, 1);
+            assertThat(saved.learner().stats()).isNotEqualTo(initial);
+        }
         assertThat(loaded.learner().queue()).isEqualTo(saved.learner().queue());
         assertThat(loaded.learner().queuePointer()).isEqualTo(saved.learner().queuePointer()).isEqualTo(5 * BATCH % 32);
         assertThat(loaded.learner().step()).isEqualTo(saved.learner().step());
@@ -104,6 +120,7 @@ class MocoTrainerOperatorTest {
         assertThat(b.progress().step).isEqualTo(7);
         assertThat(b.progress().lastLoss).isEqualTo(a.progress().lastLoss);
         assertThat(b.learner().params()).isEqualTo(a.learner().params());
+        assertThat(b.learner().stats()).isEqualTo(a.learner().stats());
 
         List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
         List<EncoderSnapshot> fromRestored = restored.extractOutputValues();
