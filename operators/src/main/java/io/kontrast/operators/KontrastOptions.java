@@ -148,7 +148,7 @@ public final class KontrastOptions {
     public static final ConfigOption<Double> CROP_MIN_SCALE =
             ConfigOptions.key("kontrast.views.crop-min-scale")
                     .doubleType()
-                    .defaultValue(0.2)
+                    .defaultValue(0.4)
                     .withDescription("Smallest area fraction of a random resized crop, in (0, 1].");
 
     public static final ConfigOption<Double> FLIP_PROBABILITY =
