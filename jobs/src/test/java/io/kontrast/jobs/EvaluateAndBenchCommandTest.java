@@ -62,11 +62,16 @@ class EvaluateAndBenchCommandTest {
 
     @Test
     void benchPrintsTheTrainerAgainstTheGemmCeiling() {
-        String out = run("bench", "--steps", "5", "--pipeline-steps", "0", "--batch-size", "64", "--queue-size", "256");
+        String out = run("bench", "--steps", "5", "--cnn-steps", "2", "--pipeline-steps", "0", "--batch-size", "64", "--queue-size", "256");
         String json = out.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         assertThat(field(json, "gemm_gflops")).isPositive();
         assertThat(field(json, "samples_per_s")).isPositive();
         assertThat(field(json, "fraction_of_gemm")).isBetween(0.0, 1.5);
-        assertThat(json).contains("\"cnn\": null", "\"pipeline\": null");
+        assertThat(json).contains("\"pipeline\": null");
+        var cnn = java.util.regex.Pattern.compile("\"cnn\": \\{\"samples_per_s\": ([0-9.]+), .*\"fraction_of_gemm\": ([0-9.]+)\\}")
+                .matcher(json);
+        assertThat(cnn.find()).as(json).isTrue();
+        assertThat(Double.parseDouble(cnn.group(1))).isPositive();
+        assertThat(Double.parseDouble(cnn.group(2))).isBetween(0.0, 1.5);
     }
 }
