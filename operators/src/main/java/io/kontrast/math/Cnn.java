@@ -337,9 +337,10 @@ public final class Cnn implements Network {
                 INDArray rv = stat(stats, index, 1);
                 rm.muli(1 - BN_MOMENTUM);
                 rv.muli(1 - BN_MOMENTUM);
+                var blas = Nd4j.getBlasWrapper().level1();
                 for (Bn.Group g : bn.groups) {
-                    rm.addi(g.mean.reshape(rm.shape()).mul(BN_MOMENTUM / groups));
-                    rv.addi(g.var.reshape(rv.shape()).mul(BN_MOMENTUM / groups * n / Math.max(1, n - 1)));
+                    blas.axpy(rm.length(), BN_MOMENTUM / groups, g.mean, rm);
+                    blas.axpy(rv.length(), BN_MOMENTUM / groups * n / Math.max(1, n - 1), g.var, rv);
                 }
             }
         } else {

@@ -50,6 +50,9 @@ public final class MocoLearner {
     private final INDArray firstKeys;
 
     private final long seed;
+    private final INDArray shuffledKeys;
+    private final int[] perm;
+    private final int[] inverse;
     private long step;
     private int queuePointer;
     private long skippedSteps;
@@ -81,6 +84,9 @@ public final class MocoLearner {
         tmp = Nd4j.create(DataType.FLOAT, batch, dim);
         negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize());
         firstGrads = hp.symmetric() ? net.newParams() : null;
+        shuffledKeys = net.shufflesKeys() ? Nd4j.create(DataType.FLOAT, batch, net.inputDim()) : null;
+        perm = new int[batch];
+        inverse = new int[batch];
         firstKeys = hp.symmetric() ? Nd4j.create(DataType.FLOAT, batch, dim) : null;
     }
 
@@ -95,18 +101,17 @@ public final class MocoLearner {
         queue.diviColumnVector(queue.norm2(1).reshape(hp.queueSize(), 1));
     }
 
-    /** A permutation of the batch, the same for the same step (so restores replay it). */
-    private int[] permutation(long forStep) {
+    /** Fills {@code perm} (and its inverse) with a permutation of the batch, the same for the same step (so restores replay it). */
+    private void permute(long forStep) {
         SplittableRandom rnd = new SplittableRandom(seed ^ (0xD1B54A32D192ED03L * (forStep + 1)));
-        int[] p = new int[batch];
-        for (int i = 0; i < batch; i++) p[i] = i;
+        for (int i = 0; i < batch; i++) perm[i] = i;
         for (int i = batch - 1; i > 0; i--) {
             int j = rnd.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
         }
-        return p;
+        for (int i = 0; i < batch; i++) inverse[perm[i]] = i;
     }
 
     private static double gaussian(SplittableRandom rnd) {
@@ -171,11 +176,9 @@ public final class MocoLearner {
         if (net.shufflesKeys()) {
             // Shuffle BN: encode the keys in another order, so that no key shares its batch-norm
             // group with its query by construction, then put them back in order.
-            int[] perm = permutation(step);
-            int[] inverse = new int[batch];
-            for (int i = 0; i < batch; i++) inverse[perm[i]] = i;
-            INDArray out = net.forward(keyParams, null, viewsB.getRows(perm), keyWs, true);
-            k.assign(out.getRows(inverse));
+            permute(step);
+            Nd4j.pullRows(viewsB, shuffledKeys, 1, perm);
+            Nd4j.pullRows(net.forward(keyParams, null, shuffledKeys, keyWs, true), k, 1, inverse);
         } else {
             k.assign(net.forward(keyParams, null, viewsB, keyWs, true));
         }
