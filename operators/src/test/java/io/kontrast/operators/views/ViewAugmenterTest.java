@@ -1,0 +1,155 @@
+package io.kontrast.operators.views;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.kontrast.operators.TrainerSettings.ViewSettings;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ViewAugmenterTest {
+    private static final int H = 28;
+    private static final int W = 28;
+    private static final float MEAN = 0.25f;
+    private static final float STD = 0.5f;
+
+    private static ViewSettings settings(double crop, double flip, double jitter, double noise) {
+        return new ViewSettings(crop, flip, jitter, noise, MEAN, STD, 42);
+    }
+
+    /** A non-symmetric test image: a gradient plus a bright block in the upper left. */
+    private static float[] image() {
+        float[] img = new float[H * W];
+        for (int y = 0; y < H; y++) {
+            for (int x = 0; x < W; x++) {
+                img[y * W + x] = 0.2f + 0.5f * x / W + (x < 8 && y < 10 ? 0.25f : 0f);
+            }
+        }
+        return img;
+    }
+
+    private static float[] view(ViewAugmenter aug, String id, float[] img) {
+        float[] out = new float[H * W];
+        aug.augment(img, H, W, aug.randomFor(id), out);
+        return out;
+    }
+
+    private static float[] unnormalise(float[] v) {
+        float[] p = new float[v.length];
+        for (int i = 0; i < v.length; i++) p[i] = v[i] * STD + MEAN;
+        return p;
+    }
+
+    @Test
+    void viewPairsAreReproducibleFromTheSampleIdAndDifferAcrossIdsAndBetweenTheTwoViews() {
+        ViewAugmenter aug = new ViewAugmenter(settings(0.4, 0.5, 0.4, 0.02));
+        float[] img = image();
+        SplittableRandom r1 = aug.randomFor("sample-7");
+        SplittableRandom r2 = aug.randomFor("sample-7");
+        float[] a1 = new float[H * W], b1 = new float[H * W], a2 = new float[H * W], b2 = new float[H * W];
+        aug.augment(img, H, W, r1, a1);
+        aug.augment(img, H, W, r1, b1);
+        aug.augment(img, H, W, r2, a2);
+        aug.augment(img, H, W, r2, b2);
+        assertThat(a2).containsExactly(a1);
+        assertThat(b2).containsExactly(b1);
+        assertThat(Arrays.equals(a1, b1)).as("the two views of a sample differ").isFalse();
+        assertThat(Arrays.equals(view(aug, "sample-7", img), view(aug, "sample-8", img))).isFalse();
+        ViewAugmenter otherSeed = new ViewAugmenter(new ViewSettings(0.4, 0.5, 0.4, 0.02, MEAN, STD, 43));
+        assertThat(Arrays.equals(view(aug, "sample-7", img), view(otherSeed, "sample-7", img))).isFalse();
+    }
+
+    @Test
+    void withEveryAugmentationOffAViewIsTheNormalisedImage() {
+        ViewAugmenter aug = new ViewAugmenter(settings(1.0, 0.0, 0.0, 0.0));
+        float[] img = image();
+        for (int s = 0; s < 20; s++) {
+            float[] p = unnormalise(view(aug, "id" + s, img));
+            for (int i = 0; i < p.length; i++) assertThat(p[i]).isCloseTo(img[i], within(1e-5f));
+        }
+    }
+
+    @Test
+    void flipProbabilityOneMirrorsEveryView() {
+        ViewAugmenter aug = new ViewAugmenter(settings(1.0, 1.0, 0.0, 0.0));
+        float[] img = image();
+        float[] p = unnormalise(view(aug, "x", img));
+        for (int y = 0; y < H; y++) {
+            for (int x = 0; x < W; x++) {
+                assertThat(p[y * W + x]).isCloseTo(img[y * W + (W - 1 - x)], within(1e-5f));
+            }
+        }
+    }
+
+    @Test
+    void cropsZoomIntoTheImageAndKeepValuesInRange() {
+        ViewAugmenter aug = new ViewAugmenter(settings(0.2, 0.0, 0.0, 0.0));
+        float[] img = image();
+        int changed = 0;
+        for (int s = 0; s < 50; s++) {
+            float[] p = unnormalise(view(aug, "c" + s, img));
+            double diff = 0;
+            for (int i = 0; i < p.length; i++) {
+                assertThat(p[i]).isBetween(0.2f - 1e-5f, 0.95f + 1e-5f); // interpolation stays within the source range
+                diff += Math.abs(p[i] - img[i]);
+            }
+            if (diff / p.length > 0.01) changed++;
+        }
+        assertThat(changed).as("views that are a visible crop").isGreaterThan(40);
+    }
+
+    @Test
+    void jitterScalesBrightnessWithinItsRange() {
+        ViewAugmenter aug = new ViewAugmenter(settings(1.0, 0.0, 0.4, 0.0));
+        float[] img = new float[H * W];
+        Arrays.fill(img, 0.5f);
+        int jittered = 0;
+        for (int s = 0; s < 200; s++) {
+            float[] p = unnormalise(view(aug, "j" + s, img));
+            // A constant image keeps contrast 0, so only brightness acts: 0.5 × [0.6, 1.4].
+            for (float v : p) assertThat(v).isCloseTo(p[0], within(1e-5f));
+            assertThat(p[0]).isBetween(0.3f - 1e-5f, 0.7f + 1e-5f);
+            if (Math.abs(p[0] - 0.5f) > 1e-4) jittered++;
+        }
+        // Jitter applies with probability 0.8.
+        assertThat(jittered).isBetween(140, 185);
+    }
+
+    @Test
+    void noiseHasTheConfiguredStandardDeviationAndNoBias() {
+        double std = 0.05;
+        ViewAugmenter aug = new ViewAugmenter(settings(1.0, 0.0, 0.0, std));
+        float[] img = new float[H * W];
+        Arrays.fill(img, 0.5f);
+        double sum = 0;
+        double sq = 0;
+        int n = 0;
+        for (int s = 0; s < 100; s++) {
+            for (float v : unnormalise(view(aug, "n" + s, img))) {
+                double d = v - 0.5;
+                sum += d;
+                sq += d * d;
+                n++;
+            }
+        }
+        double mean = sum / n;
+        assertThat(mean).isCloseTo(0, within(0.001));
+        assertThat(Math.sqrt(sq / n - mean * mean)).isCloseTo(std, within(std * 0.02));
+    }
+
+    @Test
+    void theNormalTableIsAStandardNormal() {
+        float[] t = ViewAugmenter.NORMAL_TABLE;
+        double sum = 0;
+        double sq = 0;
+        for (float z : t) {
+            sum += z;
+            sq += z * z;
+        }
+        assertThat(sum / t.length).isCloseTo(0, within(1e-6));
+        assertThat(Math.sqrt(sq / t.length)).isCloseTo(1, within(0.01));
+        assertThat(ViewAugmenter.inverseNormal(0.975)).isCloseTo(1.959964, within(1e-5));
+        assertThat(ViewAugmenter.inverseNormal(0.5)).isCloseTo(0, within(1e-6));
+    }
+}
