@@ -410,7 +410,7 @@ public final class Cnn implements Network {
     }
 
     /** {@code d ← d · [a > 0]}, where {@code a} is a ReLU output. */
-    private static void reluBackward(INDArray a, INDArray d) {
+    static void reluBackward(INDArray a, INDArray d) {
         Nd4j.exec(DynamicCustomOp.builder("relu_bp")
                 .addInputs(a, d)
                 .addOutputs(d)

@@ -7,7 +7,6 @@ import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
-import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -212,15 +211,13 @@ public final class Mlp implements Network {
             INDArray in = l == 0 ? x : ws.act[l - 1];
             // dW = in^T delta ; db = sum_rows(delta)
             Nd4j.gemm(in, delta, ws.weights(grads, l), true, false, 1.0, 0.0);
-            delta.sum(ws.biases(grads, l), 0);
+            // Column sums as a GEMV against a ones row (ND4J's column reductions are far slower).
+            Nd4j.gemm(ws.ones, delta, ws.biases(grads, l).reshape(1, dims[l + 1]), false, false, 1.0, 0.0);
             if (l > 0) {
                 INDArray dIn = ws.delta[l - 1];
                 Nd4j.gemm(delta, ws.weights(params, l), dIn, false, true, 1.0, 0.0);
                 // ReLU: pass the gradient only where the activation was positive.
-                INDArray mask = ws.mask[l - 1];
-                mask.assign(ws.act[l - 1]);
-                Nd4j.getExecutioner().exec(new Sign(mask, mask));
-                dIn.muli(mask);
+                Cnn.reluBackward(ws.act[l - 1], dIn);
                 delta = dIn;
             }
         }
@@ -231,7 +228,7 @@ public final class Mlp implements Network {
         final int batch;
         final INDArray[] act;
         final INDArray[] delta;
-        final INDArray[] mask;
+        final INDArray ones;
         private final Map<INDArray, INDArray[][]> viewCache = new IdentityHashMap<>();
 
         Workspace(int batch) {
@@ -239,11 +236,10 @@ public final class Mlp implements Network {
             int layers = layers();
             act = new INDArray[layers];
             delta = new INDArray[layers];
-            mask = new INDArray[layers];
+            ones = Nd4j.ones(DataType.FLOAT, 1, batch);
             for (int l = 0; l < layers; l++) {
                 act[l] = Nd4j.create(DataType.FLOAT, batch, dims[l + 1]);
                 delta[l] = Nd4j.create(DataType.FLOAT, batch, dims[l + 1]);
-                mask[l] = Nd4j.create(DataType.FLOAT, batch, dims[l + 1]);
             }
         }
 

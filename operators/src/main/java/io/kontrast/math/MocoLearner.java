@@ -46,6 +46,8 @@ public final class MocoLearner {
     private final INDArray k;
     private final INDArray tmp;
     private final INDArray negLogits;
+    private final INDArray onesK;
+    private final INDArray rowSums;
     private final INDArray firstGrads;
     private final INDArray firstKeys;
 
@@ -83,6 +85,8 @@ public final class MocoLearner {
         k = Nd4j.create(DataType.FLOAT, batch, dim);
         tmp = Nd4j.create(DataType.FLOAT, batch, dim);
         negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize());
+        onesK = Nd4j.ones(DataType.FLOAT, hp.queueSize(), 1);
+        rowSums = Nd4j.create(DataType.FLOAT, batch, 1);
         firstGrads = hp.symmetric() ? net.newParams() : null;
         shuffledKeys = net.shufflesKeys() ? Nd4j.create(DataType.FLOAT, batch, net.inputDim()) : null;
         perm = new int[batch];
@@ -194,13 +198,20 @@ public final class MocoLearner {
         INDArray pos = tmp.assign(q).muli(k).sum(1).reshape(batch, 1).divi(t);
         Nd4j.gemm(q, queue, negLogits, false, true, 1.0 / t, 0.0);
 
-        // Softmax cross-entropy with the positive at index 0, shifted by the row max.
-        INDArray rowMax = Transforms.max(negLogits.max(1).reshape(batch, 1), pos, true);
-        negLogits.subiColumnVector(rowMax);
+        // Softmax cross-entropy with the positive at index 0. q and the keys are unit vectors, so
+        // every logit lies in [-1/T, 1/T]: for 1/T <= 40 exp cannot overflow and the logits are
+        // used as they are; a smaller T shifts each row by its max. Row sums are a GEMV, and the
+        // softmax's division is applied to dLoss/dq (batch × dim) instead of the logits.
+        INDArray shift = null;
+        if (1.0 / t > 40) {
+            shift = Transforms.max(negLogits.max(1).reshape(batch, 1), pos, true);
+            negLogits.subiColumnVector(shift);
+        }
         Transforms.exp(negLogits, false);
-        INDArray posShift = pos.sub(rowMax);
+        INDArray posShift = shift == null ? pos : pos.sub(shift);
         INDArray expPos = Transforms.exp(posShift, true);
-        INDArray z = negLogits.sum(1).reshape(batch, 1).addi(expPos);
+        Nd4j.gemm(negLogits, onesK, rowSums, false, false, 1.0, 0.0);
+        INDArray z = rowSums.addi(expPos);
         double loss = Transforms.log(z, true).subi(posShift).meanNumber().doubleValue();
         if (!Double.isFinite(loss)) {
             return loss;
@@ -208,10 +219,9 @@ public final class MocoLearner {
 
         // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T.
         INDArray dPos = expPos.divi(z).subi(1.0).muli(1.0 / (batch * t));
-        negLogits.diviColumnVector(z);
         INDArray dq = net.outputGradient(queryWs);
         Nd4j.gemm(negLogits, queue, dq, false, false, 1.0 / (batch * t), 0.0);
-        dq.addi(tmp.assign(k).muliColumnVector(dPos));
+        dq.diviColumnVector(z).addi(tmp.assign(k).muliColumnVector(dPos));
 
         // Through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|.
         INDArray qDotDq = tmp.assign(q).muli(dq).sum(1).reshape(batch, 1);

@@ -6,6 +6,8 @@ import java.util.SplittableRandom;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class MocoLearnerTest {
@@ -15,14 +17,20 @@ class MocoLearnerTest {
     }
 
     private static MocoLearner small(long seed) {
-        Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
-        return new MocoLearner(mlp, new MocoHyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0), seed);
+        return small(seed, 0.2);
     }
 
-    @Test
-    void infoNceGradientMatchesFiniteDifferences() {
+    private static MocoLearner small(long seed, double temperature) {
+        Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
+        return new MocoLearner(mlp, new MocoHyperParams(4, 16, temperature, 0.9, 0.05, 0.9, 1e-4, 0), seed);
+    }
+
+    /** T = 0.2 uses the logits as they are; T = 0.02 (1/T > 40) shifts each row by its max. */
+    @ParameterizedTest(name = "T = {0}")
+    @ValueSource(doubles = {0.2, 0.02})
+    void infoNceGradientMatchesFiniteDifferences(double temperature) {
         SplittableRandom rnd = new SplittableRandom(5);
-        MocoLearner learner = small(1);
+        MocoLearner learner = small(1, temperature);
         INDArray a = MlpTest.random(rnd, 4, 10);
         INDArray b = MlpTest.random(rnd, 4, 10);
         learner.params().addi(MlpTest.random(rnd, learner.network().paramCount()).muli(0.3));
@@ -30,7 +38,7 @@ class MocoLearnerTest {
         learner.lossAndGradient(a, b);
         INDArray grads = learner.gradients().dup();
         INDArray params = learner.params();
-        double eps = 1e-2;
+        double eps = temperature < 0.1 ? 2e-3 : 1e-2;
         for (long i = 0; i < params.length(); i += 2) {
             float orig = params.getFloat(i);
             params.putScalar(i, orig + eps);
