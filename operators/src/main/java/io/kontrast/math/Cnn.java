@@ -14,8 +14,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * A small CNN for single-channel images with hand-written forward and backward passes.
  *
  * <p>Backbone: conv3×3-{@code c1} (padding 1) → [BN] → ReLU → maxpool 2×2 → conv3×3-{@code c2}
- * → [BN] → ReLU → maxpool 2×2 → flatten → linear-{@code rep} → [BN] → ReLU; its output is the
- * representation. Head: linear-{@code rep} → ReLU → linear-{@code out}.
+ * → [BN] → ReLU → maxpool 2×2 → flatten → linear-{@code rep} → [BN]; its output, before the
+ * ReLU that follows, is the representation. Head: ReLU → linear-{@code rep} → ReLU →
+ * linear-{@code out}. (The pre-activation is centred and scored higher than the ReLU output on
+ * Fashion-MNIST: linear probe 0.888 against 0.881, kNN 0.841 against 0.840.)
  *
  * <p>Activations are NHWC, so that a convolution's output is a {@code [batch·H·W, C]} matrix and
  * batch norm works on its columns. Convolution weights are {@code [kH, kW, in, out]}. The
@@ -268,14 +270,14 @@ public final class Cnn implements Network {
         Views p = ws.views(params);
         INDArray x4 = x.reshape('c', ws.batch, height, width, 1);
         conv(x4, p.conv1W, p.conv1B, ws.conv1);
-        norm(ws.bn1, ws.conv1m, ws.act1m, p.bn1G, p.bn1B, stats, 1, training);
+        norm(ws.bn1, ws.conv1m, ws.act1m, p.bn1G, p.bn1B, stats, 1, training, null);
         pool(ws.act1, ws.pool1);
         conv(ws.pool1, p.conv2W, p.conv2B, ws.conv2);
-        norm(ws.bn2, ws.conv2m, ws.act2m, p.bn2G, p.bn2B, stats, 2, training);
+        norm(ws.bn2, ws.conv2m, ws.act2m, p.bn2G, p.bn2B, stats, 2, training, null);
         pool(ws.act2, ws.pool2);
         Nd4j.gemm(ws.pool2m, p.fcW, ws.fc, false, false, 1.0, 0.0);
         ws.fc.addiRowVector(p.fcB);
-        norm(ws.bn3, ws.fc, ws.rep, p.bn3G, p.bn3B, stats, 3, training);
+        norm(ws.bn3, ws.fc, ws.rep, p.bn3G, p.bn3B, stats, 3, training, ws.preRep);
         Nd4j.gemm(ws.rep, p.h1W, ws.hidden, false, false, 1.0, 0.0);
         ws.hidden.addiRowVector(p.h1B);
         relu(ws.hidden);
@@ -307,11 +309,14 @@ public final class Cnn implements Network {
     /**
      * {@code act = ReLU(BN(z))} over the columns of {@code z} ({@code [n, C]}). In training,
      * {@code z} is overwritten with the normalised values x̂, which the backward pass needs.
-     * Without batch norm, {@code act = ReLU(z)}.
+     * Without batch norm, {@code act = ReLU(z)}. {@code preRelu}, if not null, receives the
+     * values before the ReLU.
      */
-    private void norm(Bn bn, INDArray z, INDArray act, INDArray gamma, INDArray beta, INDArray stats, int index, boolean training) {
+    private void norm(Bn bn, INDArray z, INDArray act, INDArray gamma, INDArray beta, INDArray stats, int index,
+            boolean training, INDArray preRelu) {
         if (!batchNorm) {
             act.assign(z);
+            if (preRelu != null) preRelu.assign(act);
             relu(act);
             return;
         }
@@ -354,12 +359,14 @@ public final class Cnn implements Network {
             g.mean.assign(rm).muli(g.invStd).negi().addi(beta.reshape(1, -1));
             act.assign(z).muliRowVector(g.invStd).addiRowVector(g.mean);
         }
+        if (preRelu != null) preRelu.assign(act);
         relu(act);
     }
 
+    /** The backbone's output before its last ReLU. */
     @Override
     public INDArray representation(Network.Workspace ws) {
-        return ((Workspace) ws).rep;
+        return ((Workspace) ws).preRep;
     }
 
     @Override
@@ -581,7 +588,7 @@ public final class Cnn implements Network {
     public final class Workspace implements Network.Workspace {
         final int batch;
         final INDArray conv1, conv1m, act1, act1m, pool1, conv2, conv2m, act2, act2m, pool2, pool2m;
-        final INDArray fc, rep, hidden, out;
+        final INDArray fc, preRep, rep, hidden, out;
         final INDArray dOut, dHidden, dRep, dPool2, dPool2m, dAct2, dAct2m, dPool1, dAct1, dAct1m;
         final INDArray gConv2W, gConv2B, cols, onesB, ones1, tmp1, tmp2, tmpB;
         final Bn bn1, bn2, bn3;
@@ -605,6 +612,7 @@ public final class Cnn implements Network {
             pool2m = pool2.reshape(batch, flatDim());
             fc = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
             this.rep = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
+            this.preRep = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
             hidden = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
             out = Nd4j.create(DataType.FLOAT, batch, Cnn.this.out);
             dOut = out.like();

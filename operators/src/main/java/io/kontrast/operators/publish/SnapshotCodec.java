@@ -94,7 +94,8 @@ public final class SnapshotCodec {
         layers.add(layer("fc", "linear", "backbone", "in_features", cnn.flatDim(), "out_features", rep));
         weights.add(tensor("fc.weight", fcW, 0, cnn.flatDim(), rep));
         weights.add(tensor("fc.bias", fc[1], 0, rep));
-        layers.add(layer("fc.relu", "relu", "backbone"));
+        // The representation is the fc layer's (batch-normalised) output before its ReLU.
+        layers.add(layer("fc.relu", "relu", "head"));
 
         layers.add(layer("head.0", "linear", "head", "in_features", rep, "out_features", rep));
         weights.add(tensor("head.0.weight", cnn.param(params, "head.0.weight").reshape(-1).toFloatVector(), 0, rep, rep));
