@@ -41,7 +41,7 @@ public final class BenchCommand {
         return new Args("bench", "Benchmarks the trainer against the machine's GEMM speed, and the whole pipeline.")
                 .opt("batch-size", "n", "256", "samples per step")
                 .opt("queue-size", "n", "4096", "negative keys K")
-                .opt("steps", "n", "60", "timed MLP trainer steps (after 10 warm-up steps)")
+                .opt("steps", "n", "100", "timed MLP trainer steps (after 60 warm-up steps: the step reaches its steady speed after about 50)")
                 .opt("cnn-steps", "n", "20", "timed CNN trainer steps (after 5 warm-up steps; 0: skip the CNN)")
                 .opt("pipeline-steps", "n", "200", "trainer steps through the whole pipeline (0: skip it)");
     }
@@ -58,7 +58,7 @@ public final class BenchCommand {
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling)%n", gemm);
         double views = viewPairsPerSecond();
         out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
-        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 10, steps, gemm);
+        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 60, steps, gemm);
         out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm());
         String cnnJson = "null";

@@ -25,6 +25,8 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
@@ -118,8 +120,15 @@ public final class TrainJob {
                         .name("views")
                         .uid("views")
                         .setParallelism(viewParallelism);
+        // With one view subtask feeding the one trainer subtask, every view pair already is where
+        // keyBy would send it. The stream is then reinterpreted as keyed, so that source, decoding
+        // and views chain into the trainer's thread: no serialization, no hand-over between
+        // threads, and no thread competing with the trainer's native threads for the cores.
+        KeyedStream<ViewPair, Integer> keyed = viewParallelism == 1
+                ? DataStreamUtils.reinterpretAsKeyedStream(views, new ShardKeySelector(), Types.INT)
+                : views.keyBy(new ShardKeySelector(), Types.INT);
         SingleOutputStreamOperator<EncoderSnapshot> snapshots =
-                views.keyBy(new ShardKeySelector(), Types.INT)
+                keyed
                         .transform("moco-trainer", new AvroTypeInfo<>(EncoderSnapshot.class), new MocoTrainerOperator(settings))
                         .uid("moco-trainer")
                         .setParallelism(1)

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -185,13 +185,12 @@ public final class Mlp implements Network {
     public INDArray forward(INDArray params, INDArray x, Workspace ws) {
         INDArray in = x;
         for (int l = 0; l < layers(); l++) {
-            INDArray a = ws.act[l];
-            Nd4j.gemm(in, ws.weights(params, l), a, false, false, 1.0, 0.0);
-            a.addiRowVector(ws.biases(params, l));
-            if (l < layers() - 1) {
-                Nd4j.getExecutioner().exec(new RectifiedLinear(a, 0.0));
-            }
-            in = a;
+            // One fused op per layer: relu(a W + b) (relu_layer) or a W + b (xw_plus_b).
+            Nd4j.exec(DynamicCustomOp.builder(l < layers() - 1 ? "relu_layer" : "xw_plus_b")
+                    .addInputs(in, ws.weights(params, l), ws.biases(params, l))
+                    .addOutputs(ws.act[l])
+                    .build());
+            in = ws.act[l];
         }
         return ws.act[layers() - 1];
     }

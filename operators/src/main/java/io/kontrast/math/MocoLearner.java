@@ -44,10 +44,18 @@ public final class MocoLearner {
     private final Network.Workspace keyWs;
     private final INDArray q;
     private final INDArray k;
-    private final INDArray tmp;
     private final INDArray negLogits;
     private final INDArray onesK;
     private final INDArray rowSums;
+    private final float[] qv;
+    private final float[] kv;
+    private final float[] dqv;
+    private final float[] qNorm;
+    private final float[] zF;
+    private final float[] shiftF;
+    private final double[] pos;
+    private final double[] shift;
+    private final double[] dPos;
     private final INDArray firstGrads;
     private final INDArray firstKeys;
 
@@ -83,10 +91,18 @@ public final class MocoLearner {
         keyWs = net.newWorkspace(batch);
         q = Nd4j.create(DataType.FLOAT, batch, dim);
         k = Nd4j.create(DataType.FLOAT, batch, dim);
-        tmp = Nd4j.create(DataType.FLOAT, batch, dim);
         negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize());
         onesK = Nd4j.ones(DataType.FLOAT, hp.queueSize(), 1);
         rowSums = Nd4j.create(DataType.FLOAT, batch, 1);
+        qv = new float[batch * dim];
+        kv = new float[batch * dim];
+        dqv = new float[batch * dim];
+        qNorm = new float[batch];
+        zF = new float[batch];
+        shiftF = new float[batch];
+        pos = new double[batch];
+        shift = new double[batch];
+        dPos = new double[batch];
         firstGrads = hp.symmetric() ? net.newParams() : null;
         shuffledKeys = net.shufflesKeys() ? Nd4j.create(DataType.FLOAT, batch, net.inputDim()) : null;
         perm = new int[batch];
@@ -138,21 +154,24 @@ public final class MocoLearner {
             loss += lossAndGradient(viewsB, viewsA);
             grads.addi(firstGrads);
         }
-        if (!Double.isFinite(loss) || !Double.isFinite(grads.sumNumber().doubleValue())) {
+        var blas = Nd4j.getBlasWrapper().level1();
+        if (!Double.isFinite(loss) || !Double.isFinite(blas.asum(grads))) {
             skippedSteps++;
             stats.assign(statsBefore);
             return Float.NaN;
         }
 
         // SGD with momentum and weight decay (PyTorch's form): g += wd θ; v = μ v + g; θ -= lr v.
+        // Each update is a BLAS level-1 call: one vectorised pass, no temporaries.
         long n = net.paramCount();
-        Nd4j.getBlasWrapper().level1().axpy(n, hp.weightDecay(), params, grads);
-        velocity.muli(hp.sgdMomentum()).addi(grads);
-        Nd4j.getBlasWrapper().level1().axpy(n, -hp.learningRateAt(step), velocity, params);
+        blas.axpy(n, hp.weightDecay(), params, grads);
+        blas.scal(n, hp.sgdMomentum(), velocity);
+        blas.axpy(n, 1.0, grads, velocity);
+        blas.axpy(n, -hp.learningRateAt(step), velocity, params);
 
         // θ_k ← m θ_k + (1 - m) θ_q.
-        keyParams.muli(hp.keyMomentum());
-        Nd4j.getBlasWrapper().level1().axpy(n, 1.0 - hp.keyMomentum(), params, keyParams);
+        blas.scal(n, hp.keyMomentum(), keyParams);
+        blas.axpy(n, 1.0 - hp.keyMomentum(), params, keyParams);
 
         // Enqueue the keys, overwriting the oldest.
         if (hp.symmetric()) {
@@ -186,49 +205,108 @@ public final class MocoLearner {
         } else {
             k.assign(net.forward(keyParams, null, viewsB, keyWs, true));
         }
-        INDArray kNorm = k.norm2(1).reshape(batch, 1);
-        k.diviColumnVector(Transforms.max(kNorm, 1e-12, false));
+        // The batch × dim work (normalisation, positive logits, the loss and the gradient through
+        // the normalisation) runs in Java on copies: a few dozen ND4J calls on small arrays cost
+        // more in call overhead than the arithmetic.
+        read(k, kv);
+        normalizeRows(kv, null);
+        write(kv, k);
 
         // Queries.
-        INDArray qRaw = net.forward(params, stats, viewsA, queryWs, true);
-        INDArray qNorm = Transforms.max(qRaw.norm2(1).reshape(batch, 1), 1e-12, false);
-        q.assign(qRaw).diviColumnVector(qNorm);
+        read(net.forward(params, stats, viewsA, queryWs, true), qv);
+        normalizeRows(qv, qNorm);
+        write(qv, q);
 
         // Logits / T: positive q·k and negatives q·queue^T.
-        INDArray pos = tmp.assign(q).muli(k).sum(1).reshape(batch, 1).divi(t);
+        for (int r = 0; r < batch; r++) {
+            double d = 0;
+            for (int c = r * dim, e = c + dim; c < e; c++) d += qv[c] * kv[c];
+            pos[r] = d / t;
+        }
         Nd4j.gemm(q, queue, negLogits, false, true, 1.0 / t, 0.0);
 
         // Softmax cross-entropy with the positive at index 0. q and the keys are unit vectors, so
         // every logit lies in [-1/T, 1/T]: for 1/T <= 40 exp cannot overflow and the logits are
         // used as they are; a smaller T shifts each row by its max. Row sums are a GEMV, and the
         // softmax's division is applied to dLoss/dq (batch × dim) instead of the logits.
-        INDArray shift = null;
+        java.util.Arrays.fill(shift, 0);
         if (1.0 / t > 40) {
-            shift = Transforms.max(negLogits.max(1).reshape(batch, 1), pos, true);
-            negLogits.subiColumnVector(shift);
+            read(negLogits.max(1).reshape(batch, 1).castTo(DataType.FLOAT), shiftF);
+            for (int r = 0; r < batch; r++) {
+                shift[r] = Math.max(shiftF[r], pos[r]);
+                shiftF[r] = (float) shift[r];
+            }
+            write(shiftF, rowSums);
+            negLogits.subiColumnVector(rowSums);
         }
         Transforms.exp(negLogits, false);
-        INDArray posShift = shift == null ? pos : pos.sub(shift);
-        INDArray expPos = Transforms.exp(posShift, true);
         Nd4j.gemm(negLogits, onesK, rowSums, false, false, 1.0, 0.0);
-        INDArray z = rowSums.addi(expPos);
-        double loss = Transforms.log(z, true).subi(posShift).meanNumber().doubleValue();
+        read(rowSums, zF);
+        double loss = 0;
+        for (int r = 0; r < batch; r++) {
+            double posShift = pos[r] - shift[r];
+            double expPos = Math.exp(posShift);
+            double z = zF[r] + expPos;
+            loss += Math.log(z) - posShift;
+            dPos[r] = (expPos / z - 1) / (batch * t);
+            zF[r] = (float) z;
+        }
+        loss /= batch;
         if (!Double.isFinite(loss)) {
             return loss;
         }
 
-        // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T.
-        INDArray dPos = expPos.divi(z).subi(1.0).muli(1.0 / (batch * t));
+        // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T, then
+        // through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|.
         INDArray dq = net.outputGradient(queryWs);
         Nd4j.gemm(negLogits, queue, dq, false, false, 1.0 / (batch * t), 0.0);
-        dq.diviColumnVector(z).addi(tmp.assign(k).muliColumnVector(dPos));
-
-        // Through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|.
-        INDArray qDotDq = tmp.assign(q).muli(dq).sum(1).reshape(batch, 1);
-        dq.subi(tmp.assign(q).muliColumnVector(qDotDq)).diviColumnVector(qNorm);
+        read(dq, dqv);
+        for (int r = 0; r < batch; r++) {
+            int o = r * dim;
+            double qDotDq = 0;
+            float inv = 1f / zF[r];
+            float dp = (float) dPos[r];
+            for (int c = o; c < o + dim; c++) {
+                float g = dqv[c] * inv + kv[c] * dp;
+                dqv[c] = g;
+                qDotDq += qv[c] * g;
+            }
+            float norm = qNorm[r];
+            float qd = (float) qDotDq;
+            for (int c = o; c < o + dim; c++) dqv[c] = (dqv[c] - qv[c] * qd) / norm;
+        }
+        write(dqv, dq);
 
         net.backward(params, viewsA, queryWs, dq, grads);
         return loss;
+    }
+
+    /** Scales each row of a batch × dim matrix to unit length; the norms go to {@code norms} if given. */
+    private void normalizeRows(float[] m, float[] norms) {
+        for (int r = 0; r < batch; r++) {
+            int o = r * dim;
+            double sq = 0;
+            for (int c = o; c < o + dim; c++) sq += m[c] * m[c];
+            float norm = (float) Math.max(Math.sqrt(sq), 1e-12);
+            if (norms != null) norms[r] = norm;
+            for (int c = o; c < o + dim; c++) m[c] /= norm;
+        }
+    }
+
+    /** Copies an array that is the whole of its buffer into {@code dst}. */
+    private static void read(INDArray a, float[] dst) {
+        wholeBuffer(a).get(dst, 0, (int) a.length());
+    }
+
+    private static void write(float[] src, INDArray a) {
+        wholeBuffer(a).put(src, 0, (int) a.length());
+    }
+
+    private static java.nio.FloatBuffer wholeBuffer(INDArray a) {
+        if (a.offset() != 0 || a.data().length() != a.length() || a.ordering() != 'c' || a.dataType() != DataType.FLOAT) {
+            throw new IllegalStateException("expected a float array that is the whole of its buffer: " + a.shapeInfoToString());
+        }
+        return a.data().asNioFloat();
     }
 
     /** Mean over dimensions of the per-dimension std of the last batch's normalized queries. */
