@@ -19,6 +19,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -100,6 +101,12 @@ public final class TrainJob {
     }
 
     public void build(StreamExecutionEnvironment env) {
+        // Each operator of this pipeline builds a new record per input and holds on to none, so
+        // object reuse is safe; it saves a deep copy of every record between chained operators.
+        // An explicit pipeline.object-reuse wins.
+        if (env.getConfiguration().getOptional(PipelineOptions.OBJECT_REUSE).isEmpty()) {
+            env.getConfig().enableObjectReuse();
+        }
         DataStream<RawRecord> raw =
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "samples")
                         .uid("samples-source")
