@@ -124,12 +124,12 @@ public final class ViewAugmenter {
         if (std > 0) {
             // Standard normal values by inverse-CDF lookup: 12 random bits per pixel, five pixels
             // per 64-bit draw.
-            long bits = 0;
-            for (int i = 0; i < n; i++) {
-                if (i % 5 == 0) bits = rnd.nextLong();
-                float z = NORMAL_TABLE[(int) (bits & (NORMAL_TABLE.length - 1))];
-                bits >>>= 12;
-                dst[i] = (clip(dst[i] + z * std) - mean0) * inv;
+            for (int i = 0; i < n; ) {
+                long bits = rnd.nextLong();
+                for (int end = Math.min(i + 5, n); i < end; i++, bits >>>= 12) {
+                    float z = NORMAL_TABLE[(int) bits & (NORMAL_TABLE.length - 1)];
+                    dst[i] = (clip(dst[i] + z * std) - mean0) * inv;
+                }
             }
         } else {
             for (int i = 0; i < n; i++) dst[i] = (dst[i] - mean0) * inv;
