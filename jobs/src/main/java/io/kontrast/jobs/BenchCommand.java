@@ -43,7 +43,7 @@ public final class BenchCommand {
                 .opt("queue-size", "n", "4096", "negative keys K")
                 .opt("steps", "n", "100", "timed MLP trainer steps (after 60 warm-up steps: the step reaches its steady speed after about 50)")
                 .opt("cnn-steps", "n", "20", "timed CNN trainer steps (after 5 warm-up steps; 0: skip the CNN)")
-                .opt("pipeline-steps", "n", "200", "trainer steps through the whole pipeline (0: skip it)");
+                .opt("pipeline-steps", "n", "400", "trainer steps through the whole pipeline (0: skip it); timed between the first and the last snapshot, published every 100 steps as the job's default (fewer in short runs)");
     }
 
     record Result(double stepsPerSecond, double samplesPerSecond, double gflops, double fractionOfGemm) {}
@@ -164,7 +164,8 @@ public final class BenchCommand {
                     p.send(new ProducerRecord<>("samples", Samples.encode(Samples.sample(images, i, id, false))));
                 }
             }
-            int every = Math.max(1, steps / 10);
+            // The job's default snapshot interval (100 steps), with at least three snapshots.
+            int every = Math.max(1, Math.min(100, steps / 3));
             int exit = KontrastCli.run(new String[] {"train", "--bootstrap", bootstrap, "--fresh",
                     "--checkpoint-dir", dir.resolve("ckpt").toString(), "--batch-size", Integer.toString(batch),
                     "--queue-size", Integer.toString(queue), "--snapshot-every", Integer.toString(every),

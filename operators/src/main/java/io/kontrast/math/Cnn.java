@@ -47,7 +47,8 @@ public final class Cnn implements Network {
     private final int bnGroups;
 
     // Parameter offsets, in layout order.
-    private final long conv1W, conv1B, bn1G, bn1B, conv2W, conv2B, bn2G, bn2B, fcW, fcB, bn3G, bn3B, h1W, h1B, h2W, h2B;
+    private final long conv1W, conv1B, bn1G, bn1B, conv2W, conv2B, bn2G, bn2B, fcW, fcB, bn3G, bn3B, h1W, h1B, bn4G, bn4B, h2W, h2B;
+    private final boolean headBn;
     private final long paramCount;
     private final long statsCount;
 
@@ -62,6 +63,16 @@ public final class Cnn implements Network {
      *     across devices); 1 uses the whole batch
      */
     public Cnn(int height, int width, int c1, int c2, int rep, int out, boolean batchNorm, int bnGroups) {
+        this(height, width, c1, c2, rep, out, batchNorm, bnGroups, false);
+    }
+
+    /**
+     * @param headBatchNorm also batch-normalise the projection head's hidden layer (with {@code
+     *     batchNorm} only)
+     */
+    public Cnn(int height, int width, int c1, int c2, int rep, int out, boolean batchNorm, int bnGroups,
+            boolean headBatchNorm) {
+        this.headBn = batchNorm && headBatchNorm;
         if (bnGroups < 1) {
             throw new IllegalArgumentException("bnGroups must be >= 1: " + bnGroups);
         }
@@ -91,10 +102,12 @@ public final class Cnn implements Network {
         bn3B = o; o += batchNorm ? rep : 0;
         h1W = o; o += (long) rep * rep;
         h1B = o; o += rep;
+        bn4G = o; o += headBn ? rep : 0;
+        bn4B = o; o += headBn ? rep : 0;
         h2W = o; o += (long) rep * out;
         h2B = o; o += out;
         paramCount = o;
-        statsCount = batchNorm ? 2L * (c1 + c2 + rep) : 0;
+        statsCount = batchNorm ? 2L * (c1 + c2 + rep + (headBn ? rep : 0)) : 0;
     }
 
     @Override
@@ -108,6 +121,11 @@ public final class Cnn implements Network {
 
     public int bnGroups() {
         return bnGroups;
+    }
+
+    /** Whether the projection head's hidden layer is batch-normalised. */
+    public boolean headBatchNorm() {
+        return headBn;
     }
 
     /** Keys must be shuffled across batch-norm groups (see {@link Network#shufflesKeys()}). */
@@ -194,25 +212,33 @@ public final class Cnn implements Network {
             case "bn3.beta" -> slice(flat, bn3B, rep);
             case "head.0.weight" -> slice(flat, h1W, rep, rep);
             case "head.0.bias" -> slice(flat, h1B, rep);
+            case "bn4.gamma" -> slice(flat, bn4G, rep);
+            case "bn4.beta" -> slice(flat, bn4B, rep);
             case "head.1.weight" -> slice(flat, h2W, rep, out);
             case "head.1.bias" -> slice(flat, h2B, out);
             default -> throw new IllegalArgumentException("no parameter " + name);
         };
     }
 
-    /** Running mean ({@code which = 0}) or variance ({@code 1}) of batch norm {@code bn} (1..3). */
+    /** Running mean ({@code which = 0}) or variance ({@code 1}) of batch norm {@code bn} (1..3; 4 is the head's). */
     public INDArray stat(INDArray stats, int bn, int which) {
         int width = bn == 1 ? c1 : bn == 2 ? c2 : rep;
         long off = switch (bn) {
             case 1 -> 0;
             case 2 -> 2L * c1;
             case 3 -> 2L * (c1 + c2);
+            case 4 -> 2L * (c1 + c2 + rep);
             default -> throw new IllegalArgumentException("no batch norm " + bn);
         };
         return slice(stats, off + (long) which * width, width);
     }
 
     public String[] paramNames() {
+        if (headBn) {
+            return new String[] {"conv1.weight", "conv1.bias", "bn1.gamma", "bn1.beta", "conv2.weight", "conv2.bias",
+                "bn2.gamma", "bn2.beta", "fc.weight", "fc.bias", "bn3.gamma", "bn3.beta", "head.0.weight",
+                "head.0.bias", "bn4.gamma", "bn4.beta", "head.1.weight", "head.1.bias"};
+        }
         return batchNorm
                 ? new String[] {"conv1.weight", "conv1.bias", "bn1.gamma", "bn1.beta", "conv2.weight", "conv2.bias",
                     "bn2.gamma", "bn2.beta", "fc.weight", "fc.bias", "bn3.gamma", "bn3.beta", "head.0.weight",
@@ -240,14 +266,14 @@ public final class Cnn implements Network {
         uniform(v, rnd, h1W, h1B + rep, rep);
         uniform(v, rnd, h2W, h2B + out, rep);
         if (batchNorm) {
-            for (long[] g : new long[][] {{bn1G, c1}, {bn2G, c2}, {bn3G, rep}}) {
+            for (long[] g : new long[][] {{bn1G, c1}, {bn2G, c2}, {bn3G, rep}, {bn4G, headBn ? rep : 0}}) {
                 for (long i = g[0]; i < g[0] + g[1]; i++) v[(int) i] = 1f;
             }
         }
         params.assign(Nd4j.createFromArray(v));
         if (batchNorm) {
             stats.assign(0);
-            for (int bn = 1; bn <= 3; bn++) stat(stats, bn, 1).assign(1);
+            for (int bn = 1; bn <= (headBn ? 4 : 3); bn++) stat(stats, bn, 1).assign(1);
         }
     }
 
@@ -278,9 +304,15 @@ public final class Cnn implements Network {
         Nd4j.gemm(ws.pool2m, p.fcW, ws.fc, false, false, 1.0, 0.0);
         ws.fc.addiRowVector(p.fcB);
         norm(ws.bn3, ws.fc, ws.rep, p.bn3G, p.bn3B, stats, 3, training, ws.preRep);
-        Nd4j.gemm(ws.rep, p.h1W, ws.hidden, false, false, 1.0, 0.0);
-        ws.hidden.addiRowVector(p.h1B);
-        relu(ws.hidden);
+        if (headBn) {
+            Nd4j.gemm(ws.rep, p.h1W, ws.hiddenZ, false, false, 1.0, 0.0);
+            ws.hiddenZ.addiRowVector(p.h1B);
+            norm(ws.bn4, ws.hiddenZ, ws.hidden, p.bn4G, p.bn4B, stats, 4, training, null);
+        } else {
+            Nd4j.gemm(ws.rep, p.h1W, ws.hidden, false, false, 1.0, 0.0);
+            ws.hidden.addiRowVector(p.h1B);
+            relu(ws.hidden);
+        }
         Nd4j.gemm(ws.hidden, p.h2W, ws.out, false, false, 1.0, 0.0);
         ws.out.addiRowVector(p.h2B);
         return ws.out;
@@ -386,7 +418,11 @@ public final class Cnn implements Network {
         Nd4j.gemm(ws.hidden, dOut, g.h2W, true, false, 1.0, 0.0);
         Nd4j.gemm(ws.onesB, dOut, g.h2B.reshape(1, out), false, false, 1.0, 0.0);
         Nd4j.gemm(dOut, p.h2W, ws.dHidden, false, true, 1.0, 0.0);
-        reluBackward(ws.hidden, ws.dHidden);
+        if (headBn) {
+            normBackward(ws.bn4, ws.hidden, ws.dHidden, ws.hiddenZ, p.bn4G, g.bn4G, g.bn4B, ws.tmpB);
+        } else {
+            reluBackward(ws.hidden, ws.dHidden);
+        }
         Nd4j.gemm(ws.rep, ws.dHidden, g.h1W, true, false, 1.0, 0.0);
         Nd4j.gemm(ws.onesB, ws.dHidden, g.h1B.reshape(1, rep), false, false, 1.0, 0.0);
         Nd4j.gemm(ws.dHidden, p.h1W, ws.dRep, false, true, 1.0, 0.0);
@@ -562,9 +598,11 @@ public final class Cnn implements Network {
 
     /** Views of every tensor inside one flat buffer. */
     private final class Views {
-        final INDArray conv1W, conv1B, bn1G, bn1B, conv2W, conv2B, bn2G, bn2B, fcW, fcB, bn3G, bn3B, h1W, h1B, h2W, h2B;
+        final INDArray conv1W, conv1B, bn1G, bn1B, conv2W, conv2B, bn2G, bn2B, fcW, fcB, bn3G, bn3B, h1W, h1B, bn4G, bn4B, h2W, h2B;
 
         Views(INDArray flat) {
+            bn4G = headBn ? param(flat, "bn4.gamma") : null;
+            bn4B = headBn ? param(flat, "bn4.beta") : null;
             conv1W = param(flat, "conv1.weight");
             conv1B = param(flat, "conv1.bias");
             conv2W = param(flat, "conv2.weight");
@@ -588,10 +626,10 @@ public final class Cnn implements Network {
     public final class Workspace implements Network.Workspace {
         final int batch;
         final INDArray conv1, conv1m, act1, act1m, pool1, conv2, conv2m, act2, act2m, pool2, pool2m;
-        final INDArray fc, preRep, rep, hidden, out;
+        final INDArray fc, preRep, rep, hiddenZ, hidden, out;
         final INDArray dOut, dHidden, dRep, dPool2, dPool2m, dAct2, dAct2m, dPool1, dAct1, dAct1m;
         final INDArray gConv2W, gConv2B, cols, onesB, ones1, tmp1, tmp2, tmpB;
-        final Bn bn1, bn2, bn3;
+        final Bn bn1, bn2, bn3, bn4;
         private final java.util.Map<INDArray, Views> viewCache = new java.util.IdentityHashMap<>();
 
         Workspace(int batch) {
@@ -614,6 +652,7 @@ public final class Cnn implements Network {
             this.rep = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
             this.preRep = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
             hidden = Nd4j.create(DataType.FLOAT, batch, Cnn.this.rep);
+            hiddenZ = headBn ? hidden.like() : null;
             out = Nd4j.create(DataType.FLOAT, batch, Cnn.this.out);
             dOut = out.like();
             dHidden = hidden.like();
@@ -638,6 +677,7 @@ public final class Cnn implements Network {
             bn1 = new Bn(n1, c1, groups);
             bn2 = new Bn(n2, c2, groups);
             bn3 = new Bn(batch, Cnn.this.rep, groups);
+            bn4 = headBn ? new Bn(batch, Cnn.this.rep, groups) : null;
         }
 
         @Override

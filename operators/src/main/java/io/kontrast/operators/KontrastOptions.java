@@ -58,6 +58,14 @@ public final class KontrastOptions {
                     .withDescription("Batch norm after each convolution and the fc layer of the cnn encoder "
                             + "(folded into the published weights).");
 
+    public static final ConfigOption<Boolean> HEAD_BATCH_NORM =
+            ConfigOptions.key("kontrast.cnn.head-batch-norm")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("Batch norm on the hidden layer of the cnn encoder's projection head (with "
+                            + "kontrast.cnn.batch-norm); changes the parameter layout, so a checkpoint restores only "
+                            + "with the same setting.");
+
     public static final ConfigOption<Integer> BN_GROUPS =
             ConfigOptions.key("kontrast.cnn.bn-groups")
                     .intType()

@@ -19,6 +19,7 @@ public record TrainerSettings(
         String encoder,
         boolean batchNorm,
         int bnGroups,
+        boolean headBatchNorm,
         int inputHeight,
         int inputWidth,
         MocoHyperParams hyperParams,
@@ -117,7 +118,7 @@ public record TrainerSettings(
                 new ViewSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
         return new TrainerSettings(
-                modelId, encoder, conf.get(BATCH_NORM), bnGroups, 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
+                modelId, encoder, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
     }
 
     /**
@@ -135,7 +136,7 @@ public record TrainerSettings(
     /** A fresh (uninitialised) network of the configured encoder. */
     public Network network() {
         return encoder.equals("cnn")
-                ? new Cnn(inputHeight, inputWidth, 32, 64, 256, 128, batchNorm, bnGroups)
+                ? new Cnn(inputHeight, inputWidth, 32, 64, 256, 128, batchNorm, bnGroups, headBatchNorm)
                 : new Mlp(mlpDims(), mlpBackboneLayers());
     }
 

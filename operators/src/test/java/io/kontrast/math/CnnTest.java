@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -23,12 +23,12 @@ class CnnTest {
      * sample of each). Batch norm runs in training mode, so every sample's output depends on the
      * whole batch, and the check covers that too.
      */
-    @ParameterizedTest(name = "batch norm groups={0}")
-    @ValueSource(ints = {1, 2, 0})
-    void backwardMatchesFiniteDifferences(int groups) {
+    @ParameterizedTest(name = "batch norm groups={0}, head batch norm={1}")
+    @CsvSource({"1, false", "2, false", "0, false", "2, true"})
+    void backwardMatchesFiniteDifferences(int groups, boolean headBatchNorm) {
         boolean batchNorm = groups > 0;
         SplittableRandom rnd = new SplittableRandom(7 + groups);
-        Cnn cnn = new Cnn(8, 8, 3, 4, 5, 3, batchNorm, Math.max(1, groups));
+        Cnn cnn = new Cnn(8, 8, 3, 4, 5, 3, batchNorm, Math.max(1, groups), headBatchNorm);
         INDArray params = cnn.newParams();
         INDArray stats = cnn.newStats();
         cnn.init(params, stats, 5);

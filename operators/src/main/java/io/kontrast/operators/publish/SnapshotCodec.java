@@ -98,8 +98,12 @@ public final class SnapshotCodec {
         layers.add(layer("fc.relu", "relu", "head"));
 
         layers.add(layer("head.0", "linear", "head", "in_features", rep, "out_features", rep));
-        weights.add(tensor("head.0.weight", cnn.param(params, "head.0.weight").reshape(-1).toFloatVector(), 0, rep, rep));
-        weights.add(tensor("head.0.bias", cnn.param(params, "head.0.bias").toFloatVector(), 0, rep));
+        float[][] head0 = cnn.headBatchNorm()
+                ? folded(cnn, params, stats, "head.0", 4, rep)
+                : new float[][] {cnn.param(params, "head.0.weight").reshape(-1).toFloatVector(),
+                    cnn.param(params, "head.0.bias").toFloatVector()};
+        weights.add(tensor("head.0.weight", head0[0], 0, rep, rep));
+        weights.add(tensor("head.0.bias", head0[1], 0, rep));
         layers.add(layer("head.0.relu", "relu", "head"));
         layers.add(layer("head.1", "linear", "head", "in_features", rep, "out_features", cnn.outputDim()));
         weights.add(tensor("head.1.weight", cnn.param(params, "head.1.weight").reshape(-1).toFloatVector(), 0, rep, cnn.outputDim()));

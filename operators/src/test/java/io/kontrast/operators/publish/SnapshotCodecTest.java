@@ -2,13 +2,20 @@ package io.kontrast.operators.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.ByteOrder;
 import java.time.Instant;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 class SnapshotCodecTest {
     @Test
@@ -37,5 +44,52 @@ class SnapshotCodecTest {
         assertThat(SnapshotCodec.verify(decoded)).isTrue();
         decoded.getWeights().get(0).getTensor().getData().put(0, (byte) 1);
         assertThat(SnapshotCodec.verify(decoded)).isFalse();
+    }
+
+    /**
+     * The published head, applied to the published representation, gives the network's own
+     * projection in inference mode: batch norm in the head is folded correctly.
+     */
+    @ParameterizedTest(name = "head batch norm={0}")
+    @ValueSource(booleans = {false, true})
+    void cnnHeadFoldsItsBatchNorm(boolean headBatchNorm) {
+        Nd4jRuntime.init();
+        Cnn cnn = new Cnn(8, 8, 3, 4, 6, 5, true, 1, headBatchNorm);
+        INDArray params = cnn.newParams();
+        INDArray stats = cnn.newStats();
+        cnn.init(params, stats, 3);
+        SplittableRandom rnd = new SplittableRandom(4);
+        params.addi(Nd4j.createFromArray(randoms(rnd, (int) cnn.paramCount(), 0.3)));
+        // Running statistics away from their initial values (variances positive).
+        float[] st = randoms(rnd, (int) cnn.statsCount(), 0.5);
+        stats.assign(Nd4j.createFromArray(st));
+        for (int bn = 1; bn <= (headBatchNorm ? 4 : 3); bn++) cnn.stat(stats, bn, 1).addi(1.0);
+
+        INDArray x = Nd4j.createFromArray(randoms(rnd, 4 * 64, 1.0)).reshape(4, 64);
+        var ws = cnn.newWorkspace(4);
+        INDArray projection = cnn.forward(params, stats, x, ws, false).dup();
+        INDArray representation = cnn.representation(ws).dup();
+
+        EncoderSnapshot s = SnapshotCodec.fromCnn(
+                new SnapshotCodec.Header("m", 1, 1, 4, Instant.now(), new int[] {1, 8, 8}, 0f, 1f), cnn, params, stats, Map.of());
+        Map<String, INDArray> w = new java.util.HashMap<>();
+        for (var t : s.getWeights()) {
+            float[] v = new float[t.getTensor().getData().remaining() / 4];
+            t.getTensor().getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+            w.put(t.getName(), Nd4j.createFromArray(v).reshape(t.getTensor().getShape().stream().mapToLong(i -> i).toArray()));
+        }
+        assertThat(s.getLayers()).filteredOn(l -> l.getPart().equals("head")).extracting(l -> l.getName())
+                .containsExactly("fc.relu", "head.0", "head.0.relu", "head.1");
+        INDArray h = Transforms.relu(representation, true).mmul(w.get("head.0.weight")).addiRowVector(w.get("head.0.bias"));
+        INDArray out = Transforms.relu(h, false).mmul(w.get("head.1.weight")).addiRowVector(w.get("head.1.bias"));
+        for (int i = 0; i < out.length(); i++) {
+            assertThat(out.getDouble(i)).isCloseTo(projection.getDouble(i), org.assertj.core.data.Offset.offset(1e-4));
+        }
+    }
+
+    private static float[] randoms(SplittableRandom rnd, int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (rnd.nextGaussian() * scale);
+        return v;
     }
 }
