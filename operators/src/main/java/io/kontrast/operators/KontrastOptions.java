@@ -77,7 +77,7 @@ public final class KontrastOptions {
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("kontrast.batch.size")
                     .intType()
-                    .defaultValue(256)
+                    .defaultValue(128)
                     .withDescription("Samples per training step.");
 
     public static final ConfigOption<Integer> QUEUE_SIZE =
@@ -101,7 +101,7 @@ public final class KontrastOptions {
     public static final ConfigOption<Double> BASE_LR =
             ConfigOptions.key("kontrast.optimizer.base-lr")
                     .doubleType()
-                    .defaultValue(0.06)
+                    .defaultValue(0.12)
                     .withDescription("SGD learning rate per 256 samples; the rate used is base-lr x batch / 256.");
 
     public static final ConfigOption<Double> SGD_MOMENTUM =
@@ -156,7 +156,7 @@ public final class KontrastOptions {
     public static final ConfigOption<Double> CROP_MIN_SCALE =
             ConfigOptions.key("kontrast.views.crop-min-scale")
                     .doubleType()
-                    .defaultValue(0.4)
+                    .defaultValue(0.6)
                     .withDescription("Smallest area fraction of a random resized crop, in (0, 1].");
 
     public static final ConfigOption<Double> FLIP_PROBABILITY =
