@@ -231,7 +231,7 @@ public final class MocoLearner {
         // softmax's division is applied to dLoss/dq (batch × dim) instead of the logits.
         java.util.Arrays.fill(shift, 0);
         if (1.0 / t > 40) {
-            read(negLogits.max(1).reshape(batch, 1).castTo(DataType.FLOAT), shiftF);
+            read(negLogits.max(1), shiftF);
             for (int r = 0; r < batch; r++) {
                 shift[r] = Math.max(shiftF[r], pos[r]);
                 shiftF[r] = (float) shift[r];

@@ -95,8 +95,8 @@ public final class ViewAugmenter {
                 sum += v;
             }
         }
-        // 3. Brightness and contrast jitter, in random order: both are affine per pixel, so they
-        // compose into one scale and shift, with the clips in between kept.
+        // 3. Brightness and contrast jitter, in random order, each clipped. Contrast blends each
+        // pixel with the image mean: v c + mean (1 - c).
         float inv = 1f / s.inputStd();
         float mean0 = s.inputMean();
         if (s.jitter() > 0 && rnd.nextDouble() < 0.8) {
