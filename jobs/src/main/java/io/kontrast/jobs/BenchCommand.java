@@ -16,6 +16,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,8 +43,8 @@ public final class BenchCommand {
         return new Args("bench", "Benchmarks the trainer against the machine's GEMM speed, and the whole pipeline.")
                 .opt("batch-size", "n", "256", "samples per step")
                 .opt("queue-size", "n", "4096", "negative keys K")
-                .opt("steps", "n", "100", "timed MLP trainer steps (after 60 warm-up steps: the step reaches its steady speed after about 50)")
-                .opt("cnn-steps", "n", "20", "timed CNN trainer steps (after 5 warm-up steps; 0: skip the CNN)")
+                .opt("steps", "n", "200", "timed MLP trainer steps, after 100 warm-up steps, in rounds of 20 steps, each after its own GEMM measurement")
+                .opt("cnn-steps", "n", "20", "timed CNN trainer steps, after 5 warm-up steps, in rounds of 4 (0: skip the CNN)")
                 .opt("pipeline-steps", "n", "400", "trainer steps through the whole pipeline (0: skip it); timed between the first and the last snapshot, published every 100 steps as the job's default (fewer in short runs)");
     }
 
@@ -54,16 +56,16 @@ public final class BenchCommand {
         int steps = a.getInt("steps", 1, 1_000_000);
         int cnnSteps = a.getInt("cnn-steps", 0, 1_000_000);
         int pipelineSteps = a.getInt("pipeline-steps", 0, 1_000_000);
-        double gemm = gemmGflops();
-        out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling)%n", gemm);
+        List<Double> gemms = new ArrayList<>();
+        gemms.add(gemmGflops(3, 10));
         double views = viewPairsPerSecond();
         out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
-        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 60, steps, gemm);
+        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 100, steps, 20, gemms);
         out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm());
         String cnnJson = "null";
         if (cnnSteps > 0) {
-            Result cnn = trainerStep(Cnn.standard(true), batch, queue, 5, cnnSteps, gemm);
+            Result cnn = trainerStep(Cnn.standard(true), batch, queue, 5, cnnSteps, 4, gemms);
             out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
                     batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm());
             cnnJson = json(cnn);
@@ -76,6 +78,9 @@ public final class BenchCommand {
             pipelineJson = String.format(Locale.ROOT, "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f}",
                     pipe, pipe / mlp.samplesPerSecond());
         }
+        double gemm = median(gemms);
+        out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
+                gemm, gemms.size(), Collections.min(gemms), Collections.max(gemms));
         out.println(String.format(Locale.ROOT,
                 "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"pipeline\": %s}",
                 gemm, views, json(mlp), cnnJson, pipelineJson));
@@ -107,13 +112,12 @@ public final class BenchCommand {
         return n / ((System.nanoTime() - t0) / 1e9);
     }
 
-    static double gemmGflops() {
+    static double gemmGflops(int warmup, int reps) {
         int n = 1024;
         INDArray x = Nd4j.rand(DataType.FLOAT, n, n);
         INDArray y = Nd4j.rand(DataType.FLOAT, n, n);
         INDArray z = Nd4j.create(DataType.FLOAT, n, n);
-        for (int i = 0; i < 3; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
-        int reps = 10;
+        for (int i = 0; i < warmup; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
         long t0 = System.nanoTime();
         for (int i = 0; i < reps; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -129,7 +133,13 @@ public final class BenchCommand {
         return 2 * forward + backward + infoNce;
     }
 
-    static Result trainerStep(Network net, int batch, int queue, int warmup, int steps, double gemm) {
+    /**
+     * Times {@code steps} trainer steps in rounds of {@code perRound}, each round right after a GEMM
+     * measurement (added to {@code gemms}): on a shared machine the speed of both drifts, and a
+     * round compares the step with the ceiling of the same moment. Rates and the fraction are
+     * medians over the rounds.
+     */
+    static Result trainerStep(Network net, int batch, int queue, int warmup, int steps, int perRound, List<Double> gemms) {
         MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(batch, queue), 1);
         SplittableRandom rnd = new SplittableRandom(3);
         float[] v = new float[batch * 784];
@@ -137,12 +147,29 @@ public final class BenchCommand {
         INDArray a = Nd4j.createFromArray(v).reshape(batch, 784);
         INDArray b = a.add(0.1);
         for (int i = 0; i < warmup; i++) learner.step(a, b);
-        long t0 = System.nanoTime();
-        for (int i = 0; i < steps; i++) learner.step(a, b);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        double sps = steps / secs;
-        double gflops = sps * stepFlops(net, batch, queue) / 1e9;
-        return new Result(sps, sps * batch, gflops, gflops / gemm);
+        double flops = stepFlops(net, batch, queue);
+        List<Double> rates = new ArrayList<>();
+        List<Double> fractions = new ArrayList<>();
+        for (int done = 0; done < steps; ) {
+            double gemm = gemmGflops(1, 3);
+            gemms.add(gemm);
+            int n = Math.min(perRound, steps - done);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) learner.step(a, b);
+            double sps = n / ((System.nanoTime() - t0) / 1e9);
+            rates.add(sps);
+            fractions.add(sps * flops / 1e9 / gemm);
+            done += n;
+        }
+        double sps = median(rates);
+        return new Result(sps, sps * batch, sps * flops / 1e9, median(fractions));
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** Samples/s between the first and the last snapshot of a train run on an embedded broker. */

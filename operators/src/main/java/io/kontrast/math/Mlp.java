@@ -207,17 +207,22 @@ public final class Mlp implements Network {
     public void backward(INDArray params, INDArray x, Workspace ws, INDArray dOut, INDArray grads) {
         INDArray delta = dOut;
         for (int l = layers() - 1; l >= 0; l--) {
-            INDArray in = l == 0 ? x : ws.act[l - 1];
-            // dW = in^T delta ; db = sum_rows(delta)
-            Nd4j.gemm(in, delta, ws.weights(grads, l), true, false, 1.0, 0.0);
-            // Column sums as a GEMV against a ones row (ND4J's column reductions are far slower).
-            Nd4j.gemm(ws.ones, delta, ws.biases(grads, l).reshape(1, dims[l + 1]), false, false, 1.0, 0.0);
             if (l > 0) {
+                // dW = in^T delta, db = column sums of delta, dIn = delta W^T in one op (oneDNN's
+                // inner-product backward in the oneDNN build).
                 INDArray dIn = ws.delta[l - 1];
-                Nd4j.gemm(delta, ws.weights(params, l), dIn, false, true, 1.0, 0.0);
+                Nd4j.exec(DynamicCustomOp.builder("xw_plus_b_bp")
+                        .addInputs(ws.act[l - 1], ws.weights(params, l), ws.biases(params, l), delta)
+                        .addOutputs(dIn, ws.weights(grads, l), ws.biases(grads, l))
+                        .build());
                 // ReLU: pass the gradient only where the activation was positive.
                 Cnn.reluBackward(ws.act[l - 1], dIn);
                 delta = dIn;
+            } else {
+                // The first layer needs no gradient for its input.
+                Nd4j.gemm(x, delta, ws.weights(grads, l), true, false, 1.0, 0.0);
+                // Column sums as a GEMV against a ones row (ND4J's column reductions are far slower).
+                Nd4j.gemm(ws.ones, delta, ws.biases(grads, l).reshape(1, dims[l + 1]), false, false, 1.0, 0.0);
             }
         }
     }

@@ -3,6 +3,8 @@ package io.kontrast.math;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.CustomOp;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -38,6 +40,7 @@ public final class MocoLearner {
     private final INDArray keyParams;
     private final INDArray grads;
     private final INDArray velocity;
+    private final INDArray queueWithAnchor;
     private final INDArray queue;
 
     private final Network.Workspace queryWs;
@@ -45,6 +48,8 @@ public final class MocoLearner {
     private final INDArray q;
     private final INDArray k;
     private final INDArray negLogits;
+    private final java.nio.FloatBuffer negLogitsBuffer;
+    private final CustomOp softmax;
     private final INDArray onesK;
     private final INDArray rowSums;
     private final float[] qv;
@@ -52,6 +57,7 @@ public final class MocoLearner {
     private final float[] dqv;
     private final float[] qNorm;
     private final float[] zF;
+    private final float[] scale;
     private final float[] shiftF;
     private final double[] pos;
     private final double[] shift;
@@ -85,20 +91,30 @@ public final class MocoLearner {
         keyParams = params.dup();
         grads = net.newParams();
         velocity = net.newParams();
-        queue = Nd4j.create(DataType.FLOAT, hp.queueSize(), dim);
+        // One extra, all-zero row after the K keys: its column of the logits is the softmax's
+        // anchor (see lossAndGradient) and it adds nothing to dLoss/dq.
+        queueWithAnchor = Nd4j.create(DataType.FLOAT, hp.queueSize() + 1, dim);
+        queue = queueWithAnchor.get(NDArrayIndex.interval(0, hp.queueSize()), NDArrayIndex.all());
         initQueue(seed ^ 0x9E3779B97F4A7C15L);
         queryWs = net.newWorkspace(batch);
         keyWs = net.newWorkspace(batch);
         q = Nd4j.create(DataType.FLOAT, batch, dim);
         k = Nd4j.create(DataType.FLOAT, batch, dim);
-        negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize());
-        onesK = Nd4j.ones(DataType.FLOAT, hp.queueSize(), 1);
+        negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize() + 1);
+        negLogitsBuffer = wholeBuffer(negLogits);
+        // Softmax over the last axis, in place. Rank 3, because ND4J hands only rank > 2 to oneDNN,
+        // whose softmax is vectorised (about four times faster than ND4J's exp alone here).
+        INDArray logits3 = negLogits.reshape(1, batch, hp.queueSize() + 1);
+        softmax = DynamicCustomOp.builder("softmax").addInputs(logits3).addOutputs(logits3).addIntegerArguments(2).build();
+        onesK = Nd4j.ones(DataType.FLOAT, hp.queueSize() + 1, 1);
+        onesK.putScalar(hp.queueSize(), 0f); // the anchor column is not a negative
         rowSums = Nd4j.create(DataType.FLOAT, batch, 1);
         qv = new float[batch * dim];
         kv = new float[batch * dim];
         dqv = new float[batch * dim];
         qNorm = new float[batch];
         zF = new float[batch];
+        scale = new float[batch];
         shiftF = new float[batch];
         pos = new double[batch];
         shift = new double[batch];
@@ -223,14 +239,34 @@ public final class MocoLearner {
             for (int c = r * dim, e = c + dim; c < e; c++) d += qv[c] * kv[c];
             pos[r] = d / t;
         }
-        Nd4j.gemm(q, queue, negLogits, false, true, 1.0 / t, 0.0);
+        Nd4j.gemm(q, queueWithAnchor, negLogits, false, true, 1.0 / t, 0.0);
 
         // Softmax cross-entropy with the positive at index 0. q and the keys are unit vectors, so
-        // every logit lies in [-1/T, 1/T]: for 1/T <= 40 exp cannot overflow and the logits are
-        // used as they are; a smaller T shifts each row by its max. Row sums are a GEMV, and the
-        // softmax's division is applied to dLoss/dq (batch × dim) instead of the logits.
-        java.util.Arrays.fill(shift, 0);
-        if (1.0 / t > 40) {
+        // every logit lies in [-1/T, 1/T]. The last column of the logits is an anchor set to
+        // c = -1/T, a logit no negative is below; the loss needs Z = sum over negatives of
+        // exp(logit), and with the anchor in the softmax, Z = e^c / p_anchor - e^c exactly, to
+        // float precision (p_anchor <= 1/(K+1), far from underflow while 2/T < 80).
+        // Softmax over negatives + anchor, times scale = (Z + e^c) / (Z + e^pos), is the softmax
+        // over negatives + positive; the scale is applied to dLoss/dq (batch × dim) instead of to
+        // the batch × K probabilities. For 1/T > 40 the anchor could underflow: each row is then
+        // shifted by its max and exponentiated, and its sum (a GEMV that skips the anchor) is Z.
+        int cols = hp.queueSize() + 1;
+        int anchor = hp.queueSize();
+        float c = (float) (-1.0 / t);
+        for (int r = 0; r < batch; r++) negLogitsBuffer.put(r * cols + anchor, c);
+        double loss = 0;
+        if (1.0 / t <= 40) {
+            Nd4j.exec(softmax);
+            double expC = Math.exp(c);
+            for (int r = 0; r < batch; r++) {
+                double withAnchor = expC / negLogitsBuffer.get(r * cols + anchor);
+                double expPos = Math.exp(pos[r]);
+                double z = withAnchor - expC + expPos;
+                loss += Math.log(z) - pos[r];
+                dPos[r] = (expPos / z - 1) / (batch * t);
+                scale[r] = (float) (withAnchor / z);
+            }
+        } else {
             read(negLogits.max(1), shiftF);
             for (int r = 0; r < batch; r++) {
                 shift[r] = Math.max(shiftF[r], pos[r]);
@@ -238,18 +274,17 @@ public final class MocoLearner {
             }
             write(shiftF, rowSums);
             negLogits.subiColumnVector(rowSums);
-        }
-        Transforms.exp(negLogits, false);
-        Nd4j.gemm(negLogits, onesK, rowSums, false, false, 1.0, 0.0);
-        read(rowSums, zF);
-        double loss = 0;
-        for (int r = 0; r < batch; r++) {
-            double posShift = pos[r] - shift[r];
-            double expPos = Math.exp(posShift);
-            double z = zF[r] + expPos;
-            loss += Math.log(z) - posShift;
-            dPos[r] = (expPos / z - 1) / (batch * t);
-            zF[r] = (float) z;
+            Transforms.exp(negLogits, false);
+            Nd4j.gemm(negLogits, onesK, rowSums, false, false, 1.0, 0.0);
+            read(rowSums, zF);
+            for (int r = 0; r < batch; r++) {
+                double posShift = pos[r] - shift[r];
+                double expPos = Math.exp(posShift);
+                double z = zF[r] + expPos;
+                loss += Math.log(z) - posShift;
+                dPos[r] = (expPos / z - 1) / (batch * t);
+                scale[r] = (float) (1 / z);
+            }
         }
         loss /= batch;
         if (!Double.isFinite(loss)) {
@@ -257,23 +292,24 @@ public final class MocoLearner {
         }
 
         // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T, then
-        // through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|.
+        // through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|. The anchor's row of the
+        // queue is zero, so its column adds nothing.
         INDArray dq = net.outputGradient(queryWs);
-        Nd4j.gemm(negLogits, queue, dq, false, false, 1.0 / (batch * t), 0.0);
+        Nd4j.gemm(negLogits, queueWithAnchor, dq, false, false, 1.0 / (batch * t), 0.0);
         read(dq, dqv);
         for (int r = 0; r < batch; r++) {
             int o = r * dim;
             double qDotDq = 0;
-            float inv = 1f / zF[r];
+            float sc = scale[r];
             float dp = (float) dPos[r];
-            for (int c = o; c < o + dim; c++) {
-                float g = dqv[c] * inv + kv[c] * dp;
-                dqv[c] = g;
-                qDotDq += qv[c] * g;
+            for (int j = o; j < o + dim; j++) {
+                float g = dqv[j] * sc + kv[j] * dp;
+                dqv[j] = g;
+                qDotDq += qv[j] * g;
             }
             float norm = qNorm[r];
             float qd = (float) qDotDq;
-            for (int c = o; c < o + dim; c++) dqv[c] = (dqv[c] - qv[c] * qd) / norm;
+            for (int j = o; j < o + dim; j++) dqv[j] = (dqv[j] - qv[j] * qd) / norm;
         }
         write(dqv, dq);
 

@@ -25,7 +25,7 @@ class MocoLearnerTest {
         return new MocoLearner(mlp, new MocoHyperParams(4, 16, temperature, 0.9, 0.05, 0.9, 1e-4, 0), seed);
     }
 
-    /** T = 0.2 uses the logits as they are; T = 0.02 (1/T > 40) shifts each row by its max. */
+    /** T = 0.2 takes the softmax path with the anchor column; T = 0.02 (1/T > 40) shifts each row by its max. */
     @ParameterizedTest(name = "T = {0}")
     @ValueSource(doubles = {0.2, 0.02})
     void infoNceGradientMatchesFiniteDifferences(double temperature) {
@@ -51,6 +51,52 @@ class MocoLearnerTest {
                     .as("dLoss/dθ[%d]", i)
                     .isCloseTo(numeric, Offset.offset(2e-3 + 2e-2 * Math.abs(numeric)));
         }
+    }
+
+    /** The loss equals InfoNCE computed in double precision from the encoders' outputs and the queue. */
+    @ParameterizedTest(name = "T = {0}")
+    @ValueSource(doubles = {0.2, 0.07, 0.02})
+    void lossMatchesADirectInfoNce(double temperature) {
+        SplittableRandom rnd = new SplittableRandom(9);
+        MocoLearner learner = small(2, temperature);
+        INDArray a = MlpTest.random(rnd, 4, 10);
+        INDArray b = MlpTest.random(rnd, 4, 10);
+        learner.params().addi(MlpTest.random(rnd, learner.network().paramCount()).muli(0.5));
+        Network net = learner.network();
+        double[][] q = unitRows(net.forward(learner.params(), learner.stats(), a, net.newWorkspace(4), true).dup());
+        double[][] k = unitRows(net.forward(learner.keyParams(), null, b, net.newWorkspace(4), true).dup());
+        double[][] queue = learner.queue().toDoubleMatrix();
+
+        double expected = 0;
+        for (int r = 0; r < 4; r++) {
+            double pos = dot(q[r], k[r]) / temperature;
+            double max = pos;
+            double[] neg = new double[queue.length];
+            for (int j = 0; j < queue.length; j++) {
+                neg[j] = dot(q[r], queue[j]) / temperature;
+                max = Math.max(max, neg[j]);
+            }
+            double sum = Math.exp(pos - max);
+            for (double n : neg) sum += Math.exp(n - max);
+            expected += max + Math.log(sum) - pos;
+        }
+        expected /= 4;
+        assertThat(learner.lossAndGradient(a, b)).isCloseTo(expected, Offset.offset(1e-5 * Math.max(1, Math.abs(expected))));
+    }
+
+    private static double[][] unitRows(INDArray m) {
+        double[][] rows = m.toDoubleMatrix();
+        for (double[] row : rows) {
+            double norm = Math.sqrt(dot(row, row));
+            for (int i = 0; i < row.length; i++) row[i] /= norm;
+        }
+        return rows;
+    }
+
+    private static double dot(double[] x, double[] y) {
+        double d = 0;
+        for (int i = 0; i < x.length; i++) d += x[i] * y[i];
+        return d;
     }
 
     @Test
