@@ -89,7 +89,7 @@ public final class KontrastOptions {
     public static final ConfigOption<Double> TEMPERATURE =
             ConfigOptions.key("kontrast.temperature")
                     .doubleType()
-                    .defaultValue(0.2)
+                    .defaultValue(0.1)
                     .withDescription("InfoNCE temperature T.");
 
     public static final ConfigOption<Double> KEY_MOMENTUM =
