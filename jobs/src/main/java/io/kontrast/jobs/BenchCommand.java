@@ -48,7 +48,7 @@ public final class BenchCommand {
                 .opt("pipeline-steps", "n", "400", "trainer steps through the whole pipeline (0: skip it); timed between the first and the last snapshot, published every 100 steps as the job's default (fewer in short runs)");
     }
 
-    record Result(double stepsPerSecond, double samplesPerSecond, double gflops, double fractionOfGemm) {}
+    record Result(double stepsPerSecond, double samplesPerSecond, double gflops, double fractionOfGemm, double slowestRound, double fastestRound) {}
 
     static int run(Args a, PrintStream out) throws Exception {
         int batch = a.getInt("batch-size", 2, 65536);
@@ -61,13 +61,13 @@ public final class BenchCommand {
         double views = viewPairsPerSecond();
         out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
         Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 100, steps, 20, gemms);
-        out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
-                batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm());
+        out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s)%n",
+                batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), mlp.slowestRound(), mlp.fastestRound());
         String cnnJson = "null";
         if (cnnSteps > 0) {
             Result cnn = trainerStep(Cnn.standard(true), batch, queue, 5, cnnSteps, 4, gemms);
-            out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
-                    batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm());
+            out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
+                    batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm(), cnn.slowestRound(), cnn.fastestRound());
             cnnJson = json(cnn);
         }
         String pipelineJson = "null";
@@ -162,7 +162,7 @@ public final class BenchCommand {
             done += n;
         }
         double sps = median(rates);
-        return new Result(sps, sps * batch, sps * flops / 1e9, median(fractions));
+        return new Result(sps, sps * batch, sps * flops / 1e9, median(fractions), Collections.min(rates), Collections.max(rates));
     }
 
     static double median(List<Double> values) {
