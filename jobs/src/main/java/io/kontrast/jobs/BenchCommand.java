@@ -56,16 +56,17 @@ public final class BenchCommand {
         int steps = a.getInt("steps", 1, 1_000_000);
         int cnnSteps = a.getInt("cnn-steps", 0, 1_000_000);
         int pipelineSteps = a.getInt("pipeline-steps", 0, 1_000_000);
+        Gemm gemmProbe = new Gemm();
         List<Double> gemms = new ArrayList<>();
-        gemms.add(gemmGflops(3, 10));
+        gemms.add(gemmProbe.gflops(3, 10));
         double views = viewPairsPerSecond();
         out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
-        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 100, steps, 20, gemms);
+        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 100, steps, 20, gemmProbe, gemms);
         out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s)%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), mlp.slowestRound(), mlp.fastestRound());
         String cnnJson = "null";
         if (cnnSteps > 0) {
-            Result cnn = trainerStep(Cnn.standard(true), batch, queue, 5, cnnSteps, 4, gemms);
+            Result cnn = trainerStep(Cnn.standard(true), batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
             out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
                     batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm(), cnn.slowestRound(), cnn.fastestRound());
             cnnJson = json(cnn);
@@ -112,16 +113,20 @@ public final class BenchCommand {
         return n / ((System.nanoTime() - t0) / 1e9);
     }
 
-    static double gemmGflops(int warmup, int reps) {
-        int n = 1024;
-        INDArray x = Nd4j.rand(DataType.FLOAT, n, n);
-        INDArray y = Nd4j.rand(DataType.FLOAT, n, n);
-        INDArray z = Nd4j.create(DataType.FLOAT, n, n);
-        for (int i = 0; i < warmup; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
-        long t0 = System.nanoTime();
-        for (int i = 0; i < reps; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        return reps * 2.0 * n * n * n / secs / 1e9;
+    /** Square float GEMMs on matrices allocated once, so that each measurement times only the GEMMs. */
+    static final class Gemm {
+        private static final int N = 1024;
+        private final INDArray x = Nd4j.rand(DataType.FLOAT, N, N);
+        private final INDArray y = Nd4j.rand(DataType.FLOAT, N, N);
+        private final INDArray z = Nd4j.create(DataType.FLOAT, N, N);
+
+        double gflops(int warmup, int reps) {
+            for (int i = 0; i < warmup; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < reps; i++) Nd4j.gemm(x, y, z, false, false, 1.0, 0.0);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            return reps * 2.0 * N * N * N / secs / 1e9;
+        }
     }
 
     /** FLOPs of one MoCo step: query forward, key forward, query backward, and the InfoNCE GEMMs. */
@@ -139,7 +144,7 @@ public final class BenchCommand {
      * round compares the step with the ceiling of the same moment. Rates and the fraction are
      * medians over the rounds.
      */
-    static Result trainerStep(Network net, int batch, int queue, int warmup, int steps, int perRound, List<Double> gemms) {
+    static Result trainerStep(Network net, int batch, int queue, int warmup, int steps, int perRound, Gemm gemmProbe, List<Double> gemms) {
         MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(batch, queue), 1);
         SplittableRandom rnd = new SplittableRandom(3);
         float[] v = new float[batch * 784];
@@ -151,7 +156,7 @@ public final class BenchCommand {
         List<Double> rates = new ArrayList<>();
         List<Double> fractions = new ArrayList<>();
         for (int done = 0; done < steps; ) {
-            double gemm = gemmGflops(1, 3);
+            double gemm = gemmProbe.gflops(1, 3);
             gemms.add(gemm);
             int n = Math.min(perRound, steps - done);
             long t0 = System.nanoTime();

@@ -103,7 +103,7 @@ public final class MocoLearner {
         negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize() + 1);
         negLogitsBuffer = wholeBuffer(negLogits);
         // Softmax over the last axis, in place. Rank 3, because ND4J hands only rank > 2 to oneDNN,
-        // whose softmax is vectorised (about four times faster than ND4J's exp alone here).
+        // whose softmax is vectorised (ND4J's own exp is not).
         INDArray logits3 = negLogits.reshape(1, batch, hp.queueSize() + 1);
         softmax = DynamicCustomOp.builder("softmax").addInputs(logits3).addOutputs(logits3).addIntegerArguments(2).build();
         onesK = Nd4j.ones(DataType.FLOAT, hp.queueSize() + 1, 1);
