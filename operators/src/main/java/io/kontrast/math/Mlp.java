@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -185,11 +184,10 @@ public final class Mlp implements Network {
     public INDArray forward(INDArray params, INDArray x, Workspace ws) {
         INDArray in = x;
         for (int l = 0; l < layers(); l++) {
-            // One fused op per layer: relu(a W + b) (relu_layer) or a W + b (xw_plus_b).
-            Nd4j.exec(DynamicCustomOp.builder(l < layers() - 1 ? "relu_layer" : "xw_plus_b")
-                    .addInputs(in, ws.weights(params, l), ws.biases(params, l))
-                    .addOutputs(ws.act[l])
-                    .build());
+            // a W as one GEMM, then bias and ReLU in one pass over a heap copy: ND4J's fused
+            // relu_layer and its element-wise ops each cost more than the copy.
+            Nd4j.gemm(in, ws.weights(params, l), ws.act[l], false, false, 1.0, 0.0);
+            HeapPass.addBias(ws.act[l], ws.biases(params, l), l < layers() - 1, ws.scratch, ws.row);
             in = ws.act[l];
         }
         return ws.act[layers() - 1];
@@ -206,24 +204,19 @@ public final class Mlp implements Network {
      */
     public void backward(INDArray params, INDArray x, Workspace ws, INDArray dOut, INDArray grads) {
         INDArray delta = dOut;
+        HeapPass.columnSums(delta, ws.biases(grads, layers() - 1), ws.scratch, ws.row);
         for (int l = layers() - 1; l >= 0; l--) {
+            // dW = in^T delta.
+            Nd4j.gemm(l == 0 ? x : ws.act[l - 1], delta, ws.weights(grads, l), true, false, 1.0, 0.0);
             if (l > 0) {
-                // dW = in^T delta, db = column sums of delta, dIn = delta W^T in one op (oneDNN's
-                // inner-product backward in the oneDNN build).
+                // dIn = delta W^T, then through the ReLU (the gradient passes only where the
+                // activation was positive), and its column sums are the layer below's db.
                 INDArray dIn = ws.delta[l - 1];
-                Nd4j.exec(DynamicCustomOp.builder("xw_plus_b_bp")
-                        .addInputs(ws.act[l - 1], ws.weights(params, l), ws.biases(params, l), delta)
-                        .addOutputs(dIn, ws.weights(grads, l), ws.biases(grads, l))
-                        .build());
-                // ReLU: pass the gradient only where the activation was positive.
-                Cnn.reluBackward(ws.act[l - 1], dIn);
+                Nd4j.gemm(delta, ws.weights(params, l), dIn, false, true, 1.0, 0.0);
+                HeapPass.reluBackwardColumnSums(ws.act[l - 1], dIn, ws.biases(grads, l - 1), ws.scratch, ws.mask, ws.row);
                 delta = dIn;
-            } else {
-                // The first layer needs no gradient for its input.
-                Nd4j.gemm(x, delta, ws.weights(grads, l), true, false, 1.0, 0.0);
-                // Column sums as a GEMV against a ones row (ND4J's column reductions are far slower).
-                Nd4j.gemm(ws.ones, delta, ws.biases(grads, l).reshape(1, dims[l + 1]), false, false, 1.0, 0.0);
             }
+            // The first layer needs no gradient for its input.
         }
     }
 
@@ -232,7 +225,9 @@ public final class Mlp implements Network {
         final int batch;
         final INDArray[] act;
         final INDArray[] delta;
-        final INDArray ones;
+        final float[] scratch;
+        final float[] mask;
+        final float[] row;
         private final Map<INDArray, INDArray[][]> viewCache = new IdentityHashMap<>();
 
         Workspace(int batch) {
@@ -240,7 +235,11 @@ public final class Mlp implements Network {
             int layers = layers();
             act = new INDArray[layers];
             delta = new INDArray[layers];
-            ones = Nd4j.ones(DataType.FLOAT, 1, batch);
+            int widest = 0;
+            for (int l = 1; l < dims.length; l++) widest = Math.max(widest, dims[l]);
+            scratch = new float[batch * widest];
+            mask = new float[batch * widest];
+            row = new float[widest];
             for (int l = 0; l < layers; l++) {
                 act[l] = Nd4j.create(DataType.FLOAT, batch, dims[l + 1]);
                 delta[l] = Nd4j.create(DataType.FLOAT, batch, dims[l + 1]);
