@@ -95,8 +95,18 @@ public final class SampleDecoder {
             if (data.remaining() != n) {
                 return Result.reject(RejectReason.BAD_TENSOR, "UINT8 tensor needs " + n + " bytes, has " + data.remaining());
             }
+            byte[] bytes;
+            int at;
+            if (data.hasArray()) {
+                bytes = data.array();
+                at = data.arrayOffset() + data.position();
+            } else {
+                bytes = new byte[n];
+                data.get(bytes);
+                at = 0;
+            }
             for (int i = 0; i < n; i++) {
-                pixels[i] = (data.get() & 0xFF) / 255f;
+                pixels[i] = (bytes[at + i] & 0xFF) / 255f;
             }
         } else if (t.getDtype() == DType.FLOAT32) {
             if (data.remaining() != 4 * n) {
