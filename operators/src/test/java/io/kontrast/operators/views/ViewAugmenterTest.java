@@ -152,4 +152,64 @@ class ViewAugmenterTest {
         assertThat(ViewAugmenter.inverseNormal(0.975)).isCloseTo(1.959964, within(1e-5));
         assertThat(ViewAugmenter.inverseNormal(0.5)).isCloseTo(0, within(1e-6));
     }
+
+    /**
+     * The separable sampling (each source row interpolated once, then rows blended) gives exactly
+     * the direct four-tap bilinear formula, per pixel, on the crop and flip that the sample's
+     * generator draws.
+     */
+    @Test
+    void cropSamplingEqualsTheDirectFourTapBilinearFormula() {
+        ViewAugmenter aug = new ViewAugmenter(settings(0.2, 0.5, 0, 0));
+        float[] img = new float[H * W];
+        SplittableRandom pixels = new SplittableRandom(3);
+        for (int i = 0; i < img.length; i++) img[i] = pixels.nextFloat();
+        for (int k = 0; k < 200; k++) {
+            String id = "bilinear-" + k;
+            float[] expected = fourTap(img, aug.randomFor(id), 0.2, 0.5);
+            assertThat(view(aug, id, img)).as(id).containsExactly(expected);
+        }
+    }
+
+    /** Crop and flip drawn as torchvision does, then four taps per output pixel, normalised. */
+    private static float[] fourTap(float[] src, SplittableRandom rnd, double minScale, double flipP) {
+        double cw = W;
+        double ch = H;
+        double x0 = 0;
+        double y0 = 0;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            double target = H * W * (minScale + rnd.nextDouble() * (1 - minScale));
+            double ratio = Math.exp(Math.log(3.0 / 4.0) + rnd.nextDouble() * (Math.log(4.0 / 3.0) - Math.log(3.0 / 4.0)));
+            double tw = Math.round(Math.sqrt(target * ratio));
+            double th = Math.round(Math.sqrt(target / ratio));
+            if (tw > 0 && th > 0 && tw <= W && th <= H) {
+                cw = tw;
+                ch = th;
+                x0 = rnd.nextInt((int) (W - tw) + 1);
+                y0 = rnd.nextInt((int) (H - th) + 1);
+                break;
+            }
+        }
+        boolean flip = rnd.nextDouble() < flipP;
+        float sx = (float) (cw / W);
+        float sy = (float) (ch / H);
+        float[] out = new float[H * W];
+        for (int y = 0; y < H; y++) {
+            float fy = Math.min(Math.max((float) y0 + (y + 0.5f) * sy - 0.5f, 0f), H - 1);
+            int iy = (int) fy;
+            float wy = fy - iy;
+            int iy1 = Math.min(iy + 1, H - 1);
+            for (int x = 0; x < W; x++) {
+                float fx = Math.min(Math.max((float) x0 + (x + 0.5f) * sx - 0.5f, 0f), W - 1);
+                int ix = (int) fx;
+                float wx = fx - ix;
+                int ix1 = Math.min(ix + 1, W - 1);
+                float t = src[iy * W + ix] + (src[iy * W + ix1] - src[iy * W + ix]) * wx;
+                float b = src[iy1 * W + ix] + (src[iy1 * W + ix1] - src[iy1 * W + ix]) * wx;
+                int ox = flip ? W - 1 - x : x;
+                out[y * W + ox] = (t + (b - t) * wy - MEAN) * (1f / STD);
+            }
+        }
+        return out;
+    }
 }
