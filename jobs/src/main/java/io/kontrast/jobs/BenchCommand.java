@@ -73,11 +73,15 @@ public final class BenchCommand {
         }
         String pipelineJson = "null";
         if (pipelineSteps > 0) {
-            double pipe = pipeline(batch, queue, pipelineSteps);
+            Pipeline pipe = pipeline(batch, queue, pipelineSteps);
+            double over = pipe.samplesPerSecond() / mlp.samplesPerSecond();
             out.printf(Locale.ROOT, "Pipeline (Kafka -> decode -> views -> trainer, MLP): %.0f samples/s, %.2f of the trainer alone%n",
-                    pipe, pipe / mlp.samplesPerSecond());
-            pipelineJson = String.format(Locale.ROOT, "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f}",
-                    pipe, pipe / mlp.samplesPerSecond());
+                    pipe.samplesPerSecond(), over);
+            out.printf(Locale.ROOT, "  inside the job: a step takes %.1f ms (alone: %.1f ms), and steps take %.2f of the trainer thread's time%n",
+                    pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare());
+            pipelineJson = String.format(Locale.ROOT,
+                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f}",
+                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare());
         }
         double gemm = median(gemms);
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
@@ -187,8 +191,14 @@ public final class BenchCommand {
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
-    /** Samples/s between the first and the last snapshot of a train run on an embedded broker. */
-    static double pipeline(int batch, int queue, int steps) throws Exception {
+    /**
+     * A train run on an embedded broker: samples/s between the first and the last snapshot, and
+     * over the same snapshots, the trainer's mean step time and the share of its thread's time in
+     * steps (the snapshots' {@code step_ms} and {@code step_share}).
+     */
+    record Pipeline(double samplesPerSecond, double stepMillis, double stepShare) {}
+
+    static Pipeline pipeline(int batch, int queue, int steps) throws Exception {
         Path dir = Files.createTempDirectory("kontrast-bench");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(0, dir.resolve("kafka"))) {
             String bootstrap = kafka.bootstrapServers();
@@ -217,7 +227,9 @@ public final class BenchCommand {
             EncoderSnapshot first = s.get(0);
             EncoderSnapshot last = s.get(s.size() - 1);
             double secs = (last.getCreatedAt().toEpochMilli() - first.getCreatedAt().toEpochMilli()) / 1000.0;
-            return (last.getSamplesSeen() - first.getSamplesSeen()) / secs;
+            double stepMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_ms")).average().orElse(Double.NaN);
+            double stepShare = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_share")).average().orElse(Double.NaN);
+            return new Pipeline((last.getSamplesSeen() - first.getSamplesSeen()) / secs, stepMillis, stepShare);
         } finally {
             DemoCommand.deleteTree(dir);
         }

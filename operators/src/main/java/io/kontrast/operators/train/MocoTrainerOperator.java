@@ -156,6 +156,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("snapshotAgeSeconds", () -> lastPublishedAt == 0 ? -1.0
                 : (System.currentTimeMillis() - lastPublishedAt) / 1000.0);
         metrics.gauge("embeddingStd", () -> lastShard == null ? Double.NaN : lastShard.embeddingStd);
+        metrics.gauge("stepMillis", () -> lastShard == null ? Double.NaN : lastShard.stepMillis);
+        metrics.gauge("stepShare", () -> lastShard == null ? Double.NaN : lastShard.stepShare);
         metrics.gauge("loss", () -> lastShard == null ? Double.NaN : lastShard.progress.lossAverage);
         metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
         metrics.gauge("snapshotVersion", () -> lastShard == null ? 0L : lastShard.progress.version);
@@ -196,7 +198,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         MocoLearner learner = s.learner;
         int batch = settings.hyperParams().batchSize();
         int slot = learner.queuePointer();
+        long started = System.nanoTime();
         float loss = learner.step(s.a, s.b);
+        s.stepNanos += System.nanoTime() - started;
+        s.timedSteps++;
+        if (s.windowStart == 0) s.windowStart = started;
         s.pending = 0;
         TrainerProgress p = s.progress;
         if (Float.isNaN(loss)) {
@@ -273,6 +279,19 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.put("embedding_std", s.embeddingStd);
         metrics.put("skipped_steps", (double) p.skippedSteps);
         metrics.put("learning_rate", settings.hyperParams().learningRateAt(p.step));
+        // Where the trainer's thread spends its time since the last snapshot: the mean step, and
+        // the share of wall time in steps (near 1: the trainer is the bottleneck; lower: it waits
+        // for input, or builds it, as when views run in its thread).
+        long now = System.nanoTime();
+        if (s.timedSteps > 0) {
+            s.stepMillis = s.stepNanos / 1e6 / s.timedSteps;
+            s.stepShare = s.stepNanos / (double) Math.max(1, now - s.windowStart);
+            metrics.put("step_ms", s.stepMillis);
+            metrics.put("step_share", s.stepShare);
+        }
+        s.stepNanos = 0;
+        s.timedSteps = 0;
+        s.windowStart = now;
         if (monitor != null) {
             lastQuality = monitor.score(s.learner);
             metrics.putAll(lastQuality);
@@ -403,6 +422,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         int pending;
         int nonFiniteRun;
         double embeddingStd = Double.NaN;
+        // Step timing since the last snapshot (not state: it describes this process).
+        long stepNanos;
+        int timedSteps;
+        long windowStart;
+        double stepMillis = Double.NaN;
+        double stepShare = Double.NaN;
         final INDArray goodParams;
         final INDArray goodKeyParams;
         final INDArray goodStats;

@@ -155,6 +155,27 @@ class MocoTrainerOperatorTest {
     }
 
     @Test
+    void snapshotsReportTheStepTimeAndTheShareOfTheTrainersTimeInSteps() throws Exception {
+        var h = harness(settings(0));
+        h.open();
+        List<ViewPair> p = pairs(3 * BATCH, 13);
+        // Three steps (a snapshot every 3), with the trainer idle for 300 ms between them: the
+        // steps of batch 8 take a few ms, so they fill a small share of the window.
+        for (int step = 0; step < 3; step++) {
+            if (step > 0) Thread.sleep(300);
+            feed(h, p.subList(step * BATCH, (step + 1) * BATCH));
+        }
+        EncoderSnapshot s = h.extractOutputValues().get(0);
+        double stepMs = s.getMetrics().get("step_ms");
+        double share = s.getMetrics().get("step_share");
+        assertThat(stepMs).isGreaterThan(0.0);
+        assertThat(share).isGreaterThan(0.0).isLessThan(0.5);
+        // The share is the steps' time over the window from the first step to the snapshot.
+        assertThat(3 * stepMs / share).isGreaterThanOrEqualTo(600.0);
+        h.close();
+    }
+
+    @Test
     void stopsTrainingAtMaxSamplesAndPublishesAFinalSnapshot() throws Exception {
         var h = harness(settings(4 * BATCH));
         h.open();
