@@ -91,10 +91,13 @@ final class HeapPass {
         buffer(v).put((int) v.offset(), src, 0, n);
     }
 
-    /** The whole buffer under {@code a}, which is positioned at {@code a.offset()}. */
+    /** The whole buffer under {@code a}, whose elements start at {@code a.offset()}. */
     private static FloatBuffer buffer(INDArray a) {
-        if (a.dataType() != DataType.FLOAT || a.elementWiseStride() != 1 || a.rank() > 2 || (a.rank() == 2 && a.ordering() != 'c')) {
-            throw new IllegalStateException("expected a dense row-major float matrix: " + a.shapeInfoToString());
+        boolean dense = a.rank() == 1
+                ? a.length() == 1 || a.stride(0) == 1
+                : a.rank() == 2 && a.stride(1) == 1 && (a.size(0) == 1 || a.stride(0) == a.size(1));
+        if (a.dataType() != DataType.FLOAT || !dense) {
+            throw new IllegalStateException("expected a dense row-major float matrix or vector: " + a.shapeInfoToString());
         }
         return a.data().asNioFloat();
     }
