@@ -208,15 +208,15 @@ public final class Mlp implements Network {
         for (int l = layers() - 1; l >= 0; l--) {
             // dW = in^T delta.
             Nd4j.gemm(l == 0 ? x : ws.act[l - 1], delta, ws.weights(grads, l), true, false, 1.0, 0.0);
+            // Below the first layer (whose input needs no gradient): dIn = delta W^T, then
+            // through the ReLU (the gradient passes only where the activation was positive), and
+            // its column sums are the layer below's db.
             if (l > 0) {
-                // dIn = delta W^T, then through the ReLU (the gradient passes only where the
-                // activation was positive), and its column sums are the layer below's db.
                 INDArray dIn = ws.delta[l - 1];
                 Nd4j.gemm(delta, ws.weights(params, l), dIn, false, true, 1.0, 0.0);
                 HeapPass.reluBackwardColumnSums(ws.act[l - 1], dIn, ws.biases(grads, l - 1), ws.scratch, ws.mask, ws.row);
                 delta = dIn;
             }
-            // The first layer needs no gradient for its input.
         }
     }
 
