@@ -13,10 +13,12 @@ import java.util.List;
 /**
  * The {@code kontrast} command line: {@code java -jar kontrast.jar <command> [options]}.
  *
- * <p>ND4J's OpenMP threads must wait passively or they fight OpenBLAS for the cores; that is
- * only settable through the environment before the process starts. So when {@code
- * OMP_WAIT_POLICY} is unset, the CLI runs itself again in a child JVM with it set (and the JVM
- * flags Flink needs on Java 17), forwarding its exit status and signals.
+ * <p>ND4J's OpenMP threads must wait passively or they fight OpenBLAS for the cores, and
+ * OpenBLAS's threads should not spin between GEMMs; both are only settable through the
+ * environment before the process starts. So when {@code OMP_WAIT_POLICY} is unset, the CLI runs
+ * itself again in a child JVM with {@code OMP_WAIT_POLICY=PASSIVE} and (unless set) {@code
+ * OPENBLAS_THREAD_TIMEOUT=4} (and the JVM flags Flink needs on Java 17), forwarding its exit
+ * status and signals.
  */
 public final class KontrastCli {
     static final String USAGE = """
@@ -112,6 +114,10 @@ public final class KontrastCli {
         cmd.addAll(Arrays.asList(argv));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+        // OpenBLAS's threads spin for 2^28 cycles (about 0.1 s) after each GEMM before they
+        // sleep; inside the job that spinning takes the cores from the source, decoding, views,
+        // Kafka and ND4J's own threads between GEMMs. 2^4 cycles: they sleep at once.
+        pb.environment().putIfAbsent("OPENBLAS_THREAD_TIMEOUT", "4");
         pb.environment().putIfAbsent("OMP_NUM_THREADS", Integer.toString(Runtime.getRuntime().availableProcessors()));
         pb.environment().put("KONTRAST_CHILD", "1");
         Process child = pb.start();

@@ -74,13 +74,16 @@ class K8sManifestsTest {
                 .parse(args.subList(1, args.size()).toArray(String[]::new));
         assertThat(parsed.help()).isFalse();
         boolean env = false;
+        boolean blas = false;
         for (JsonNode c : spec.path("taskManager").path("podTemplate").path("spec").path("containers")) {
             assertThat(c.path("name").asText()).isEqualTo("flink-main-container");
             for (JsonNode e : c.path("env")) {
                 env |= e.path("name").asText().equals("OMP_WAIT_POLICY") && e.path("value").asText().equals("PASSIVE");
+                blas |= e.path("name").asText().equals("OPENBLAS_THREAD_TIMEOUT") && e.path("value").asText().equals("4");
             }
         }
         assertThat(env).as("OMP_WAIT_POLICY=PASSIVE on the TaskManager").isTrue();
+        assertThat(blas).as("OPENBLAS_THREAD_TIMEOUT=4 on the TaskManager").isTrue();
     }
 
     @Test
@@ -141,7 +144,7 @@ class K8sManifestsTest {
         String docker = Files.readString(K8S.resolve("Dockerfile"));
         assertThat(docker).contains("COPY --from=build --chown=flink:flink /src/jobs/target/kontrast.jar /opt/flink/usrlib/kontrast.jar");
         assertThat(docker).contains("ARG FLINK_IMAGE=flink:2.2.1").contains("java17");
-        assertThat(docker).contains("ENV OMP_WAIT_POLICY=PASSIVE");
+        assertThat(docker).contains("ENV OMP_WAIT_POLICY=PASSIVE").contains("ENV OPENBLAS_THREAD_TIMEOUT=4");
         for (String module : List.of("schemas", "client", "operators", "jobs")) {
             assertThat(docker).contains("COPY " + module + " " + module);
         }
