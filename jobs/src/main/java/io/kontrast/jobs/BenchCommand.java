@@ -61,6 +61,8 @@ public final class BenchCommand {
         gemms.add(gemmProbe.gflops(3, 10));
         double views = viewPairsPerSecond();
         out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
+        double decodes = decodesPerSecond();
+        out.printf(Locale.ROOT, "Decoding (one thread): %.0f records/s%n", decodes);
         Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 100, steps, 20, gemmProbe, gemms);
         out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s)%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), mlp.slowestRound(), mlp.fastestRound());
@@ -87,8 +89,8 @@ public final class BenchCommand {
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
                 gemm, gemms.size(), Collections.min(gemms), Collections.max(gemms));
         out.println(String.format(Locale.ROOT,
-                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"pipeline\": %s}",
-                gemm, views, json(mlp), cnnJson, pipelineJson));
+                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"decodes_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"pipeline\": %s}",
+                gemm, views, decodes, json(mlp), cnnJson, pipelineJson));
         return 0;
     }
 
@@ -99,10 +101,24 @@ public final class BenchCommand {
     }
 
     /**
-     * Two augmented views per sample, as the views operator builds them, on one thread: 20,000
-     * warm-up pairs (so that the JIT has compiled the loops, as in a running job), then 50,000
-     * timed, on images and sample ids made beforehand.
+     * Items per second of {@code work} (which does {@code perRound} items) on one thread, as in a
+     * running job: rounds are repeated for three seconds first, so that the JIT has compiled the
+     * code and the heap has grown to the allocation rate (until then, fresh heap pages fault on
+     * first touch, which made decoding several times slower), then the median of seven timed rounds.
      */
+    static double perSecond(Runnable work, int perRound) {
+        long warm = System.nanoTime() + 3_000_000_000L;
+        while (System.nanoTime() < warm) work.run();
+        List<Double> rates = new ArrayList<>();
+        for (int r = 0; r < 7; r++) {
+            long t0 = System.nanoTime();
+            work.run();
+            rates.add(perRound / ((System.nanoTime() - t0) / 1e9));
+        }
+        return median(rates);
+    }
+
+    /** Two augmented views per sample, as the views operator builds them, on images and sample ids made beforehand. */
     static double viewPairsPerSecond() {
         var settings = io.kontrast.operators.TrainerSettings.from(new org.apache.flink.configuration.Configuration());
         var aug = new io.kontrast.operators.views.ViewAugmenter(settings.views());
@@ -115,16 +131,28 @@ public final class BenchCommand {
             ids[i] = "bench/" + i;
             imgs[i] = images.image(i);
         }
-        for (int i = 0; i < 20_000; i++) aug.augment(imgs[i % ids.length], 28, 28, aug.randomFor("w" + i), a);
-        int n = 50_000;
-        long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            var rnd = aug.randomFor(ids[i % ids.length]);
-            float[] img = imgs[i % ids.length];
-            aug.augment(img, 28, 28, rnd, a);
-            aug.augment(img, 28, 28, rnd, b);
+        return perSecond(() -> {
+            for (int i = 0; i < ids.length; i++) {
+                var rnd = aug.randomFor(ids[i]);
+                aug.augment(imgs[i], 28, 28, rnd, a);
+                aug.augment(imgs[i], 28, 28, rnd, b);
+            }
+        }, ids.length);
+    }
+
+    /** Avro records (UINT8 28×28 samples) decoded and validated into images. */
+    static double decodesPerSecond() {
+        LabeledImages images = SyntheticShapes.generate(1000, 3, "synthetic/bench-decode");
+        byte[][] records = new byte[images.size()][];
+        for (int i = 0; i < records.length; i++) {
+            records[i] = Samples.encode(Samples.sample(images, i, "bench/" + i, false));
         }
-        return n / ((System.nanoTime() - t0) / 1e9);
+        var decoder = new io.kontrast.operators.decode.SampleDecoder(28, 28, 1 << 20);
+        return perSecond(() -> {
+            for (byte[] r : records) {
+                if (!decoder.decode(r).ok()) throw new IllegalStateException("a bench record failed to decode");
+            }
+        }, records.length);
     }
 
     /** Square float GEMMs on matrices allocated once, so that each measurement times only the GEMMs. */
