@@ -208,6 +208,7 @@ public final class BenchCommand {
             fractions.add(sps * flops / 1e9 / gemm);
             done += n;
         }
+        learner.close();
         double sps = median(rates);
         return new Result(sps, sps * batch, sps * flops / 1e9, median(fractions), Collections.min(rates), Collections.max(rates));
     }

@@ -90,6 +90,17 @@ public final class Mlp implements Network {
     }
 
     @Override
+    public void backward(INDArray params, INDArray x, Network.Workspace ws, INDArray dOut, INDArray grads, Lanes lanes) {
+        backward(params, x, (Workspace) ws, dOut, grads, lanes);
+    }
+
+    /** A forward pass touches only its workspace (its views and scratch arrays included). */
+    @Override
+    public boolean concurrentForward() {
+        return true;
+    }
+
+    @Override
     public double forwardFlops() {
         double f = 0;
         for (int l = 0; l < layers(); l++) f += 2.0 * dims[l] * dims[l + 1];
@@ -203,20 +214,43 @@ public final class Mlp implements Network {
      * {@code grads} (overwriting it) given {@code dOut} = dLoss/dOutput. {@code dOut} is consumed.
      */
     public void backward(INDArray params, INDArray x, Workspace ws, INDArray dOut, INDArray grads) {
+        backward(params, x, ws, dOut, grads, null);
+    }
+
+    /**
+     * {@link #backward}, with each layer's weight gradient beside its input gradient in two {@link
+     * Lanes} (when not null). The first layer's weight gradient, which has no partner, runs alone.
+     */
+    public void backward(INDArray params, INDArray x, Workspace ws, INDArray dOut, INDArray grads, Lanes lanes) {
         INDArray delta = dOut;
         HeapPass.columnSums(delta, ws.biases(grads, layers() - 1), ws.scratch, ws.row);
         for (int l = layers() - 1; l >= 0; l--) {
             // dW = in^T delta.
-            Nd4j.gemm(l == 0 ? x : ws.act[l - 1], delta, ws.weights(grads, l), true, false, 1.0, 0.0);
-            // Below the first layer (whose input needs no gradient): dIn = delta W^T, then
-            // through the ReLU (the gradient passes only where the activation was positive), and
-            // its column sums are the layer below's db.
-            if (l > 0) {
-                INDArray dIn = ws.delta[l - 1];
-                Nd4j.gemm(delta, ws.weights(params, l), dIn, false, true, 1.0, 0.0);
-                HeapPass.reluBackwardColumnSums(ws.act[l - 1], dIn, ws.biases(grads, l - 1), ws.scratch, ws.mask, ws.row);
-                delta = dIn;
+            INDArray in = l == 0 ? x : ws.act[l - 1];
+            INDArray dW = ws.weights(grads, l);
+            INDArray d = delta;
+            Runnable weightGradient = () -> Nd4j.gemm(in, d, dW, true, false, 1.0, 0.0);
+            if (l == 0) {
+                weightGradient.run();
+                break;
             }
+            // Below the first layer (whose input needs no gradient): dIn = delta W^T, then through
+            // the ReLU (the gradient passes only where the activation was positive), and its
+            // column sums are the layer below's db.
+            INDArray dIn = ws.delta[l - 1];
+            INDArray w = ws.weights(params, l);
+            INDArray db = ws.biases(grads, l - 1);
+            Runnable inputGradient = () -> {
+                Nd4j.gemm(d, w, dIn, false, true, 1.0, 0.0);
+                HeapPass.reluBackwardColumnSums(in, dIn, db, ws.scratch, ws.mask, ws.row);
+            };
+            if (lanes != null) {
+                lanes.run(weightGradient, inputGradient);
+            } else {
+                weightGradient.run();
+                inputGradient.run();
+            }
+            delta = dIn;
         }
     }
 

@@ -27,8 +27,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * queue and step stay as they were) and is counted in {@link #skippedSteps()}.
  *
  * <p>All buffers are allocated once; a step allocates only a few batch-length vectors.
+ *
+ * <p>On a CPU with two cores or more, a step runs in two {@link Lanes} (see {@link
+ * #lossAndGradient}); a learner then owns a helper thread, which {@link #close} stops.
  */
-public final class MocoLearner {
+public final class MocoLearner implements AutoCloseable {
     private final Network net;
     private final MocoHyperParams hp;
     private final int batch;
@@ -49,7 +52,6 @@ public final class MocoLearner {
     private final INDArray k;
     private final INDArray negLogits;
     private final java.nio.FloatBuffer negLogitsBuffer;
-    private final CustomOp softmax;
     private final INDArray onesK;
     private final INDArray rowSums;
     private final float[] qv;
@@ -64,6 +66,9 @@ public final class MocoLearner {
     private final double[] dPos;
     private final INDArray firstGrads;
     private final INDArray firstKeys;
+    private final Lanes lanes;
+    private final Rows whole;
+    private final Rows[] halves;
 
     private final long seed;
     private final INDArray shuffledKeys;
@@ -74,7 +79,16 @@ public final class MocoLearner {
     private long skippedSteps;
     private float lastLoss = Float.NaN;
 
+    /** A learner that runs its steps in two {@link Lanes} when the machine has two cores or more. */
     public MocoLearner(Network net, MocoHyperParams hp, long seed) {
+        this(net, hp, seed, true);
+    }
+
+    /**
+     * A learner; with {@code lanes} false, every step runs on the calling thread (native calls
+     * still use all of OpenMP's threads). {@link #close} stops the lanes' helper thread.
+     */
+    public MocoLearner(Network net, MocoHyperParams hp, long seed, boolean lanes) {
         if (hp.queueSize() % hp.keysPerStep() != 0) {
             throw new IllegalArgumentException(
                     "queue size " + hp.queueSize() + " is not a multiple of the keys per step " + hp.keysPerStep());
@@ -102,10 +116,6 @@ public final class MocoLearner {
         k = Nd4j.create(DataType.FLOAT, batch, dim);
         negLogits = Nd4j.create(DataType.FLOAT, batch, hp.queueSize() + 1);
         negLogitsBuffer = wholeBuffer(negLogits);
-        // Softmax over the last axis, in place. Rank 3, because ND4J hands only rank > 2 to oneDNN,
-        // whose softmax is vectorised (ND4J's own exp is not).
-        INDArray logits3 = negLogits.reshape(1, batch, hp.queueSize() + 1);
-        softmax = DynamicCustomOp.builder("softmax").addInputs(logits3).addOutputs(logits3).addIntegerArguments(2).build();
         onesK = Nd4j.ones(DataType.FLOAT, hp.queueSize() + 1, 1);
         onesK.putScalar(hp.queueSize(), 0f); // the anchor column is not a negative
         rowSums = Nd4j.create(DataType.FLOAT, batch, 1);
@@ -124,6 +134,9 @@ public final class MocoLearner {
         perm = new int[batch];
         inverse = new int[batch];
         firstKeys = hp.symmetric() ? Nd4j.create(DataType.FLOAT, batch, dim) : null;
+        whole = new Rows(0, batch);
+        this.lanes = lanes && batch >= 2 ? Lanes.forMachine("kontrast-learner-lane") : null;
+        halves = this.lanes == null ? null : new Rows[] {new Rows(0, batch / 2), new Rows(batch / 2, batch)};
     }
 
     /** The queue starts as random unit vectors, as in MoCo. */
@@ -206,11 +219,36 @@ public final class MocoLearner {
     /**
      * The InfoNCE loss of the current parameters on a batch, with dLoss/dθ_q written to {@link
      * #gradients()} (when the loss is finite). Changes no parameter, queue or counter.
+     *
+     * <p>With {@link Lanes}, the key encoder's forward pass runs beside the query encoder's, each
+     * half of the batch's logits, softmax and dLoss/dq beside the other, and the backward pass as
+     * the network splits it.
      */
     public double lossAndGradient(INDArray viewsA, INDArray viewsB) {
-        double t = hp.temperature();
+        if (lanes != null && net.concurrentForward()) {
+            lanes.run(() -> encodeKeys(viewsB), () -> encodeQueries(viewsA));
+        } else {
+            encodeKeys(viewsB);
+            encodeQueries(viewsA);
+        }
+        double loss;
+        if (lanes != null) {
+            lanes.run(() -> infoNce(halves[1]), () -> infoNce(halves[0]));
+            loss = halves[0].loss + halves[1].loss;
+        } else {
+            infoNce(whole);
+            loss = whole.loss;
+        }
+        loss /= batch;
+        if (!Double.isFinite(loss)) {
+            return loss;
+        }
+        net.backward(params, viewsA, queryWs, net.outputGradient(queryWs), grads, lanes);
+        return loss;
+    }
 
-        // Keys: momentum encoder, no gradient.
+    /** Keys: momentum encoder, no gradient, normalised into {@code k} and {@code kv}. */
+    private void encodeKeys(INDArray viewsB) {
         // The key encoder normalises with its own batch's statistics and keeps no running ones.
         if (net.shufflesKeys()) {
             // Shuffle BN: encode the keys in another order, so that no key shares its batch-norm
@@ -227,19 +265,31 @@ public final class MocoLearner {
         read(k, kv);
         normalizeRows(kv, null);
         write(kv, k);
+    }
 
-        // Queries.
+    /** Queries: the query encoder, normalised into {@code q} and {@code qv}, the norms kept. */
+    private void encodeQueries(INDArray viewsA) {
         read(net.forward(params, stats, viewsA, queryWs, true), qv);
         normalizeRows(qv, qNorm);
         write(qv, q);
+    }
+
+    /**
+     * InfoNCE over the rows {@code [from, to)} of the batch: their loss (a sum, into {@code
+     * rows.loss}) and dLoss/dq, through the normalisation, into the query encoder's output gradient.
+     */
+    private void infoNce(Rows rows) {
+        double t = hp.temperature();
+        int from = rows.from;
+        int to = rows.to;
 
         // Logits / T: positive q·k and negatives q·queue^T.
-        for (int r = 0; r < batch; r++) {
+        for (int r = from; r < to; r++) {
             double d = 0;
             for (int c = r * dim, e = c + dim; c < e; c++) d += qv[c] * kv[c];
             pos[r] = d / t;
         }
-        Nd4j.gemm(q, queueWithAnchor, negLogits, false, true, 1.0 / t, 0.0);
+        Nd4j.gemm(rows.q, queueWithAnchor, rows.logits, false, true, 1.0 / t, 0.0);
 
         // Softmax cross-entropy with the positive at index 0. q and the keys are unit vectors, so
         // every logit lies in [-1/T, 1/T]. The last column of the logits is an anchor set to
@@ -253,12 +303,12 @@ public final class MocoLearner {
         int cols = hp.queueSize() + 1;
         int anchor = hp.queueSize();
         float c = (float) (-1.0 / t);
-        for (int r = 0; r < batch; r++) negLogitsBuffer.put(r * cols + anchor, c);
+        for (int r = from; r < to; r++) negLogitsBuffer.put(r * cols + anchor, c);
         double loss = 0;
         if (1.0 / t <= 40) {
-            Nd4j.exec(softmax);
+            Nd4j.exec(rows.softmax);
             double expC = Math.exp(c);
-            for (int r = 0; r < batch; r++) {
+            for (int r = from; r < to; r++) {
                 double withAnchor = expC / negLogitsBuffer.get(r * cols + anchor);
                 double expPos = Math.exp(pos[r]);
                 double z = withAnchor - expC + expPos;
@@ -267,17 +317,20 @@ public final class MocoLearner {
                 scale[r] = (float) (withAnchor / z);
             }
         } else {
-            read(negLogits.max(1), shiftF);
-            for (int r = 0; r < batch; r++) {
+            INDArray max = rows.logits.max(1);
+            max.data().asNioFloat().get((int) max.offset(), shiftF, from, to - from);
+            for (int r = from; r < to; r++) {
                 shift[r] = Math.max(shiftF[r], pos[r]);
                 shiftF[r] = (float) shift[r];
             }
-            write(shiftF, rowSums);
-            negLogits.subiColumnVector(rowSums);
-            Transforms.exp(negLogits, false);
-            Nd4j.gemm(negLogits, onesK, rowSums, false, false, 1.0, 0.0);
-            read(rowSums, zF);
-            for (int r = 0; r < batch; r++) {
+            java.nio.FloatBuffer sums = rows.rowSums.data().asNioFloat();
+            int so = (int) rows.rowSums.offset();
+            sums.put(so, shiftF, from, to - from);
+            rows.logits.subiColumnVector(rows.rowSums);
+            Transforms.exp(rows.logits, false);
+            Nd4j.gemm(rows.logits, onesK, rows.rowSums, false, false, 1.0, 0.0);
+            sums.get(so, zF, from, to - from);
+            for (int r = from; r < to; r++) {
                 double posShift = pos[r] - shift[r];
                 double expPos = Math.exp(posShift);
                 double z = zF[r] + expPos;
@@ -286,18 +339,20 @@ public final class MocoLearner {
                 scale[r] = (float) (1 / z);
             }
         }
-        loss /= batch;
+        rows.loss = loss;
         if (!Double.isFinite(loss)) {
-            return loss;
+            return;
         }
 
         // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T, then
         // through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|. The anchor's row of the
         // queue is zero, so its column adds nothing.
-        INDArray dq = net.outputGradient(queryWs);
-        Nd4j.gemm(negLogits, queueWithAnchor, dq, false, false, 1.0 / (batch * t), 0.0);
-        read(dq, dqv);
-        for (int r = 0; r < batch; r++) {
+        Nd4j.gemm(rows.logits, queueWithAnchor, rows.dq, false, false, 1.0 / (batch * t), 0.0);
+        java.nio.FloatBuffer dqBuffer = rows.dq.data().asNioFloat();
+        int lo = from * dim;
+        int n = (to - from) * dim;
+        dqBuffer.get((int) rows.dq.offset(), dqv, lo, n);
+        for (int r = from; r < to; r++) {
             int o = r * dim;
             double qDotDq = 0;
             float sc = scale[r];
@@ -311,10 +366,45 @@ public final class MocoLearner {
             float qd = (float) qDotDq;
             for (int j = o; j < o + dim; j++) dqv[j] = (dqv[j] - qv[j] * qd) / norm;
         }
-        write(dqv, dq);
+        dqBuffer.put((int) rows.dq.offset(), dqv, lo, n);
+    }
 
-        net.backward(params, viewsA, queryWs, dq, grads);
-        return loss;
+    /** Views of one range of the batch's rows, for {@link #infoNce}. */
+    private final class Rows {
+        final int from;
+        final int to;
+        final INDArray q;
+        final INDArray logits;
+        final INDArray dq;
+        final INDArray rowSums;
+        final CustomOp softmax;
+        double loss;
+
+        Rows(int from, int to) {
+            this.from = from;
+            this.to = to;
+            q = rowsOf(MocoLearner.this.q, from, to);
+            logits = rowsOf(negLogits, from, to);
+            dq = rowsOf(net.outputGradient(queryWs), from, to);
+            rowSums = rowsOf(MocoLearner.this.rowSums, from, to);
+            // Softmax over the last axis, in place. Rank 3, because ND4J hands only rank > 2 to
+            // oneDNN, whose softmax is vectorised (ND4J's own exp is not).
+            INDArray logits3 = logits.reshape(1, to - from, hp.queueSize() + 1);
+            if (address(logits3) != address(logits)) {
+                throw new IllegalStateException("the logits' reshape is not a view");
+            }
+            softmax = DynamicCustomOp.builder("softmax").addInputs(logits3).addOutputs(logits3).addIntegerArguments(2).build();
+        }
+    }
+
+    private static long address(INDArray a) {
+        return a.data().address() + a.offset() * a.data().getElementSize();
+    }
+
+    /** Rows {@code [from, to)} of a c-order matrix that is the whole of its buffer: a dense view. */
+    private static INDArray rowsOf(INDArray m, int from, int to) {
+        wholeBuffer(m);
+        return m.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
     }
 
     /** Scales each row of a batch × dim matrix to unit length; the norms go to {@code norms} if given. */
@@ -412,6 +502,19 @@ public final class MocoLearner {
 
     public float lastLoss() {
         return lastLoss;
+    }
+
+    /** Whether steps run in two {@link Lanes}. */
+    public boolean lanes() {
+        return lanes != null;
+    }
+
+    /** Stops the lanes' helper thread; the learner must not step after. */
+    @Override
+    public void close() {
+        if (lanes != null) {
+            lanes.close();
+        }
     }
 
     /** Restores progress counters (the buffers are restored by assigning into them). */

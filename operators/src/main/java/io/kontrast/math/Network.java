@@ -58,6 +58,22 @@ public interface Network {
      */
     void backward(INDArray params, INDArray x, Workspace ws, INDArray dOut, INDArray grads);
 
+    /**
+     * {@link #backward} with two {@link Lanes} to split the work over (null: none). By default the
+     * lanes go unused.
+     */
+    default void backward(INDArray params, INDArray x, Workspace ws, INDArray dOut, INDArray grads, Lanes lanes) {
+        backward(params, x, ws, dOut, grads);
+    }
+
+    /**
+     * Whether two forward passes on distinct workspaces may run at once on two threads (the key
+     * and the query encoder's, in {@link Lanes}).
+     */
+    default boolean concurrentForward() {
+        return false;
+    }
+
     /** Multiply-adds of one forward pass of one sample (for throughput reports). */
     double forwardFlops();
 

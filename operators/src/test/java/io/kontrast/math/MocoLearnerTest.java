@@ -170,4 +170,36 @@ class MocoLearnerTest {
         }
         assertThat(late).isLessThan(early * 0.8);
     }
+
+    /**
+     * Steps in two lanes (keys beside queries, each half of the batch's InfoNCE beside the other,
+     * each layer's weight gradient beside its input gradient) give what one thread gives, on
+     * both softmax paths and with the symmetric loss; an odd batch splits unevenly.
+     */
+    @ParameterizedTest(name = "T = {0}")
+    @ValueSource(doubles = {0.2, 0.02})
+    void twoLanesStepAsOneThreadDoes(double temperature) {
+        for (boolean symmetric : new boolean[] {false, true}) {
+            Mlp mlp = new Mlp(new int[] {12, 16, 16, 8}, 1);
+            MocoHyperParams hp = new MocoHyperParams(5, 20, temperature, 0.9, 0.05, 0.9, 1e-4, 0, symmetric);
+            SplittableRandom rnd = new SplittableRandom(21);
+            try (MocoLearner lanes = new MocoLearner(mlp, hp, 8, true);
+                    MocoLearner one = new MocoLearner(mlp, hp, 8, false)) {
+                assertThat(lanes.lanes()).as("two lanes on a machine with two cores").isTrue();
+                assertThat(one.lanes()).isFalse();
+                for (int s = 0; s < 6; s++) {
+                    INDArray a = MlpTest.random(rnd, 5, 12);
+                    INDArray b = a.add(MlpTest.random(rnd, 5, 12).muli(0.2));
+                    assertThat(lanes.step(a, b)).isCloseTo(one.step(a, b), Offset.offset(1e-5f));
+                }
+                for (INDArray[] pair : new INDArray[][] {
+                        {lanes.params(), one.params()}, {lanes.keyParams(), one.keyParams()},
+                        {lanes.velocity(), one.velocity()}, {lanes.queue(), one.queue()}}) {
+                    assertThat(pair[0].sub(pair[1]).amaxNumber().doubleValue()).isLessThan(1e-6);
+                    assertThat(pair[0].amaxNumber().doubleValue()).isGreaterThan(0);
+                }
+                assertThat(lanes.step()).isEqualTo(6);
+            }
+        }
+    }
 }

@@ -301,6 +301,21 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 SnapshotCodec.fromNetwork(header, s.learner.network(), s.learner.params(), s.learner.stats(), metrics)));
     }
 
+    /** Stops the learners' lane threads (on a normal end, a failure or a cancel alike). */
+    @Override
+    public void close() throws Exception {
+        try {
+            if (shards != null) {
+                for (Shard s : shards.values()) {
+                    s.learner.close();
+                }
+                shards.clear();
+            }
+        } finally {
+            super.close();
+        }
+    }
+
     private Shard shard(int key) throws Exception {
         Shard s = shards.get(key);
         if (s == null) {
