@@ -45,6 +45,9 @@ public final class MocoLearner implements AutoCloseable {
     private final INDArray velocity;
     private final INDArray queueWithAnchor;
     private final INDArray queue;
+    private final INDArray queueT;
+    private final java.nio.FloatBuffer queueTBuffer;
+    private final float[] transposedKeys;
 
     private final Network.Workspace queryWs;
     private final Network.Workspace keyWs;
@@ -109,6 +112,11 @@ public final class MocoLearner implements AutoCloseable {
         // anchor (see lossAndGradient) and it adds nothing to dLoss/dq.
         queueWithAnchor = Nd4j.create(DataType.FLOAT, hp.queueSize() + 1, dim);
         queue = queueWithAnchor.get(NDArrayIndex.interval(0, hp.queueSize()), NDArrayIndex.all());
+        // The same keys as columns, so that both InfoNCE GEMMs read their second operand
+        // untransposed (a transposed one is slower in oneDNN): logits = q queueT, dq = p queue.
+        queueT = Nd4j.create(DataType.FLOAT, dim, hp.queueSize() + 1);
+        queueTBuffer = wholeBuffer(queueT);
+        transposedKeys = new float[batch];
         initQueue(seed ^ 0x9E3779B97F4A7C15L);
         queryWs = net.newWorkspace(batch);
         keyWs = net.newWorkspace(batch);
@@ -148,6 +156,7 @@ public final class MocoLearner implements AutoCloseable {
         }
         queue.assign(Nd4j.createFromArray(values).reshape(hp.queueSize(), dim));
         queue.diviColumnVector(queue.norm2(1).reshape(hp.queueSize(), 1));
+        queueT.get(NDArrayIndex.all(), NDArrayIndex.interval(0, hp.queueSize())).assign(queue.transpose());
     }
 
     /** Fills {@code perm} (and its inverse) with a permutation of the batch, the same for the same step (so restores replay it). */
@@ -204,13 +213,9 @@ public final class MocoLearner implements AutoCloseable {
 
         // Enqueue the keys, overwriting the oldest.
         if (hp.symmetric()) {
-            queue.get(NDArrayIndex.interval(queuePointer, queuePointer + batch), NDArrayIndex.all())
-                    .assign(firstKeys);
-            queuePointer = (queuePointer + batch) % hp.queueSize();
+            enqueue(firstKeys);
         }
-        queue.get(NDArrayIndex.interval(queuePointer, queuePointer + batch), NDArrayIndex.all())
-                .assign(k);
-        queuePointer = (queuePointer + batch) % hp.queueSize();
+        enqueue(k);
         step++;
         lastLoss = (float) loss;
         return lastLoss;
@@ -245,6 +250,18 @@ public final class MocoLearner implements AutoCloseable {
         }
         net.backward(params, viewsA, queryWs, net.outputGradient(queryWs), grads, lanes);
         return loss;
+    }
+
+    /** Writes {@code keys} over the oldest keys, in both layouts, with bulk puts. */
+    private void enqueue(INDArray keys) {
+        float[] rows = dqv; // free once the step's gradient is taken
+        read(keys, rows);
+        wholeBuffer(queueWithAnchor).put(queuePointer * dim, rows, 0, batch * dim);
+        for (int j = 0; j < dim; j++) {
+            for (int r = 0; r < batch; r++) transposedKeys[r] = rows[r * dim + j];
+            queueTBuffer.put(j * (hp.queueSize() + 1) + queuePointer, transposedKeys, 0, batch);
+        }
+        queuePointer = (queuePointer + batch) % hp.queueSize();
     }
 
     /** Keys: momentum encoder, no gradient, normalised into {@code k} and {@code kv}. */
@@ -289,7 +306,7 @@ public final class MocoLearner implements AutoCloseable {
             for (int c = r * dim, e = c + dim; c < e; c++) d += qv[c] * kv[c];
             pos[r] = d / t;
         }
-        Nd4j.gemm(rows.q, queueWithAnchor, rows.logits, false, true, 1.0 / t, 0.0);
+        Nd4j.gemm(rows.q, queueT, rows.logits, false, false, 1.0 / t, 0.0);
 
         // Softmax cross-entropy with the positive at index 0. q and the keys are unit vectors, so
         // every logit lies in [-1/T, 1/T]. The last column of the logits is an anchor set to
@@ -483,9 +500,16 @@ public final class MocoLearner implements AutoCloseable {
         return velocity;
     }
 
-    /** The key queue, {@code [K, dim]}, one key per row. */
+    /** The key queue, {@code [K, dim]}, one key per row; to be read only (see {@link #restoreQueueRow}). */
     public INDArray queue() {
         return queue;
+    }
+
+    /** Writes one key of the queue (restoring from a checkpoint). */
+    public void restoreQueueRow(int slot, float[] key) {
+        INDArray row = Nd4j.createFromArray(key);
+        queue.getRow(slot).assign(row);
+        queueT.getColumn(slot).assign(row);
     }
 
     public long step() {

@@ -344,9 +344,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             // Absent in state written before the CNN encoder existed: the MLP keeps none.
             learner.stats().assign(Nd4j.createFromArray(stats));
         }
-        INDArray queue = learner.queue();
         for (Map.Entry<Integer, float[]> e : queueState.entries()) {
-            queue.getRow(e.getKey()).assign(Nd4j.createFromArray(e.getValue()));
+            learner.restoreQueueRow(e.getKey(), e.getValue());
         }
         learner.restoreCounters(p.step, p.queuePointer, p.skippedSteps, p.lastLoss);
         Iterable<ViewPair> pending = pendingState.get();
