@@ -43,8 +43,8 @@ public final class BenchCommand {
         return new Args("bench", "Benchmarks the trainer against the machine's GEMM speed, and the whole pipeline.")
                 .opt("batch-size", "n", "256", "samples per step")
                 .opt("queue-size", "n", "4096", "negative keys K")
-                .opt("steps", "n", "200", "timed MLP trainer steps, after 100 warm-up steps, in rounds of 20 steps, each after its own GEMM measurement")
-                .opt("cnn-steps", "n", "20", "timed CNN trainer steps, after 5 warm-up steps, in rounds of 4 (0: skip the CNN)")
+                .opt("steps", "n", "200", "timed MLP trainer steps, after 100 warm-up steps and at least 3 s, in rounds of 20 steps, each after its own GEMM measurement")
+                .opt("cnn-steps", "n", "20", "timed CNN trainer steps, after 5 warm-up steps and at least 3 s, in rounds of 4 (0: skip the CNN)")
                 .opt("pipeline-steps", "n", "400", "trainer steps through the whole pipeline (0: skip it); timed between the first and the last snapshot, published every 100 steps as the job's default (fewer in short runs)");
     }
 
@@ -193,7 +193,10 @@ public final class BenchCommand {
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
         INDArray a = Nd4j.createFromArray(v).reshape(batch, 784);
         INDArray b = a.add(0.1);
-        for (int i = 0; i < warmup; i++) learner.step(a, b);
+        // Warm-up: the JIT compiles the step's loops (the optimizer's vector pass among them) in
+        // the first seconds; a long-running job runs compiled code.
+        long warmUntil = System.nanoTime() + 3_000_000_000L;
+        for (int i = 0; i < warmup || System.nanoTime() < warmUntil; i++) learner.step(a, b);
         double flops = stepFlops(net, batch, queue);
         List<Double> rates = new ArrayList<>();
         List<Double> fractions = new ArrayList<>();

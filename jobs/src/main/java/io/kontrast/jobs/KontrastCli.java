@@ -37,6 +37,8 @@ public final class KontrastCli {
             """;
 
     static final List<String> JVM_FLAGS = List.of(
+            // The trainer's fused optimizer pass (the learner falls back to BLAS without it).
+            "--add-modules=jdk.incubator.vector",
             "--add-opens=java.base/java.lang=ALL-UNNAMED",
             "--add-opens=java.base/java.util=ALL-UNNAMED",
             "--add-opens=java.base/java.nio=ALL-UNNAMED",

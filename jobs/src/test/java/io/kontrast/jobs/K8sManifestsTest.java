@@ -144,7 +144,8 @@ class K8sManifestsTest {
         String docker = Files.readString(K8S.resolve("Dockerfile"));
         assertThat(docker).contains("COPY --from=build --chown=flink:flink /src/jobs/target/kontrast.jar /opt/flink/usrlib/kontrast.jar");
         assertThat(docker).contains("ARG FLINK_IMAGE=flink:2.2.1").contains("java17");
-        assertThat(docker).contains("ENV OMP_WAIT_POLICY=PASSIVE").contains("ENV OPENBLAS_THREAD_TIMEOUT=4");
+        assertThat(docker).contains("ENV OMP_WAIT_POLICY=PASSIVE").contains("ENV OPENBLAS_THREAD_TIMEOUT=4")
+                .contains("ENV JDK_JAVA_OPTIONS=--add-modules=jdk.incubator.vector");
         for (String module : List.of("schemas", "client", "operators", "jobs")) {
             assertThat(docker).contains("COPY " + module + " " + module);
         }

@@ -45,6 +45,7 @@ public final class Lanes implements AutoCloseable {
      * the caller). A GPU runs each GEMM whole, so lanes are for the CPU only.
      */
     public static Lanes forMachine(String name) {
+        Nd4j.getBackend(); // loads the backend, which the native ops below need
         if (!Nd4j.getEnvironment().isCPU()) {
             return null;
         }

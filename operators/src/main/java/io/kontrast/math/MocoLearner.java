@@ -70,6 +70,11 @@ public final class MocoLearner implements AutoCloseable {
     private final INDArray firstGrads;
     private final INDArray firstKeys;
     private final Lanes lanes;
+    private final boolean fusedUpdate;
+    private final java.nio.ByteBuffer paramBytes;
+    private final java.nio.ByteBuffer gradBytes;
+    private final java.nio.ByteBuffer velocityBytes;
+    private final java.nio.ByteBuffer keyBytes;
     private final Rows whole;
     private final Rows[] halves;
 
@@ -145,6 +150,14 @@ public final class MocoLearner implements AutoCloseable {
         whole = new Rows(0, batch);
         this.lanes = lanes && batch >= 2 ? Lanes.forMachine("kontrast-learner-lane") : null;
         halves = this.lanes == null ? null : new Rows[] {new Rows(0, batch / 2), new Rows(batch / 2, batch)};
+        // On the CPU only: the pass writes the buffers' memory directly, which a GPU's copies
+        // would not see.
+        fusedUpdate = FusedUpdate.AVAILABLE && Nd4j.getEnvironment().isCPU()
+                && net.paramCount() <= Integer.MAX_VALUE / Float.BYTES;
+        paramBytes = fusedUpdate ? bytes(params) : null;
+        gradBytes = fusedUpdate ? bytes(grads) : null;
+        velocityBytes = fusedUpdate ? bytes(velocity) : null;
+        keyBytes = fusedUpdate ? bytes(keyParams) : null;
     }
 
     /** The queue starts as random unit vectors, as in MoCo. */
@@ -199,17 +212,33 @@ public final class MocoLearner implements AutoCloseable {
             return Float.NaN;
         }
 
-        // SGD with momentum and weight decay (PyTorch's form): g += wd θ; v = μ v + g; θ -= lr v.
-        // Each update is a BLAS level-1 call: one vectorised pass, no temporaries.
-        long n = net.paramCount();
-        blas.axpy(n, hp.weightDecay(), params, grads);
-        blas.scal(n, hp.sgdMomentum(), velocity);
-        blas.axpy(n, 1.0, grads, velocity);
-        blas.axpy(n, -hp.learningRateAt(step), velocity, params);
+        if (fusedUpdate) {
+            // SGD and the key encoder's EMA in one vectorised pass; with lanes, half each.
+            int n = (int) net.paramCount();
+            float lr = (float) hp.learningRateAt(step);
+            float wd = (float) hp.weightDecay();
+            float mu = (float) hp.sgdMomentum();
+            float m = (float) hp.keyMomentum();
+            if (lanes != null) {
+                int half = n / 2 / FusedUpdate.lanesWidth() * FusedUpdate.lanesWidth();
+                lanes.run(() -> FusedUpdate.apply(paramBytes, gradBytes, velocityBytes, keyBytes, half, n, lr, wd, mu, m),
+                        () -> FusedUpdate.apply(paramBytes, gradBytes, velocityBytes, keyBytes, 0, half, lr, wd, mu, m));
+            } else {
+                FusedUpdate.apply(paramBytes, gradBytes, velocityBytes, keyBytes, 0, n, lr, wd, mu, m);
+            }
+        } else {
+            // SGD with momentum and weight decay (PyTorch's form): g += wd θ; v = μ v + g; θ -= lr v.
+            // Each update is a BLAS level-1 call: one vectorised pass, no temporaries.
+            long n = net.paramCount();
+            blas.axpy(n, hp.weightDecay(), params, grads);
+            blas.scal(n, hp.sgdMomentum(), velocity);
+            blas.axpy(n, 1.0, grads, velocity);
+            blas.axpy(n, -hp.learningRateAt(step), velocity, params);
 
-        // θ_k ← m θ_k + (1 - m) θ_q.
-        blas.scal(n, hp.keyMomentum(), keyParams);
-        blas.axpy(n, 1.0 - hp.keyMomentum(), params, keyParams);
+            // θ_k ← m θ_k + (1 - m) θ_q.
+            blas.scal(n, hp.keyMomentum(), keyParams);
+            blas.axpy(n, 1.0 - hp.keyMomentum(), params, keyParams);
+        }
 
         // Enqueue the keys, overwriting the oldest.
         if (hp.symmetric()) {
@@ -414,6 +443,12 @@ public final class MocoLearner implements AutoCloseable {
         }
     }
 
+    /** A native-order byte view of a float array that is the whole of its buffer. */
+    private static java.nio.ByteBuffer bytes(INDArray a) {
+        wholeBuffer(a);
+        return a.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+    }
+
     private static long address(INDArray a) {
         return a.data().address() + a.offset() * a.data().getElementSize();
     }
@@ -526,6 +561,14 @@ public final class MocoLearner implements AutoCloseable {
 
     public float lastLoss() {
         return lastLoss;
+    }
+
+    /**
+     * Whether the optimizer and the key encoder's EMA run as one vectorised pass (the JVM has the
+     * Vector API module) rather than as BLAS level-1 calls.
+     */
+    public boolean fusedUpdate() {
+        return fusedUpdate;
     }
 
     /** Whether steps run in two {@link Lanes}. */

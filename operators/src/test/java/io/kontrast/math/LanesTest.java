@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
 class LanesTest {
     @BeforeAll
     static void nd4j() {
         Nd4jRuntime.init();
+        Nd4j.getBackend(); // the native ops read the backend's settings
     }
 
     @Test

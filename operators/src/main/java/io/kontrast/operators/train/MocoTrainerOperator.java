@@ -328,6 +328,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     /** Mirrors a shard's state into memory; a shard with no state starts fresh. */
     private Shard load(int key) throws Exception {
         MocoLearner learner = new MocoLearner(settings.network(), settings.hyperParams(), settings.seed() + key);
+        LOG.info("Trainer shard {}: steps in {}; optimizer as {}", key,
+                learner.lanes() ? "two lanes" : "one thread",
+                learner.fusedUpdate() ? "one vectorised pass"
+                        : "BLAS calls (a CPU JVM started with --add-modules=jdk.incubator.vector runs it as one pass)");
         Shard s = new Shard(key, learner, settings.inputSize());
         TrainerProgress p = progressState.value();
         if (p == null) {
