@@ -242,4 +242,10 @@ public final class KontrastOptions {
                     .booleanType()
                     .defaultValue(false)
                     .withDescription("Symmetric InfoNCE: also score the second view as the query against the first as the key, and add the losses (twice the compute; 2 x batch keys enqueued per step).");
+
+    public static final ConfigOption<Boolean> TRAINER_LANES =
+            ConfigOptions.key("kontrast.trainer.lanes")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription("Run each training step in two lanes (the calling thread and one helper, each with half of the OpenMP threads) on a CPU with two cores or more; false runs it on the task thread with all OpenMP threads.");
 }

@@ -31,7 +31,8 @@ public record TrainerSettings(
         int rollbackAfter,
         double collapseMinStd,
         String probeSet,
-        int probeSize)
+        int probeSize,
+        boolean lanes)
         implements Serializable {
 
     /** Augmentation and normalisation settings of the view builder. */
@@ -118,7 +119,7 @@ public record TrainerSettings(
                 new ViewSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
         return new TrainerSettings(
-                modelId, encoder, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize);
+                modelId, encoder, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize, conf.get(TRAINER_LANES));
     }
 
     /**

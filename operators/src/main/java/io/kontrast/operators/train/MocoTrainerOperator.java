@@ -327,7 +327,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** Mirrors a shard's state into memory; a shard with no state starts fresh. */
     private Shard load(int key) throws Exception {
-        MocoLearner learner = new MocoLearner(settings.network(), settings.hyperParams(), settings.seed() + key);
+        MocoLearner learner = new MocoLearner(settings.network(), settings.hyperParams(), settings.seed() + key, settings.lanes());
         LOG.info("Trainer shard {}: steps in {}; optimizer as {}", key,
                 learner.lanes() ? "two lanes" : "one thread",
                 learner.fusedUpdate() ? "one vectorised pass"

@@ -175,6 +175,42 @@ class MocoTrainerOperatorTest {
         h.close();
     }
 
+    /**
+     * {@code kontrast.trainer.lanes} reaches the learner; both ways train to the same parameters,
+     * and closing the operator stops the lanes' helper thread.
+     */
+    @Test
+    void lanesOptionTrainsAlikeAndCloseStopsTheHelperThread() throws Exception {
+        long before = laneThreads();
+        Configuration conf = new Configuration();
+        conf.set(KontrastOptions.BATCH_SIZE, BATCH);
+        conf.set(KontrastOptions.QUEUE_SIZE, 32);
+        conf.set(KontrastOptions.SNAPSHOT_EVERY, 3);
+        var withLanes = harness(TrainerSettings.from(conf));
+        conf.set(KontrastOptions.TRAINER_LANES, false);
+        var without = harness(TrainerSettings.from(conf));
+        withLanes.open();
+        without.open();
+        feed(withLanes, pairs(5 * BATCH, 9));
+        feed(without, pairs(5 * BATCH, 9));
+        var a = ((MocoTrainerOperator) withLanes.getOperator()).view(0).learner();
+        var b = ((MocoTrainerOperator) without.getOperator()).view(0).learner();
+        assertThat(a.lanes()).isTrue();
+        assertThat(b.lanes()).isFalse();
+        assertThat(a.step()).isEqualTo(5);
+        assertThat(a.params().sub(b.params()).amaxNumber().doubleValue()).isLessThan(1e-6);
+        assertThat(laneThreads()).isEqualTo(before + 1);
+        withLanes.close();
+        without.close();
+        assertThat(laneThreads()).isEqualTo(before);
+    }
+
+    private static long laneThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals("kontrast-learner-lane"))
+                .count();
+    }
+
     @Test
     void stopsTrainingAtMaxSamplesAndPublishesAFinalSnapshot() throws Exception {
         var h = harness(settings(4 * BATCH));
