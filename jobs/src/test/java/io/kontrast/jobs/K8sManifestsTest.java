@@ -145,7 +145,7 @@ class K8sManifestsTest {
         assertThat(docker).contains("COPY --from=build --chown=flink:flink /src/jobs/target/kontrast.jar /opt/flink/usrlib/kontrast.jar");
         assertThat(docker).contains("ARG FLINK_IMAGE=flink:2.2.1").contains("java17");
         assertThat(docker).contains("ENV OMP_WAIT_POLICY=PASSIVE").contains("ENV OPENBLAS_THREAD_TIMEOUT=4")
-                .contains("ENV JDK_JAVA_OPTIONS=--add-modules=jdk.incubator.vector");
+                .contains("ENV JDK_JAVA_OPTIONS=\"--add-modules=jdk.incubator.vector -XX:+UseTransparentHugePages\"");
         for (String module : List.of("schemas", "client", "operators", "jobs")) {
             assertThat(docker).contains("COPY " + module + " " + module);
         }
