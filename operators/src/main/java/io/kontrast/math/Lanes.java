@@ -17,6 +17,8 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  *
  * <p>OpenMP's thread count is a per-thread setting: {@link #run} sets the caller's for the length
  * of the call and restores it after, and the helper keeps its own.
+ *
+ * <p>Lanes serve one caller at a time (the learner that owns them), and are not reentrant.
  */
 public final class Lanes implements AutoCloseable {
     /** How long a lane spins for the other before it parks: the gaps inside a step are shorter. */
