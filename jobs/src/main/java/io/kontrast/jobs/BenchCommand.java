@@ -4,12 +4,14 @@ import io.kontrast.data.LabeledImages;
 import io.kontrast.data.Samples;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.jobs.cli.Args;
+import io.kontrast.jobs.cli.UsageException;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
 import io.kontrast.math.MocoHyperParams;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.Network;
+import io.kontrast.operators.TrainerSettings;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -40,7 +43,7 @@ public final class BenchCommand {
     private BenchCommand() {}
 
     static Args args() {
-        return new Args("bench", "Benchmarks the trainer against the machine's GEMM speed, and the whole pipeline.")
+        return new Args("bench", "Benchmarks the trainer against the machine's GEMM speed, and the whole pipeline. -D options configure the pipeline's job; kontrast.trainer.lanes also the trainer alone.")
                 .opt("batch-size", "n", "256", "samples per step")
                 .opt("queue-size", "n", "4096", "negative keys K")
                 .opt("steps", "n", "200", "timed MLP trainer steps, after 100 warm-up steps and at least 3 s, in rounds of 20 steps, each after its own GEMM measurement")
@@ -56,6 +59,14 @@ public final class BenchCommand {
         int steps = a.getInt("steps", 1, 1_000_000);
         int cnnSteps = a.getInt("cnn-steps", 0, 1_000_000);
         int pipelineSteps = a.getInt("pipeline-steps", 0, 1_000_000);
+        // -D options reach the pipeline's job, and the trainer options the trainer alone too.
+        Configuration conf = TrainCommand.baseConfiguration(a);
+        boolean lanes;
+        try {
+            lanes = TrainerSettings.from(conf).lanes();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         Gemm gemmProbe = new Gemm();
         List<Double> gemms = new ArrayList<>();
         gemms.add(gemmProbe.gflops(3, 10));
@@ -63,19 +74,19 @@ public final class BenchCommand {
         out.printf(Locale.ROOT, "View pairs (one thread): %.0f samples/s%n", views);
         double decodes = decodesPerSecond();
         out.printf(Locale.ROOT, "Decoding (one thread): %.0f records/s%n", decodes);
-        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), batch, queue, 100, steps, 20, gemmProbe, gemms);
+        Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), lanes, batch, queue, 100, steps, 20, gemmProbe, gemms);
         out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s)%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), mlp.slowestRound(), mlp.fastestRound());
         String cnnJson = "null";
         if (cnnSteps > 0) {
-            Result cnn = trainerStep(Cnn.standard(true), batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
+            Result cnn = trainerStep(Cnn.standard(true), lanes, batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
             out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
                     batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm(), cnn.slowestRound(), cnn.fastestRound());
             cnnJson = json(cnn);
         }
         String pipelineJson = "null";
         if (pipelineSteps > 0) {
-            Pipeline pipe = pipeline(batch, queue, pipelineSteps);
+            Pipeline pipe = pipeline(batch, queue, pipelineSteps, a.properties());
             double over = pipe.samplesPerSecond() / mlp.samplesPerSecond();
             out.printf(Locale.ROOT, "Pipeline (Kafka -> decode -> views -> trainer, MLP): %.0f samples/s, %.2f of the trainer alone (steps %d-%d; between snapshots %.0f-%.0f samples/s)%n",
                     pipe.samplesPerSecond(), over, pipe.fromStep(), pipe.toStep(), pipe.slowestInterval(), pipe.fastestInterval());
@@ -186,8 +197,8 @@ public final class BenchCommand {
      * round compares the step with the ceiling of the same moment. Rates and the fraction are
      * medians over the rounds.
      */
-    static Result trainerStep(Network net, int batch, int queue, int warmup, int steps, int perRound, Gemm gemmProbe, List<Double> gemms) {
-        MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(batch, queue), 1);
+    static Result trainerStep(Network net, boolean lanes, int batch, int queue, int warmup, int steps, int perRound, Gemm gemmProbe, List<Double> gemms) {
+        MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(batch, queue), 1, lanes);
         SplittableRandom rnd = new SplittableRandom(3);
         float[] v = new float[batch * 784];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
@@ -231,7 +242,20 @@ public final class BenchCommand {
      */
     record Pipeline(double samplesPerSecond, double stepMillis, double stepShare, long fromStep, long toStep, double slowestInterval, double fastestInterval) {}
 
-    static Pipeline pipeline(int batch, int queue, int steps) throws Exception {
+    /** The pipeline's {@code train} command line: the bench's own settings, then its {@code -D} options. */
+    static List<String> trainArgs(String bootstrap, Path checkpoints, int batch, int queue, int snapshotEvery, long samples, List<String> properties) {
+        List<String> train = new ArrayList<>(List.of("train", "--bootstrap", bootstrap, "--fresh",
+                "--checkpoint-dir", checkpoints.toString(), "--batch-size", Integer.toString(batch),
+                "--queue-size", Integer.toString(queue), "--snapshot-every", Integer.toString(snapshotEvery),
+                "--max-samples", Long.toString(samples)));
+        for (String kv : properties) {
+            train.add("-D");
+            train.add(kv);
+        }
+        return train;
+    }
+
+    static Pipeline pipeline(int batch, int queue, int steps, List<String> properties) throws Exception {
         Path dir = Files.createTempDirectory("kontrast-bench");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(0, dir.resolve("kafka"))) {
             String bootstrap = kafka.bootstrapServers();
@@ -251,10 +275,8 @@ public final class BenchCommand {
             }
             // The job's default snapshot interval (100 steps), with at least three snapshots.
             int every = Math.max(1, Math.min(100, steps / 3));
-            int exit = KontrastCli.run(new String[] {"train", "--bootstrap", bootstrap, "--fresh",
-                    "--checkpoint-dir", dir.resolve("ckpt").toString(), "--batch-size", Integer.toString(batch),
-                    "--queue-size", Integer.toString(queue), "--snapshot-every", Integer.toString(every),
-                    "--max-samples", Long.toString(total)}, new PrintStream(new ByteArrayOutputStream()), System.err);
+            List<String> train = trainArgs(bootstrap, dir.resolve("ckpt"), batch, queue, every, total, properties);
+            int exit = KontrastCli.run(train.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()), System.err);
             if (exit != 0) throw new IllegalStateException("pipeline run failed: exit " + exit);
             List<EncoderSnapshot> all = SnapshotTopicReader.readAll(bootstrap, "encoder-snapshots", Duration.ofSeconds(30));
             // The first third of the run warms up: the JIT compiles the job's record path (the

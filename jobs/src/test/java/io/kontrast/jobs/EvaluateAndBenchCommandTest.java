@@ -74,4 +74,42 @@ class EvaluateAndBenchCommandTest {
         assertThat(Double.parseDouble(cnn.group(1))).isPositive();
         assertThat(Double.parseDouble(cnn.group(2))).isBetween(0.0, 1.5);
     }
+
+    /**
+     * The whole pipeline on an embedded broker, timed after its warm-up third: the JSON carries
+     * the pipeline's rate, its ratio to the trainer alone, and the step time and share inside the
+     * job.
+     */
+    @Test
+    void benchTimesThePipelineAfterItsWarmUp() {
+        String out = run("bench", "--steps", "5", "--cnn-steps", "0", "--pipeline-steps", "30", "--batch-size", "32",
+                "--queue-size", "256", "-D", "kontrast.trainer.lanes=false");
+        String line = out.lines().filter(l -> l.startsWith("Pipeline")).findFirst().orElseThrow();
+        // Snapshots every 10 steps; the first third is the warm-up.
+        assertThat(line).contains("(steps 10-30;");
+        String json = out.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+        var pipe = java.util.regex.Pattern.compile("\"pipeline\": \\{\"encoder\": \"mlp\", \"samples_per_s\": ([0-9.]+), \"over_trainer\": ([0-9.]+), "
+                + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+)\\}").matcher(json);
+        assertThat(pipe.find()).as(json).isTrue();
+        assertThat(Double.parseDouble(pipe.group(1))).isPositive();
+        assertThat(Double.parseDouble(pipe.group(2))).isPositive();
+        assertThat(Double.parseDouble(pipe.group(3))).isPositive();
+        assertThat(Double.parseDouble(pipe.group(5))).isBetween(0.0, 1.0);
+    }
+
+    @Test
+    void benchHandsItsOptionsToThePipelinesJob() {
+        var args = BenchCommand.trainArgs("localhost:1", java.nio.file.Path.of("/tmp/ckpt"), 32, 256, 10, 960,
+                java.util.List.of("kontrast.trainer.lanes=false", "state.backend.type=rocksdb"));
+        assertThat(String.join(" ", args)).endsWith("--max-samples 960 -D kontrast.trainer.lanes=false -D state.backend.type=rocksdb");
+    }
+
+    @Test
+    void benchRejectsABadOptionAtStartup() {
+        var err = new java.io.ByteArrayOutputStream();
+        int code = KontrastCli.run(new String[] {"bench", "-D", "kontrast.trainer.lanes=maybe"},
+                new java.io.PrintStream(new java.io.ByteArrayOutputStream()), new java.io.PrintStream(err));
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("kontrast.trainer.lanes");
+    }
 }
