@@ -90,11 +90,11 @@ public final class BenchCommand {
             double over = pipe.samplesPerSecond() / mlp.samplesPerSecond();
             out.printf(Locale.ROOT, "Pipeline (Kafka -> decode -> views -> trainer, MLP): %.0f samples/s, %.2f of the trainer alone (steps %d-%d; between snapshots %.0f-%.0f samples/s)%n",
                     pipe.samplesPerSecond(), over, pipe.fromStep(), pipe.toStep(), pipe.slowestInterval(), pipe.fastestInterval());
-            out.printf(Locale.ROOT, "  inside the job: a step takes %.1f ms (alone: %.1f ms), and steps take %.2f of the trainer thread's time%n",
-                    pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare());
+            out.printf(Locale.ROOT, "  inside the job: a step takes %.1f ms (alone: %.1f ms), and steps take %.2f of the trainer thread's time; building a batch's views takes %.2f ms%n",
+                    pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis());
             pipelineJson = String.format(Locale.ROOT,
-                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f}",
-                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare());
+                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f, \"views_ms_in_job\": %.3f}",
+                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis());
         }
         double gemm = median(gemms);
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
@@ -237,10 +237,11 @@ public final class BenchCommand {
     /**
      * A train run on an embedded broker: samples/s from the first snapshot after the warm-up (a
      * third of the steps) to the last, the slowest and fastest interval between snapshots, and
-     * over the same snapshots, the trainer's mean step time and the share of its thread's time in
-     * steps (the snapshots' {@code step_ms} and {@code step_share}).
+     * over the same snapshots, the trainer's mean step time, the share of its thread's time in
+     * steps and the time it takes to build a batch's views (the snapshots' {@code step_ms}, {@code
+     * step_share} and {@code views_ms}).
      */
-    record Pipeline(double samplesPerSecond, double stepMillis, double stepShare, long fromStep, long toStep, double slowestInterval, double fastestInterval) {}
+    record Pipeline(double samplesPerSecond, double stepMillis, double stepShare, double viewsMillis, long fromStep, long toStep, double slowestInterval, double fastestInterval) {}
 
     /** The pipeline's {@code train} command line: the bench's own settings, then its {@code -D} options. */
     static List<String> trainArgs(String bootstrap, Path checkpoints, int batch, int queue, int snapshotEvery, long samples, List<String> properties) {
@@ -295,7 +296,8 @@ public final class BenchCommand {
             double secs = (last.getCreatedAt().toEpochMilli() - first.getCreatedAt().toEpochMilli()) / 1000.0;
             double stepMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_ms")).average().orElse(Double.NaN);
             double stepShare = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_share")).average().orElse(Double.NaN);
-            return new Pipeline((last.getSamplesSeen() - first.getSamplesSeen()) / secs, stepMillis, stepShare,
+            double viewsMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("views_ms")).average().orElse(Double.NaN);
+            return new Pipeline((last.getSamplesSeen() - first.getSamplesSeen()) / secs, stepMillis, stepShare, viewsMillis,
                     first.getStep(), last.getStep(), Collections.min(intervals), Collections.max(intervals));
         } finally {
             DemoCommand.deleteTree(dir);

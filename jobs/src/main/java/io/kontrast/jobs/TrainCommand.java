@@ -41,7 +41,7 @@ public final class TrainCommand {
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K")
                 .opt("model-id", "id", MODEL_ID.defaultValue(), "model id of the snapshots")
-                .opt("view-parallelism", "n", VIEW_PARALLELISM.defaultValue().toString(), "parallelism of decoding and view building")
+                .opt("view-parallelism", "n", VIEW_PARALLELISM.defaultValue().toString(), "parallelism of the source and decoding (the trainer builds the views)")
                 .opt("from-checkpoint", "path", null, "restore from this checkpoint")
                 .opt("from-savepoint", "path", null, "restore from this savepoint")
                 .flag("fresh", "ignore retained checkpoints and start a new model");

@@ -10,8 +10,6 @@ import io.kontrast.operators.publish.DeadLetterRecordSerializer;
 import io.kontrast.operators.publish.SnapshotRecordSerializer;
 import io.kontrast.operators.train.MocoTrainerOperator;
 import io.kontrast.operators.train.ShardKeySelector;
-import io.kontrast.operators.views.ViewPair;
-import io.kontrast.operators.views.ViewPairFunction;
 import io.kontrast.schemas.DeadLetter;
 import io.kontrast.schemas.EncoderSnapshot;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -33,8 +31,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
- * The training pipeline: samples → decode (bad records → dead letters) → two views per sample →
- * keyBy(trainer shard) → MoCo trainer → encoder snapshots.
+ * The training pipeline: samples → decode (bad records → dead letters) → keyBy(trainer shard) →
+ * MoCo trainer (which builds two views per sample) → encoder snapshots.
  *
  * <p>A pipeline builder: {@link #kafka} wires it to Kafka; tests can hand it other sources and
  * sinks and run the same pipeline.
@@ -121,19 +119,14 @@ public final class TrainJob {
                 .sinkTo(deadLetterSink)
                 .name("dead-letters")
                 .uid("dead-letters-sink");
-        DataStream<ViewPair> views =
-                decoded.map(new ViewPairFunction(settings.views(), 1))
-                        .returns(ViewPair.class)
-                        .name("views")
-                        .uid("views")
-                        .setParallelism(viewParallelism);
-        // With one view subtask feeding the one trainer subtask, every view pair already is where
-        // keyBy would send it. The stream is then reinterpreted as keyed, so that source, decoding
-        // and views chain into the trainer's thread: no serialization, no hand-over between
-        // threads, and no thread competing with the trainer's native threads for the cores.
-        KeyedStream<ViewPair, Integer> keyed = viewParallelism == 1
-                ? DataStreamUtils.reinterpretAsKeyedStream(views, new ShardKeySelector(), Types.INT)
-                : views.keyBy(new ShardKeySelector(), Types.INT);
+        // With one source subtask feeding the one trainer subtask, every sample already is where
+        // keyBy would send it. The stream is then reinterpreted as keyed, so that source and
+        // decoding chain into the trainer's thread: no serialization, no hand-over between
+        // threads, and no thread competing with the trainer's native threads for the cores. The
+        // trainer builds each batch's views itself, half in each of its lanes.
+        KeyedStream<ImageSample, Integer> keyed = viewParallelism == 1
+                ? DataStreamUtils.reinterpretAsKeyedStream(decoded, new ShardKeySelector(1), Types.INT)
+                : decoded.keyBy(new ShardKeySelector(1), Types.INT);
         SingleOutputStreamOperator<EncoderSnapshot> snapshots =
                 keyed
                         .transform("moco-trainer", new AvroTypeInfo<>(EncoderSnapshot.class), new MocoTrainerOperator(settings))

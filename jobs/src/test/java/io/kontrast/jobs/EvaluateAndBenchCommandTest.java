@@ -89,12 +89,13 @@ class EvaluateAndBenchCommandTest {
         assertThat(line).contains("(steps 10-30;");
         String json = out.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         var pipe = java.util.regex.Pattern.compile("\"pipeline\": \\{\"encoder\": \"mlp\", \"samples_per_s\": ([0-9.]+), \"over_trainer\": ([0-9.]+), "
-                + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+)\\}").matcher(json);
+                + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+), \"views_ms_in_job\": ([0-9.]+)\\}").matcher(json);
         assertThat(pipe.find()).as(json).isTrue();
         assertThat(Double.parseDouble(pipe.group(1))).isPositive();
         assertThat(Double.parseDouble(pipe.group(2))).isPositive();
         assertThat(Double.parseDouble(pipe.group(3))).isPositive();
         assertThat(Double.parseDouble(pipe.group(5))).isBetween(0.0, 1.0);
+        assertThat(Double.parseDouble(pipe.group(6))).isPositive();
     }
 
     @Test

@@ -571,6 +571,19 @@ public final class MocoLearner implements AutoCloseable {
         return fusedUpdate;
     }
 
+    /**
+     * Runs two independent parts of the caller's work in the learner's lanes, side by side, or one
+     * after the other on this thread when the learner has none. Not while a step runs.
+     */
+    public void inLanes(Runnable onHelper, Runnable onCaller) {
+        if (lanes != null) {
+            lanes.run(onHelper, onCaller);
+        } else {
+            onCaller.run();
+            onHelper.run();
+        }
+    }
+
     /** Whether steps run in two {@link Lanes}. */
     public boolean lanes() {
         return lanes != null;

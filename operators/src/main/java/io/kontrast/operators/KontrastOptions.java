@@ -211,7 +211,7 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.views.parallelism")
                     .intType()
                     .defaultValue(1)
-                    .withDescription("Parallelism of decoding and view building.");
+                    .withDescription("Parallelism of the source and decoding; 1 chains them into the trainer's thread. The trainer builds the views, in its lanes.");
 
     public static final ConfigOption<Integer> ROLLBACK_AFTER =
             ConfigOptions.key("kontrast.numerics.rollback-after")

@@ -4,6 +4,8 @@ import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.publish.SnapshotCodec;
+import io.kontrast.operators.decode.ImageSample;
+import io.kontrast.operators.views.ViewAugmenter;
 import io.kontrast.operators.views.ViewPair;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.FloatBuffer;
@@ -52,7 +54,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code queue}: the key queue as a map from slot to key. Only slots written since the last
  *       checkpoint are put, so with incremental checkpoints a checkpoint one step after the last
  *       writes about one batch of keys, not the whole queue;
- *   <li>{@code pending}: view pairs received but not yet trained on (a partial batch).
+ *   <li>{@code pendingSamples}: samples received but not yet trained on (a partial batch). A
+ *       sample's views are built from it when its batch is full, so they need not be kept: they
+ *       follow from the sample id and the seed. ({@code pending}, view pairs, is where earlier
+ *       versions kept a partial batch; it is read on restore, and kept only until it is trained on.)
  * </ul>
  *
  * <p>The hot path works on an in-memory copy (ND4J arrays, mirrored from state on a shard's first
@@ -64,7 +69,7 @@ import org.slf4j.LoggerFactory;
  * never repeat or go back.
  */
 public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
-        implements OneInputStreamOperator<ViewPair, EncoderSnapshot> {
+        implements OneInputStreamOperator<ImageSample, EncoderSnapshot> {
     private static final Logger LOG = LoggerFactory.getLogger(MocoTrainerOperator.class);
     public static final String SAMPLES_SEEN_ACCUMULATOR = "kontrast.samples-seen";
     public static final String STEP_ACCUMULATOR = "kontrast.step";
@@ -80,8 +85,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient ValueState<float[]> statsState;
     private transient ValueState<TrainerProgress> progressState;
     private transient MapState<Integer, float[]> queueState;
-    private transient ListState<ViewPair> pendingState;
-    private transient ListState<ViewPair> deferredState;
+    private transient ListState<ImageSample> pendingState;
+    private transient ListState<ImageSample> deferredState;
+    // A partial batch and deferred pairs as earlier versions kept them: views already built.
+    private transient ListState<ViewPair> legacyPendingState;
+    private transient ListState<ViewPair> legacyDeferredState;
 
     private transient Map<Integer, Shard> shards;
     private transient Shard lastShard;
@@ -118,8 +126,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 store.getState(new ValueStateDescriptor<>("progress", TypeInformation.of(TrainerProgress.class)));
         queueState = store.getMapState(new MapStateDescriptor<>("queue", Types.INT, floats));
         pendingState =
-                store.getListState(new ListStateDescriptor<>("pending", TypeInformation.of(ViewPair.class)));
+                store.getListState(new ListStateDescriptor<>("pendingSamples", TypeInformation.of(ImageSample.class)));
         deferredState =
+                store.getListState(new ListStateDescriptor<>("deferredSamples", TypeInformation.of(ImageSample.class)));
+        legacyPendingState =
+                store.getListState(new ListStateDescriptor<>("pending", TypeInformation.of(ViewPair.class)));
+        legacyDeferredState =
                 store.getListState(new ListStateDescriptor<>("deferred", TypeInformation.of(ViewPair.class)));
     }
 
@@ -158,6 +170,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("embeddingStd", () -> lastShard == null ? Double.NaN : lastShard.embeddingStd);
         metrics.gauge("stepMillis", () -> lastShard == null ? Double.NaN : lastShard.stepMillis);
         metrics.gauge("stepShare", () -> lastShard == null ? Double.NaN : lastShard.stepShare);
+        metrics.gauge("viewsMillis", () -> lastShard == null ? Double.NaN : lastShard.viewsMillis);
         metrics.gauge("loss", () -> lastShard == null ? Double.NaN : lastShard.progress.lossAverage);
         metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
         metrics.gauge("snapshotVersion", () -> lastShard == null ? 0L : lastShard.progress.version);
@@ -177,7 +190,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     }
 
     @Override
-    public void processElement(StreamRecord<ViewPair> element) throws Exception {
+    public void processElement(StreamRecord<ImageSample> element) throws Exception {
         Shard s = shard((Integer) getCurrentKey());
         lastShard = s;
         long max = settings.sampleBudget();
@@ -198,11 +211,14 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         MocoLearner learner = s.learner;
         int batch = settings.hyperParams().batchSize();
         int slot = learner.queuePointer();
+        long viewsStarted = System.nanoTime();
+        s.buildViews();
         long started = System.nanoTime();
+        s.viewNanos += started - viewsStarted;
         float loss = learner.step(s.a, s.b);
         s.stepNanos += System.nanoTime() - started;
         s.timedSteps++;
-        if (s.windowStart == 0) s.windowStart = started;
+        if (s.windowStart == 0) s.windowStart = viewsStarted;
         s.pending = 0;
         TrainerProgress p = s.progress;
         if (Float.isNaN(loss)) {
@@ -287,9 +303,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             s.stepMillis = s.stepNanos / 1e6 / s.timedSteps;
             s.stepShare = s.stepNanos / (double) Math.max(1, now - s.windowStart);
             metrics.put("step_ms", s.stepMillis);
+            s.viewsMillis = s.viewNanos / 1e6 / s.timedSteps;
+            metrics.put("views_ms", s.viewsMillis);
             metrics.put("step_share", s.stepShare);
         }
         s.stepNanos = 0;
+        s.viewNanos = 0;
         s.timedSteps = 0;
         s.windowStart = now;
         if (monitor != null) {
@@ -332,7 +351,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 learner.lanes() ? "two lanes" : "one thread",
                 learner.fusedUpdate() ? "one vectorised pass"
                         : "BLAS calls (a CPU JVM started with --add-modules=jdk.incubator.vector runs it as one pass)");
-        Shard s = new Shard(key, learner, settings.inputSize());
+        Shard s = new Shard(key, learner, settings);
         TrainerProgress p = progressState.value();
         if (p == null) {
             s.dirty.set(0, settings.hyperParams().queueSize());
@@ -352,9 +371,15 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             learner.restoreQueueRow(e.getKey(), e.getValue());
         }
         learner.restoreCounters(p.step, p.queuePointer, p.skippedSteps, p.lastLoss);
-        Iterable<ViewPair> pending = pendingState.get();
+        Iterable<ViewPair> legacy = legacyPendingState.get();
+        if (legacy != null) {
+            for (ViewPair v : legacy) {
+                s.addBuilt(v);
+            }
+        }
+        Iterable<ImageSample> pending = pendingState.get();
         if (pending != null) {
-            for (ViewPair v : pending) {
+            for (ImageSample v : pending) {
                 s.add(v);
             }
         }
@@ -369,22 +394,27 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** Trains on what an earlier run deferred past its budget, as far as this run's budget allows. */
     private void drainDeferred(Shard s) throws Exception {
-        Iterable<ViewPair> deferred = deferredState.get();
-        if (deferred == null) return;
-        List<ViewPair> keep = new ArrayList<>();
+        legacyDeferredState.update(drain(s, legacyDeferredState.get(), s::addBuilt));
+        deferredState.update(drain(s, deferredState.get(), s::add));
+    }
+
+    /** Adds what the budget allows of {@code deferred}, training on each full batch; returns the rest. */
+    private <T> List<T> drain(Shard s, Iterable<T> deferred, java.util.function.Consumer<T> add) {
+        List<T> keep = new ArrayList<>();
+        if (deferred == null) return keep;
         long max = settings.sampleBudget();
         int batch = settings.hyperParams().batchSize();
-        for (ViewPair v : deferred) {
+        for (T v : deferred) {
             if (max > 0 && s.progress.samplesSeen + s.pending >= max) {
                 keep.add(v);
                 continue;
             }
-            s.add(v);
+            add.accept(v);
             if (s.pending == batch) {
                 train(s);
             }
         }
-        deferredState.update(keep);
+        return keep;
     }
 
     @Override
@@ -402,7 +432,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 queueState.put(slot, queue.getRow(slot).toFloatVector());
             }
             s.dirty.clear();
-            pendingState.update(s.pendingPairs());
+            pendingState.update(s.pendingSamples());
+            legacyPendingState.update(s.pendingBuiltPairs());
         }
     }
 
@@ -411,6 +442,15 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         setCurrentKey(key);
         Shard s = shard(key);
         return new TrainerView(s.learner, s.progress, s.pending);
+    }
+
+    /** Adds pairs with built views to a shard's partial batch, as an earlier version's state held them; for tests. */
+    void addBuiltPairs(int key, List<ViewPair> pairs) throws Exception {
+        setCurrentKey(key);
+        Shard s = shard(key);
+        for (ViewPair v : pairs) {
+            s.addBuilt(v);
+        }
     }
 
     /** A read-only look at a shard, for tests. */
@@ -434,7 +474,17 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final FloatBuffer bData;
         final String[] ids;
         final int[] labels;
+        final long[] eventTimes;
+        // The batch's samples, copied in; their views are built when the batch is full.
+        final float[][] pixels;
+        // Slots whose views came built (a partial batch restored from an earlier version's state).
+        final boolean[] built;
+        final int inputHeight;
+        final int inputWidth;
         final int inputSize;
+        // One augmenter and two view buffers per lane: augmenters keep working arrays.
+        final ViewAugmenter[] augmenters;
+        final float[][][] views;
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
@@ -442,18 +492,22 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         double embeddingStd = Double.NaN;
         // Step timing since the last snapshot (not state: it describes this process).
         long stepNanos;
+        long viewNanos;
         int timedSteps;
         long windowStart;
         double stepMillis = Double.NaN;
         double stepShare = Double.NaN;
+        double viewsMillis = Double.NaN;
         final INDArray goodParams;
         final INDArray goodKeyParams;
         final INDArray goodStats;
 
-        Shard(int key, MocoLearner learner, int inputSize) {
+        Shard(int key, MocoLearner learner, TrainerSettings settings) {
             this.key = key;
             this.learner = learner;
-            this.inputSize = inputSize;
+            this.inputHeight = settings.inputHeight();
+            this.inputWidth = settings.inputWidth();
+            this.inputSize = settings.inputSize();
             int batch = learner.hyperParams().batchSize();
             a = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
             b = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
@@ -461,6 +515,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             bData = b.data().asNioFloat();
             ids = new String[batch];
             labels = new int[batch];
+            eventTimes = new long[batch];
+            pixels = new float[batch][inputSize];
+            built = new boolean[batch];
+            augmenters = new ViewAugmenter[] {new ViewAugmenter(settings.views()), new ViewAugmenter(settings.views())};
+            views = new float[2][2][inputSize];
             goodParams = learner.params().dup();
             goodKeyParams = learner.keyParams().dup();
             goodStats = learner.stats().dup();
@@ -472,7 +531,21 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             goodStats.assign(learner.stats());
         }
 
-        void add(ViewPair v) {
+        void add(ImageSample v) {
+            if (v.height != inputHeight || v.width != inputWidth || v.pixels == null || v.pixels.length != inputSize) {
+                throw new IllegalArgumentException("sample " + v.id + " of " + v.height + "x" + v.width
+                        + ", expected " + inputHeight + "x" + inputWidth);
+            }
+            System.arraycopy(v.pixels, 0, pixels[pending], 0, inputSize);
+            ids[pending] = v.id;
+            labels[pending] = v.label;
+            eventTimes[pending] = v.eventTime;
+            built[pending] = false;
+            pending++;
+        }
+
+        /** A pair whose views an earlier version built (restored from its state). */
+        void addBuilt(ViewPair v) {
             if (v.first.length != inputSize || v.second.length != inputSize) {
                 throw new IllegalArgumentException(
                         "view of " + v.first.length + " values, expected " + inputSize);
@@ -481,17 +554,54 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             bData.put(pending * inputSize, v.second);
             ids[pending] = v.id;
             labels[pending] = v.label;
+            built[pending] = true;
             pending++;
         }
 
-        List<ViewPair> pendingPairs() {
-            List<ViewPair> out = new ArrayList<>(pending);
+        /**
+         * Builds the views of the full batch into the learner's input, half of the batch in each
+         * of the learner's lanes: each sample's pair from a generator seeded by its id, as on
+         * every replay and restart.
+         */
+        void buildViews() {
+            int half = pending / 2;
+            learner.inLanes(() -> buildViews(half, pending, 1), () -> buildViews(0, half, 0));
+        }
+
+        private void buildViews(int from, int to, int lane) {
+            ViewAugmenter aug = augmenters[lane];
+            float[] first = views[lane][0];
+            float[] second = views[lane][1];
+            for (int i = from; i < to; i++) {
+                if (built[i]) continue;
+                var rnd = aug.randomFor(ids[i]);
+                aug.augment(pixels[i], inputHeight, inputWidth, rnd, first);
+                aug.augment(pixels[i], inputHeight, inputWidth, rnd, second);
+                aData.put(i * inputSize, first);
+                bData.put(i * inputSize, second);
+            }
+        }
+
+        List<ImageSample> pendingSamples() {
+            List<ImageSample> out = new ArrayList<>(pending);
             for (int i = 0; i < pending; i++) {
-                float[] first = new float[inputSize];
-                float[] second = new float[inputSize];
-                aData.get(i * inputSize, first);
-                bData.get(i * inputSize, second);
-                out.add(new ViewPair(ids[i], key, labels[i], first, second));
+                if (!built[i]) {
+                    out.add(new ImageSample(ids[i], eventTimes[i], inputHeight, inputWidth, pixels[i].clone(), labels[i]));
+                }
+            }
+            return out;
+        }
+
+        List<ViewPair> pendingBuiltPairs() {
+            List<ViewPair> out = new ArrayList<>();
+            for (int i = 0; i < pending; i++) {
+                if (built[i]) {
+                    float[] first = new float[inputSize];
+                    float[] second = new float[inputSize];
+                    aData.get(i * inputSize, first);
+                    bData.get(i * inputSize, second);
+                    out.add(new ViewPair(ids[i], key, labels[i], first, second));
+                }
             }
             return out;
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontrast.operators.KontrastOptions;
 import io.kontrast.operators.TrainerSettings;
+import io.kontrast.operators.decode.ImageSample;
 import io.kontrast.operators.views.ViewPair;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.util.ArrayList;
@@ -39,7 +40,21 @@ class MocoTrainerOperatorTest {
         return TrainerSettings.from(conf);
     }
 
-    static List<ViewPair> pairs(int n, long seed) {
+    static List<ImageSample> pairs(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<ImageSample> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] pixels = new float[784];
+            for (int j = 0; j < 784; j++) {
+                pixels[j] = (float) rnd.nextDouble();
+            }
+            out.add(new ImageSample("s" + seed + "-" + i, 0L, 28, 28, pixels, i % 10));
+        }
+        return out;
+    }
+
+    /** View pairs built beforehand, as an earlier version kept a partial batch in its state. */
+    static List<ViewPair> builtPairs(int n, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<ViewPair> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -49,22 +64,22 @@ class MocoTrainerOperatorTest {
                 a[j] = (float) rnd.nextGaussian();
                 b[j] = a[j] + 0.1f * (float) rnd.nextGaussian();
             }
-            out.add(new ViewPair("s" + seed + "-" + i, 0, i % 10, a, b));
+            out.add(new ViewPair("b" + seed + "-" + i, 0, i % 10, a, b));
         }
         return out;
     }
 
-    static KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, EncoderSnapshot> harness(
+    static KeyedOneInputStreamOperatorTestHarness<Integer, ImageSample, EncoderSnapshot> harness(
             TrainerSettings settings) throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new MocoTrainerOperator(settings), (ViewPair v) -> v.shard, Types.INT);
+                new MocoTrainerOperator(settings), (ImageSample v) -> 0, Types.INT);
         h.setStateBackend(new EmbeddedRocksDBStateBackend(true));
         return h;
     }
 
-    static void feed(KeyedOneInputStreamOperatorTestHarness<Integer, ViewPair, EncoderSnapshot> h,
-            List<ViewPair> pairs) throws Exception {
-        for (ViewPair p : pairs) {
+    static void feed(KeyedOneInputStreamOperatorTestHarness<Integer, ImageSample, EncoderSnapshot> h,
+            List<ImageSample> pairs) throws Exception {
+        for (ImageSample p : pairs) {
             h.processElement(p, 0L);
         }
     }
@@ -112,7 +127,7 @@ class MocoTrainerOperatorTest {
         assertThat(loaded.learner().step()).isEqualTo(saved.learner().step());
 
         // The same input after the checkpoint gives the same losses and the same next snapshot.
-        List<ViewPair> next = pairs(2 * BATCH - 3, 2);
+        List<ImageSample> next = pairs(2 * BATCH - 3, 2);
         feed(original, next);
         feed(restored, next);
         var a = ((MocoTrainerOperator) original.getOperator()).view(0);
@@ -158,7 +173,7 @@ class MocoTrainerOperatorTest {
     void snapshotsReportTheStepTimeAndTheShareOfTheTrainersTimeInSteps() throws Exception {
         var h = harness(settings(0));
         h.open();
-        List<ViewPair> p = pairs(3 * BATCH, 13);
+        List<ImageSample> p = pairs(3 * BATCH, 13);
         // Three steps (a snapshot every 3), with the trainer idle for 300 ms between them: the
         // steps of batch 8 take a few ms, so they fill a small share of the window.
         for (int step = 0; step < 3; step++) {
@@ -170,6 +185,8 @@ class MocoTrainerOperatorTest {
         double share = s.getMetrics().get("step_share");
         assertThat(stepMs).isGreaterThan(0.0);
         assertThat(share).isGreaterThan(0.0).isLessThan(0.5);
+        // Building a batch's views is timed apart from the step.
+        assertThat(s.getMetrics().get("views_ms")).isGreaterThan(0.0).isLessThan(300.0);
         // The share is the steps' time over the window from the first step to the snapshot.
         assertThat(3 * stepMs / share).isGreaterThanOrEqualTo(600.0);
         h.close();
@@ -234,8 +251,8 @@ class MocoTrainerOperatorTest {
         INDArray published = op.view(0).learner().params().dup();
         feed(h, pairs(BATCH, 7)); // step 4 moves on
         assertThat(op.view(0).learner().params()).isNotEqualTo(published);
-        List<ViewPair> poisoned = pairs(5 * BATCH, 8);
-        poisoned.forEach(p -> p.first[3] = Float.NaN);
+        List<ImageSample> poisoned = pairs(5 * BATCH, 8);
+        poisoned.forEach(p -> java.util.Arrays.fill(p.pixels, Float.NaN));
         feed(h, poisoned);
         var v = op.view(0);
         assertThat(v.progress().skippedSteps).isEqualTo(5);
@@ -253,10 +270,11 @@ class MocoTrainerOperatorTest {
     void aCollapsedEncoderRaisesTheAlarmAndPublishesNothing() throws Exception {
         var h = harness(settings(0));
         h.open();
-        float[] same = pairs(1, 10).get(0).first;
-        List<ViewPair> identical = new ArrayList<>();
+        float[] same = pairs(1, 10).get(0).pixels;
+        List<ImageSample> identical = new ArrayList<>();
         for (int i = 0; i < 6 * BATCH; i++) {
-            identical.add(new ViewPair("same-" + i, 0, -1, same.clone(), same.clone()));
+            // One id: the same views for every sample.
+            identical.add(new ImageSample("same", 0L, 28, 28, same.clone(), -1));
         }
         feed(h, identical);
         var op = (MocoTrainerOperator) h.getOperator();
@@ -337,6 +355,49 @@ class MocoTrainerOperatorTest {
         assertThat(s.getMetrics().get("probe_embedding_std")).isBetween(0.0, 1.0);
         assertThat(s.getMetrics().get("probe_alignment")).isBetween(0.0, 4.0);
         assertThat(s.getMetrics().get("probe_uniformity")).isBetween(-4.0, 0.0);
+        h.close();
+    }
+
+    /**
+     * A partial batch of pairs with built views, as an earlier version kept it in its state
+     * ({@code pending}, view pairs), survives a checkpoint beside the samples that follow it and
+     * is trained on unchanged: the restored run steps exactly as the original.
+     */
+    @Test
+    void aPartialBatchOfBuiltPairsAsEarlierVersionsKeptItIsRestoredAndTrainedOn() throws Exception {
+        TrainerSettings settings = settings(0);
+        var original = harness(settings);
+        original.open();
+        feed(original, pairs(BATCH, 30));
+        ((MocoTrainerOperator) original.getOperator()).addBuiltPairs(0, builtPairs(3, 31));
+        feed(original, pairs(2, 32));
+        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
+
+        var restored = harness(settings);
+        restored.initializeState(checkpoint);
+        restored.open();
+        assertThat(((MocoTrainerOperator) restored.getOperator()).view(0).pending()).isEqualTo(5);
+
+        List<ImageSample> next = pairs(BATCH - 5, 33);
+        feed(original, next);
+        feed(restored, next);
+        var a = ((MocoTrainerOperator) original.getOperator()).view(0);
+        var b = ((MocoTrainerOperator) restored.getOperator()).view(0);
+        assertThat(b.progress().step).isEqualTo(2);
+        assertThat(b.progress().lastLoss).isEqualTo(a.progress().lastLoss);
+        assertThat(b.learner().params()).isEqualTo(a.learner().params());
+        original.close();
+        restored.close();
+    }
+
+    /** Samples of the wrong shape fail the task with a message that names the sample. */
+    @Test
+    void aSampleOfTheWrongShapeIsRejectedWithItsId() throws Exception {
+        var h = harness(settings(0));
+        h.open();
+        var wrong = new ImageSample("odd-one", 0L, 14, 14, new float[196], -1);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.processElement(wrong, 0L))
+                .hasMessageContaining("odd-one").hasMessageContaining("expected 28x28");
         h.close();
     }
 }
