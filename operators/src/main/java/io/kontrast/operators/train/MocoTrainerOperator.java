@@ -485,6 +485,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         // One augmenter and two view buffers per lane: augmenters keep working arrays.
         final ViewAugmenter[] augmenters;
         final float[][][] views;
+        final java.util.concurrent.atomic.AtomicInteger nextView = new java.util.concurrent.atomic.AtomicInteger();
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
@@ -559,20 +560,22 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
 
         /**
-         * Builds the views of the full batch into the learner's input, half of the batch in each
-         * of the learner's lanes: each sample's pair from a generator seeded by its id, as on
-         * every replay and restart.
+         * Builds the views of the full batch into the learner's input in both of the learner's
+         * lanes: each lane takes the next sample not yet taken, so that a lane that starts late
+         * (its thread was parked, or the machine gave its core to another thread) leaves more to
+         * the other instead of holding it up at the join. Each sample's pair comes from a
+         * generator seeded by its id, whichever lane builds it, as on every replay and restart.
          */
         void buildViews() {
-            int half = pending / 2;
-            learner.inLanes(() -> buildViews(half, pending, 1), () -> buildViews(0, half, 0));
+            nextView.set(0);
+            learner.inLanes(() -> buildViews(1), () -> buildViews(0));
         }
 
-        private void buildViews(int from, int to, int lane) {
+        private void buildViews(int lane) {
             ViewAugmenter aug = augmenters[lane];
             float[] first = views[lane][0];
             float[] second = views[lane][1];
-            for (int i = from; i < to; i++) {
+            for (int i = nextView.getAndIncrement(); i < pending; i = nextView.getAndIncrement()) {
                 if (built[i]) continue;
                 var rnd = aug.randomFor(ids[i]);
                 aug.augment(pixels[i], inputHeight, inputWidth, rnd, first);
