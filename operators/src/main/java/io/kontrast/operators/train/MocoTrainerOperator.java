@@ -5,7 +5,7 @@ import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.publish.SnapshotCodec;
 import io.kontrast.operators.decode.ImageSample;
-import io.kontrast.operators.views.ViewAugmenter;
+import io.kontrast.operators.views.BatchViews;
 import io.kontrast.operators.views.ViewPair;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.FloatBuffer;
@@ -482,10 +482,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final int inputHeight;
         final int inputWidth;
         final int inputSize;
-        // One augmenter and two view buffers per lane: augmenters keep working arrays.
-        final ViewAugmenter[] augmenters;
-        final float[][][] views;
-        final java.util.concurrent.atomic.AtomicInteger nextView = new java.util.concurrent.atomic.AtomicInteger();
+        final BatchViews batchViews;
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
@@ -519,8 +516,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             eventTimes = new long[batch];
             pixels = new float[batch][inputSize];
             built = new boolean[batch];
-            augmenters = new ViewAugmenter[] {new ViewAugmenter(settings.views()), new ViewAugmenter(settings.views())};
-            views = new float[2][2][inputSize];
+            batchViews = new BatchViews(settings.views(), inputHeight, inputWidth);
             goodParams = learner.params().dup();
             goodKeyParams = learner.keyParams().dup();
             goodStats = learner.stats().dup();
@@ -561,28 +557,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
         /**
          * Builds the views of the full batch into the learner's input in both of the learner's
-         * lanes: each lane takes the next sample not yet taken, so that a lane that starts late
-         * (its thread was parked, or the machine gave its core to another thread) leaves more to
-         * the other instead of holding it up at the join. Each sample's pair comes from a
-         * generator seeded by its id, whichever lane builds it, as on every replay and restart.
+         * lanes (see {@link BatchViews}).
          */
         void buildViews() {
-            nextView.set(0);
-            learner.inLanes(() -> buildViews(1), () -> buildViews(0));
-        }
-
-        private void buildViews(int lane) {
-            ViewAugmenter aug = augmenters[lane];
-            float[] first = views[lane][0];
-            float[] second = views[lane][1];
-            for (int i = nextView.getAndIncrement(); i < pending; i = nextView.getAndIncrement()) {
-                if (built[i]) continue;
-                var rnd = aug.randomFor(ids[i]);
-                aug.augment(pixels[i], inputHeight, inputWidth, rnd, first);
-                aug.augment(pixels[i], inputHeight, inputWidth, rnd, second);
-                aData.put(i * inputSize, first);
-                bData.put(i * inputSize, second);
-            }
+            batchViews.build(pixels, ids, built, pending, aData, bData, learner::inLanes);
         }
 
         List<ImageSample> pendingSamples() {
