@@ -84,6 +84,20 @@ class MocoTrainerOperatorTest {
         }
     }
 
+    /** Feeds both the same input: the restored run reaches {@code step} with the original's loss, parameters and statistics. */
+    static void continuesAlike(KeyedOneInputStreamOperatorTestHarness<Integer, ImageSample, EncoderSnapshot> original,
+            KeyedOneInputStreamOperatorTestHarness<Integer, ImageSample, EncoderSnapshot> restored,
+            List<ImageSample> next, long step) throws Exception {
+        feed(original, next);
+        feed(restored, next);
+        var a = ((MocoTrainerOperator) original.getOperator()).view(0);
+        var b = ((MocoTrainerOperator) restored.getOperator()).view(0);
+        assertThat(b.progress().step).isEqualTo(step);
+        assertThat(b.progress().lastLoss).isEqualTo(a.progress().lastLoss);
+        assertThat(b.learner().params()).isEqualTo(a.learner().params());
+        assertThat(b.learner().stats()).isEqualTo(a.learner().stats());
+    }
+
     @Test
     void batchBuffersWriteThroughToNativeMemory() {
         INDArray x = Nd4j.create(DataType.FLOAT, 2, 3);
@@ -127,15 +141,7 @@ class MocoTrainerOperatorTest {
         assertThat(loaded.learner().step()).isEqualTo(saved.learner().step());
 
         // The same input after the checkpoint gives the same losses and the same next snapshot.
-        List<ImageSample> next = pairs(2 * BATCH - 3, 2);
-        feed(original, next);
-        feed(restored, next);
-        var a = ((MocoTrainerOperator) original.getOperator()).view(0);
-        var b = ((MocoTrainerOperator) restored.getOperator()).view(0);
-        assertThat(b.progress().step).isEqualTo(7);
-        assertThat(b.progress().lastLoss).isEqualTo(a.progress().lastLoss);
-        assertThat(b.learner().params()).isEqualTo(a.learner().params());
-        assertThat(b.learner().stats()).isEqualTo(a.learner().stats());
+        continuesAlike(original, restored, pairs(2 * BATCH - 3, 2), 7);
 
         List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
         List<EncoderSnapshot> fromRestored = restored.extractOutputValues();
@@ -378,14 +384,7 @@ class MocoTrainerOperatorTest {
         restored.open();
         assertThat(((MocoTrainerOperator) restored.getOperator()).view(0).pending()).isEqualTo(5);
 
-        List<ImageSample> next = pairs(BATCH - 5, 33);
-        feed(original, next);
-        feed(restored, next);
-        var a = ((MocoTrainerOperator) original.getOperator()).view(0);
-        var b = ((MocoTrainerOperator) restored.getOperator()).view(0);
-        assertThat(b.progress().step).isEqualTo(2);
-        assertThat(b.progress().lastLoss).isEqualTo(a.progress().lastLoss);
-        assertThat(b.learner().params()).isEqualTo(a.learner().params());
+        continuesAlike(original, restored, pairs(BATCH - 5, 33), 2);
         original.close();
         restored.close();
     }
