@@ -1,6 +1,10 @@
 package io.kontrast.operators.views;
 
-/** Two augmented, normalised views of one sample, routed to a trainer shard. */
+/**
+ * Two augmented, normalised views of one sample: how earlier versions handed samples to the
+ * trainer and kept a partial batch in its state. The trainer now builds the views itself; it
+ * reads pairs kept this way on restore and trains on them as they are.
+ */
 public class ViewPair {
     public String id;
     public int shard;
