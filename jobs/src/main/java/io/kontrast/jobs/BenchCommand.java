@@ -176,14 +176,8 @@ public final class BenchCommand {
         try {
             return perSecond(() -> {
                 for (int r = 0; r < 4; r++) {
-                    builder.build(pixels, ids, null, batch, aData, bData, (helper, caller) -> {
-                        if (lanes != null) {
-                            lanes.run(helper, caller);
-                        } else {
-                            caller.run();
-                            helper.run();
-                        }
-                    });
+                    builder.build(pixels, ids, null, batch, aData, bData,
+                            (helper, caller) -> io.kontrast.math.Lanes.run(lanes, helper, caller));
                 }
             }, 4 * batch);
         } finally {

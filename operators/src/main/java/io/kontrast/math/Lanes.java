@@ -90,6 +90,19 @@ public final class Lanes implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code onHelper} and {@code onCaller} in {@code lanes}, side by side, or, with no lanes
+     * (null), one after the other on this thread.
+     */
+    public static void run(Lanes lanes, Runnable onHelper, Runnable onCaller) {
+        if (lanes != null) {
+            lanes.run(onHelper, onCaller);
+        } else {
+            onCaller.run();
+            onHelper.run();
+        }
+    }
+
     private void awaitHelper() {
         long spinUntil = System.nanoTime() + SPIN_NANOS;
         while (!done) {

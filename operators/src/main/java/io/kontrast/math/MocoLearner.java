@@ -576,12 +576,7 @@ public final class MocoLearner implements AutoCloseable {
      * after the other on this thread when the learner has none. Not while a step runs.
      */
     public void inLanes(Runnable onHelper, Runnable onCaller) {
-        if (lanes != null) {
-            lanes.run(onHelper, onCaller);
-        } else {
-            onCaller.run();
-            onHelper.run();
-        }
+        Lanes.run(lanes, onHelper, onCaller);
     }
 
     /** Whether steps run in two {@link Lanes}. */

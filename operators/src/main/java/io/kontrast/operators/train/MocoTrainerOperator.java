@@ -483,6 +483,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final int inputWidth;
         final int inputSize;
         final BatchViews batchViews;
+        final java.util.function.BiConsumer<Runnable, Runnable> inLanes;
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
@@ -517,6 +518,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             pixels = new float[batch][inputSize];
             built = new boolean[batch];
             batchViews = new BatchViews(settings.views(), inputHeight, inputWidth);
+            inLanes = learner::inLanes;
             goodParams = learner.params().dup();
             goodKeyParams = learner.keyParams().dup();
             goodStats = learner.stats().dup();
@@ -560,7 +562,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
          * lanes (see {@link BatchViews}).
          */
         void buildViews() {
-            batchViews.build(pixels, ids, built, pending, aData, bData, learner::inLanes);
+            batchViews.build(pixels, ids, built, pending, aData, bData, inLanes);
         }
 
         List<ImageSample> pendingSamples() {
