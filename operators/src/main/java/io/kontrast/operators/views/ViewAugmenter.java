@@ -3,6 +3,8 @@ package io.kontrast.operators.views;
 import io.kontrast.operators.TrainerSettings.ViewSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Builds augmented views of a grayscale image, MoCo v2 style:
@@ -26,7 +28,18 @@ public final class ViewAugmenter {
     private static final double LOG_MIN_RATIO = Math.log(3.0 / 4.0);
     private static final double LOG_MAX_RATIO = Math.log(4.0 / 3.0);
 
+    /** Partial sums of the mean, one per lane of an 8-float vector, in both the vector and scalar passes. */
+    static final int LANES = 8;
+
+    /**
+     * Whether this JVM has the Vector API module ({@code --add-modules=jdk.incubator.vector},
+     * which the launcher, the tests and the deployments pass) and 256-bit vectors; if not, the
+     * scalar passes run, with the same results.
+     */
+    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && Vector.wideEnough();
+
     private final ViewSettings s;
+    private final boolean vector;
     // Working arrays, reused between calls: an augmenter belongs to one thread.
     private int[] colTap = new int[0];
     private int[] colTap1 = new int[0];
@@ -34,24 +47,47 @@ public final class ViewAugmenter {
     private int[] rowTap = new int[0];
     private float[] rowWeight = new float[0];
     private float[] rows = new float[0];
-    private float[] noise = new float[0];
+    private final float[] lanes = new float[LANES];
 
     public ViewAugmenter(ViewSettings settings) {
-        this.s = settings;
+        this(settings, VECTOR);
     }
 
-    /** The generator for a sample: a 64-bit FNV-1a hash of the id mixed with the seed. */
+    /** With {@code vector} false, the scalar passes even where the Vector API is available. */
+    ViewAugmenter(ViewSettings settings, boolean vector) {
+        this.s = settings;
+        this.vector = vector;
+    }
+
+    /**
+     * The generator for a sample: a 64-bit FNV-1a hash of the id's UTF-8 bytes mixed with the
+     * seed. An ASCII id (the usual case) is hashed from its chars, which are those bytes.
+     */
     public SplittableRandom randomFor(String sampleId) {
         long h = 0xcbf29ce484222325L;
-        for (byte b : sampleId.getBytes(StandardCharsets.UTF_8)) {
-            h ^= b;
+        for (int i = 0, len = sampleId.length(); i < len; i++) {
+            char c = sampleId.charAt(i);
+            if (c >= 0x80) {
+                return new SplittableRandom(fnv(sampleId.getBytes(StandardCharsets.UTF_8)) ^ (s.seed() * 0x9E3779B97F4A7C15L));
+            }
+            h ^= c;
             h *= 0x100000001b3L;
         }
         return new SplittableRandom(h ^ (s.seed() * 0x9E3779B97F4A7C15L));
     }
 
+    private static long fnv(byte[] bytes) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : bytes) {
+            h ^= b;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+
     /** Writes one view of {@code src} ({@code h × w}, values in 0..1) into {@code dst}. */
     public void augment(float[] src, int h, int w, SplittableRandom rnd, float[] dst) {
+        // Every random draw comes first, in a fixed order, then the arithmetic.
         // 1. Random resized crop (torchvision's sampling, ten tries, else the whole image).
         double area = (double) h * w;
         double cw = w;
@@ -71,13 +107,30 @@ public final class ViewAugmenter {
                 break;
             }
         }
+        // 2. Flip.
         boolean flip = rnd.nextDouble() < s.flipProbability();
+        // 3. Jitter: brightness then contrast, or contrast then brightness. Brightness first is
+        // applied while the crop is written, contrast (and brightness after it) in the last pass;
+        // factors of 1 leave a pass's arithmetic exact.
+        float brightnessFirst = 1f;
+        float contrast = 1f;
+        float brightnessAfter = 1f;
+        if (s.jitter() > 0 && rnd.nextDouble() < 0.8) {
+            float brightness = (float) (1 + (rnd.nextDouble() * 2 - 1) * s.jitter());
+            contrast = (float) (1 + (rnd.nextDouble() * 2 - 1) * s.jitter());
+            if (rnd.nextBoolean()) brightnessFirst = brightness;
+            else brightnessAfter = brightness;
+        }
+        // 4. Noise: a window of the Gaussian pool, from a random offset (wrapping around).
+        float std = (float) s.noiseStd();
+        int noiseAt = std > 0 ? rnd.nextInt() & (NOISE.length - 1) : 0;
+
         int n = h * w;
         scratch(h, w);
         // Bilinear sampling, separably: the taps of each output column (the flip folds into them)
         // and row once, then every source row the crop reads is interpolated horizontally once
-        // (2 gathers per pixel), then each output row blends two of those rows (a flat loop the
-        // JIT vectorises). Same arithmetic, in the same order, as blending 4 taps per pixel.
+        // (2 gathers per pixel), then each output row blends two of those rows. Same arithmetic,
+        // in the same order, as blending 4 taps per pixel.
         float sx = (float) (cw / w);
         float sy = (float) (ch / h);
         for (int x = 0; x < w; x++) {
@@ -92,6 +145,7 @@ public final class ViewAugmenter {
             rowTap[y] = (int) fy;
             rowWeight[y] = fy - (int) fy;
         }
+        // The source rows the crop reads, each interpolated horizontally (2 gathers per pixel).
         int firstRow = rowTap[0];
         int lastRow = Math.min(rowTap[h - 1] + 1, h - 1);
         for (int r = firstRow; r <= lastRow; r++) {
@@ -102,6 +156,33 @@ public final class ViewAugmenter {
                 rows[out + x] = l + (src[in + colTap1[x]] - l) * colWeight[x];
             }
         }
+        boolean vector = this.vector && w >= LANES;
+        float sum = vector
+                ? Vector.blendRows(h, w, rowTap, rowWeight, rows, brightnessFirst, dst, lanes)
+                : blendRowsScalar(h, w, brightnessFirst, dst);
+        // Contrast blends each pixel with the view's mean: v c + mean (1 - c).
+        float shift = sum / n * (1 - contrast);
+        float mean0 = s.inputMean();
+        float inv = 1f / s.inputStd();
+        for (int i = 0, at = noiseAt; i < n; at = 0) {
+            int to = Math.min(n, i + NOISE.length - at);
+            if (vector) Vector.finish(dst, i, to, at - i, contrast, shift, brightnessAfter, std, mean0, inv);
+            else finishScalar(dst, i, to, at - i, contrast, shift, brightnessAfter, std, mean0, inv);
+            i = to;
+        }
+    }
+
+    /**
+     * Each output row of the crop, blended from two interpolated source rows, written to {@code
+     * dst} as {@code clip(v × brightness)}; returns the sum of the written values, accumulated in
+     * {@link #LANES} partial sums in the order {@link Vector#blendRows} uses, so that both give the
+     * same bits.
+     */
+    private float blendRowsScalar(int h, int w, float brightness, float[] dst) {
+        int firstRow = rowTap[0];
+        float[] acc = lanes;
+        java.util.Arrays.fill(acc, 0f);
+        int whole = w - w % LANES;
         for (int y = 0; y < h; y++) {
             int top = (rowTap[y] - firstRow) * w;
             int bottom = (Math.min(rowTap[y] + 1, h - 1) - firstRow) * w;
@@ -109,45 +190,29 @@ public final class ViewAugmenter {
             int row = y * w;
             for (int x = 0; x < w; x++) {
                 float t = rows[top + x];
-                dst[row + x] = t + (rows[bottom + x] - t) * wy;
+                float v = clip((t + (rows[bottom + x] - t) * wy) * brightness);
+                dst[row + x] = v;
+                acc[x < whole ? x % LANES : x - (w - LANES)] += v;
             }
         }
-        // 3. Brightness and contrast jitter, in random order, each clipped. Contrast blends each
-        // pixel with the image mean: v c + mean (1 - c).
-        float inv = 1f / s.inputStd();
-        float mean0 = s.inputMean();
-        if (s.jitter() > 0 && rnd.nextDouble() < 0.8) {
-            float brightness = (float) (1 + (rnd.nextDouble() * 2 - 1) * s.jitter());
-            float contrast = (float) (1 + (rnd.nextDouble() * 2 - 1) * s.jitter());
-            boolean brightnessFirst = rnd.nextBoolean();
-            if (brightnessFirst) {
-                for (int i = 0; i < n; i++) dst[i] = clip(dst[i] * brightness);
-            }
-            float mean = (float) (sum(dst, n) / n);
-            float shift = mean * (1 - contrast);
-            if (brightnessFirst) {
-                for (int i = 0; i < n; i++) dst[i] = clip(dst[i] * contrast + shift);
-            } else {
-                for (int i = 0; i < n; i++) dst[i] = clip(clip(dst[i] * contrast + shift) * brightness);
-            }
+        return reduce(acc);
+    }
+
+    /**
+     * The last pass over {@code dst[from, to)}: contrast, brightness, noise {@code NOISE[i +
+     * noiseShift]}, each clipped to [0, 1], then normalisation.
+     */
+    private static void finishScalar(float[] dst, int from, int to, int noiseShift, float contrast, float shift,
+            float brightness, float std, float mean0, float inv) {
+        for (int i = from; i < to; i++) {
+            float v = clip(clip(dst[i] * contrast + shift) * brightness);
+            dst[i] = (clip(v + NOISE[i + noiseShift] * std) - mean0) * inv;
         }
-        // 4. Noise, 5. normalisation.
-        float std = (float) s.noiseStd();
-        if (std > 0) {
-            // Standard normal values by inverse-CDF lookup: 12 random bits per pixel, five pixels
-            // per 64-bit draw. The lookups come first, so that adding, clipping and normalising
-            // is one flat loop.
-            float[] z = noise;
-            for (int i = 0; i < n; ) {
-                long bits = rnd.nextLong();
-                for (int end = Math.min(i + 5, n); i < end; i++, bits >>>= 12) {
-                    z[i] = NORMAL_TABLE[(int) bits & (NORMAL_TABLE.length - 1)];
-                }
-            }
-            for (int i = 0; i < n; i++) dst[i] = (clip(dst[i] + z[i] * std) - mean0) * inv;
-        } else {
-            for (int i = 0; i < n; i++) dst[i] = (dst[i] - mean0) * inv;
-        }
+    }
+
+    /** The partial sums' total, in a fixed order. */
+    private static float reduce(float[] acc) {
+        return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
     }
 
     /** Sizes the working arrays for {@code h × w} images (kept between calls). */
@@ -163,29 +228,31 @@ public final class ViewAugmenter {
         }
         if (rows.length < h * w) {
             rows = new float[h * w];
-            noise = new float[h * w];
         }
-    }
-
-    /** The sum of {@code v[0..n)}, with four accumulators. */
-    private static double sum(float[] v, int n) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += v[i];
-            s1 += v[i + 1];
-            s2 += v[i + 2];
-            s3 += v[i + 3];
-        }
-        for (; i < n; i++) s0 += v[i];
-        return (s0 + s1) + (s2 + s3);
     }
 
     /** Quantiles of the standard normal at (i + 0.5) / 4096: a table-driven Gaussian. */
     static final float[] NORMAL_TABLE = normalTable(4096);
+
+    /**
+     * The noise pool: {@link #NORMAL_TABLE} sixteen times over, in a fixed shuffled order. A view's
+     * noise is a window of it from a random offset, so the noise pass reads it in order.
+     */
+    static final float[] NOISE = noisePool(16);
+
+    private static float[] noisePool(int copies) {
+        int size = NORMAL_TABLE.length * copies;
+        float[] p = new float[size];
+        for (int i = 0; i < size; i++) p[i] = NORMAL_TABLE[i % NORMAL_TABLE.length];
+        SplittableRandom r = new SplittableRandom(0x6E6F697365L);
+        for (int i = size - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            float t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
 
     private static float[] normalTable(int size) {
         float[] t = new float[size];
@@ -218,5 +285,70 @@ public final class ViewAugmenter {
     /** Clips to [0, 1] without a branch (a data-dependent branch mispredicts on image pixels). */
     private static float clip(float v) {
         return Math.min(Math.max(v, 0f), 1f);
+    }
+
+    /**
+     * The passes on 8-float vectors of the incubating Vector API, where this JVM has the module
+     * and 256-bit vectors: the crop's gathers and blends, and the last pass, with the same
+     * arithmetic in the same order as the scalar passes (the tests compare the two bit for bit).
+     * A row of {@code w} pixels is covered by whole vectors from its start and, if {@code w} is
+     * not a multiple of 8, one more vector ending at its end that overlaps the one before (it
+     * writes the same values again; only its new lanes count towards the sum).
+     */
+    private static final class Vector {
+        /** Eight 0s then eight 1s: from offset k, a vector with lanes k.. set. */
+        private static final float[] TAIL_WEIGHTS = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+
+        static boolean wideEnough() {
+            return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+        }
+
+        static float blendRows(int h, int w, int[] rowTap, float[] rowWeight, float[] rows, float brightness, float[] dst,
+                float[] lanes) {
+            VectorSpecies<Float> sp = FloatVector.SPECIES_256;
+            int whole = w - w % LANES;
+            int firstRow = rowTap[0];
+            // The overlapping vector's new lanes (from whole - (w - LANES) on) count once: 1 there, else 0.
+            FloatVector tail = FloatVector.fromArray(sp, TAIL_WEIGHTS, whole - (w - LANES));
+            FloatVector acc = FloatVector.zero(sp);
+            for (int y = 0; y < h; y++) {
+                int top = (rowTap[y] - firstRow) * w;
+                int bottom = (Math.min(rowTap[y] + 1, h - 1) - firstRow) * w;
+                float wy = rowWeight[y];
+                int row = y * w;
+                for (int x = 0; x < whole; x += LANES) {
+                    FloatVector v = blend(rows, top + x, bottom + x, wy, brightness);
+                    v.intoArray(dst, row + x);
+                    acc = acc.add(v);
+                }
+                if (whole < w) {
+                    FloatVector v = blend(rows, top + w - LANES, bottom + w - LANES, wy, brightness);
+                    v.intoArray(dst, row + w - LANES);
+                    acc = acc.add(v.mul(tail));
+                }
+            }
+            acc.intoArray(lanes, 0);
+            return reduce(lanes);
+        }
+
+        /** {@code clip((t + (b - t) wy) × brightness)} for the rows at {@code top} and {@code bottom}. */
+        private static FloatVector blend(float[] rows, int top, int bottom, float wy, float brightness) {
+            FloatVector t = FloatVector.fromArray(FloatVector.SPECIES_256, rows, top);
+            return t.add(FloatVector.fromArray(FloatVector.SPECIES_256, rows, bottom).sub(t).mul(wy)).mul(brightness)
+                    .max(0f).min(1f);
+        }
+
+        static void finish(float[] dst, int from, int to, int noiseShift, float contrast, float shift, float brightness,
+                float std, float mean0, float inv) {
+            VectorSpecies<Float> sp = FloatVector.SPECIES_256;
+            int i = from;
+            for (; i + LANES <= to; i += LANES) {
+                FloatVector v = FloatVector.fromArray(sp, dst, i).mul(contrast).add(shift).max(0f).min(1f)
+                        .mul(brightness).max(0f).min(1f);
+                v.add(FloatVector.fromArray(sp, NOISE, i + noiseShift).mul(std)).max(0f).min(1f)
+                        .sub(mean0).mul(inv).intoArray(dst, i);
+            }
+            finishScalar(dst, i, to, noiseShift, contrast, shift, brightness, std, mean0, inv);
+        }
     }
 }

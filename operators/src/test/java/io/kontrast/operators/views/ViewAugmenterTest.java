@@ -212,4 +212,68 @@ class ViewAugmenterTest {
         }
         return out;
     }
+
+    /**
+     * The vector passes give the scalar passes' bits: crops, flips, both jitter orders and the
+     * noise window, for 28-pixel rows (whole vectors plus one that overlaps) and 32-pixel rows
+     * (whole vectors only), on images with values in [0, 1].
+     */
+    @Test
+    void vectorPassesGiveTheScalarPassesBits() {
+        assertThat(ViewAugmenter.VECTOR).as("the tests run with the Vector API module").isTrue();
+        ViewSettings s = settings(0.2, 0.5, 0.4, 0.05);
+        ViewAugmenter vector = new ViewAugmenter(s, true);
+        ViewAugmenter scalar = new ViewAugmenter(s, false);
+        SplittableRandom pixels = new SplittableRandom(11);
+        for (int[] hw : new int[][] {{28, 28}, {24, 32}, {9, 12}}) {
+            int h = hw[0];
+            int w = hw[1];
+            for (int k = 0; k < 300; k++) {
+                float[] img = new float[h * w];
+                for (int i = 0; i < img.length; i++) img[i] = pixels.nextInt(256) / 255f;
+                String id = "v" + h + "x" + w + "-" + k;
+                float[] got = new float[h * w];
+                float[] expected = new float[h * w];
+                SplittableRandom rv = vector.randomFor(id);
+                SplittableRandom rs = scalar.randomFor(id);
+                for (int view = 0; view < 2; view++) {
+                    vector.augment(img, h, w, rv, got);
+                    scalar.augment(img, h, w, rs, expected);
+                    assertThat(got).as("%s view %d", id, view).containsExactly(expected);
+                }
+            }
+        }
+    }
+
+    /** A non-ASCII id seeds from its UTF-8 bytes, as an ASCII id from its chars. */
+    @Test
+    void idsHashTheirUtf8Bytes() {
+        ViewAugmenter aug = new ViewAugmenter(settings(0.4, 0.5, 0.4, 0.02));
+        for (String id : new String[] {"plain-id", "größe/ü", "画像-7", "emoji-\uD83D\uDE00"}) {
+            long h = 0xcbf29ce484222325L;
+            for (byte b : id.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+                h ^= b;
+                h *= 0x100000001b3L;
+            }
+            SplittableRandom expected = new SplittableRandom(h ^ (42 * 0x9E3779B97F4A7C15L));
+            assertThat(aug.randomFor(id).nextLong()).as(id).isEqualTo(expected.nextLong());
+        }
+    }
+
+    /** The noise pool holds the normal table's values, each equally often, so its moments are the table's. */
+    @Test
+    void theNoisePoolIsTheNormalTableShuffled() {
+        float[] pool = ViewAugmenter.NOISE.clone();
+        float[] table = ViewAugmenter.NORMAL_TABLE;
+        assertThat(pool.length % table.length).isZero();
+        float[] expected = new float[pool.length];
+        for (int i = 0; i < expected.length; i++) expected[i] = table[i % table.length];
+        Arrays.sort(pool);
+        Arrays.sort(expected);
+        assertThat(pool).containsExactly(expected);
+        // Shuffled: neighbours are not in table order.
+        int ordered = 0;
+        for (int i = 1; i < ViewAugmenter.NOISE.length; i++) if (ViewAugmenter.NOISE[i] > ViewAugmenter.NOISE[i - 1]) ordered++;
+        assertThat((double) ordered / ViewAugmenter.NOISE.length).isBetween(0.45, 0.55);
+    }
 }
