@@ -540,6 +540,16 @@ public final class MocoLearner implements AutoCloseable {
         return queue;
     }
 
+    /** A copy of the key in queue slot {@code slot}: one bulk read (a row view costs native allocations). */
+    public float[] queueRow(int slot) {
+        if (slot < 0 || slot >= hp.queueSize()) {
+            throw new IndexOutOfBoundsException("queue slot " + slot + " of " + hp.queueSize());
+        }
+        float[] key = new float[dim];
+        wholeBuffer(queueWithAnchor).get(slot * dim, key, 0, dim);
+        return key;
+    }
+
     /** Writes one key of the queue (restoring from a checkpoint). */
     public void restoreQueueRow(int slot, float[] key) {
         INDArray row = Nd4j.createFromArray(key);

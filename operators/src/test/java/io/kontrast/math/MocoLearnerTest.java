@@ -1,6 +1,7 @@
 package io.kontrast.math;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.SplittableRandom;
 import org.assertj.core.data.Offset;
@@ -203,7 +204,7 @@ class MocoLearnerTest {
         }
     }
 
-    /** A learner restored key by key (as from a checkpoint) scores a batch exactly as the original. */
+    /** A learner restored key by key (as a checkpoint holds them, read with queueRow) scores a batch exactly as the original. */
     @Test
     void aQueueRestoredKeyByKeyGivesTheSameLoss() {
         SplittableRandom rnd = new SplittableRandom(31);
@@ -219,8 +220,11 @@ class MocoLearnerTest {
             restored.params().assign(original.params());
             restored.keyParams().assign(original.keyParams());
             for (int slot = 0; slot < 16; slot++) {
-                restored.restoreQueueRow(slot, original.queue().getRow(slot).toFloatVector());
+                float[] key = original.queueRow(slot);
+                assertThat(key).containsExactly(original.queue().getRow(slot).toFloatVector());
+                restored.restoreQueueRow(slot, key);
             }
+            assertThatThrownBy(() -> original.queueRow(16)).isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("slot 16");
             assertThat(restored.queue()).isEqualTo(original.queue());
             assertThat(restored.lossAndGradient(a, b)).isEqualTo(original.lossAndGradient(a, b));
         }

@@ -427,9 +427,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             velocityState.update(s.learner.velocity().toFloatVector());
             statsState.update(s.learner.stats().toFloatVector());
             progressState.update(s.progress);
-            INDArray queue = s.learner.queue();
             for (int slot = s.dirty.nextSetBit(0); slot >= 0; slot = s.dirty.nextSetBit(slot + 1)) {
-                queueState.put(slot, queue.getRow(slot).toFloatVector());
+                queueState.put(slot, s.learner.queueRow(slot));
             }
             s.dirty.clear();
             pendingState.update(s.pendingSamples());
