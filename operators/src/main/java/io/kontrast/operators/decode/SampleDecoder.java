@@ -17,6 +17,8 @@ import org.apache.avro.message.MissingSchemaException;
  * with a known {@link Sample} schema, carry a non-empty id, and hold an image tensor of shape
  * {@code [1, H, W]} or {@code [H, W]} in UINT8 (0..255) or FLOAT32 (finite) with exactly the
  * bytes its shape needs.
+ *
+ * <p>A decoder reuses its working objects between records: one per thread.
  */
 public final class SampleDecoder {
     /** {@code b / 255f} for every byte value: a lookup is fast even before the JIT's last tier. */
@@ -29,6 +31,10 @@ public final class SampleDecoder {
     private final int height;
     private final int width;
     private final int maxRecordBytes;
+    // The last decoded datum, which the next decode fills in again instead of allocating a new
+    // record, tensor, shape list and data buffer. Nothing of it outlives decode: the sample gets
+    // its own id string and pixel array.
+    private Sample reuse;
 
     public SampleDecoder(int height, int width, int maxRecordBytes) {
         AvroLimits.apply();
@@ -63,12 +69,14 @@ public final class SampleDecoder {
         }
         Sample sample;
         try {
-            sample = Sample.getDecoder().decode(value);
+            sample = Sample.getDecoder().decode(value, reuse);
+            reuse = sample;
         } catch (MissingSchemaException e) {
             return Result.reject(RejectReason.UNKNOWN_SCHEMA, "unknown schema fingerprint: " + e.getMessage());
         } catch (BadHeaderException e) {
             return Result.reject(RejectReason.NOT_AVRO, "not Avro single-object encoding: " + e.getMessage());
         } catch (Exception | StackOverflowError | OutOfMemoryError e) {
+            reuse = null; // possibly half-filled
             return Result.reject(RejectReason.NOT_AVRO, "malformed Avro datum: " + e);
         }
         try {

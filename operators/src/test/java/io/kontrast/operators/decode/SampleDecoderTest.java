@@ -122,4 +122,28 @@ class SampleDecoderTest {
         assertThat(reasons).containsKeys(RejectReason.NOT_AVRO, RejectReason.UNKNOWN_SCHEMA, RejectReason.EMPTY);
         assertThat(rejected).isGreaterThan(total / 2);
     }
+
+    /**
+     * One decoder decodes record after record into the same working objects: each sample keeps
+     * its own id, label and pixels after later records, and a malformed record in between changes
+     * nothing that follows.
+     */
+    @Test
+    void samplesDecodedOneAfterAnotherStayIndependent() {
+        List<ImageSample> kept = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            if (i % 5 == 3) {
+                byte[] cut = good(i);
+                assertThat(decoder.decode(java.util.Arrays.copyOf(cut, cut.length - 100)).ok()).isFalse();
+            }
+            SampleDecoder.Result r = decoder.decode(good(i));
+            assertThat(r.ok()).isTrue();
+            kept.add(r.sample());
+        }
+        for (int i = 0; i < 20; i++) {
+            assertThat(kept.get(i).id).isEqualTo("id-" + i);
+            assertThat(kept.get(i).label).isEqualTo(images.set.labels()[i]);
+            assertThat(kept.get(i).pixels).containsExactly(images.set.image(i));
+        }
+    }
 }
