@@ -94,9 +94,17 @@ public final class BenchCommand {
                     pipe.samplesPerSecond(), over, pipe.fromStep(), pipe.toStep(), pipe.slowestInterval(), pipe.fastestInterval());
             out.printf(Locale.ROOT, "  inside the job: a step takes %.1f ms (alone: %.1f ms), and steps take %.2f of the trainer thread's time; building a batch's views takes %.2f ms%n",
                     pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis());
+            Map<String, Double> cores = pipe.coresBusy();
+            out.printf(Locale.ROOT, "  cores busy (of %d): trainer thread %.2f, its helper lane %.2f, Kafka fetcher %.2f, other threads (broker, Flink, clients) %.2f, JIT %.2f, GC %.2f, rest of the VM %.2f%n",
+                    Runtime.getRuntime().availableProcessors(), cores.get(CpuSampler.TRAINER), cores.get(CpuSampler.LANE),
+                    cores.get(CpuSampler.FETCHER), cores.get(CpuSampler.OTHER), cores.get(CpuSampler.JIT), cores.get(CpuSampler.GC),
+                    cores.get(CpuSampler.VM));
+            StringBuilder coresJson = new StringBuilder("{");
+            cores.forEach((g, c) -> coresJson.append(coresJson.length() > 1 ? ", " : "").append(String.format(Locale.ROOT, "\"%s\": %.3f", g, c)));
+            coresJson.append("}");
             pipelineJson = String.format(Locale.ROOT,
-                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f, \"views_ms_in_job\": %.3f}",
-                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis());
+                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f, \"views_ms_in_job\": %.3f, \"cores_busy\": %s}",
+                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis(), coresJson);
         }
         double gemm = median(gemms);
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
@@ -276,9 +284,11 @@ public final class BenchCommand {
      * third of the steps) to the last, the slowest and fastest interval between snapshots, and
      * over the same snapshots, the trainer's mean step time, the share of its thread's time in
      * steps and the time it takes to build a batch's views (the snapshots' {@code step_ms}, {@code
-     * step_share} and {@code views_ms}).
+     * step_share} and {@code views_ms}), and the cores each group of threads kept busy from the
+     * first of those snapshots to the last ({@link CpuSampler}).
      */
-    record Pipeline(double samplesPerSecond, double stepMillis, double stepShare, double viewsMillis, long fromStep, long toStep, double slowestInterval, double fastestInterval) {}
+    record Pipeline(double samplesPerSecond, double stepMillis, double stepShare, double viewsMillis, long fromStep, long toStep, double slowestInterval, double fastestInterval,
+            Map<String, Double> coresBusy) {}
 
     /** The pipeline's {@code train} command line: the bench's own settings, then its {@code -D} options. */
     static List<String> trainArgs(String bootstrap, Path checkpoints, int batch, int queue, int snapshotEvery, long samples, List<String> properties) {
@@ -314,30 +324,38 @@ public final class BenchCommand {
             // The job's default snapshot interval (100 steps), with at least three snapshots.
             int every = Math.max(1, Math.min(100, steps / 3));
             List<String> train = trainArgs(bootstrap, dir.resolve("ckpt"), batch, queue, every, total, properties);
-            int exit = KontrastCli.run(train.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()), System.err);
-            if (exit != 0) throw new IllegalStateException("pipeline run failed: exit " + exit);
-            List<EncoderSnapshot> all = SnapshotTopicReader.readAll(bootstrap, "encoder-snapshots", Duration.ofSeconds(30));
-            // The first third of the run warms up: the JIT compiles the job's record path (the
-            // source, decoding, views) in its first seconds, as the trainer alone gets 3 s of
-            // warm-up before it is timed. A long-running job runs compiled code.
-            int from = 0;
-            while (from < all.size() - 2 && all.get(from).getStep() < steps / 3) from++;
-            List<EncoderSnapshot> s = all.subList(from, all.size());
-            List<Double> intervals = new ArrayList<>();
-            for (int i = 1; i < s.size(); i++) {
-                double dt = (s.get(i).getCreatedAt().toEpochMilli() - s.get(i - 1).getCreatedAt().toEpochMilli()) / 1000.0;
-                intervals.add((s.get(i).getSamplesSeen() - s.get(i - 1).getSamplesSeen()) / dt);
+            try (CpuSampler cpu = new CpuSampler(200)) {
+                int exit = KontrastCli.run(train.toArray(String[]::new), new PrintStream(new ByteArrayOutputStream()), System.err);
+                if (exit != 0) throw new IllegalStateException("pipeline run failed: exit " + exit);
+                return timed(bootstrap, steps, cpu);
             }
-            EncoderSnapshot first = s.get(0);
-            EncoderSnapshot last = s.get(s.size() - 1);
-            double secs = (last.getCreatedAt().toEpochMilli() - first.getCreatedAt().toEpochMilli()) / 1000.0;
-            double stepMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_ms")).average().orElse(Double.NaN);
-            double stepShare = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_share")).average().orElse(Double.NaN);
-            double viewsMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("views_ms")).average().orElse(Double.NaN);
-            return new Pipeline((last.getSamplesSeen() - first.getSamplesSeen()) / secs, stepMillis, stepShare, viewsMillis,
-                    first.getStep(), last.getStep(), Collections.min(intervals), Collections.max(intervals));
         } finally {
             DemoCommand.deleteTree(dir);
         }
+    }
+
+    /** The pipeline's figures from its snapshots, and where the CPU went meanwhile. */
+    private static Pipeline timed(String bootstrap, int steps, CpuSampler cpu) throws Exception {
+        List<EncoderSnapshot> all = SnapshotTopicReader.readAll(bootstrap, "encoder-snapshots", Duration.ofSeconds(30));
+        // The first third of the run warms up: the JIT compiles the job's record path (the
+        // source, decoding, views) in its first seconds, as the trainer alone gets 3 s of
+        // warm-up before it is timed. A long-running job runs compiled code.
+        int from = 0;
+        while (from < all.size() - 2 && all.get(from).getStep() < steps / 3) from++;
+        List<EncoderSnapshot> s = all.subList(from, all.size());
+        List<Double> intervals = new ArrayList<>();
+        for (int i = 1; i < s.size(); i++) {
+            double dt = (s.get(i).getCreatedAt().toEpochMilli() - s.get(i - 1).getCreatedAt().toEpochMilli()) / 1000.0;
+            intervals.add((s.get(i).getSamplesSeen() - s.get(i - 1).getSamplesSeen()) / dt);
+        }
+        EncoderSnapshot first = s.get(0);
+        EncoderSnapshot last = s.get(s.size() - 1);
+        double secs = (last.getCreatedAt().toEpochMilli() - first.getCreatedAt().toEpochMilli()) / 1000.0;
+        double stepMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_ms")).average().orElse(Double.NaN);
+        double stepShare = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_share")).average().orElse(Double.NaN);
+        double viewsMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("views_ms")).average().orElse(Double.NaN);
+        return new Pipeline((last.getSamplesSeen() - first.getSamplesSeen()) / secs, stepMillis, stepShare, viewsMillis,
+                first.getStep(), last.getStep(), Collections.min(intervals), Collections.max(intervals),
+                cpu.coresBusy(first.getCreatedAt().toEpochMilli(), last.getCreatedAt().toEpochMilli()));
     }
 }

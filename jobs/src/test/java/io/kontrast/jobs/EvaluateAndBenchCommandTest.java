@@ -77,8 +77,8 @@ class EvaluateAndBenchCommandTest {
 
     /**
      * The whole pipeline on an embedded broker, timed after its warm-up third: the JSON carries
-     * the pipeline's rate, its ratio to the trainer alone, and the step time and share inside the
-     * job.
+     * the pipeline's rate, its ratio to the trainer alone, the step time and share inside the
+     * job, and the cores each group of threads kept busy.
      */
     @Test
     void benchTimesThePipelineAfterItsWarmUp() {
@@ -89,13 +89,21 @@ class EvaluateAndBenchCommandTest {
         assertThat(line).contains("(steps 10-30;");
         String json = out.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         var pipe = java.util.regex.Pattern.compile("\"pipeline\": \\{\"encoder\": \"mlp\", \"samples_per_s\": ([0-9.]+), \"over_trainer\": ([0-9.]+), "
-                + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+), \"views_ms_in_job\": ([0-9.]+)\\}").matcher(json);
+                + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+), \"views_ms_in_job\": ([0-9.]+), "
+                + "\"cores_busy\": \\{\"trainer_thread\": ([0-9.]+), \"lane\": ([0-9.]+), \"kafka_fetcher\": ([0-9.]+), \"other_threads\": ([0-9.]+), \"jit\": ([0-9.]+), \"gc\": ([0-9.]+), \"vm_other\": ([0-9.]+)\\}\\}").matcher(json);
         assertThat(pipe.find()).as(json).isTrue();
         assertThat(Double.parseDouble(pipe.group(1))).isPositive();
         assertThat(Double.parseDouble(pipe.group(2))).isPositive();
         assertThat(Double.parseDouble(pipe.group(3))).isPositive();
         assertThat(Double.parseDouble(pipe.group(5))).isBetween(0.0, 1.0);
         assertThat(Double.parseDouble(pipe.group(6))).isPositive();
+        // Where the CPU went: the trainer's thread worked, and with lanes off there is no helper lane.
+        assertThat(Double.parseDouble(pipe.group(7))).isPositive();
+        assertThat(Double.parseDouble(pipe.group(8))).isZero();
+        double busy = 0;
+        for (int g = 7; g <= 13; g++) busy += Double.parseDouble(pipe.group(g));
+        assertThat(busy).isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() + 0.25);
+        assertThat(out).contains("cores busy (of ");
     }
 
     @Test
