@@ -51,7 +51,8 @@ public final class BenchCommand {
                 .opt("pipeline-steps", "n", "1500", "trainer steps through the whole pipeline (0: skip it); timed from the first snapshot at or after a third of them (the warm-up) to the last, published every 100 steps as the job's default (fewer in short runs)");
     }
 
-    record Result(double stepsPerSecond, double samplesPerSecond, double gflops, double fractionOfGemm, double slowestRound, double fastestRound) {}
+    record Result(double stepsPerSecond, double samplesPerSecond, double gflops, double fractionOfGemm, double slowestRound, double fastestRound,
+            double laneWaitMillis) {}
 
     static int run(Args a, PrintStream out) throws Exception {
         int batch = a.getInt("batch-size", 2, 65536);
@@ -77,13 +78,15 @@ public final class BenchCommand {
         double decodes = decodesPerSecond();
         out.printf(Locale.ROOT, "Decoding (one thread): %.0f records/s%n", decodes);
         Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), lanes, batch, queue, 100, steps, 20, gemmProbe, gemms);
-        out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s)%n",
-                batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), mlp.slowestRound(), mlp.fastestRound());
+        out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s; the first lane waits %.2f ms a step for the second)%n",
+                batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), mlp.slowestRound(), mlp.fastestRound(),
+                mlp.laneWaitMillis());
         String cnnJson = "null";
         if (cnnSteps > 0) {
             Result cnn = trainerStep(Cnn.standard(true), lanes, batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
-            out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
-                    batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm(), cnn.slowestRound(), cnn.fastestRound());
+            out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s; the first lane waits %.2f ms a step for the second)%n",
+                    batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm(), cnn.slowestRound(), cnn.fastestRound(),
+                    cnn.laneWaitMillis());
             cnnJson = json(cnn);
         }
         String pipelineJson = "null";
@@ -92,8 +95,8 @@ public final class BenchCommand {
             double over = pipe.samplesPerSecond() / mlp.samplesPerSecond();
             out.printf(Locale.ROOT, "Pipeline (Kafka -> decode -> views -> trainer, MLP): %.0f samples/s, %.2f of the trainer alone (steps %d-%d; between snapshots %.0f-%.0f samples/s)%n",
                     pipe.samplesPerSecond(), over, pipe.fromStep(), pipe.toStep(), pipe.slowestInterval(), pipe.fastestInterval());
-            out.printf(Locale.ROOT, "  inside the job: a step takes %.1f ms (alone: %.1f ms), and steps take %.2f of the trainer thread's time; building a batch's views takes %.2f ms%n",
-                    pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis());
+            out.printf(Locale.ROOT, "  inside the job: a step takes %.1f ms (alone: %.1f ms), and steps take %.2f of the trainer thread's time; building a batch's views takes %.2f ms; the first lane waits %.2f ms a batch for the second (alone: %.2f)%n",
+                    pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis(), pipe.laneWaitMillis(), mlp.laneWaitMillis());
             Map<String, Double> cores = pipe.coresBusy();
             out.printf(Locale.ROOT, "  cores busy (of %d): trainer thread %.2f, its helper lane %.2f, Kafka fetcher %.2f, other threads (broker, Flink, clients) %.2f, JIT %.2f, GC %.2f, rest of the VM %.2f%n",
                     Runtime.getRuntime().availableProcessors(), cores.get(CpuSampler.TRAINER), cores.get(CpuSampler.LANE),
@@ -103,8 +106,8 @@ public final class BenchCommand {
             cores.forEach((g, c) -> coresJson.append(coresJson.length() > 1 ? ", " : "").append(String.format(Locale.ROOT, "\"%s\": %.3f", g, c)));
             coresJson.append("}");
             pipelineJson = String.format(Locale.ROOT,
-                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f, \"views_ms_in_job\": %.3f, \"cores_busy\": %s}",
-                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis(), coresJson);
+                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f, \"views_ms_in_job\": %.3f, \"lane_wait_ms_in_job\": %.3f, \"cores_busy\": %s}",
+                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis(), pipe.laneWaitMillis(), coresJson);
         }
         double gemm = median(gemms);
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
@@ -117,8 +120,8 @@ public final class BenchCommand {
 
     private static String json(Result r) {
         return String.format(Locale.ROOT,
-                "{\"samples_per_s\": %.1f, \"steps_per_s\": %.3f, \"gflops\": %.2f, \"fraction_of_gemm\": %.3f}",
-                r.samplesPerSecond(), r.stepsPerSecond(), r.gflops(), r.fractionOfGemm());
+                "{\"samples_per_s\": %.1f, \"steps_per_s\": %.3f, \"gflops\": %.2f, \"fraction_of_gemm\": %.3f, \"lane_wait_ms\": %.3f}",
+                r.samplesPerSecond(), r.stepsPerSecond(), r.gflops(), r.fractionOfGemm(), r.laneWaitMillis());
     }
 
     /**
@@ -256,6 +259,7 @@ public final class BenchCommand {
         double flops = stepFlops(net, batch, queue);
         List<Double> rates = new ArrayList<>();
         List<Double> fractions = new ArrayList<>();
+        long waitedBefore = learner.laneWaitNanos();
         for (int done = 0; done < steps; ) {
             double gemm = gemmProbe.gflops(1, 3);
             gemms.add(gemm);
@@ -267,9 +271,10 @@ public final class BenchCommand {
             fractions.add(sps * flops / 1e9 / gemm);
             done += n;
         }
+        double laneWait = (learner.laneWaitNanos() - waitedBefore) / 1e6 / steps;
         learner.close();
         double sps = median(rates);
-        return new Result(sps, sps * batch, sps * flops / 1e9, median(fractions), Collections.min(rates), Collections.max(rates));
+        return new Result(sps, sps * batch, sps * flops / 1e9, median(fractions), Collections.min(rates), Collections.max(rates), laneWait);
     }
 
     static double median(List<Double> values) {
@@ -284,10 +289,10 @@ public final class BenchCommand {
      * third of the steps) to the last, the slowest and fastest interval between snapshots, and
      * over the same snapshots, the trainer's mean step time, the share of its thread's time in
      * steps and the time it takes to build a batch's views (the snapshots' {@code step_ms}, {@code
-     * step_share} and {@code views_ms}), and the cores each group of threads kept busy from the
+     * step_share}, {@code views_ms}, {@code lane_wait_ms}), and the cores each group of threads kept busy from the
      * first of those snapshots to the last ({@link CpuSampler}).
      */
-    record Pipeline(double samplesPerSecond, double stepMillis, double stepShare, double viewsMillis, long fromStep, long toStep, double slowestInterval, double fastestInterval,
+    record Pipeline(double samplesPerSecond, double stepMillis, double stepShare, double viewsMillis, double laneWaitMillis, long fromStep, long toStep, double slowestInterval, double fastestInterval,
             Map<String, Double> coresBusy) {}
 
     /** The pipeline's {@code train} command line: the bench's own settings, then its {@code -D} options. */
@@ -354,7 +359,8 @@ public final class BenchCommand {
         double stepMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_ms")).average().orElse(Double.NaN);
         double stepShare = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("step_share")).average().orElse(Double.NaN);
         double viewsMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("views_ms")).average().orElse(Double.NaN);
-        return new Pipeline((last.getSamplesSeen() - first.getSamplesSeen()) / secs, stepMillis, stepShare, viewsMillis,
+        double laneWaitMillis = s.subList(1, s.size()).stream().mapToDouble(x -> x.getMetrics().get("lane_wait_ms")).average().orElse(Double.NaN);
+        return new Pipeline((last.getSamplesSeen() - first.getSamplesSeen()) / secs, stepMillis, stepShare, viewsMillis, laneWaitMillis,
                 first.getStep(), last.getStep(), Collections.min(intervals), Collections.max(intervals),
                 cpu.coresBusy(first.getCreatedAt().toEpochMilli(), last.getCreatedAt().toEpochMilli()));
     }

@@ -68,11 +68,14 @@ class EvaluateAndBenchCommandTest {
         assertThat(field(json, "samples_per_s")).isPositive();
         assertThat(field(json, "fraction_of_gemm")).isBetween(0.0, 1.5);
         assertThat(json).contains("\"pipeline\": null");
-        var cnn = java.util.regex.Pattern.compile("\"cnn\": \\{\"samples_per_s\": ([0-9.]+), .*\"fraction_of_gemm\": ([0-9.]+)\\}")
+        var cnn = java.util.regex.Pattern.compile("\"cnn\": \\{\"samples_per_s\": ([0-9.]+), .*\"fraction_of_gemm\": ([0-9.]+), \"lane_wait_ms\": [0-9.]+\\}")
                 .matcher(json);
         assertThat(cnn.find()).as(json).isTrue();
         assertThat(Double.parseDouble(cnn.group(1))).isPositive();
         assertThat(Double.parseDouble(cnn.group(2))).isBetween(0.0, 1.5);
+        // With lanes (two cores here), the first lane's wait for the second is measured.
+        assertThat(field(json, "lane_wait_ms")).isGreaterThanOrEqualTo(0.0);
+        assertThat(out).contains("the first lane waits ");
     }
 
     /**
@@ -89,7 +92,7 @@ class EvaluateAndBenchCommandTest {
         assertThat(line).contains("(steps 10-30;");
         String json = out.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
         var pipe = java.util.regex.Pattern.compile("\"pipeline\": \\{\"encoder\": \"mlp\", \"samples_per_s\": ([0-9.]+), \"over_trainer\": ([0-9.]+), "
-                + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+), \"views_ms_in_job\": ([0-9.]+), "
+                + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+), \"views_ms_in_job\": ([0-9.]+), \"lane_wait_ms_in_job\": [0-9.]+, "
                 + "\"cores_busy\": \\{\"trainer_thread\": ([0-9.]+), \"lane\": ([0-9.]+), \"kafka_fetcher\": ([0-9.]+), \"other_threads\": ([0-9.]+), \"jit\": ([0-9.]+), \"gc\": ([0-9.]+), \"vm_other\": ([0-9.]+)\\}\\}").matcher(json);
         assertThat(pipe.find()).as(json).isTrue();
         assertThat(Double.parseDouble(pipe.group(1))).isPositive();

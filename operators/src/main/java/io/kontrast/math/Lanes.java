@@ -32,6 +32,7 @@ public final class Lanes implements AutoCloseable {
     private volatile Throwable failure;
     private volatile Thread caller;
     private volatile boolean closed;
+    private long waitNanos;
 
     private Lanes(int threadsPerLane, String name) {
         this.threadsPerLane = threadsPerLane;
@@ -55,6 +56,15 @@ public final class Lanes implements AutoCloseable {
         return threads >= 2 ? new Lanes(threads / 2, name) : null;
     }
 
+    /**
+     * The time the caller has spent waiting for the helper after finishing its own part, over
+     * all {@link #run} calls so far: what the two parts' imbalance and the helper's late starts
+     * (a wake-up, or its core taken by another thread) cost. Read by the caller's thread.
+     */
+    public long waitNanos() {
+        return waitNanos;
+    }
+
     /** OpenMP threads each lane's native calls use. */
     public int threadsPerLane() {
         return threadsPerLane;
@@ -75,12 +85,15 @@ public final class Lanes implements AutoCloseable {
         failure = null;
         task = onHelper;
         LockSupport.unpark(helper);
+        long callerDone = 0;
         try {
             onCaller.run();
+            callerDone = System.nanoTime();
         } finally {
             awaitHelper();
             ops.setOmpNumThreads(before);
         }
+        if (callerDone != 0) waitNanos += System.nanoTime() - callerDone;
         Throwable f = failure;
         if (f != null) {
             failure = null;

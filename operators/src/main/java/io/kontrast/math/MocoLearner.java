@@ -594,6 +594,14 @@ public final class MocoLearner implements AutoCloseable {
         return lanes != null;
     }
 
+    /**
+     * The time this learner's thread has waited for its helper lane after finishing its own part
+     * of a pair (steps and {@link #inLanes} calls), in total so far; 0 without lanes.
+     */
+    public long laneWaitNanos() {
+        return lanes == null ? 0 : lanes.waitNanos();
+    }
+
     /** Stops the lanes' helper thread; the learner must not step after. */
     @Override
     public void close() {

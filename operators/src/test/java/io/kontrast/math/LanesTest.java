@@ -70,6 +70,20 @@ class LanesTest {
         }
     }
 
+    /** The caller's wait counts only the time after its own part: a slow helper adds to it, a slow caller does not. */
+    @Test
+    void waitNanosCountsTheCallersWaitForTheHelper() throws Exception {
+        try (Lanes lanes = Lanes.forMachine("test-lane-wait")) {
+            assertThat(lanes.waitNanos()).isZero();
+            lanes.run(() -> sleep(60), () -> {});
+            long afterSlowHelper = lanes.waitNanos();
+            assertThat(afterSlowHelper).isGreaterThanOrEqualTo(50_000_000L);
+            lanes.run(() -> {}, () -> sleep(60));
+            // The helper finished long before the caller: little or no wait is added.
+            assertThat(lanes.waitNanos() - afterSlowHelper).isLessThan(20_000_000L);
+        }
+    }
+
     @Test
     void closeStopsTheHelperThread() {
         Lanes lanes = Lanes.forMachine("test-lane-closed");

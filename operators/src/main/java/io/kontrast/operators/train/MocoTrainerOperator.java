@@ -171,6 +171,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("stepMillis", () -> lastShard == null ? Double.NaN : lastShard.stepMillis);
         metrics.gauge("stepShare", () -> lastShard == null ? Double.NaN : lastShard.stepShare);
         metrics.gauge("viewsMillis", () -> lastShard == null ? Double.NaN : lastShard.viewsMillis);
+        metrics.gauge("laneWaitMillis", () -> lastShard == null ? Double.NaN : lastShard.laneWaitMillis);
         metrics.gauge("loss", () -> lastShard == null ? Double.NaN : lastShard.progress.lossAverage);
         metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
         metrics.gauge("snapshotVersion", () -> lastShard == null ? 0L : lastShard.progress.version);
@@ -306,11 +307,14 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             s.viewsMillis = s.viewNanos / 1e6 / s.timedSteps;
             metrics.put("views_ms", s.viewsMillis);
             metrics.put("step_share", s.stepShare);
+            s.laneWaitMillis = (s.learner.laneWaitNanos() - s.laneWaitAtWindowStart) / 1e6 / s.timedSteps;
+            metrics.put("lane_wait_ms", s.laneWaitMillis);
         }
         s.stepNanos = 0;
         s.viewNanos = 0;
         s.timedSteps = 0;
         s.windowStart = now;
+        s.laneWaitAtWindowStart = s.learner.laneWaitNanos();
         if (monitor != null) {
             lastQuality = monitor.score(s.learner);
             metrics.putAll(lastQuality);
@@ -493,7 +497,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         long viewNanos;
         int timedSteps;
         long windowStart;
+        long laneWaitAtWindowStart;
         double stepMillis = Double.NaN;
+        double laneWaitMillis = Double.NaN;
         double stepShare = Double.NaN;
         double viewsMillis = Double.NaN;
         final INDArray goodParams;

@@ -193,6 +193,8 @@ class MocoTrainerOperatorTest {
         assertThat(share).isGreaterThan(0.0).isLessThan(0.5);
         // Building a batch's views is timed apart from the step.
         assertThat(s.getMetrics().get("views_ms")).isGreaterThan(0.0).isLessThan(300.0);
+        // The first lane's wait for the second is part of the step (0 without lanes).
+        assertThat(s.getMetrics().get("lane_wait_ms")).isGreaterThanOrEqualTo(0.0).isLessThan(stepMs + s.getMetrics().get("views_ms"));
         // The share is the steps' time over the window from the first step to the snapshot.
         assertThat(3 * stepMs / share).isGreaterThanOrEqualTo(600.0);
         h.close();
