@@ -2,6 +2,7 @@ package io.kontrast.jobs;
 
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.Samples;
+import io.kontrast.math.Permutations;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -71,15 +72,6 @@ public final class Replayer {
     }
 
     static int[] shuffled(int n, long seed) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
-        SplittableRandom rnd = new SplittableRandom(seed);
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = a[i];
-            a[i] = a[j];
-            a[j] = t;
-        }
-        return a;
+        return Permutations.fill(new int[n], new SplittableRandom(seed));
     }
 }

@@ -174,14 +174,7 @@ public final class MocoLearner implements AutoCloseable {
 
     /** Fills {@code perm} (and its inverse) with a permutation of the batch, the same for the same step (so restores replay it). */
     private void permute(long forStep) {
-        SplittableRandom rnd = new SplittableRandom(seed ^ (0xD1B54A32D192ED03L * (forStep + 1)));
-        for (int i = 0; i < batch; i++) perm[i] = i;
-        for (int i = batch - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
+        Permutations.fill(perm, new SplittableRandom(seed ^ (0xD1B54A32D192ED03L * (forStep + 1))));
         for (int i = 0; i < batch; i++) inverse[perm[i]] = i;
     }
 

@@ -1,5 +1,6 @@
 package io.kontrast.operators.views;
 
+import io.kontrast.math.Permutations;
 import io.kontrast.operators.TrainerSettings.ViewSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
@@ -15,10 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>horizontal flip with flipProbability;
  *   <li>with probability 0.8, brightness then contrast jitter, factors in [1 - j, 1 + j], in random
  *       order; values clipped to [0, 1];
- *   <li>Gaussian noise of noiseStd (the normal quantiles at 4,096 levels, drawn with 12 random
- *       bits per pixel), clipped to [0, 1];
+ *   <li>Gaussian noise of noiseStd: a window of {@link #NOISE} (standard normal values) from a
+ *       random offset, clipped to [0, 1];
  *   <li>normalisation {@code (x - mean) / std}.
  * </ol>
+ *
+ * <p>Each step's values are clipped to [0, 1], so a view is in [0, 1] before normalisation
+ * whatever the settings.
  *
  * <p>The random generator is seeded from the sample id and the job seed, so a sample's view pair
  * is the same on every replay, worker and restart. An augmenter keeps working arrays between calls
@@ -241,16 +245,9 @@ public final class ViewAugmenter {
     static final float[] NOISE = noisePool(16);
 
     private static float[] noisePool(int copies) {
-        int size = NORMAL_TABLE.length * copies;
-        float[] p = new float[size];
-        for (int i = 0; i < size; i++) p[i] = NORMAL_TABLE[i % NORMAL_TABLE.length];
-        SplittableRandom r = new SplittableRandom(0x6E6F697365L);
-        for (int i = size - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            float t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
+        int[] order = Permutations.fill(new int[NORMAL_TABLE.length * copies], new SplittableRandom(0x6E6F697365L));
+        float[] p = new float[order.length];
+        for (int i = 0; i < p.length; i++) p[i] = NORMAL_TABLE[order[i] % NORMAL_TABLE.length];
         return p;
     }
 
@@ -289,7 +286,7 @@ public final class ViewAugmenter {
 
     /**
      * The passes on 8-float vectors of the incubating Vector API, where this JVM has the module
-     * and 256-bit vectors: the crop's gathers and blends, and the last pass, with the same
+     * and 256-bit vectors: the blends of the crop's rows, and the last pass, with the same
      * arithmetic in the same order as the scalar passes (the tests compare the two bit for bit).
      * A row of {@code w} pixels is covered by whole vectors from its start and, if {@code w} is
      * not a multiple of 8, one more vector ending at its end that overlaps the one before (it
