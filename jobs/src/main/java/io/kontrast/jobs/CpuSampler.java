@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where this JVM's CPU time goes while a job runs in it: every Java thread's CPU time and the
@@ -45,7 +46,7 @@ final class CpuSampler implements AutoCloseable {
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private final com.sun.management.OperatingSystemMXBean os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    private final Map<Long, String> groups = new HashMap<>();
+    private final Map<Long, String> groups = new ConcurrentHashMap<>(); // written by the sampler and by coresBusy
     private final List<Sample> samples = new ArrayList<>();
     private final long periodMillis;
     private final Thread sampler;
