@@ -301,19 +301,19 @@ public final class Cnn implements Network {
         conv(ws.pool1, p.conv2W, p.conv2B, ws.conv2);
         norm(ws.bn2, ws.conv2m, ws.act2m, p.bn2G, p.bn2B, stats, 2, training, null);
         pool(ws.act2, ws.pool2);
-        Nd4j.gemm(ws.pool2m, p.fcW, ws.fc, false, false, 1.0, 0.0);
+        Sgemm.gemm(ws.pool2m, p.fcW, ws.fc, false, false, 1.0, 0.0);
         ws.fc.addiRowVector(p.fcB);
         norm(ws.bn3, ws.fc, ws.rep, p.bn3G, p.bn3B, stats, 3, training, ws.preRep);
         if (headBn) {
-            Nd4j.gemm(ws.rep, p.h1W, ws.hiddenZ, false, false, 1.0, 0.0);
+            Sgemm.gemm(ws.rep, p.h1W, ws.hiddenZ, false, false, 1.0, 0.0);
             ws.hiddenZ.addiRowVector(p.h1B);
             norm(ws.bn4, ws.hiddenZ, ws.hidden, p.bn4G, p.bn4B, stats, 4, training, null);
         } else {
-            Nd4j.gemm(ws.rep, p.h1W, ws.hidden, false, false, 1.0, 0.0);
+            Sgemm.gemm(ws.rep, p.h1W, ws.hidden, false, false, 1.0, 0.0);
             ws.hidden.addiRowVector(p.h1B);
             relu(ws.hidden);
         }
-        Nd4j.gemm(ws.hidden, p.h2W, ws.out, false, false, 1.0, 0.0);
+        Sgemm.gemm(ws.hidden, p.h2W, ws.out, false, false, 1.0, 0.0);
         ws.out.addiRowVector(p.h2B);
         return ws.out;
     }
@@ -359,10 +359,10 @@ public final class Cnn implements Network {
                 Bn.Group g = bn.groups[gi];
                 INDArray zg = g.rows(z);
                 INDArray ag = g.rows(act);
-                Nd4j.gemm(bn.ones, zg, g.mean, false, false, 1.0 / n, 0.0);
+                Sgemm.gemm(bn.ones, zg, g.mean, false, false, 1.0 / n, 0.0);
                 zg.subiRowVector(g.mean);
                 ag.assign(zg).muli(zg);
-                Nd4j.gemm(bn.ones, ag, g.var, false, false, 1.0 / n, 0.0);
+                Sgemm.gemm(bn.ones, ag, g.var, false, false, 1.0 / n, 0.0);
                 g.invStd.assign(g.var).addi(BN_EPS);
                 Nd4j.getExecutioner().exec(new org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt(g.invStd, g.invStd));
                 zg.muliRowVector(g.invStd);
@@ -415,23 +415,23 @@ public final class Cnn implements Network {
         Views g = ws.views(grads);
 
         // Head: out = hidden W2 + b2; hidden = ReLU(rep W1 + b1).
-        Nd4j.gemm(ws.hidden, dOut, g.h2W, true, false, 1.0, 0.0);
-        Nd4j.gemm(ws.onesB, dOut, g.h2B.reshape(1, out), false, false, 1.0, 0.0);
-        Nd4j.gemm(dOut, p.h2W, ws.dHidden, false, true, 1.0, 0.0);
+        Sgemm.gemm(ws.hidden, dOut, g.h2W, true, false, 1.0, 0.0);
+        Sgemm.gemm(ws.onesB, dOut, g.h2B.reshape(1, out), false, false, 1.0, 0.0);
+        Sgemm.gemm(dOut, p.h2W, ws.dHidden, false, true, 1.0, 0.0);
         if (headBn) {
             normBackward(ws.bn4, ws.hidden, ws.dHidden, ws.hiddenZ, p.bn4G, g.bn4G, g.bn4B, ws.tmpB);
         } else {
             reluBackward(ws.hidden, ws.dHidden);
         }
-        Nd4j.gemm(ws.rep, ws.dHidden, g.h1W, true, false, 1.0, 0.0);
-        Nd4j.gemm(ws.onesB, ws.dHidden, g.h1B.reshape(1, rep), false, false, 1.0, 0.0);
-        Nd4j.gemm(ws.dHidden, p.h1W, ws.dRep, false, true, 1.0, 0.0);
+        Sgemm.gemm(ws.rep, ws.dHidden, g.h1W, true, false, 1.0, 0.0);
+        Sgemm.gemm(ws.onesB, ws.dHidden, g.h1B.reshape(1, rep), false, false, 1.0, 0.0);
+        Sgemm.gemm(ws.dHidden, p.h1W, ws.dRep, false, true, 1.0, 0.0);
 
         // rep = ReLU(BN(pool2 Wfc + bfc)).
         normBackward(ws.bn3, ws.rep, ws.dRep, ws.fc, p.bn3G, g.bn3G, g.bn3B, ws.tmpB);
-        Nd4j.gemm(ws.pool2m, ws.dRep, g.fcW, true, false, 1.0, 0.0);
-        Nd4j.gemm(ws.onesB, ws.dRep, g.fcB.reshape(1, rep), false, false, 1.0, 0.0);
-        Nd4j.gemm(ws.dRep, p.fcW, ws.dPool2m, false, true, 1.0, 0.0);
+        Sgemm.gemm(ws.pool2m, ws.dRep, g.fcW, true, false, 1.0, 0.0);
+        Sgemm.gemm(ws.onesB, ws.dRep, g.fcB.reshape(1, rep), false, false, 1.0, 0.0);
+        Sgemm.gemm(ws.dRep, p.fcW, ws.dPool2m, false, true, 1.0, 0.0);
 
         // Second block.
         poolBackward(ws.act2, ws.pool2, ws.dPool2, ws.dAct2);
@@ -448,8 +448,8 @@ public final class Cnn implements Network {
         poolBackward(ws.act1, ws.pool1, ws.dPool1, ws.dAct1);
         normBackward(ws.bn1, ws.act1m, ws.dAct1m, ws.conv1m, p.bn1G, g.bn1G, g.bn1B, ws.tmp1);
         im2col(x, ws);
-        Nd4j.gemm(ws.cols, ws.dAct1m, g.conv1W.reshape(9, c1), true, false, 1.0, 0.0);
-        Nd4j.gemm(ws.ones1, ws.dAct1m, g.conv1B.reshape(1, c1), false, false, 1.0, 0.0);
+        Sgemm.gemm(ws.cols, ws.dAct1m, g.conv1W.reshape(9, c1), true, false, 1.0, 0.0);
+        Sgemm.gemm(ws.ones1, ws.dAct1m, g.conv1B.reshape(1, c1), false, false, 1.0, 0.0);
     }
 
     /** {@code d ← d · [a > 0]}, where {@code a} is a ReLU output. */
@@ -479,8 +479,8 @@ public final class Cnn implements Network {
         dGammaRow.assign(0);
         dBetaRow.assign(0);
         for (Bn.Group g : bn.groups) {
-            Nd4j.gemm(bn.ones, g.rows(dAct), g.var, false, false, 1.0, 0.0);
-            Nd4j.gemm(bn.ones, g.rows(tmp), g.mean, false, false, 1.0, 0.0);
+            Sgemm.gemm(bn.ones, g.rows(dAct), g.var, false, false, 1.0, 0.0);
+            Sgemm.gemm(bn.ones, g.rows(tmp), g.mean, false, false, 1.0, 0.0);
             dBetaRow.addi(g.var);
             dGammaRow.addi(g.mean);
             g.mean.muli(-1.0 / n);

@@ -197,7 +197,7 @@ public final class Mlp implements Network {
         for (int l = 0; l < layers(); l++) {
             // a W as one GEMM, then bias and ReLU in one pass over a heap copy: ND4J's fused
             // relu_layer and its element-wise ops each cost more than the copy.
-            Nd4j.gemm(in, ws.weights(params, l), ws.act[l], false, false, 1.0, 0.0);
+            Sgemm.gemm(in, ws.weights(params, l), ws.act[l], false, false, 1.0, 0.0);
             HeapPass.addBias(ws.act[l], ws.biases(params, l), l < layers() - 1, ws.scratch, ws.row);
             in = ws.act[l];
         }
@@ -219,7 +219,8 @@ public final class Mlp implements Network {
 
     /**
      * {@link #backward}, with each layer's weight gradient beside its input gradient in two {@link
-     * Lanes} (when not null). The first layer's weight gradient, which has no partner, runs alone.
+     * Lanes} (when not null). The first layer's weight gradient, which has no partner, is split
+     * by rows into the two lanes.
      */
     public void backward(INDArray params, INDArray x, Workspace ws, INDArray dOut, INDArray grads, Lanes lanes) {
         INDArray delta = dOut;
@@ -229,9 +230,17 @@ public final class Mlp implements Network {
             INDArray in = l == 0 ? x : ws.act[l - 1];
             INDArray dW = ws.weights(grads, l);
             INDArray d = delta;
-            Runnable weightGradient = () -> Nd4j.gemm(in, d, dW, true, false, 1.0, 0.0);
+            Runnable weightGradient = () -> Sgemm.gemm(in, d, dW, true, false, 1.0, 0.0);
             if (l == 0) {
-                weightGradient.run();
+                // The first layer's weight gradient has no partner: with lanes, each computes half
+                // of its rows (input pixels), in place.
+                if (lanes != null && Sgemm.splitsRows(in, d, dW)) {
+                    int half = dims[0] / 2;
+                    lanes.run(() -> Sgemm.transposedProductRows(in, d, dW, half, dims[0]),
+                            () -> Sgemm.transposedProductRows(in, d, dW, 0, half));
+                } else {
+                    weightGradient.run();
+                }
                 break;
             }
             // Below the first layer (whose input needs no gradient): dIn = delta W^T, then through
@@ -241,7 +250,7 @@ public final class Mlp implements Network {
             INDArray w = ws.weights(params, l);
             INDArray db = ws.biases(grads, l - 1);
             Runnable inputGradient = () -> {
-                Nd4j.gemm(d, w, dIn, false, true, 1.0, 0.0);
+                Sgemm.gemm(d, w, dIn, false, true, 1.0, 0.0);
                 HeapPass.reluBackwardColumnSums(in, dIn, db, ws.scratch, ws.mask, ws.row);
             };
             if (lanes != null) {

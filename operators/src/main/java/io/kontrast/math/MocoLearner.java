@@ -328,7 +328,7 @@ public final class MocoLearner implements AutoCloseable {
             for (int c = r * dim, e = c + dim; c < e; c++) d += qv[c] * kv[c];
             pos[r] = d / t;
         }
-        Nd4j.gemm(rows.q, queueT, rows.logits, false, false, 1.0 / t, 0.0);
+        Sgemm.gemm(rows.q, queueT, rows.logits, false, false, 1.0 / t, 0.0);
 
         // Softmax cross-entropy with the positive at index 0. q and the keys are unit vectors, so
         // every logit lies in [-1/T, 1/T]. The last column of the logits is an anchor set to
@@ -367,7 +367,7 @@ public final class MocoLearner implements AutoCloseable {
             sums.put(so, shiftF, from, to - from);
             rows.logits.subiColumnVector(rows.rowSums);
             Transforms.exp(rows.logits, false);
-            Nd4j.gemm(rows.logits, onesK, rows.rowSums, false, false, 1.0, 0.0);
+            Sgemm.gemm(rows.logits, onesK, rows.rowSums, false, false, 1.0, 0.0);
             sums.get(so, zF, from, to - from);
             for (int r = from; r < to; r++) {
                 double posShift = pos[r] - shift[r];
@@ -386,7 +386,7 @@ public final class MocoLearner implements AutoCloseable {
         // dLoss/dlogits = (softmax - onehot) / batch; dLoss/dq = dlogits · [k; queue] / T, then
         // through q = qRaw / |qRaw|: dqRaw = (dq - q (q·dq)) / |qRaw|. The anchor's row of the
         // queue is zero, so its column adds nothing.
-        Nd4j.gemm(rows.logits, queueWithAnchor, rows.dq, false, false, 1.0 / (batch * t), 0.0);
+        Sgemm.gemm(rows.logits, queueWithAnchor, rows.dq, false, false, 1.0 / (batch * t), 0.0);
         java.nio.FloatBuffer dqBuffer = rows.dq.data().asNioFloat();
         int lo = from * dim;
         int n = (to - from) * dim;
