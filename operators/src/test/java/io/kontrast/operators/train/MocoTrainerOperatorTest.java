@@ -16,6 +16,7 @@ import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -294,12 +295,15 @@ class MocoTrainerOperatorTest {
     }
 
     @Test
-    void incrementalCheckpointOneStepLaterWritesAboutOneBatchOfTheQueue() throws Exception {
+    void incrementalCheckpointOneStepLaterWritesAboutOneBatchOfTheQueue(@TempDir java.nio.file.Path checkpoints) throws Exception {
         Configuration conf = new Configuration();
         conf.set(KontrastOptions.BATCH_SIZE, 256);
         conf.set(KontrastOptions.QUEUE_SIZE, 65536);
         TrainerSettings big = TrainerSettings.from(conf);
         var h = harness(big);
+        // Checkpoint files on disk, as a job keeps them: a file RocksDB's background compaction
+        // has merged can be larger than what the in-memory checkpoint storage accepts (5 MB).
+        h.setCheckpointStorage(new org.apache.flink.runtime.state.storage.FileSystemCheckpointStorage(checkpoints.toUri()));
         h.open();
         feed(h, pairs(256, 11));
         long first = h.snapshot(1L, 1L).getCheckpointedSize();
