@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
  * <p>On the CPU backend, matrices that are row-major with unit column stride (dense ones, and row
  * or column ranges of them) go straight to oneDNN's sgemm, the routine ND4J's own GEMM ends in,
  * with the arrays' leading dimensions. ND4J's {@code Nd4j.gemm} builds an op around each call,
- * and copies a column range before it multiplies; the step's GEMMs are small enough (a few
- * hundred microseconds) for that to show. Anything else (another backend, another layout) takes
+ * and the step's GEMMs are small enough (a few hundred microseconds) for that to show. The
+ * leading dimensions also let two lanes each compute a block of one product in place. Anything else (another backend, another layout) takes
  * {@code Nd4j.gemm}, with the same result.
  *
  * <p>oneDNN threads each call with OpenMP, so a call uses the calling thread's OpenMP thread
