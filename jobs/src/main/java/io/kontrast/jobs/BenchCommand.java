@@ -10,6 +10,7 @@ import io.kontrast.math.MocoHyperParams;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
+import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.math.Network;
 import io.kontrast.math.Sgemm;
 import io.kontrast.operators.TrainerSettings;
@@ -64,8 +65,11 @@ public final class BenchCommand {
         // -D options reach the pipeline's job, and the trainer options the trainer alone too.
         Configuration conf = TrainCommand.baseConfiguration(a);
         boolean lanes;
+        boolean overlap;
         try {
-            lanes = TrainerSettings.from(conf).lanes();
+            TrainerSettings settings = TrainerSettings.from(conf);
+            lanes = settings.lanes();
+            overlap = settings.overlap().equals("true") || (settings.overlap().equals("auto") && Nd4jRuntime.stepLeavesCoresFree());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -94,21 +98,22 @@ public final class BenchCommand {
         if (pipelineSteps > 0) {
             Pipeline pipe = pipeline(batch, queue, pipelineSteps, a.properties());
             double over = pipe.samplesPerSecond() / mlp.samplesPerSecond();
-            out.printf(Locale.ROOT, "Pipeline (Kafka -> decode -> views -> trainer, MLP): %.0f samples/s, %.2f of the trainer alone (steps %d-%d; between snapshots %.0f-%.0f samples/s)%n",
-                    pipe.samplesPerSecond(), over, pipe.fromStep(), pipe.toStep(), pipe.slowestInterval(), pipe.fastestInterval());
+            out.printf(Locale.ROOT, "Pipeline (Kafka -> decode -> views -> trainer, MLP; steps %s): %.0f samples/s, %.2f of the trainer alone (steps %d-%d; between snapshots %.0f-%.0f samples/s)%n",
+                    overlap ? "on a thread of their own, overlapping the input" : "on the task thread", pipe.samplesPerSecond(), over,
+                    pipe.fromStep(), pipe.toStep(), pipe.slowestInterval(), pipe.fastestInterval());
             out.printf(Locale.ROOT, "  inside the job: a step takes %.1f ms (alone: %.1f ms), and steps take %.2f of the trainer thread's time; building a batch's views takes %.2f ms; the first lane waits %.2f ms a batch for the second (alone: %.2f)%n",
                     pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis(), pipe.laneWaitMillis(), mlp.laneWaitMillis());
             Map<String, Double> cores = pipe.coresBusy();
-            out.printf(Locale.ROOT, "  cores busy (of %d): trainer thread %.2f, its helper lane %.2f, Kafka fetcher %.2f, other threads (broker, Flink, clients) %.2f, JIT %.2f, GC %.2f, rest of the VM %.2f%n",
-                    Runtime.getRuntime().availableProcessors(), cores.get(CpuSampler.TRAINER), cores.get(CpuSampler.LANE),
+            out.printf(Locale.ROOT, "  cores busy (of %d): trainer thread %.2f, its step thread %.2f, its helper lane %.2f, Kafka fetcher %.2f, other threads (broker, Flink, clients) %.2f, JIT %.2f, GC %.2f, rest of the VM %.2f%n",
+                    Runtime.getRuntime().availableProcessors(), cores.get(CpuSampler.TRAINER), cores.get(CpuSampler.STEP), cores.get(CpuSampler.LANE),
                     cores.get(CpuSampler.FETCHER), cores.get(CpuSampler.OTHER), cores.get(CpuSampler.JIT), cores.get(CpuSampler.GC),
                     cores.get(CpuSampler.VM));
             StringBuilder coresJson = new StringBuilder("{");
             cores.forEach((g, c) -> coresJson.append(coresJson.length() > 1 ? ", " : "").append(String.format(Locale.ROOT, "\"%s\": %.3f", g, c)));
             coresJson.append("}");
             pipelineJson = String.format(Locale.ROOT,
-                    "{\"encoder\": \"mlp\", \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f, \"views_ms_in_job\": %.3f, \"lane_wait_ms_in_job\": %.3f, \"cores_busy\": %s}",
-                    pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis(), pipe.laneWaitMillis(), coresJson);
+                    "{\"encoder\": \"mlp\", \"overlap\": %s, \"samples_per_s\": %.1f, \"over_trainer\": %.3f, \"step_ms_in_job\": %.2f, \"step_ms_alone\": %.2f, \"step_share\": %.3f, \"views_ms_in_job\": %.3f, \"lane_wait_ms_in_job\": %.3f, \"cores_busy\": %s}",
+                    overlap, pipe.samplesPerSecond(), over, pipe.stepMillis(), 1000 / mlp.stepsPerSecond(), pipe.stepShare(), pipe.viewsMillis(), pipe.laneWaitMillis(), coresJson);
         }
         double gemm = median(gemms);
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",

@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * process's, sampled on a daemon thread, then summed over a time window by thread group, in cores
  * (CPU seconds per second of the window).
  *
- * <p>Groups: the trainer's task thread, the trainer's helper lane, the Kafka source's fetcher,
+ * <p>Groups: the trainer's task thread, its step thread (with overlapped steps), the trainer's helper lane, the Kafka source's fetcher,
  * all other Java threads (the embedded broker, Flink, the Kafka clients), and the JVM's own
  * threads, which have no Java thread: the JIT compilers and the garbage collector (told apart by
  * their names in {@code /proc/self/task} on Linux, at 10 ms resolution) and the rest of the VM.
@@ -27,13 +27,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class CpuSampler implements AutoCloseable {
     static final String TRAINER = "trainer_thread";
+    static final String STEP = "step_thread";
     static final String LANE = "lane";
     static final String FETCHER = "kafka_fetcher";
     static final String OTHER = "other_threads";
     static final String JIT = "jit";
     static final String GC = "gc";
     static final String VM = "vm_other";
-    static final List<String> GROUPS = List.of(TRAINER, LANE, FETCHER, OTHER, JIT, GC, VM);
+    static final List<String> GROUPS = List.of(TRAINER, STEP, LANE, FETCHER, OTHER, JIT, GC, VM);
     private static final Path TASKS = Path.of("/proc/self/task");
     private static final double TICKS_PER_SECOND = 100; // USER_HZ
 
@@ -66,6 +67,7 @@ final class CpuSampler implements AutoCloseable {
     /** The group of a thread, by its name. */
     static String group(String name) {
         if (name.startsWith("Source Data Fetcher")) return FETCHER; // named after its task
+        if (name.startsWith("kontrast-trainer-step")) return STEP; // overlapped steps; named after its task too
         if (name.contains("moco-trainer")) return TRAINER;
         if (name.startsWith("kontrast-learner-lane")) return LANE;
         return OTHER;

@@ -11,6 +11,7 @@ class CpuSamplerTest {
     void threadsAreGroupedByName() {
         assertThat(CpuSampler.group("Source: samples -> decode -> moco-trainer -> snapshots: Writer (1/1)#0")).isEqualTo(CpuSampler.TRAINER);
         assertThat(CpuSampler.group("kontrast-learner-lane")).isEqualTo(CpuSampler.LANE);
+        assertThat(CpuSampler.group("kontrast-trainer-step Source: samples -> decode -> moco-trainer (1/1)#0")).isEqualTo(CpuSampler.STEP);
         assertThat(CpuSampler.group("Source Data Fetcher for Source: samples -> decode -> moco-trainer (1/1)#0")).isEqualTo(CpuSampler.FETCHER);
         assertThat(CpuSampler.group("data-plane-kafka-request-handler-0")).isEqualTo(CpuSampler.OTHER);
         assertThat(CpuSampler.nativeGroup("C2 CompilerThre")).isEqualTo(CpuSampler.JIT);

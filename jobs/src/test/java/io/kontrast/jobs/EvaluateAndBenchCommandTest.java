@@ -79,32 +79,34 @@ class EvaluateAndBenchCommandTest {
     }
 
     /**
-     * The whole pipeline on an embedded broker, timed after its warm-up third: the JSON carries
-     * the pipeline's rate, its ratio to the trainer alone, the step time and share inside the
-     * job, and the cores each group of threads kept busy.
+     * The whole pipeline on an embedded broker, timed after its warm-up third, with overlapped
+     * steps: the JSON carries the pipeline's rate, its ratio to the trainer alone, the step time
+     * and share inside the job, and the cores each group of threads kept busy.
      */
     @Test
     void benchTimesThePipelineAfterItsWarmUp() {
         String out = run("bench", "--steps", "5", "--cnn-steps", "0", "--pipeline-steps", "30", "--batch-size", "32",
-                "--queue-size", "256", "-D", "kontrast.trainer.lanes=false");
+                "--queue-size", "256", "-D", "kontrast.trainer.lanes=false", "-D", "kontrast.trainer.overlap=true");
         String line = out.lines().filter(l -> l.startsWith("Pipeline")).findFirst().orElseThrow();
         // Snapshots every 10 steps; the first third is the warm-up.
-        assertThat(line).contains("(steps 10-30;");
+        assertThat(line).contains("(steps 10-30;").contains("steps on a thread of their own");
         String json = out.lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
-        var pipe = java.util.regex.Pattern.compile("\"pipeline\": \\{\"encoder\": \"mlp\", \"samples_per_s\": ([0-9.]+), \"over_trainer\": ([0-9.]+), "
+        var pipe = java.util.regex.Pattern.compile("\"pipeline\": \\{\"encoder\": \"mlp\", \"overlap\": true, \"samples_per_s\": ([0-9.]+), \"over_trainer\": ([0-9.]+), "
                 + "\"step_ms_in_job\": ([0-9.]+), \"step_ms_alone\": ([0-9.]+), \"step_share\": ([0-9.]+), \"views_ms_in_job\": ([0-9.]+), \"lane_wait_ms_in_job\": [0-9.]+, "
-                + "\"cores_busy\": \\{\"trainer_thread\": ([0-9.]+), \"lane\": ([0-9.]+), \"kafka_fetcher\": ([0-9.]+), \"other_threads\": ([0-9.]+), \"jit\": ([0-9.]+), \"gc\": ([0-9.]+), \"vm_other\": ([0-9.]+)\\}\\}").matcher(json);
+                + "\"cores_busy\": \\{\"trainer_thread\": ([0-9.]+), \"step_thread\": ([0-9.]+), \"lane\": ([0-9.]+), \"kafka_fetcher\": ([0-9.]+), \"other_threads\": ([0-9.]+), \"jit\": ([0-9.]+), \"gc\": ([0-9.]+), \"vm_other\": ([0-9.]+)\\}\\}").matcher(json);
         assertThat(pipe.find()).as(json).isTrue();
         assertThat(Double.parseDouble(pipe.group(1))).isPositive();
         assertThat(Double.parseDouble(pipe.group(2))).isPositive();
         assertThat(Double.parseDouble(pipe.group(3))).isPositive();
         assertThat(Double.parseDouble(pipe.group(5))).isBetween(0.0, 1.0);
         assertThat(Double.parseDouble(pipe.group(6))).isPositive();
-        // Where the CPU went: the trainer's thread worked, and with lanes off there is no helper lane.
+        // Where the CPU went: the task thread read and built views, the step thread stepped, and
+        // with lanes off there is no helper lane.
         assertThat(Double.parseDouble(pipe.group(7))).isPositive();
-        assertThat(Double.parseDouble(pipe.group(8))).isZero();
+        assertThat(Double.parseDouble(pipe.group(8))).isPositive();
+        assertThat(Double.parseDouble(pipe.group(9))).isZero();
         double busy = 0;
-        for (int g = 7; g <= 13; g++) busy += Double.parseDouble(pipe.group(g));
+        for (int g = 7; g <= 14; g++) busy += Double.parseDouble(pipe.group(g));
         assertThat(busy).isLessThanOrEqualTo(Runtime.getRuntime().availableProcessors() + 0.25);
         assertThat(out).contains("cores busy (of ");
     }

@@ -26,4 +26,17 @@ public final class Nd4jRuntime {
             System.setProperty(EXTENSION_PROPERTY, ONEDNN_EXTENSION);
         }
     }
+
+    /**
+     * Whether a training step leaves cores free for other work: on a GPU backend, or on a CPU
+     * with more cores than the OpenMP threads that native calls use ({@code OMP_NUM_THREADS}).
+     */
+    public static boolean stepLeavesCoresFree() {
+        org.nd4j.linalg.factory.Nd4j.getBackend();
+        if (!org.nd4j.linalg.factory.Nd4j.getEnvironment().isCPU()) {
+            return true;
+        }
+        int threads = org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
+        return Runtime.getRuntime().availableProcessors() > threads;
+    }
 }

@@ -248,4 +248,10 @@ public final class KontrastOptions {
                     .booleanType()
                     .defaultValue(true)
                     .withDescription("Run each training step in two lanes (the calling thread and one helper, each with half of the OpenMP threads) on a CPU with two cores or more; false runs it on the task thread with all OpenMP threads.");
+
+    public static final ConfigOption<String> TRAINER_OVERLAP =
+            ConfigOptions.key("kontrast.trainer.overlap")
+                    .stringType()
+                    .defaultValue("auto")
+                    .withDescription("Run each training step on a thread of its own while the task thread reads, decodes and builds the views of the next batch: true, false, or auto (on when the step leaves cores free: a GPU backend, or fewer OpenMP threads than cores).");
 }

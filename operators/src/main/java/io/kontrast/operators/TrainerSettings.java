@@ -32,7 +32,8 @@ public record TrainerSettings(
         double collapseMinStd,
         String probeSet,
         int probeSize,
-        boolean lanes)
+        boolean lanes,
+        String overlap)
         implements Serializable {
 
     /** Augmentation and normalisation settings of the view builder. */
@@ -98,6 +99,9 @@ public record TrainerSettings(
                 PROBE_SET, "must be '', 'synthetic', 'fashion-mnist' or 'fashion-mnist:<dir>', got '" + probe + "'");
         int probeSize = conf.get(PROBE_SIZE);
         require(probeSize >= 200 && probeSize <= 60000, PROBE_SIZE, "must be in 200..60000, got " + probeSize);
+        String overlap = conf.get(TRAINER_OVERLAP).trim();
+        require(overlap.equals("auto") || overlap.equals("true") || overlap.equals("false"), TRAINER_OVERLAP,
+                "must be one of [auto, true, false], got '" + overlap + "'");
         require(conf.get(VIEW_PARALLELISM) >= 1, VIEW_PARALLELISM, "must be >= 1");
         require(!conf.get(CHECKPOINT_INTERVAL).isNegative() && !conf.get(CHECKPOINT_INTERVAL).isZero(),
                 CHECKPOINT_INTERVAL, "must be positive");
@@ -119,7 +123,7 @@ public record TrainerSettings(
                 new ViewSettings(
                         crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
         return new TrainerSettings(
-                modelId, encoder, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize, conf.get(TRAINER_LANES));
+                modelId, encoder, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize, conf.get(TRAINER_LANES), overlap);
     }
 
     /**

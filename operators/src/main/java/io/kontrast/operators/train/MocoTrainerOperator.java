@@ -15,6 +15,11 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.state.ListState;
@@ -64,6 +69,15 @@ import org.slf4j.LoggerFactory;
  * element after a start or restore) and writes it to state in {@link #snapshotState}: state
  * access per element would cost a RocksDB write per view pair.
  *
+ * <p><b>Overlapped steps</b> ({@code kontrast.trainer.overlap}): where a step leaves cores free (a
+ * GPU, or fewer OpenMP threads than cores), each step runs on a thread of its own while the task
+ * thread goes on reading, decoding and building the views of the next batch into a second pair
+ * of input buffers. The task thread then waits for the step, accounts for it (progress, metrics,
+ * snapshot) and hands over the next. At most one step is in flight; it is finished before a
+ * checkpoint barrier goes downstream ({@link #prepareSnapshotPreBarrier}), at the end of input,
+ * and before a look at a shard, so checkpoints, snapshots and their order are those of steps run
+ * on the task thread, and so are the results (the same arithmetic on the same inputs).
+ *
  * <p>Versions are part of the checkpoint: after a failover, training resumes at the checkpointed
  * step and version, and the exactly-once sink discards what was published after it, so versions
  * never repeat or go back.
@@ -108,6 +122,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient Meter stepsPerSecond;
     private transient QualityMonitor monitor;
     private transient volatile Map<String, Double> lastQuality;
+    // Overlapped steps: the step thread (null: steps run on the task thread) and the step in flight.
+    private transient ExecutorService stepper;
+    private transient InFlightStep inFlight;
 
     public MocoTrainerOperator(TrainerSettings settings) {
         this.settings = settings;
@@ -178,6 +195,16 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("samplesSeen", () -> lastShard == null ? 0L : lastShard.progress.samplesSeen);
         metrics.gauge("queueFill", () -> lastShard == null ? 0.0
                 : lastShard.progress.queueFilled / (double) settings.hyperParams().queueSize());
+        String overlap = settings.overlap();
+        if (overlap.equals("true") || (overlap.equals("auto") && Nd4jRuntime.stepLeavesCoresFree())) {
+            stepper = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "kontrast-trainer-step " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        LOG.info("Trainer: steps {}", stepper == null ? "on the task thread"
+                : "on a thread of their own, overlapping the next batch's input (kontrast.trainer.overlap=" + overlap + ")");
         // Mirror every shard this subtask owns now, so that a restored shard resumes (and drains
         // what it deferred) even if no new input arrives.
         List<Integer> keys;
@@ -194,8 +221,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     public void processElement(StreamRecord<ImageSample> element) throws Exception {
         Shard s = shard((Integer) getCurrentKey());
         lastShard = s;
-        long max = settings.sampleBudget();
-        if (max > 0 && s.progress.samplesSeen + s.pending >= max) {
+        if (overBudget(s)) {
             // Over budget: keep it (in RocksDB) for a later run with a larger budget rather than
             // lose it; the job is about to be stopped with a savepoint.
             deferredAfterMax.inc();
@@ -208,19 +234,75 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
     }
 
+    /**
+     * Whether a sample for {@code s} would go past the sample budget. A step in flight is finished
+     * first when it decides the answer, since a skipped step does not count its samples.
+     */
+    private boolean overBudget(Shard s) {
+        long max = settings.sampleBudget();
+        if (max <= 0 || s.progress.samplesSeen + s.inFlight + s.pending < max) {
+            return false;
+        }
+        finishStep();
+        return s.progress.samplesSeen + s.pending >= max;
+    }
+
+    /** Builds the full batch's views and steps on them, on this thread or on the step thread. */
     private void train(Shard s) {
         MocoLearner learner = s.learner;
-        int batch = settings.hyperParams().batchSize();
-        int slot = learner.queuePointer();
         long viewsStarted = System.nanoTime();
-        s.buildViews();
+        // A step in flight has the learner's lanes: then the views are built on this thread alone.
+        s.buildViews(inFlight == null);
         long started = System.nanoTime();
         s.viewNanos += started - viewsStarted;
-        float loss = learner.step(s.a, s.b);
-        s.stepNanos += System.nanoTime() - started;
-        s.timedSteps++;
         if (s.windowStart == 0) s.windowStart = viewsStarted;
+        if (stepper == null) {
+            int slot = learner.queuePointer();
+            float loss = learner.step(s.a[s.current], s.b[s.current]);
+            s.pending = 0;
+            afterStep(s, slot, loss, System.nanoTime() - started);
+            return;
+        }
+        finishStep();
+        InFlightStep f = new InFlightStep(s, learner.queuePointer(), s.current);
+        s.inFlight = s.pending;
         s.pending = 0;
+        s.current ^= 1;
+        f.future = stepper.submit(() -> {
+            long t = System.nanoTime();
+            f.loss = learner.step(s.a[f.inputs], s.b[f.inputs]);
+            f.nanos = System.nanoTime() - t;
+            return null;
+        });
+        inFlight = f;
+    }
+
+    /** Waits for the step in flight, if any, and accounts for it (progress, metrics, snapshot). */
+    private void finishStep() {
+        InFlightStep f = inFlight;
+        if (f == null) return;
+        inFlight = null;
+        f.shard.inFlight = 0;
+        try {
+            f.future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a training step", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) throw r;
+            if (c instanceof Error err) throw err;
+            throw new IllegalStateException(c);
+        }
+        afterStep(f.shard, f.slot, f.loss, f.nanos);
+    }
+
+    /** Accounts for a finished step: counters, progress, and a snapshot when one is due. */
+    private void afterStep(Shard s, int slot, float loss, long stepNanos) {
+        MocoLearner learner = s.learner;
+        int batch = settings.hyperParams().batchSize();
+        s.stepNanos += stepNanos;
+        s.timedSteps++;
         TrainerProgress p = s.progress;
         if (Float.isNaN(loss)) {
             skippedSteps.inc();
@@ -324,10 +406,32 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 SnapshotCodec.fromNetwork(header, s.learner.network(), s.learner.params(), s.learner.stats(), metrics)));
     }
 
-    /** Stops the learners' lane threads (on a normal end, a failure or a cancel alike). */
+    /** The step in flight goes out with the checkpoint it belongs to, before the barrier. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        finishStep();
+    }
+
+    /** At the end of input, the last step's progress and snapshot are not left in flight. */
+    @Override
+    public void finish() throws Exception {
+        finishStep();
+        super.finish();
+    }
+
+    /** Stops the step thread and the learners' lane threads (on a normal end, a failure or a cancel alike). */
     @Override
     public void close() throws Exception {
         try {
+            if (stepper != null) {
+                // The step in flight uses the lanes closed below: let it end first.
+                stepper.shutdown();
+                if (!stepper.awaitTermination(60, TimeUnit.SECONDS)) {
+                    LOG.warn("Trainer: a training step did not end within 60 s of close");
+                }
+                inFlight = null;
+            }
             if (shards != null) {
                 for (Shard s : shards.values()) {
                     s.learner.close();
@@ -406,10 +510,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private <T> List<T> drain(Shard s, Iterable<T> deferred, java.util.function.Consumer<T> add) {
         List<T> keep = new ArrayList<>();
         if (deferred == null) return keep;
-        long max = settings.sampleBudget();
         int batch = settings.hyperParams().batchSize();
         for (T v : deferred) {
-            if (max > 0 && s.progress.samplesSeen + s.pending >= max) {
+            if (overBudget(s)) {
                 keep.add(v);
                 continue;
             }
@@ -424,6 +527,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
+        finishStep(); // already done before the barrier; a snapshot never holds a step in flight
         for (Shard s : shards.values()) {
             setCurrentKey(s.key);
             queryParamsState.update(s.learner.params().toFloatVector());
@@ -442,6 +546,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** The in-memory shard of a key, loading it if needed; for tests. */
     TrainerView view(int key) throws Exception {
+        finishStep();
         setCurrentKey(key);
         Shard s = shard(key);
         return new TrainerView(s.learner, s.progress, s.pending);
@@ -456,6 +561,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
     }
 
+    /** Whether steps run on a thread of their own; for tests. */
+    boolean overlapsSteps() {
+        return stepper != null;
+    }
+
     /** A read-only look at a shard, for tests. */
     record TrainerView(MocoLearner learner, TrainerProgress progress, int pending) {}
 
@@ -467,14 +577,36 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         return withheldSnapshots.getCount();
     }
 
+    /** A step handed to the step thread: its shard, queue slot and input buffers, and its result. */
+    private static final class InFlightStep {
+        final Shard shard;
+        final int slot;
+        final int inputs;
+        Future<?> future;
+        // Written by the step thread; read after future.get().
+        float loss;
+        long nanos;
+
+        InFlightStep(Shard shard, int slot, int inputs) {
+            this.shard = shard;
+            this.slot = slot;
+            this.inputs = inputs;
+        }
+    }
+
     /** One trainer shard in memory. */
     private static final class Shard {
         final int key;
         final MocoLearner learner;
-        final INDArray a;
-        final INDArray b;
-        final FloatBuffer aData;
-        final FloatBuffer bData;
+        // Two pairs of input buffers (first views, second views): with overlapped steps, the next
+        // batch's views are built into one while the step in flight reads the other.
+        final INDArray[] a = new INDArray[2];
+        final INDArray[] b = new INDArray[2];
+        final FloatBuffer[] aData = new FloatBuffer[2];
+        final FloatBuffer[] bData = new FloatBuffer[2];
+        int current;
+        // Samples in the step in flight (counted in samples seen once it has finished).
+        int inFlight;
         final String[] ids;
         final int[] labels;
         final long[] eventTimes;
@@ -487,6 +619,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final int inputSize;
         final BatchViews batchViews;
         final java.util.function.BiConsumer<Runnable, Runnable> inLanes;
+        static final java.util.function.BiConsumer<Runnable, Runnable> ONE_THREAD = (onHelper, onCaller) -> {
+            onCaller.run();
+            onHelper.run();
+        };
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
@@ -513,10 +649,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             this.inputWidth = settings.inputWidth();
             this.inputSize = settings.inputSize();
             int batch = learner.hyperParams().batchSize();
-            a = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
-            b = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
-            aData = a.data().asNioFloat();
-            bData = b.data().asNioFloat();
+            for (int i = 0; i < 2; i++) {
+                a[i] = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
+                b[i] = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
+                aData[i] = a[i].data().asNioFloat();
+                bData[i] = b[i].data().asNioFloat();
+            }
             ids = new String[batch];
             labels = new int[batch];
             eventTimes = new long[batch];
@@ -554,8 +692,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 throw new IllegalArgumentException(
                         "view of " + v.first.length + " values, expected " + inputSize);
             }
-            aData.put(pending * inputSize, v.first);
-            bData.put(pending * inputSize, v.second);
+            aData[current].put(pending * inputSize, v.first);
+            bData[current].put(pending * inputSize, v.second);
             ids[pending] = v.id;
             labels[pending] = v.label;
             built[pending] = true;
@@ -563,11 +701,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
 
         /**
-         * Builds the views of the full batch into the learner's input in both of the learner's
-         * lanes (see {@link BatchViews}).
+         * Builds the views of the full batch into the current input buffers, in both of the
+         * learner's lanes (see {@link BatchViews}) or on this thread alone.
          */
-        void buildViews() {
-            batchViews.build(pixels, ids, built, pending, aData, bData, inLanes);
+        void buildViews(boolean useLanes) {
+            batchViews.build(pixels, ids, built, pending, aData[current], bData[current], useLanes ? inLanes : ONE_THREAD);
         }
 
         List<ImageSample> pendingSamples() {
@@ -586,8 +724,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 if (built[i]) {
                     float[] first = new float[inputSize];
                     float[] second = new float[inputSize];
-                    aData.get(i * inputSize, first);
-                    bData.get(i * inputSize, second);
+                    aData[current].get(i * inputSize, first);
+                    bData[current].get(i * inputSize, second);
                     out.add(new ViewPair(ids[i], key, labels[i], first, second));
                 }
             }

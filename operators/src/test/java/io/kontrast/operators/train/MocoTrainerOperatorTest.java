@@ -405,4 +405,121 @@ class MocoTrainerOperatorTest {
                 .hasMessageContaining("odd-one").hasMessageContaining("expected 28x28");
         h.close();
     }
+
+    static TrainerSettings overlapped(long maxSamples, boolean lanes, String overlap) {
+        Configuration conf = new Configuration();
+        conf.set(KontrastOptions.BATCH_SIZE, BATCH);
+        conf.set(KontrastOptions.QUEUE_SIZE, 32);
+        conf.set(KontrastOptions.SNAPSHOT_EVERY, 3);
+        conf.set(KontrastOptions.WARMUP_STEPS, 2);
+        conf.set(KontrastOptions.MAX_SAMPLES, maxSamples);
+        conf.set(KontrastOptions.TRAINER_LANES, lanes);
+        conf.set(KontrastOptions.TRAINER_OVERLAP, overlap);
+        return TrainerSettings.from(conf);
+    }
+
+    private static long stepThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("kontrast-trainer-step"))
+                .count();
+    }
+
+    /**
+     * Steps on a thread of their own, overlapping the next batch's input, give the parameters,
+     * statistics and snapshots of steps on the task thread, bit for bit (with and without lanes,
+     * whose caller is then the step thread); closing the operator stops the step thread.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void overlappedStepsTrainAndPublishExactlyAsStepsOnTheTaskThread(boolean lanes) throws Exception {
+        long before = stepThreads();
+        var overlapped = harness(overlapped(0, lanes, "true"));
+        var inline = harness(overlapped(0, lanes, "false"));
+        overlapped.open();
+        inline.open();
+        assertThat(((MocoTrainerOperator) overlapped.getOperator()).overlapsSteps()).isTrue();
+        assertThat(((MocoTrainerOperator) inline.getOperator()).overlapsSteps()).isFalse();
+        feed(overlapped, pairs(7 * BATCH + 2, 21));
+        feed(inline, pairs(7 * BATCH + 2, 21));
+        assertThat(stepThreads()).isEqualTo(before + 1);
+        var a = ((MocoTrainerOperator) overlapped.getOperator()).view(0);
+        var b = ((MocoTrainerOperator) inline.getOperator()).view(0);
+        assertThat(a.progress()).isEqualTo(b.progress());
+        assertThat(a.progress().step).isEqualTo(7);
+        assertThat(a.pending()).isEqualTo(2);
+        assertThat(a.learner().params()).isEqualTo(b.learner().params());
+        assertThat(a.learner().keyParams()).isEqualTo(b.learner().keyParams());
+        assertThat(a.learner().queue()).isEqualTo(b.learner().queue());
+        List<EncoderSnapshot> fromOverlapped = overlapped.extractOutputValues();
+        List<EncoderSnapshot> fromInline = inline.extractOutputValues();
+        assertThat(fromOverlapped).extracting(EncoderSnapshot::getVersion).containsExactly(1L, 2L);
+        assertThat(fromOverlapped).extracting(EncoderSnapshot::getChecksum)
+                .containsExactlyElementsOf(fromInline.stream().map(EncoderSnapshot::getChecksum).toList());
+        overlapped.close();
+        inline.close();
+        assertThat(stepThreads()).isEqualTo(before);
+    }
+
+    /**
+     * A checkpoint taken while a step is in flight holds that step, finished: the restored state
+     * equals what was saved and what steps on the task thread reach, the step's snapshot went out
+     * before the barrier, and the restored run continues as the original.
+     */
+    @Test
+    void aCheckpointWithAStepInFlightHoldsTheFinishedStepAndRestoresIt() throws Exception {
+        var original = harness(overlapped(0, true, "true"));
+        var inline = harness(overlapped(0, true, "false"));
+        original.open();
+        inline.open();
+        feed(original, pairs(6 * BATCH + 3, 23)); // step 6 (a snapshot's) is handed over, not waited for
+        feed(inline, pairs(6 * BATCH + 3, 23));
+        assertThat(original.extractOutputValues()).extracting(EncoderSnapshot::getVersion).containsExactly(1L);
+        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
+        assertThat(original.extractOutputValues()).extracting(EncoderSnapshot::getVersion).containsExactly(1L, 2L);
+        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
+        var reference = ((MocoTrainerOperator) inline.getOperator()).view(0);
+        assertThat(saved.progress()).isEqualTo(reference.progress());
+        assertThat(saved.learner().params()).isEqualTo(reference.learner().params());
+
+        var restored = harness(overlapped(0, true, "true"));
+        restored.initializeState(checkpoint);
+        restored.open();
+        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
+        assertThat(loaded.progress()).isEqualTo(saved.progress());
+        assertThat(loaded.progress().step).isEqualTo(6);
+        assertThat(loaded.progress().version).isEqualTo(2);
+        assertThat(loaded.pending()).isEqualTo(3);
+        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
+        assertThat(loaded.learner().keyParams()).isEqualTo(saved.learner().keyParams());
+        assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
+        assertThat(loaded.learner().queue()).isEqualTo(saved.learner().queue());
+        assertThat(loaded.learner().queuePointer()).isEqualTo(saved.learner().queuePointer());
+
+        continuesAlike(original, restored, pairs(3 * BATCH - 3, 24), 9);
+        assertThat(restored.extractOutputValues()).extracting(EncoderSnapshot::getVersion).containsExactly(3L);
+        original.close();
+        restored.close();
+        inline.close();
+    }
+
+    /** The sample budget counts the step in flight: training stops at the same sample as without overlap. */
+    @Test
+    void overlappedStepsStopAtMaxSamplesWithAFinalSnapshot() throws Exception {
+        var h = harness(overlapped(4 * BATCH, false, "true"));
+        h.open();
+        feed(h, pairs(6 * BATCH, 5));
+        var v = ((MocoTrainerOperator) h.getOperator()).view(0);
+        assertThat(v.progress().samplesSeen).isEqualTo(4 * BATCH);
+        assertThat(v.progress().step).isEqualTo(4);
+        assertThat(v.pending()).isZero();
+        assertThat(h.extractOutputValues()).extracting(EncoderSnapshot::getStep).containsExactly(3L, 4L);
+        h.close();
+    }
+
+    @Test
+    void anUnknownOverlapModeFailsNamingTheOption() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> overlapped(0, true, "sometimes"))
+                .isInstanceOf(TrainerSettings.InvalidOptionException.class)
+                .hasMessageContaining("kontrast.trainer.overlap").hasMessageContaining("sometimes");
+    }
 }
