@@ -69,7 +69,7 @@ public final class BenchCommand {
         try {
             TrainerSettings settings = TrainerSettings.from(conf);
             lanes = settings.lanes();
-            overlap = settings.overlap().equals("true") || (settings.overlap().equals("auto") && Nd4jRuntime.stepLeavesCoresFree());
+            overlap = settings.overlap().equals("true") || (settings.overlap().equals("auto") && Nd4jRuntime.offCpu());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -28,15 +28,11 @@ public final class Nd4jRuntime {
     }
 
     /**
-     * Whether a training step leaves cores free for other work: on a GPU backend, or on a CPU
-     * with more cores than the OpenMP threads that native calls use ({@code OMP_NUM_THREADS}).
+     * Whether the backend runs the math off the CPU (a GPU): then a training step leaves the
+     * CPU's cores free for other work while it runs.
      */
-    public static boolean stepLeavesCoresFree() {
+    public static boolean offCpu() {
         org.nd4j.linalg.factory.Nd4j.getBackend();
-        if (!org.nd4j.linalg.factory.Nd4j.getEnvironment().isCPU()) {
-            return true;
-        }
-        int threads = org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
-        return Runtime.getRuntime().availableProcessors() > threads;
+        return !org.nd4j.linalg.factory.Nd4j.getEnvironment().isCPU();
     }
 }

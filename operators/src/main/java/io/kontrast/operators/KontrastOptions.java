@@ -253,5 +253,5 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.trainer.overlap")
                     .stringType()
                     .defaultValue("auto")
-                    .withDescription("Run each training step on a thread of its own while the task thread reads, decodes and builds the views of the next batch: true, false, or auto (on when the step leaves cores free: a GPU backend, or fewer OpenMP threads than cores).");
+                    .withDescription("Run each training step on a thread of its own while the task thread reads, decodes and builds the views of the next batch: true, false, or auto (on with a GPU backend, whose steps leave the CPU free; off on the CPU backend, where the step and the input compete for the same cores).");
 }

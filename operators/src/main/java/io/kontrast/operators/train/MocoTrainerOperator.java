@@ -69,8 +69,8 @@ import org.slf4j.LoggerFactory;
  * element after a start or restore) and writes it to state in {@link #snapshotState}: state
  * access per element would cost a RocksDB write per view pair.
  *
- * <p><b>Overlapped steps</b> ({@code kontrast.trainer.overlap}): where a step leaves cores free (a
- * GPU, or fewer OpenMP threads than cores), each step runs on a thread of its own while the task
+ * <p><b>Overlapped steps</b> ({@code kontrast.trainer.overlap}): where a step leaves the CPU free
+ * (a GPU backend, by default), each step runs on a thread of its own while the task
  * thread goes on reading, decoding and building the views of the next batch into a second pair
  * of input buffers. The task thread then waits for the step, accounts for it (progress, metrics,
  * snapshot) and hands over the next. At most one step is in flight; it is finished before a
@@ -196,9 +196,14 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("queueFill", () -> lastShard == null ? 0.0
                 : lastShard.progress.queueFilled / (double) settings.hyperParams().queueSize());
         String overlap = settings.overlap();
-        if (overlap.equals("true") || (overlap.equals("auto") && Nd4jRuntime.stepLeavesCoresFree())) {
+        if (overlap.equals("true") || (overlap.equals("auto") && Nd4jRuntime.offCpu())) {
+            // The step thread works on the device of the task thread, which allocated the learner.
+            Integer device = Nd4j.getAffinityManager().getDeviceForCurrentThread();
             stepper = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "kontrast-trainer-step " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
+                Thread t = new Thread(() -> {
+                    Nd4j.getAffinityManager().unsafeSetDevice(device);
+                    r.run();
+                }, "kontrast-trainer-step " + getRuntimeContext().getTaskInfo().getTaskNameWithSubtasks());
                 t.setDaemon(true);
                 return t;
             });
