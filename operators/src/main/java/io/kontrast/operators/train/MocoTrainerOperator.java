@@ -1,5 +1,6 @@
 package io.kontrast.operators.train;
 
+import io.kontrast.math.Lanes;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
@@ -464,7 +465,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 learner.lanes() ? "two lanes" : "one thread",
                 learner.fusedUpdate() ? "one vectorised pass"
                         : "BLAS calls (a CPU JVM started with --add-modules=jdk.incubator.vector runs it as one pass)");
-        Shard s = new Shard(key, learner, settings);
+        Shard s = new Shard(key, learner, settings, stepper != null);
         TrainerProgress p = progressState.value();
         if (p == null) {
             s.dirty.set(0, settings.hyperParams().queueSize());
@@ -603,12 +604,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private static final class Shard {
         final int key;
         final MocoLearner learner;
-        // Two pairs of input buffers (first views, second views): with overlapped steps, the next
-        // batch's views are built into one while the step in flight reads the other.
-        final INDArray[] a = new INDArray[2];
-        final INDArray[] b = new INDArray[2];
-        final FloatBuffer[] aData = new FloatBuffer[2];
-        final FloatBuffer[] bData = new FloatBuffer[2];
+        // Input buffers (first views, second views): one pair, or two with overlapped steps, where
+        // the next batch's views are built into one while the step in flight reads the other.
+        final INDArray[] a;
+        final INDArray[] b;
+        final FloatBuffer[] aData;
+        final FloatBuffer[] bData;
         int current;
         // Samples in the step in flight (counted in samples seen once it has finished).
         int inFlight;
@@ -624,10 +625,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final int inputSize;
         final BatchViews batchViews;
         final java.util.function.BiConsumer<Runnable, Runnable> inLanes;
-        static final java.util.function.BiConsumer<Runnable, Runnable> ONE_THREAD = (onHelper, onCaller) -> {
-            onCaller.run();
-            onHelper.run();
-        };
+        // Both parts on this thread, one after the other (Lanes.run without lanes).
+        static final java.util.function.BiConsumer<Runnable, Runnable> ONE_THREAD = (onHelper, onCaller) -> Lanes.run(null, onHelper, onCaller);
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
@@ -647,14 +646,19 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final INDArray goodKeyParams;
         final INDArray goodStats;
 
-        Shard(int key, MocoLearner learner, TrainerSettings settings) {
+        Shard(int key, MocoLearner learner, TrainerSettings settings, boolean overlapped) {
             this.key = key;
             this.learner = learner;
             this.inputHeight = settings.inputHeight();
             this.inputWidth = settings.inputWidth();
             this.inputSize = settings.inputSize();
             int batch = learner.hyperParams().batchSize();
-            for (int i = 0; i < 2; i++) {
+            int pairs = overlapped ? 2 : 1;
+            a = new INDArray[pairs];
+            b = new INDArray[pairs];
+            aData = new FloatBuffer[pairs];
+            bData = new FloatBuffer[pairs];
+            for (int i = 0; i < pairs; i++) {
                 a[i] = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
                 b[i] = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, inputSize);
                 aData[i] = a[i].data().asNioFloat();

@@ -31,14 +31,20 @@ class MocoTrainerOperatorTest {
     }
 
     static TrainerSettings settings(long maxSamples, String encoder) {
-        Configuration conf = new Configuration();
+        Configuration conf = conf(maxSamples);
         conf.set(KontrastOptions.ENCODER, encoder);
+        return TrainerSettings.from(conf);
+    }
+
+    /** The tests' small trainer: batches of 8, K = 32, a snapshot every 3 steps. */
+    static Configuration conf(long maxSamples) {
+        Configuration conf = new Configuration();
         conf.set(KontrastOptions.BATCH_SIZE, BATCH);
         conf.set(KontrastOptions.QUEUE_SIZE, 32);
         conf.set(KontrastOptions.SNAPSHOT_EVERY, 3);
         conf.set(KontrastOptions.WARMUP_STEPS, 2);
         conf.set(KontrastOptions.MAX_SAMPLES, maxSamples);
-        return TrainerSettings.from(conf);
+        return conf;
     }
 
     static List<ImageSample> pairs(int n, long seed) {
@@ -407,12 +413,7 @@ class MocoTrainerOperatorTest {
     }
 
     static TrainerSettings overlapped(long maxSamples, boolean lanes, String overlap) {
-        Configuration conf = new Configuration();
-        conf.set(KontrastOptions.BATCH_SIZE, BATCH);
-        conf.set(KontrastOptions.QUEUE_SIZE, 32);
-        conf.set(KontrastOptions.SNAPSHOT_EVERY, 3);
-        conf.set(KontrastOptions.WARMUP_STEPS, 2);
-        conf.set(KontrastOptions.MAX_SAMPLES, maxSamples);
+        Configuration conf = conf(maxSamples);
         conf.set(KontrastOptions.TRAINER_LANES, lanes);
         conf.set(KontrastOptions.TRAINER_OVERLAP, overlap);
         return TrainerSettings.from(conf);
