@@ -1,0 +1,167 @@
+package io.kontrast.math.nn;
+
+import io.kontrast.math.Sgemm;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code conv2d}: cross-correlation with a {@code k×k} window, stride {@code s} and zero padding
+ * {@code p}; weights {@code [k, k, in, out]}, bias {@code [out]}; NHWC activations.
+ *
+ * <p>Forward and backward run on libnd4j's {@code conv2d} / {@code conv2d_bp} (oneDNN in the CPU
+ * build). Where no gradient flows into the input (the network's first layer), the weight
+ * gradient is one GEMM over an im2col matrix instead: {@code conv2d_bp} also computes the input
+ * gradient, and with few input channels its generic kernel is slow (37 ms a batch for one channel).
+ */
+final class Conv2d extends Layer {
+    final int k;
+    final int s;
+    final int p;
+
+    Conv2d(String name, Shape in, int outChannels, int kernel, int stride, int padding) {
+        super(name, in, outShape(name, in, outChannels, kernel, stride, padding));
+        this.k = kernel;
+        this.s = stride;
+        this.p = padding;
+    }
+
+    private static Shape outShape(String name, Shape in, int out, int k, int s, int p) {
+        if (out < 1 || k < 1 || s < 1 || p < 0 || p >= k) {
+            throw new IllegalArgumentException("layer " + name + " (conv2d): needs out_channels >= 1, kernel_size >= 1, stride >= 1 "
+                    + "and 0 <= padding < kernel_size, got " + out + ", " + k + ", " + s + ", " + p);
+        }
+        int h = (in.height() + 2 * p - k) / s + 1;
+        int w = (in.width() + 2 * p - k) / s + 1;
+        if (in.height() + 2 * p < k || in.width() + 2 * p < k) {
+            throw new IllegalArgumentException("layer " + name + " (conv2d): a " + k + "x" + k + " kernel does not fit its "
+                    + in + " input with padding " + p);
+        }
+        return new Shape(out, h, w);
+    }
+
+    @Override
+    String kind() {
+        return "conv2d";
+    }
+
+    @Override
+    List<Tensor> tensors() {
+        return List.of(new Tensor("weight", k, k, in.channels(), out.channels()), new Tensor("bias", out.channels()));
+    }
+
+    @Override
+    void init(double[] params, double[] stats, SplittableRandom rnd) {
+        uniform(params, rnd, paramOffset, paramOffset + paramCount(), (long) k * k * in.channels());
+    }
+
+    private int colsWidth() {
+        return k * k * in.channels();
+    }
+
+    private long positions(int batch) {
+        return (long) batch * out.area();
+    }
+
+    @Override
+    long[] scratch(int batch, int groups, boolean inputGrad) {
+        long w = (long) k * k * in.channels() * out.channels();
+        return inputGrad
+                ? new long[] {w, out.channels()}
+                : new long[] {positions(batch) * colsWidth(), positions(batch)};
+    }
+
+    @Override
+    Object bind(Node n, int groups) {
+        if (n.dIn == null) {
+            n.scratch[0] = n.scratch[0].reshape('c', positions(n.in.batch), colsWidth());
+            n.scratch[1] = n.scratch[1].reshape('c', 1, positions(n.in.batch)).assign(1);
+        } else {
+            n.scratch[0] = n.scratch[0].reshape('c', k, k, in.channels(), out.channels());
+        }
+        return null;
+    }
+
+    private int[] args() {
+        return new int[] {k, k, s, s, p, p, 1, 1, 0, 1, 0};
+    }
+
+    @Override
+    void forward(Node n, Pass pass) {
+        INDArray[] w = pass.p(this);
+        Nd4j.exec(DynamicCustomOp.builder("conv2d")
+                .addInputs(n.in.nhwc, w[0], w[1])
+                .addOutputs(n.out.nhwc)
+                .addIntegerArguments(args())
+                .build());
+    }
+
+    @Override
+    void backward(Node n, Pass pass) {
+        INDArray[] w = pass.p(this);
+        INDArray[] g = pass.g(this);
+        if (n.dIn != null) {
+            Nd4j.exec(DynamicCustomOp.builder("conv2d_bp")
+                    .addInputs(n.in.nhwc, w[0], w[1], n.dOut.nhwc)
+                    .addOutputs(n.dIn.nhwc, n.scratch[0], n.scratch[1])
+                    .addIntegerArguments(args())
+                    .build());
+            g[0].assign(n.scratch[0]);
+            g[1].assign(n.scratch[1]);
+            return;
+        }
+        im2col(n.in.flat, n.scratch[0], n.in.batch);
+        Sgemm.gemm(n.scratch[0], n.dOut.rows, g[0].reshape('c', colsWidth(), out.channels()), true, false, 1.0, 0.0);
+        Sgemm.gemm(n.scratch[1], n.dOut.rows, g[1].reshape('c', 1, out.channels()), false, false, 1.0, 0.0);
+    }
+
+    /**
+     * The {@code k×k×C} patch (zero padded) under each output position of NHWC images {@code x}
+     * as one row of {@code cols}, in (ky, kx, c) order: the weights' row order.
+     */
+    private void im2col(INDArray x, INDArray cols, int batch) {
+        Mem src = new Mem(x);
+        Mem dst = new Mem(cols);
+        int h = in.height();
+        int wd = in.width();
+        int c = in.channels();
+        int oh = out.height();
+        int ow = out.width();
+        int width = colsWidth();
+        IntStream.range(0, batch).parallel().forEach(b -> {
+            int img = b * h * wd * c;
+            for (int y = 0; y < oh; y++) {
+                for (int xo = 0; xo < ow; xo++) {
+                    int row = ((b * oh + y) * ow + xo) * width;
+                    int col = 0;
+                    for (int ky = 0; ky < k; ky++) {
+                        int yy = y * s + ky - p;
+                        for (int kx = 0; kx < k; kx++) {
+                            int xx = xo * s + kx - p;
+                            boolean inside = yy >= 0 && yy < h && xx >= 0 && xx < wd;
+                            int at = img + (yy * wd + xx) * c;
+                            for (int ch = 0; ch < c; ch++, col++) {
+                                dst.put(row + col, inside ? src.get(at + ch) : 0);
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    double flops() {
+        return 2.0 * out.area() * k * k * in.channels() * out.channels();
+    }
+
+    @Override
+    Map<String, String> attributes() {
+        return Map.of("in_channels", Integer.toString(in.channels()), "out_channels", Integer.toString(out.channels()),
+                "kernel_size", Integer.toString(k), "stride", Integer.toString(s), "padding", Integer.toString(p));
+    }
+}

@@ -1,0 +1,474 @@
+package io.kontrast.math.nn;
+
+import io.kontrast.math.Network;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * An encoder built from an {@link EncoderSpec}: a list of layers, backbone then head.
+ *
+ * <p>Memory, after llm.c: one flat parameter buffer carved into per-layer views (gradients and
+ * the optimizer's state share its layout), one separate buffer of running statistics, and per
+ * {@link Workspace} one arena holding every activation, every activation gradient and every
+ * layer's scratch for one batch size, laid out when the workspace is built. A training step
+ * allocates nothing matrix-sized.
+ *
+ * <p>The arena plan ({@link #newWorkspace}): each layer gets an output and an output gradient,
+ * except that {@code flatten} reuses its input's memory, and {@code relu} works in place where
+ * the layer before does not need its output and nothing else reads it (not on the network's
+ * input, a residual block's input, or the backbone's output, which is the representation). No
+ * gradient is computed where none flows: into the network's input, and so through the layers
+ * before the first one with parameters.
+ *
+ * <p>Activations are NHWC: the network's input is each sample's values in (h, w, c) order.
+ */
+public final class LayerNet implements Network {
+    private final String architecture;
+    private final EncoderSpec spec;
+    private final DataType dtype;
+    private final int bnGroups;
+    private final List<Layer> backbone;
+    private final List<Layer> head;
+    private final List<Layer> all = new ArrayList<>();
+    private final long paramCount;
+    private final long statsCount;
+
+    /**
+     * @param bnGroups in training, batch norm normalises each of this many equal, consecutive
+     *     groups of a batch with the group's own statistics (split batch norm); 1: the whole batch
+     * @param dtype FLOAT for training; DOUBLE for gradient checks
+     */
+    public LayerNet(String architecture, EncoderSpec spec, int bnGroups, DataType dtype) {
+        if (bnGroups < 1) {
+            throw new IllegalArgumentException("bnGroups must be >= 1: " + bnGroups);
+        }
+        this.architecture = architecture;
+        this.spec = spec;
+        this.dtype = dtype;
+        this.bnGroups = bnGroups;
+        this.backbone = buildChain(spec.backbone(), spec.input(), "backbone");
+        this.head = buildChain(spec.head(), backbone.get(backbone.size() - 1).out, "head");
+        long p = 0;
+        long s = 0;
+        for (Layer l : backbone) p = layout(l, p);
+        for (Layer l : head) p = layout(l, p);
+        for (Layer l : all) {
+            l.statsOffset = s;
+            s += l.statsCount();
+        }
+        paramCount = p;
+        statsCount = s;
+    }
+
+    public LayerNet(String architecture, EncoderSpec spec, int bnGroups) {
+        this(architecture, spec, bnGroups, DataType.FLOAT);
+    }
+
+    private static List<Layer> buildChain(List<LayerSpec> specs, Shape in, String prefix) {
+        List<Layer> layers = new ArrayList<>();
+        Shape s = in;
+        for (int i = 0; i < specs.size(); i++) {
+            Layer l = build(specs.get(i), s, prefix + "." + i);
+            layers.add(l);
+            s = l.out;
+        }
+        return layers;
+    }
+
+    private static Layer build(LayerSpec s, Shape in, String name) {
+        return switch (s.kind()) {
+            case "conv2d" -> new Conv2d(name, in, s.out(), s.kernel(), s.stride(), s.padding());
+            case "batch_norm" -> new BatchNorm(name, in);
+            case "relu" -> new Relu(name, in);
+            case "max_pool2d" -> new MaxPool2d(name, in, s.kernel(), s.stride());
+            case "avg_pool2d" -> new AvgPool2d(name, in, s.kernel(), s.stride());
+            case "global_avg_pool" -> new GlobalAvgPool(name, in);
+            case "flatten" -> new Flatten(name, in);
+            case "linear" -> new Linear(name, in, s.out());
+            case "l2_normalize" -> new L2Normalize(name, in);
+            case "residual" -> {
+                if (s.body().isEmpty()) {
+                    throw new IllegalArgumentException("layer " + name + " (residual): needs a body of at least one layer");
+                }
+                yield new Residual(name, in, buildChain(s.body(), in, name + ".body"), buildChain(s.shortcut(), in, name + ".shortcut"));
+            }
+            default -> throw new IllegalArgumentException("layer " + name + ": unknown kind '" + s.kind() + "'; known: "
+                    + new java.util.TreeSet<>(LayerSpec.KINDS));
+        };
+    }
+
+    /** Depth-first: the layer's own parameters, then its children's. */
+    private long layout(Layer l, long offset) {
+        l.index = all.size();
+        all.add(l);
+        l.paramOffset = offset;
+        long o = offset + l.paramCount();
+        for (Layer c : l.children()) o = layout(c, o);
+        return o;
+    }
+
+    public EncoderSpec spec() {
+        return spec;
+    }
+
+    public DataType dataType() {
+        return dtype;
+    }
+
+    public int bnGroups() {
+        return bnGroups;
+    }
+
+    @Override
+    public String architecture() {
+        return architecture;
+    }
+
+    public Shape inputShape() {
+        return spec.input();
+    }
+
+    @Override
+    public int inputDim() {
+        return spec.input().size();
+    }
+
+    @Override
+    public int outputDim() {
+        return (head.isEmpty() ? backbone : head).get((head.isEmpty() ? backbone : head).size() - 1).out.size();
+    }
+
+    @Override
+    public int representationDim() {
+        return backbone.get(backbone.size() - 1).out.size();
+    }
+
+    @Override
+    public long paramCount() {
+        return paramCount;
+    }
+
+    @Override
+    public long statsCount() {
+        return statsCount;
+    }
+
+    private boolean hasBatchNorm() {
+        return statsCount > 0;
+    }
+
+    @Override
+    public boolean shufflesKeys() {
+        return hasBatchNorm() && bnGroups > 1;
+    }
+
+    @Override
+    public double forwardFlops() {
+        double f = 0;
+        for (Layer l : backbone) f += l.flops();
+        for (Layer l : head) f += l.flops();
+        return f;
+    }
+
+    @Override
+    public double firstLayerFlops() {
+        return backbone.get(0).flops();
+    }
+
+    @Override
+    public INDArray newParams() {
+        return Nd4j.create(dtype, paramCount);
+    }
+
+    @Override
+    public INDArray newStats() {
+        return Nd4j.create(dtype, Math.max(1, statsCount));
+    }
+
+    /** A parameter tensor: its name ({@code <layer>.<suffix>}), layer, offset in the flat buffer and shape. */
+    public record Param(String name, String layer, String kind, long offset, long[] shape) {
+        public long size() {
+            long n = 1;
+            for (long s : shape) n *= s;
+            return n;
+        }
+    }
+
+    /** Every parameter tensor, in layout order. */
+    public List<Param> params() {
+        List<Param> out = new ArrayList<>();
+        for (Layer l : all) {
+            long o = l.paramOffset;
+            for (Layer.Tensor t : l.tensors()) {
+                out.add(new Param(l.name + "." + t.suffix(), l.name, l.kind(), o, t.shape()));
+                o += t.size();
+            }
+        }
+        return out;
+    }
+
+    /** A parameter tensor of this network inside a flat buffer, by name (see {@link #params()}). */
+    public INDArray param(INDArray flat, String name) {
+        for (Param p : params()) {
+            if (p.name().equals(name)) {
+                return view(flat, p.offset(), p.shape());
+            }
+        }
+        throw new IllegalArgumentException("no parameter " + name);
+    }
+
+    private static INDArray view(INDArray flat, long offset, long... shape) {
+        long n = 1;
+        for (long s : shape) n *= s;
+        INDArray v = flat.get(NDArrayIndex.interval(offset, offset + n));
+        return shape.length == 1 ? v : v.reshape('c', shape);
+    }
+
+    @Override
+    public void init(INDArray params, INDArray stats, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] p = new double[(int) paramCount];
+        double[] s = new double[(int) Math.max(1, statsCount)];
+        for (Layer l : all) l.init(p, s, rnd);
+        params.assign(Nd4j.createFromArray(p).castTo(params.dataType()));
+        if (statsCount > 0) {
+            stats.assign(Nd4j.createFromArray(s).castTo(stats.dataType()));
+        }
+    }
+
+    // ---- Passes --------------------------------------------------------------------------------
+
+    @Override
+    public Workspace newWorkspace(int batch) {
+        return new Workspace(batch);
+    }
+
+    @Override
+    public INDArray forward(INDArray params, INDArray stats, INDArray x, Network.Workspace w, boolean training) {
+        Workspace ws = (Workspace) w;
+        if (!training && stats == null && hasBatchNorm()) {
+            throw new IllegalArgumentException("evaluation needs the running statistics");
+        }
+        if (x.rows() != ws.batch || x.columns() != inputDim()) {
+            throw new IllegalArgumentException("expected a [" + ws.batch + ", " + inputDim() + "] input, got "
+                    + java.util.Arrays.toString(x.shape()));
+        }
+        if (x != ws.input.flat) {
+            ws.input.flat.assign(x);
+        }
+        Pass pass = new Pass(ws.views(params), null, stats == null ? null : ws.statViews(stats), training);
+        for (Node n : ws.backbone) n.layer.forward(n, pass);
+        for (Node n : ws.head) n.layer.forward(n, pass);
+        return ws.last().out.flat;
+    }
+
+    @Override
+    public INDArray representation(Network.Workspace ws) {
+        Workspace w = (Workspace) ws;
+        return w.backbone[w.backbone.length - 1].out.flat;
+    }
+
+    @Override
+    public INDArray outputGradient(Network.Workspace ws) {
+        return ((Workspace) ws).last().dOut.flat;
+    }
+
+    @Override
+    public void backward(INDArray params, INDArray x, Network.Workspace w, INDArray dOut, INDArray grads) {
+        Workspace ws = (Workspace) w;
+        INDArray d = ws.last().dOut.flat;
+        if (dOut != d) {
+            d.assign(dOut);
+        }
+        Pass pass = new Pass(ws.views(params), ws.views(grads), null, true);
+        for (int i = ws.head.length - 1; i >= 0; i--) ws.head[i].layer.backward(ws.head[i], pass);
+        for (int i = ws.backbone.length - 1; i >= 0; i--) ws.backbone[i].layer.backward(ws.backbone[i], pass);
+    }
+
+    /** The arena of one batch size and every layer's place in it. */
+    public final class Workspace implements Network.Workspace {
+        final int batch;
+        final int groups;
+        final Act input;
+        final Node[] backbone;
+        final Node[] head;
+        final INDArray arena;
+        private final List<Act> acts = new ArrayList<>();
+        private final List<long[]> actOffsets = new ArrayList<>();
+        private long size;
+        private final Map<INDArray, INDArray[][]> viewCache = new IdentityHashMap<>();
+        private final Map<INDArray, INDArray[][]> statCache = new IdentityHashMap<>();
+
+        Workspace(int batch) {
+            this.batch = batch;
+            // Evaluation batches of any size use one group.
+            this.groups = bnGroups > 1 && batch % bnGroups == 0 ? bnGroups : 1;
+            input = act(spec.input(), -1);
+            backbone = chain(LayerNet.this.backbone, input, null, true, false, null);
+            Node lastBackbone = backbone[backbone.length - 1];
+            head = chain(LayerNet.this.head, lastBackbone.out, lastBackbone.dOut, true,
+                    lastBackbone.layer.backwardNeedsOutput(), null);
+            arena = Nd4j.create(dtype, Math.max(1, size));
+            for (int i = 0; i < acts.size(); i++) {
+                acts.get(i).bind(arena, actOffsets.get(i)[0]);
+            }
+            bindAll(backbone);
+            bindAll(head);
+        }
+
+        @Override
+        public int batch() {
+            return batch;
+        }
+
+        /** Arena bytes of this workspace. */
+        public long arenaBytes() {
+            return size * dtype.width();
+        }
+
+        Node last() {
+            return head.length > 0 ? head[head.length - 1] : backbone[backbone.length - 1];
+        }
+
+        private long take(long n) {
+            long o = size;
+            size += (n + 15) / 16 * 16;
+            return o;
+        }
+
+        /** A new activation of {@code shape} at {@code offset} of the arena, or a new place in it (offset -1). */
+        private Act act(Shape shape, long offset) {
+            Act a = new Act(shape, batch);
+            acts.add(a);
+            actOffsets.add(new long[] {offset < 0 ? take((long) batch * shape.size()) : offset});
+            return a;
+        }
+
+        private long offsetOf(Act a) {
+            return actOffsets.get(acts.indexOf(a))[0];
+        }
+
+        /** The same memory as {@code a}, seen in another shape. */
+        private Act sameMemory(Act a, Shape shape) {
+            return act(shape, offsetOf(a));
+        }
+
+        private INDArray slice(long offset, long length) {
+            return arena.get(NDArrayIndex.interval(offset, offset + length));
+        }
+
+        /**
+         * Plans a chain of layers on input {@code in} (gradient {@code dIn}, null where none is
+         * needed). {@code shared}: something else reads {@code in}; {@code needed}: its producer
+         * reads it in backward. {@code lastDOut}: the gradient the chain's last layer must read
+         * (a residual block's), or null for a new one.
+         */
+        private Node[] chain(List<Layer> layers, Act in, Act dIn, boolean shared, boolean needed, Act lastDOut) {
+            Node[] nodes = new Node[layers.size()];
+            Act cur = in;
+            Act curD = dIn;
+            for (int i = 0; i < nodes.length; i++) {
+                Layer l = layers.get(i);
+                Node n = new Node(l);
+                boolean last = i == nodes.length - 1;
+                boolean fixedD = last && lastDOut != null;
+                n.in = cur;
+                n.dIn = curD;
+                boolean grad = curD != null || hasParams(l);
+                if (l instanceof Residual r) {
+                    n.out = act(l.out, -1);
+                    n.dOut = grad ? (fixedD ? lastDOut : act(l.out, -1)) : null;
+                    Act bodyDIn = curD != null ? act(cur.shape, -1) : null;
+                    n.body = chain(r.body, cur, bodyDIn, true, needed, n.dOut);
+                    n.shortcut = chain(r.shortcut, cur, curD, true, needed, n.dOut);
+                    needed = false;
+                    shared = false;
+                } else if (l.alias()) {
+                    n.out = sameMemory(cur, l.out);
+                    n.dOut = curD == null ? null : fixedD ? lastDOut : sameMemory(curD, l.out);
+                } else if (l.inPlace() && !shared && !needed && !fixedD) {
+                    n.out = sameMemory(cur, l.out);
+                    n.dOut = curD == null ? null : sameMemory(curD, l.out);
+                    needed = l.backwardNeedsOutput();
+                } else {
+                    n.out = act(l.out, -1);
+                    n.dOut = grad ? (fixedD ? lastDOut : act(l.out, -1)) : null;
+                    needed = l.backwardNeedsOutput();
+                    shared = false;
+                }
+                long[] sizes = l.scratch(batch, groups, n.dIn != null);
+                long[] offsets = new long[sizes.length];
+                for (int s = 0; s < sizes.length; s++) offsets[s] = sizes[s] > 0 ? take(sizes[s]) : -1;
+                n.state = new long[][] {sizes, offsets};
+                nodes[i] = n;
+                cur = n.out;
+                curD = n.dOut;
+            }
+            return nodes;
+        }
+
+        private void bindAll(Node[] nodes) {
+            for (Node n : nodes) {
+                long[][] plan = (long[][]) n.state;
+                n.scratch = new INDArray[plan[0].length];
+                n.arena = arena;
+                n.scratchOffsets = plan[1];
+                for (int s = 0; s < plan[0].length; s++) {
+                    n.scratch[s] = plan[1][s] < 0 ? null : slice(plan[1][s], plan[0][s]);
+                }
+                bindAll(n.body);
+                bindAll(n.shortcut);
+                n.state = n.layer.bind(n, groups);
+            }
+        }
+
+        INDArray[][] views(INDArray flat) {
+            INDArray[][] v = viewCache.get(flat);
+            if (v == null) {
+                if (viewCache.size() >= 8) viewCache.clear();
+                v = new INDArray[all.size()][];
+                for (Layer l : all) {
+                    List<Layer.Tensor> ts = l.tensors();
+                    v[l.index] = new INDArray[ts.size()];
+                    long o = l.paramOffset;
+                    for (int t = 0; t < ts.size(); t++) {
+                        v[l.index][t] = view(flat, o, ts.get(t).shape());
+                        o += ts.get(t).size();
+                    }
+                }
+                viewCache.put(flat, v);
+            }
+            return v;
+        }
+
+        INDArray[][] statViews(INDArray flat) {
+            INDArray[][] v = statCache.get(flat);
+            if (v == null) {
+                if (statCache.size() >= 8) statCache.clear();
+                v = new INDArray[all.size()][];
+                for (Layer l : all) {
+                    long c = l.statsCount() / 2;
+                    v[l.index] = c == 0 ? null
+                            : new INDArray[] {view(flat, l.statsOffset, c), view(flat, l.statsOffset + c, c)};
+                }
+                statCache.put(flat, v);
+            }
+            return v;
+        }
+    }
+
+    private static boolean hasParams(Layer l) {
+        if (l.paramCount() > 0) return true;
+        for (Layer c : l.children()) {
+            if (hasParams(c)) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,82 @@
+package io.kontrast.math.nn;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One layer of an encoder, as data, in the vocabulary that snapshots publish:
+ *
+ * <ul>
+ *   <li>{@code conv2d}: {@code out} channels, a {@code kernel}×{@code kernel} window, {@code
+ *       stride}, zero {@code padding};
+ *   <li>{@code batch_norm}: per-channel batch normalisation;
+ *   <li>{@code relu};
+ *   <li>{@code max_pool2d}, {@code avg_pool2d}: {@code kernel}, {@code stride}, no padding;
+ *   <li>{@code global_avg_pool}: the mean of each channel over the image, to a vector;
+ *   <li>{@code flatten}: an image to a vector;
+ *   <li>{@code linear}: {@code out} features, on a vector;
+ *   <li>{@code residual}: {@code body} applied to the input and added to the input, or to the
+ *       input passed through {@code shortcut} (a projection, typically a 1×1 {@code conv2d} and a
+ *       {@code batch_norm}) where the body changes the shape;
+ *   <li>{@code l2_normalize}: each sample scaled to unit length.
+ * </ul>
+ *
+ * <p>Sizes not used by a kind are 0; {@code body} and {@code shortcut} are empty except for {@code
+ * residual}.
+ */
+public record LayerSpec(String kind, int out, int kernel, int stride, int padding, List<LayerSpec> body,
+        List<LayerSpec> shortcut) {
+    /** Every kind this library builds. */
+    public static final Set<String> KINDS = Set.of("conv2d", "batch_norm", "relu", "max_pool2d", "avg_pool2d",
+            "global_avg_pool", "flatten", "linear", "residual", "l2_normalize");
+
+    public LayerSpec {
+        body = List.copyOf(body);
+        shortcut = List.copyOf(shortcut);
+    }
+
+    public static LayerSpec conv2d(int outChannels, int kernel, int stride, int padding) {
+        return new LayerSpec("conv2d", outChannels, kernel, stride, padding, List.of(), List.of());
+    }
+
+    public static LayerSpec batchNorm() {
+        return simple("batch_norm");
+    }
+
+    public static LayerSpec relu() {
+        return simple("relu");
+    }
+
+    public static LayerSpec maxPool2d(int kernel, int stride) {
+        return new LayerSpec("max_pool2d", 0, kernel, stride, 0, List.of(), List.of());
+    }
+
+    public static LayerSpec avgPool2d(int kernel, int stride) {
+        return new LayerSpec("avg_pool2d", 0, kernel, stride, 0, List.of(), List.of());
+    }
+
+    public static LayerSpec globalAvgPool() {
+        return simple("global_avg_pool");
+    }
+
+    public static LayerSpec flatten() {
+        return simple("flatten");
+    }
+
+    public static LayerSpec linear(int outFeatures) {
+        return new LayerSpec("linear", outFeatures, 0, 0, 0, List.of(), List.of());
+    }
+
+    public static LayerSpec l2Normalize() {
+        return simple("l2_normalize");
+    }
+
+    /** {@code y = body(x) + shortcut(x)}; an empty shortcut is the identity. */
+    public static LayerSpec residual(List<LayerSpec> body, List<LayerSpec> shortcut) {
+        return new LayerSpec("residual", 0, 0, 0, 0, body, shortcut);
+    }
+
+    private static LayerSpec simple(String kind) {
+        return new LayerSpec(kind, 0, 0, 0, 0, List.of(), List.of());
+    }
+}
