@@ -10,6 +10,9 @@ import io.kontrast.math.MocoHyperParams;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
+import io.kontrast.math.nn.LayerNet;
+import io.kontrast.math.nn.Presets;
+import io.kontrast.math.nn.Shape;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.math.Network;
 import io.kontrast.math.Sgemm;
@@ -88,11 +91,20 @@ public final class BenchCommand {
                 mlp.laneWaitMillis());
         String cnnJson = "null";
         if (cnnSteps > 0) {
-            Result cnn = trainerStep(Cnn.standard(true), lanes, batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
-            out.printf(Locale.ROOT, "CNN trainer step, batch norm (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s; the first lane waits %.2f ms a step for the second)%n",
-                    batch, queue, cnn.stepsPerSecond(), cnn.samplesPerSecond(), cnn.gflops(), cnn.fractionOfGemm(), cnn.slowestRound(), cnn.fastestRound(),
-                    cnn.laneWaitMillis());
-            cnnJson = json(cnn);
+            // The layer-list CNN and the hand-written one it replaces, alternately, twice each.
+            Result cnn = null;
+            Result handWritten = null;
+            for (int round = 0; round < 2; round++) {
+                Result r = trainerStep(new LayerNet("cnn", Presets.cnn(new Shape(1, 28, 28)), 1), lanes, batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
+                out.printf(Locale.ROOT, "CNN trainer step, layer list, 1x28x28 (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
+                        batch, queue, r.stepsPerSecond(), r.samplesPerSecond(), r.gflops(), r.fractionOfGemm(), r.slowestRound(), r.fastestRound());
+                Result h = trainerStep(Cnn.standard(true), lanes, batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
+                out.printf(Locale.ROOT, "CNN trainer step, hand-written, 1x28x28 (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
+                        batch, queue, h.stepsPerSecond(), h.samplesPerSecond(), h.gflops(), h.fractionOfGemm(), h.slowestRound(), h.fastestRound());
+                cnn = cnn == null || r.samplesPerSecond() > cnn.samplesPerSecond() ? r : cnn;
+                handWritten = handWritten == null || h.samplesPerSecond() > handWritten.samplesPerSecond() ? h : handWritten;
+            }
+            cnnJson = json(cnn).replace("}", String.format(Locale.ROOT, ", \"hand_written_samples_per_s\": %.1f}", handWritten.samplesPerSecond()));
         }
         String pipelineJson = "null";
         if (pipelineSteps > 0) {

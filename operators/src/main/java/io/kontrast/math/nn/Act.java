@@ -26,7 +26,8 @@ final class Act {
     Act bind(INDArray arena, long offset) {
         this.arena = arena;
         this.offset = offset;
-        INDArray base = arena.get(NDArrayIndex.interval(offset, offset + (long) batch * shape.size()));
+        long length = (long) batch * shape.size();
+        INDArray base = offset == 0 && length == arena.length() ? arena : arena.get(NDArrayIndex.interval(offset, offset + length));
         nhwc = base.reshape('c', batch, shape.height(), shape.width(), shape.channels());
         rows = base.reshape('c', (long) batch * shape.area(), shape.channels());
         flat = base.reshape('c', batch, shape.size());

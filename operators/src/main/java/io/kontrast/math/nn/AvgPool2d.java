@@ -36,8 +36,8 @@ final class AvgPool2d extends Layer {
 
     /** Forward: each output the mean of its window. Backward: each input the sum of its windows' dy / k². */
     private void windows(Node n, boolean forward) {
-        Mem x = new Mem(forward ? n.in.flat : n.dIn.flat);
-        Mem y = new Mem(forward ? n.out.flat : n.dOut.flat);
+        Mem x = Mem.of(forward ? n.in.flat : n.dIn.flat);
+        Mem y = Mem.of(forward ? n.out.flat : n.dOut.flat);
         int h = in.height();
         int w = in.width();
         int c = in.channels();

@@ -54,10 +54,11 @@ final class BatchNorm extends Layer {
     }
 
     @Override
-    long[] scratch(int batch, int groups, boolean inputGrad) {
+    long[] scratch(int batch, int groups, boolean inputGrad, boolean inputWritable) {
         long n = (long) batch * in.size();
-        // x̂, and a temporary for dy·x̂ where dIn cannot serve as one; ones; per group μ, σ², 1/σ.
-        return new long[] {n, inputGrad ? 0 : n, (long) batch * in.area() / groups, 3L * groups * in.channels()};
+        // x̂ (unless it may overwrite the input, as the input is not needed after), a temporary
+        // for dy·x̂ where dIn cannot serve as one; ones; per group μ, σ², 1/σ.
+        return new long[] {inputWritable ? 0 : n, inputGrad ? 0 : n, (long) batch * in.area() / groups, 3L * groups * in.channels()};
     }
 
     /** One group's rows of every matrix the passes touch, and its statistics. */
@@ -85,7 +86,7 @@ final class BatchNorm extends Layer {
         int c = in.channels();
         long rows = (long) n.in.batch * in.area();
         State st = new State();
-        Act xhat = n.scratchAct(0, in);
+        Act xhat = n.inputWritable ? n.in : n.scratchAct(0, in);
         Act tmp = n.dIn != null ? n.dIn : n.scratchAct(1, in);
         st.xhat = xhat.rows;
         st.tmp = tmp.rows;
@@ -96,7 +97,7 @@ final class BatchNorm extends Layer {
             long from = gi * (rows / groups);
             long to = from + rows / groups;
             g.x = n.in.rows(from, to);
-            g.xhat = xhat.rows(from, to);
+            g.xhat = xhat == n.in ? g.x : xhat.rows(from, to);
             g.y = n.out.rows(from, to);
             g.dy = n.dOut == null ? null : n.dOut.rows(from, to);
             g.dx = tmp.rows(from, to);
@@ -129,7 +130,10 @@ final class BatchNorm extends Layer {
         double m = (double) n.in.rows.rows() / groups;
         for (Group g : st.groups) {
             Sgemm.gemm(st.ones, g.x, g.mean, false, false, 1.0 / m, 0.0);
-            g.xhat.assign(g.x).subiRowVector(g.mean);
+            if (g.xhat != g.x) {
+                g.xhat.assign(g.x);
+            }
+            g.xhat.subiRowVector(g.mean);
             g.y.assign(g.xhat).muli(g.xhat);
             Sgemm.gemm(st.ones, g.y, g.var, false, false, 1.0 / m, 0.0);
             g.invStd.assign(g.var).addi(EPS);

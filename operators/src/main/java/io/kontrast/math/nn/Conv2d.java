@@ -68,7 +68,7 @@ final class Conv2d extends Layer {
     }
 
     @Override
-    long[] scratch(int batch, int groups, boolean inputGrad) {
+    long[] scratch(int batch, int groups, boolean inputGrad, boolean inputWritable) {
         long w = (long) k * k * in.channels() * out.channels();
         return inputGrad
                 ? new long[] {w, out.channels()}
@@ -124,8 +124,8 @@ final class Conv2d extends Layer {
      * as one row of {@code cols}, in (ky, kx, c) order: the weights' row order.
      */
     private void im2col(INDArray x, INDArray cols, int batch) {
-        Mem src = new Mem(x);
-        Mem dst = new Mem(cols);
+        Mem src = Mem.of(x);
+        Mem dst = Mem.of(cols);
         int h = in.height();
         int wd = in.width();
         int c = in.channels();

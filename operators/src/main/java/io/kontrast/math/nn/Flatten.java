@@ -21,7 +21,11 @@ final class Flatten extends Layer {
     }
 
     @Override
-    void forward(Node n, Pass pass) {}
+    void forward(Node n, Pass pass) {
+        if (n.out.flat.data().addressPointer().address() != n.in.flat.data().addressPointer().address()) {
+            n.out.flat.assign(n.in.flat);
+        }
+    }
 
     @Override
     void backward(Node n, Pass pass) {

@@ -18,8 +18,8 @@ final class GlobalAvgPool extends Layer {
 
     @Override
     void forward(Node n, Pass pass) {
-        Mem x = new Mem(n.in.flat);
-        Mem y = new Mem(n.out.flat);
+        Mem x = Mem.of(n.in.flat);
+        Mem y = Mem.of(n.out.flat);
         int area = in.area();
         int c = in.channels();
         IntStream.range(0, n.in.batch).parallel().forEach(b -> {
@@ -37,8 +37,8 @@ final class GlobalAvgPool extends Layer {
         if (n.dIn == null) {
             return;
         }
-        Mem dx = new Mem(n.dIn.flat);
-        Mem dy = new Mem(n.dOut.flat);
+        Mem dx = Mem.of(n.dIn.flat);
+        Mem dy = Mem.of(n.dOut.flat);
         int area = in.area();
         int c = in.channels();
         IntStream.range(0, n.in.batch).parallel().forEach(b -> {

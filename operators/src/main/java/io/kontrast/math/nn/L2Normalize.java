@@ -22,15 +22,15 @@ final class L2Normalize extends Layer {
     }
 
     @Override
-    long[] scratch(int batch, int groups, boolean inputGrad) {
+    long[] scratch(int batch, int groups, boolean inputGrad, boolean inputWritable) {
         return new long[] {batch};
     }
 
     @Override
     void forward(Node n, Pass pass) {
-        Mem x = new Mem(n.in.flat);
-        Mem y = new Mem(n.out.flat);
-        Mem norms = new Mem(n.scratch[0]);
+        Mem x = Mem.of(n.in.flat);
+        Mem y = Mem.of(n.out.flat);
+        Mem norms = Mem.of(n.scratch[0]);
         int d = in.size();
         for (int b = 0; b < n.in.batch; b++) {
             double sq = 0;
@@ -46,10 +46,10 @@ final class L2Normalize extends Layer {
         if (n.dIn == null) {
             return;
         }
-        Mem y = new Mem(n.out.flat);
-        Mem dy = new Mem(n.dOut.flat);
-        Mem dx = new Mem(n.dIn.flat);
-        Mem norms = new Mem(n.scratch[0]);
+        Mem y = Mem.of(n.out.flat);
+        Mem dy = Mem.of(n.dOut.flat);
+        Mem dx = Mem.of(n.dIn.flat);
+        Mem norms = Mem.of(n.scratch[0]);
         int d = in.size();
         for (int b = 0; b < n.in.batch; b++) {
             double norm = norms.get(b);

@@ -87,9 +87,10 @@ abstract class Layer {
     /**
      * Arena scratch arrays this layer needs in a workspace of {@code batch} samples, as lengths;
      * {@code groups}: batch-norm groups in training; {@code inputGrad}: whether backward must
-     * compute dLoss/dInput.
+     * compute dLoss/dInput; {@code inputWritable}: whether the layer may overwrite its input
+     * (nothing else reads it), as {@link Node#inputWritable} says.
      */
-    long[] scratch(int batch, int groups, boolean inputGrad) {
+    long[] scratch(int batch, int groups, boolean inputGrad, boolean inputWritable) {
         return new long[0];
     }
 

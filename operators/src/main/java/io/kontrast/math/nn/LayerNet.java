@@ -39,6 +39,8 @@ public final class LayerNet implements Network {
     private final List<Layer> all = new ArrayList<>();
     private final long paramCount;
     private final long statsCount;
+    /** An activation's place: an array of its own rather than the arena. */
+    private static final long STANDALONE = -2;
 
     /**
      * @param bnGroups in training, batch norm normalises each of this many equal, consecutive
@@ -311,13 +313,21 @@ public final class LayerNet implements Network {
             // Evaluation batches of any size use one group.
             this.groups = bnGroups > 1 && batch % bnGroups == 0 ? bnGroups : 1;
             input = act(spec.input(), -1);
-            backbone = chain(LayerNet.this.backbone, input, null, true, false, null);
+            boolean headless = LayerNet.this.head.isEmpty();
+            backbone = chain(LayerNet.this.backbone, input, null, true, false, null, headless);
             Node lastBackbone = backbone[backbone.length - 1];
             head = chain(LayerNet.this.head, lastBackbone.out, lastBackbone.dOut, true,
-                    lastBackbone.layer.backwardNeedsOutput(), null);
+                    lastBackbone.layer.backwardNeedsOutput(), null, true);
             arena = Nd4j.create(dtype, Math.max(1, size));
             for (int i = 0; i < acts.size(); i++) {
-                acts.get(i).bind(arena, actOffsets.get(i)[0]);
+                Act a = acts.get(i);
+                long offset = actOffsets.get(i)[0];
+                if (offset == STANDALONE) {
+                    INDArray own = Nd4j.create(dtype, (long) batch * a.shape.size());
+                    a.bind(own, 0);
+                } else {
+                    a.bind(arena, offset);
+                }
             }
             bindAll(backbone);
             bindAll(head);
@@ -347,7 +357,7 @@ public final class LayerNet implements Network {
         private Act act(Shape shape, long offset) {
             Act a = new Act(shape, batch);
             acts.add(a);
-            actOffsets.add(new long[] {offset < 0 ? take((long) batch * shape.size()) : offset});
+            actOffsets.add(new long[] {offset == -1 ? take((long) batch * shape.size()) : offset});
             return a;
         }
 
@@ -370,24 +380,35 @@ public final class LayerNet implements Network {
          * reads it in backward. {@code lastDOut}: the gradient the chain's last layer must read
          * (a residual block's), or null for a new one.
          */
-        private Node[] chain(List<Layer> layers, Act in, Act dIn, boolean shared, boolean needed, Act lastDOut) {
+        private Node[] chain(List<Layer> layers, Act in, Act dIn, boolean shared, boolean needed, Act lastDOut, boolean ownLast) {
             Node[] nodes = new Node[layers.size()];
             Act cur = in;
             Act curD = dIn;
             for (int i = 0; i < nodes.length; i++) {
                 Layer l = layers.get(i);
                 Node n = new Node(l);
+                boolean inputWritable = !shared && !needed;
                 boolean last = i == nodes.length - 1;
                 boolean fixedD = last && lastDOut != null;
                 n.in = cur;
                 n.dIn = curD;
                 boolean grad = curD != null || hasParams(l);
-                if (l instanceof Residual r) {
+                if (last && ownLast) {
+                    // The network's output and its gradient: arrays of their own, whole buffers
+                    // that the learner reads and writes directly.
+                    n.out = act(l.out, STANDALONE);
+                    n.dOut = grad ? act(l.out, STANDALONE) : null;
+                    if (l instanceof Residual r) {
+                        Act bodyDIn = curD != null ? act(cur.shape, -1) : null;
+                        n.body = chain(r.body, cur, bodyDIn, true, needed, n.dOut, false);
+                        n.shortcut = chain(r.shortcut, cur, curD, true, needed, n.dOut, false);
+                    }
+                } else if (l instanceof Residual r) {
                     n.out = act(l.out, -1);
                     n.dOut = grad ? (fixedD ? lastDOut : act(l.out, -1)) : null;
                     Act bodyDIn = curD != null ? act(cur.shape, -1) : null;
-                    n.body = chain(r.body, cur, bodyDIn, true, needed, n.dOut);
-                    n.shortcut = chain(r.shortcut, cur, curD, true, needed, n.dOut);
+                    n.body = chain(r.body, cur, bodyDIn, true, needed, n.dOut, false);
+                    n.shortcut = chain(r.shortcut, cur, curD, true, needed, n.dOut, false);
                     needed = false;
                     shared = false;
                 } else if (l.alias()) {
@@ -403,7 +424,8 @@ public final class LayerNet implements Network {
                     needed = l.backwardNeedsOutput();
                     shared = false;
                 }
-                long[] sizes = l.scratch(batch, groups, n.dIn != null);
+                n.inputWritable = inputWritable;
+                long[] sizes = l.scratch(batch, groups, n.dIn != null, n.inputWritable);
                 long[] offsets = new long[sizes.length];
                 for (int s = 0; s < sizes.length; s++) offsets[s] = sizes[s] > 0 ? take(sizes[s]) : -1;
                 n.state = new long[][] {sizes, offsets};

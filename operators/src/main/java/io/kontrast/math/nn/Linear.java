@@ -43,7 +43,7 @@ final class Linear extends Layer {
     }
 
     @Override
-    long[] scratch(int batch, int groups, boolean inputGrad) {
+    long[] scratch(int batch, int groups, boolean inputGrad, boolean inputWritable) {
         return new long[] {batch};
     }
 

@@ -53,34 +53,63 @@ final class MaxPool2d extends Layer {
         if (n.dIn == null) {
             return;
         }
-        Mem x = new Mem(n.in.flat);
-        Mem y = new Mem(n.out.flat);
-        Mem dy = new Mem(n.dOut.flat);
-        Mem dx = new Mem(n.dIn.flat);
+        Mem x = Mem.of(n.in.flat);
+        Mem y = Mem.of(n.out.flat);
+        Mem dy = Mem.of(n.dOut.flat);
+        Mem dx = Mem.of(n.dIn.flat);
         int h = in.height();
         int w = in.width();
         int c = in.channels();
         int oh = out.height();
         int ow = out.width();
+        // Where the windows tile the image, each input lies in exactly one window and is written
+        // once (its window's gradient or 0); otherwise gradients are added onto zeros.
+        boolean tiles = k == s && h % k == 0 && w % k == 0;
         IntStream.range(0, n.in.batch).parallel().forEach(b -> {
             int img = b * h * w * c;
-            dx.zero(img, img + h * w * c);
+            if (!tiles) {
+                dx.zero(img, img + h * w * c);
+            }
             for (int i = 0; i < oh; i++) {
                 for (int j = 0; j < ow; j++) {
                     int po = ((b * oh + i) * ow + j) * c;
+                    int corner = img + (i * s * w + j * s) * c;
+                    if (k == 2 && tiles) {
+                        // The common 2×2 window, in straight-line code.
+                        int a01 = corner + c;
+                        int a10 = corner + w * c;
+                        int a11 = a10 + c;
+                        for (int ch = 0; ch < c; ch++) {
+                            double max = y.get(po + ch);
+                            double g = dy.get(po + ch);
+                            double g00 = 0, g01 = 0, g10 = 0, g11 = 0;
+                            if (x.get(corner + ch) == max) g00 = g;
+                            else if (x.get(a01 + ch) == max) g01 = g;
+                            else if (x.get(a10 + ch) == max) g10 = g;
+                            else g11 = g;
+                            dx.put(corner + ch, g00);
+                            dx.put(a01 + ch, g01);
+                            dx.put(a10 + ch, g10);
+                            dx.put(a11 + ch, g11);
+                        }
+                        continue;
+                    }
                     for (int ch = 0; ch < c; ch++) {
                         double max = y.get(po + ch);
-                        int at = -1;
-                        for (int ky = 0; ky < k && at < 0; ky++) {
+                        double g = dy.get(po + ch);
+                        boolean found = false;
+                        for (int ky = 0; ky < k; ky++) {
                             for (int kx = 0; kx < k; kx++) {
-                                int a = img + ((i * s + ky) * w + j * s + kx) * c + ch;
-                                if (x.get(a) == max) {
-                                    at = a;
-                                    break;
+                                int a = corner + (ky * w + kx) * c + ch;
+                                if (!found && x.get(a) == max) {
+                                    found = true;
+                                    if (tiles) dx.put(a, g);
+                                    else dx.add(a, g);
+                                } else if (tiles) {
+                                    dx.put(a, 0);
                                 }
                             }
                         }
-                        dx.add(at, dy.get(po + ch));
                     }
                 }
             }

@@ -13,6 +13,8 @@ final class Node {
     Act out;
     Act dIn;
     Act dOut;
+    /** Whether the layer may overwrite its input: no other layer reads that memory afterwards. */
+    boolean inputWritable;
     INDArray[] scratch = new INDArray[0];
     Object state;
     Node[] body = new Node[0];

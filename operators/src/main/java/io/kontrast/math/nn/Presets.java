@@ -1,0 +1,84 @@
+package io.kontrast.math.nn;
+
+import static io.kontrast.math.nn.LayerSpec.batchNorm;
+import static io.kontrast.math.nn.LayerSpec.conv2d;
+import static io.kontrast.math.nn.LayerSpec.flatten;
+import static io.kontrast.math.nn.LayerSpec.globalAvgPool;
+import static io.kontrast.math.nn.LayerSpec.linear;
+import static io.kontrast.math.nn.LayerSpec.maxPool2d;
+import static io.kontrast.math.nn.LayerSpec.relu;
+import static io.kontrast.math.nn.LayerSpec.residual;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Named layer lists: the encoders Kontrast ships. A user's own list takes the same form. */
+public final class Presets {
+    private Presets() {}
+
+    /**
+     * {@code cnn}: conv3×3-{@code c1} → [BN] → ReLU → maxpool 2×2 → conv3×3-{@code c2} → [BN] →
+     * ReLU → maxpool 2×2 → flatten → linear-{@code rep} → [BN] is the backbone; its output, before
+     * the ReLU that starts the head, is the representation (centred by batch norm, it scored
+     * higher on both probes than the ReLU output). Head: ReLU → linear-{@code rep} → [BN] → ReLU →
+     * linear-{@code out}. The input's height and width must be multiples of 4.
+     */
+    public static EncoderSpec cnn(Shape input, int c1, int c2, int rep, int out, boolean batchNorm, boolean headBatchNorm) {
+        if (input.height() % 4 != 0 || input.width() % 4 != 0) {
+            throw new IllegalArgumentException("the cnn encoder needs a height and width that are multiples of 4, got " + input);
+        }
+        List<LayerSpec> backbone = new ArrayList<>();
+        backbone.add(conv2d(c1, 3, 1, 1));
+        if (batchNorm) backbone.add(batchNorm());
+        backbone.addAll(List.of(relu(), maxPool2d(2, 2), conv2d(c2, 3, 1, 1)));
+        if (batchNorm) backbone.add(batchNorm());
+        backbone.addAll(List.of(relu(), maxPool2d(2, 2), flatten(), linear(rep)));
+        if (batchNorm) backbone.add(batchNorm());
+        List<LayerSpec> head = new ArrayList<>(List.of(relu(), linear(rep)));
+        if (batchNorm && headBatchNorm) head.add(batchNorm());
+        head.addAll(List.of(relu(), linear(out)));
+        return new EncoderSpec(input, backbone, head);
+    }
+
+    /** The default {@code cnn}: 32 and 64 channels, a 256-wide representation, 128 out, batch norm. */
+    public static EncoderSpec cnn(Shape input) {
+        return cnn(input, 32, 64, 256, 128, true, false);
+    }
+
+    /**
+     * {@code resnet}: a small residual network. Stem conv3×3-{@code w} → BN → ReLU → maxpool 2×2;
+     * then three stages of one basic block each (conv3×3 → BN → ReLU → conv3×3 → BN, plus the
+     * input, then ReLU) at widths {@code w}, {@code 2w}, {@code 4w}, the last two with stride 2
+     * and a 1×1 projection shortcut (conv → BN); global average pooling gives the {@code 4w}-wide
+     * representation. Head: linear-{@code 2·4w} → BN → ReLU → linear-{@code out} (MoCo v2's MLP).
+     */
+    public static EncoderSpec resnet(Shape input, int width, int out) {
+        int w1 = width;
+        int w2 = 2 * width;
+        int w3 = 4 * width;
+        List<LayerSpec> backbone = new ArrayList<>(List.of(conv2d(w1, 3, 1, 1), batchNorm(), relu()));
+        if (input.height() >= 16 && input.width() >= 16) {
+            backbone.add(maxPool2d(2, 2));
+        }
+        backbone.add(block(w1, w1, 1));
+        backbone.add(relu());
+        backbone.add(block(w1, w2, 2));
+        backbone.add(relu());
+        backbone.add(block(w2, w3, 2));
+        backbone.add(relu());
+        backbone.add(globalAvgPool());
+        List<LayerSpec> head = List.of(linear(2 * w3), batchNorm(), relu(), linear(out));
+        return new EncoderSpec(input, backbone, head);
+    }
+
+    public static EncoderSpec resnet(Shape input) {
+        return resnet(input, 32, 128);
+    }
+
+    /** A basic block from {@code in} to {@code out} channels; a projection where the shape changes. */
+    private static LayerSpec block(int in, int out, int stride) {
+        List<LayerSpec> body = List.of(conv2d(out, 3, stride, 1), batchNorm(), relu(), conv2d(out, 3, 1, 1), batchNorm());
+        List<LayerSpec> shortcut = in == out && stride == 1 ? List.of() : List.of(conv2d(out, 1, stride, 0), batchNorm());
+        return residual(body, shortcut);
+    }
+}

@@ -1,0 +1,127 @@
+package io.kontrast.math.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kontrast.math.Cnn;
+import io.kontrast.math.Nd4jRuntime;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class PresetsTest {
+    @BeforeAll
+    static void nd4j() {
+        Nd4jRuntime.init();
+    }
+
+    /**
+     * The {@code cnn} preset is the hand-written CNN rebuilt on the layer library: the same
+     * parameter and statistics layout, the same initial values for a seed, and the same outputs,
+     * representation, gradients and running statistics on the same input.
+     */
+    @ParameterizedTest(name = "batch norm groups={0}, head batch norm={1}")
+    @CsvSource({"1, false", "2, false", "0, false", "2, true"})
+    void theCnnPresetComputesWhatTheHandWrittenCnnComputes(int groups, boolean headBatchNorm) {
+        boolean bn = groups > 0;
+        Cnn old = new Cnn(8, 8, 3, 4, 5, 3, bn, Math.max(1, groups), headBatchNorm);
+        LayerNet net = new LayerNet("cnn", Presets.cnn(new Shape(1, 8, 8), 3, 4, 5, 3, bn, headBatchNorm), Math.max(1, groups));
+        assertThat(net.paramCount()).isEqualTo(old.paramCount());
+        assertThat(net.statsCount()).isEqualTo(old.statsCount());
+        assertThat(net.representationDim()).isEqualTo(old.representationDim());
+
+        INDArray pOld = old.newParams();
+        INDArray sOld = old.newStats();
+        old.init(pOld, sOld, 11);
+        INDArray p = net.newParams();
+        INDArray s = net.newStats();
+        net.init(p, s, 11);
+        assertThat(p).isEqualTo(pOld);
+        assertThat(s).isEqualTo(sOld);
+
+        SplittableRandom rnd = new SplittableRandom(3);
+        p.addi(LayerGradientTest.random(rnd, DataType.FLOAT, p.length()).muli(0.2));
+        pOld.assign(p);
+        int batch = 8;
+        INDArray x = LayerGradientTest.random(rnd, DataType.FLOAT, batch, 64);
+        INDArray r = LayerGradientTest.random(rnd, DataType.FLOAT, batch, 3);
+        var wsOld = old.newWorkspace(batch);
+        var ws = net.newWorkspace(batch);
+
+        INDArray outOld = old.forward(pOld, bn ? sOld : null, x, wsOld, true).dup();
+        INDArray out = net.forward(p, bn ? s : null, x, ws, true).dup();
+        assertClose(out, outOld);
+        assertClose(net.representation(ws), old.representation(wsOld));
+        assertClose(s, sOld);
+
+        INDArray gOld = old.newParams();
+        INDArray g = net.newParams();
+        old.backward(pOld, x, wsOld, r.dup(), gOld);
+        net.backward(p, x, ws, r.dup(), g);
+        assertClose(g, gOld);
+
+        assertClose(net.forward(p, s, x, ws, false), old.forward(pOld, sOld, x, wsOld, false));
+        assertClose(net.representation(ws), old.representation(wsOld));
+    }
+
+    private static void assertClose(INDArray actual, INDArray expected) {
+        double scale = Math.max(1e-3, expected.norm2Number().doubleValue());
+        assertThat(actual.distance2(expected) / scale).as("relative distance").isLessThan(1e-5);
+    }
+
+    @Test
+    void evaluationUsesRunningStatisticsThatTrainingUpdates() {
+        LayerNet net = new LayerNet("cnn", Presets.cnn(new Shape(1, 8, 8), 3, 4, 5, 3, true, false), 1);
+        INDArray params = net.newParams();
+        INDArray stats = net.newStats();
+        net.init(params, stats, 5);
+        INDArray x = LayerGradientTest.random(new SplittableRandom(1), DataType.FLOAT, 64, 64).muli(3).addi(1);
+        var ws = net.newWorkspace(64);
+        INDArray initial = stats.dup();
+        // Many training passes on one batch: the running statistics converge to its statistics,
+        // and evaluation then reproduces the training-mode output.
+        for (int i = 0; i < 200; i++) net.forward(params, stats, x, ws, true);
+        assertThat(stats).isNotEqualTo(initial);
+        INDArray train = net.forward(params, null, x, ws, true).dup();
+        INDArray eval = net.forward(params, stats, x, ws, false).dup();
+        // Running variances are unbiased, batch variances are not: the two agree to about 1/n.
+        assertThat(train.distance2(eval) / train.norm2Number().doubleValue()).isLessThan(0.05);
+        // A null statistics buffer in training leaves the statistics alone.
+        INDArray before = stats.dup();
+        net.forward(params, null, x, ws, true);
+        assertThat(stats).isEqualTo(before);
+    }
+
+    @Test
+    void theResnetPresetFitsImagesOfSeveralSizes() {
+        for (Shape in : new Shape[] {new Shape(3, 32, 32), new Shape(3, 64, 64), new Shape(1, 28, 28)}) {
+            LayerNet net = new LayerNet("resnet", Presets.resnet(in, 8, 16), 2);
+            INDArray p = net.newParams();
+            INDArray s = net.newStats();
+            net.init(p, s, 1);
+            var ws = net.newWorkspace(4);
+            INDArray out = net.forward(p, s, LayerGradientTest.random(new SplittableRandom(2), DataType.FLOAT, 4, in.size()), ws, true);
+            assertThat(out.shape()).containsExactly(4, 16);
+            assertThat(net.representationDim()).isEqualTo(32);
+            assertThat(Double.isFinite(out.sumNumber().doubleValue())).isTrue();
+        }
+    }
+
+    @Test
+    void aLayerThatDoesNotFitItsInputIsNamedInTheError() {
+        EncoderSpec linearOnImage = new EncoderSpec(new Shape(3, 8, 8),
+                java.util.List.of(LayerSpec.conv2d(4, 3, 1, 1), LayerSpec.linear(5)), java.util.List.of());
+        assertThatThrownBy(() -> new LayerNet("x", linearOnImage, 1))
+                .hasMessageContaining("backbone.1 (linear)").hasMessageContaining("flatten");
+        EncoderSpec bigKernel = new EncoderSpec(new Shape(3, 4, 4), java.util.List.of(LayerSpec.conv2d(4, 7, 1, 0)), java.util.List.of());
+        assertThatThrownBy(() -> new LayerNet("x", bigKernel, 1)).hasMessageContaining("backbone.0 (conv2d)");
+        EncoderSpec residualShape = new EncoderSpec(new Shape(3, 8, 8), java.util.List.of(
+                LayerSpec.residual(java.util.List.of(LayerSpec.conv2d(4, 3, 2, 1)), java.util.List.of())), java.util.List.of());
+        assertThatThrownBy(() -> new LayerNet("x", residualShape, 1)).hasMessageContaining("backbone.0 (residual)")
+                .hasMessageContaining("shortcut");
+    }
+}
