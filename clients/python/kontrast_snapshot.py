@@ -98,19 +98,54 @@ def conv2d(x, w, b, stride, padding):
     return y + b[None, :, None, None]
 
 
-def max_pool2d(x, k, stride):
+def pool2d(x, k, stride, reduce):
     n, c, h, w = x.shape
     oh = (h - k) // stride + 1
     ow = (w - k) // stride + 1
-    y = np.full((n, c, oh, ow), -np.inf, dtype=np.float32)
-    for ky in range(k):
-        for kx in range(k):
-            y = np.maximum(y, x[:, :, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride])
-    return y
+    windows = [x[:, :, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride] for ky in range(k) for kx in range(k)]
+    return reduce(np.stack(windows), axis=0).astype(np.float32)
+
+
+def run(layers, weights, x):
+    """Applies a list of published layers; a residual entry takes the body and shortcut entries after it."""
+    i = 0
+    while i < len(layers):
+        layer = layers[i]
+        i += 1
+        kind, name, attrs = layer["kind"], layer["name"], layer["attributes"]
+        if kind == "linear":
+            x = x.reshape(x.shape[0], -1) @ weights[name + ".weight"] + weights[name + ".bias"]
+        elif kind == "conv2d":
+            x = conv2d(x, weights[name + ".weight"], weights[name + ".bias"],
+                       int(attrs["stride"]), int(attrs["padding"]))
+        elif kind == "max_pool2d":
+            x = pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]), np.max)
+        elif kind == "avg_pool2d":
+            x = pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]), np.mean)
+        elif kind == "global_avg_pool":
+            x = x.mean(axis=(2, 3))
+        elif kind == "batch_norm":
+            shape = [1, -1] + [1] * (x.ndim - 2)
+            x = x * weights[name + ".weight"].reshape(shape) + weights[name + ".bias"].reshape(shape)
+        elif kind == "residual":
+            body, shortcut = int(attrs["body"]), int(attrs["shortcut"])
+            y = run(layers[i:i + body], weights, x)
+            x = y + run(layers[i + body:i + body + shortcut], weights, x)
+            i += body + shortcut
+        elif kind == "flatten":
+            x = x.reshape(x.shape[0], -1)
+        elif kind == "relu":
+            x = np.maximum(x, 0)
+        elif kind == "l2_normalize":
+            norm = np.sqrt((x.reshape(x.shape[0], -1) ** 2).sum(axis=1))
+            x = x / np.maximum(norm, 1e-12).reshape([-1] + [1] * (x.ndim - 1))
+        else:
+            raise ValueError("unknown layer kind " + kind)
+    return x.astype(np.float32)
 
 
 def backbone(snapshot):
-    """The backbone as a function of a [n, input size] float32 batch in 0..1."""
+    """The backbone as a function of a [n, input size] float32 batch in 0..1, each sample in input_shape order."""
     weights = {w["name"]: tensor(w["tensor"]) for w in snapshot["weights"]}
     mean, std = snapshot["input_mean"], snapshot["input_std"]
     layers = [l for l in snapshot["layers"] if l["part"] == "backbone"]
@@ -118,24 +153,7 @@ def backbone(snapshot):
     def apply(x):
         x = (x.astype(np.float32) - np.float32(mean)) / np.float32(std)
         x = x.reshape([x.shape[0]] + list(snapshot["input_shape"]))
-        for layer in layers:
-            kind, name, attrs = layer["kind"], layer["name"], layer["attributes"]
-            if kind == "linear":
-                x = x.reshape(x.shape[0], -1) @ weights[name + ".weight"] + weights[name + ".bias"]
-            elif kind == "conv2d":
-                x = conv2d(x, weights[name + ".weight"], weights[name + ".bias"],
-                           int(attrs["stride"]), int(attrs["padding"]))
-            elif kind == "max_pool2d":
-                x = max_pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]))
-            elif kind == "flatten":
-                x = x.reshape(x.shape[0], -1)
-            elif kind == "relu":
-                x = np.maximum(x, 0)
-            elif kind == "l2_normalize":
-                x = x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-            else:
-                raise ValueError("unknown layer kind " + kind)
-        return x.reshape(x.shape[0], -1)
+        return run(layers, weights, x).reshape(x.shape[0], -1)
 
     return apply
 

@@ -20,7 +20,9 @@ import java.util.Map;
  * <p>{@code embed(pixels)}: {@code x = (pixels - input_mean) / input_std}, shaped {@code
  * input_shape}, then each backbone layer in order: {@code linear} ({@code y = x W + b} on the
  * flattened input, W of shape {@code [in, out]}), {@code conv2d} (cross-correlation, NCHW,
- * weights {@code [out, in, k, k]}, zero padding), {@code max_pool2d}, {@code flatten} ((c, h, w)
+ * weights {@code [out, in, k, k]}, zero padding), {@code max_pool2d}, {@code avg_pool2d}, {@code
+ * global_avg_pool}, {@code batch_norm} (per channel {@code x · weight + bias}), {@code residual}
+ * (its body plus its shortcut, given by the entries that follow it), {@code flatten} ((c, h, w)
  * order), {@code relu} ({@code max(0, x)}), {@code l2_normalize} ({@code x / max(|x|, 1e-12)}).
  */
 public final class Encoder {
@@ -59,12 +61,39 @@ public final class Encoder {
             weights.put(t.getName(), t.getTensor());
         }
         int[] shape = s.getInputShape().stream().mapToInt(Integer::intValue).toArray();
-        int size = 1;
-        for (int d : shape) size *= d;
-        int inputSize = size;
-        List<Op> ops = new ArrayList<>();
+        int inputSize = 1;
+        for (int d : shape) inputSize *= d;
+        List<Layer> backbone = new ArrayList<>();
         for (Layer l : s.getLayers()) {
-            if (!"backbone".equals(l.getPart())) continue;
+            if ("backbone".equals(l.getPart())) backbone.add(l);
+        }
+        if (backbone.isEmpty()) {
+            throw new InvalidSnapshotException("snapshot has no backbone layers");
+        }
+        List<Op> ops = new ArrayList<>();
+        shape = build(backbone, 0, backbone.size(), shape, weights, ops);
+        int size = size(shape);
+        if (size != s.getEmbeddingDim()) {
+            throw new InvalidSnapshotException("backbone ends at " + size + " values, embedding_dim says " + s.getEmbeddingDim());
+        }
+        return new Encoder(s.getModelId(), s.getVersion(), inputSize, size, s.getInputMean(), s.getInputStd(), List.copyOf(ops));
+    }
+
+    private static int size(int[] shape) {
+        int n = 1;
+        for (int d : shape) n *= d;
+        return n;
+    }
+
+    /**
+     * Appends the ops of layers {@code [from, to)} to {@code ops}; returns the output shape. A
+     * {@code residual} entry is followed by its body's and its shortcut's entries.
+     */
+    private static int[] build(List<Layer> layers, int from, int to, int[] shape, Map<String, Tensor> weights, List<Op> ops) {
+        int i = from;
+        while (i < to) {
+            Layer l = layers.get(i++);
+            int size = size(shape);
             switch (l.getKind()) {
                 case "linear" -> {
                     Tensor w = require(weights, l.getName() + ".weight");
@@ -78,13 +107,10 @@ public final class Encoder {
                         throw new InvalidSnapshotException(l.getName() + ".bias has shape " + b.getShape() + ", expected [" + out + "]");
                     }
                     ops.add(linear(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), size, out));
-                    size = out;
                     shape = new int[] {out};
                 }
                 case "conv2d" -> {
-                    if (shape.length != 3) {
-                        throw new InvalidSnapshotException(l.getName() + ": conv2d needs a [C, H, W] input, has " + java.util.Arrays.toString(shape));
-                    }
+                    requireImage(l, shape);
                     int in = attribute(l, "in_channels");
                     int out = attribute(l, "out_channels");
                     int k = attribute(l, "kernel_size");
@@ -105,45 +131,98 @@ public final class Encoder {
                     if (oh < 1 || ow < 1) throw new InvalidSnapshotException(l.getName() + ": output would be empty");
                     ops.add(conv2d(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), shape, out, k, stride, pad, oh, ow));
                     shape = new int[] {out, oh, ow};
-                    size = out * oh * ow;
                 }
-                case "max_pool2d" -> {
-                    if (shape.length != 3) {
-                        throw new InvalidSnapshotException(l.getName() + ": max_pool2d needs a [C, H, W] input, has " + java.util.Arrays.toString(shape));
-                    }
+                case "max_pool2d", "avg_pool2d" -> {
+                    requireImage(l, shape);
                     int k = attribute(l, "kernel_size");
                     int stride = attribute(l, "stride");
-                    int oh = (shape[1] - k) / stride + 1;
-                    int ow = (shape[2] - k) / stride + 1;
-                    if (k < 1 || stride < 1 || oh < 1 || ow < 1) {
+                    int oh = k < 1 || stride < 1 ? 0 : (shape[1] - k) / stride + 1;
+                    int ow = k < 1 || stride < 1 ? 0 : (shape[2] - k) / stride + 1;
+                    if (k < 1 || stride < 1 || k > shape[1] || k > shape[2]) {
                         throw new InvalidSnapshotException(l.getName() + ": kernel_size " + k + ", stride " + stride + " do not fit " + java.util.Arrays.toString(shape));
                     }
-                    ops.add(maxPool(shape, k, stride, oh, ow));
+                    ops.add(pool(shape, k, stride, oh, ow, l.getKind().equals("max_pool2d")));
                     shape = new int[] {shape[0], oh, ow};
-                    size = shape[0] * oh * ow;
+                }
+                case "global_avg_pool" -> {
+                    requireImage(l, shape);
+                    int c = shape[0];
+                    int area = shape[1] * shape[2];
+                    ops.add(x -> {
+                        float[] y = new float[c];
+                        for (int ch = 0; ch < c; ch++) {
+                            double sum = 0;
+                            for (int p = 0; p < area; p++) sum += x[ch * area + p];
+                            y[ch] = (float) (sum / area);
+                        }
+                        return y;
+                    });
+                    shape = new int[] {c};
+                }
+                case "batch_norm" -> {
+                    int c = shape[0];
+                    int per = size / c;
+                    float[] scale = floats(require(weights, l.getName() + ".weight"), l.getName() + ".weight");
+                    float[] shift = floats(require(weights, l.getName() + ".bias"), l.getName() + ".bias");
+                    if (scale.length != c || shift.length != c) {
+                        throw new InvalidSnapshotException(l.getName() + ": weight and bias must have " + c + " values (the channels)");
+                    }
+                    ops.add(x -> {
+                        for (int ch = 0; ch < c; ch++) {
+                            for (int p = ch * per; p < (ch + 1) * per; p++) x[p] = x[p] * scale[ch] + shift[ch];
+                        }
+                        return x;
+                    });
+                }
+                case "residual" -> {
+                    int body = attribute(l, "body");
+                    int shortcut = attribute(l, "shortcut");
+                    if (body < 1 || shortcut < 0 || i + body + shortcut > to) {
+                        throw new InvalidSnapshotException(l.getName() + ": body " + body + " and shortcut " + shortcut
+                                + " entries do not fit the layers that follow");
+                    }
+                    List<Op> bodyOps = new ArrayList<>();
+                    List<Op> shortcutOps = new ArrayList<>();
+                    int[] bodyShape = build(layers, i, i + body, shape, weights, bodyOps);
+                    int[] shortcutShape = build(layers, i + body, i + body + shortcut, shape, weights, shortcutOps);
+                    if (!java.util.Arrays.equals(bodyShape, shortcutShape)) {
+                        throw new InvalidSnapshotException(l.getName() + ": the body gives " + java.util.Arrays.toString(bodyShape)
+                                + ", the shortcut " + java.util.Arrays.toString(shortcutShape));
+                    }
+                    ops.add(x -> {
+                        float[] a = x.clone();
+                        for (Op op : bodyOps) a = op.apply(a);
+                        float[] b = x;
+                        for (Op op : shortcutOps) b = op.apply(b);
+                        for (int p = 0; p < a.length; p++) a[p] += b[p];
+                        return a;
+                    });
+                    i += body + shortcut;
+                    shape = bodyShape;
                 }
                 case "flatten" -> shape = new int[] {size};
                 case "relu" -> ops.add(x -> {
-                    for (int i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0;
+                    for (int p = 0; p < x.length; p++) if (x[p] < 0) x[p] = 0;
                     return x;
                 });
                 case "l2_normalize" -> ops.add(x -> {
                     double n = 0;
                     for (float v : x) n += v * v;
                     float inv = (float) (1 / Math.max(Math.sqrt(n), 1e-12));
-                    for (int i = 0; i < x.length; i++) x[i] *= inv;
+                    for (int p = 0; p < x.length; p++) x[p] *= inv;
                     return x;
                 });
                 default -> throw new InvalidSnapshotException("unknown layer kind '" + l.getKind() + "' in " + l.getName());
             }
         }
-        if (ops.isEmpty()) {
-            throw new InvalidSnapshotException("snapshot has no backbone layers");
+        return shape;
+    }
+
+    private static void requireImage(Layer l, int[] shape) {
+        if (shape.length != 3) {
+            throw new InvalidSnapshotException(l.getName() + ": " + l.getKind() + " needs a [C, H, W] input, has "
+                    + java.util.Arrays.toString(shape));
         }
-        if (size != s.getEmbeddingDim()) {
-            throw new InvalidSnapshotException("backbone ends at " + size + " values, embedding_dim says " + s.getEmbeddingDim());
-        }
-        return new Encoder(s.getModelId(), s.getVersion(), inputSize, size, s.getInputMean(), s.getInputStd(), List.copyOf(ops));
     }
 
     private static Tensor require(Map<String, Tensor> weights, String name) {
@@ -209,22 +288,25 @@ public final class Encoder {
         };
     }
 
-    private static Op maxPool(int[] inShape, int k, int stride, int oh, int ow) {
+    /** Max or mean of each k×k window with stride s, no padding, per channel. */
+    private static Op pool(int[] inShape, int k, int stride, int oh, int ow, boolean max) {
         int c = inShape[0];
         int h = inShape[1];
         int wd = inShape[2];
+        float area = k * k;
         return x -> {
             float[] y = new float[c * oh * ow];
             for (int ch = 0; ch < c; ch++) {
                 for (int r = 0; r < oh; r++) {
                     for (int q = 0; q < ow; q++) {
-                        float m = Float.NEGATIVE_INFINITY;
+                        float m = max ? Float.NEGATIVE_INFINITY : 0;
                         for (int ky = 0; ky < k; ky++) {
                             for (int kx = 0; kx < k; kx++) {
-                                m = Math.max(m, x[(ch * h + r * stride + ky) * wd + q * stride + kx]);
+                                float v = x[(ch * h + r * stride + ky) * wd + q * stride + kx];
+                                m = max ? Math.max(m, v) : m + v;
                             }
                         }
-                        y[(ch * oh + r) * ow + q] = m;
+                        y[(ch * oh + r) * ow + q] = max ? m : m / area;
                     }
                 }
             }

@@ -116,6 +116,14 @@ public final class LayerNet implements Network {
         return o;
     }
 
+    List<Layer> backbone() {
+        return backbone;
+    }
+
+    List<Layer> head() {
+        return head;
+    }
+
     public EncoderSpec spec() {
         return spec;
     }

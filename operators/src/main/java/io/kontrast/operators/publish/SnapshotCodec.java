@@ -4,6 +4,8 @@ import io.kontrast.client.Checksums;
 import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.Network;
+import io.kontrast.math.nn.Export;
+import io.kontrast.math.nn.LayerNet;
 import io.kontrast.schemas.DType;
 import io.kontrast.schemas.EncoderSnapshot;
 import io.kontrast.schemas.Layer;
@@ -52,7 +54,24 @@ public final class SnapshotCodec {
         if (net instanceof Cnn cnn) {
             return fromCnn(h, cnn, params, stats, metrics);
         }
+        if (net instanceof LayerNet layers) {
+            return fromLayers(h, layers, params, stats, metrics);
+        }
         throw new IllegalArgumentException("no snapshot format for " + net.architecture());
+    }
+
+    /** A snapshot of an encoder built from a layer list, as {@link Export} publishes it. */
+    public static EncoderSnapshot fromLayers(Header h, LayerNet net, INDArray params, INDArray stats, Map<String, Double> metrics) {
+        List<Layer> layers = new ArrayList<>();
+        List<NamedTensor> weights = new ArrayList<>();
+        for (Export.Entry e : Export.of(net, params, stats)) {
+            layers.add(Layer.newBuilder().setName(e.name()).setKind(e.kind()).setPart(e.part())
+                    .setAttributes(new java.util.LinkedHashMap<>(e.attributes())).build());
+            for (Export.Tensor t : e.weights()) {
+                weights.add(tensor(t.name(), t.data(), 0, t.shape()));
+            }
+        }
+        return build(h, net.architecture(), net.representationDim(), layers, weights, metrics);
     }
 
     public static EncoderSnapshot fromCnn(Header h, Cnn cnn, INDArray params, INDArray stats, Map<String, Double> metrics) {

@@ -6,10 +6,15 @@ import io.kontrast.client.Encoder;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.math.MocoHyperParams;
 import io.kontrast.math.MocoLearner;
-import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.Network;
 import io.kontrast.math.Nd4jRuntime;
+import io.kontrast.math.nn.EncoderSpec;
+import io.kontrast.math.nn.LayerNet;
+import io.kontrast.math.nn.LayerSpec;
+import io.kontrast.math.nn.Presets;
+import io.kontrast.math.nn.Shape;
+import java.util.List;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,52 +35,91 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The trainer (ND4J), the Java client (plain Java) and the Python consumer (numpy, from the
  * documented format alone) embed the same images from the same snapshot and agree to 1e-4, for
- * both encoders. For the CNN this checks the NCHW weight layout, the (c, h, w) flatten order and
- * the batch norm folded into the published weights against the trainer's own inference path.
+ * every preset and every layer kind. This checks the NCHW weight layout, the (c, h, w) flatten
+ * order, batch norm folded into the published weights or published on its own, and residual
+ * blocks, against the trainer's own inference path.
  */
 class SnapshotConsumersAgreeTest {
     static final int N = 32;
     static final float MEAN = 0.286f;
     static final float STD = 0.353f;
 
-    static float[][] images;
     static final Map<String, Fixture> fixtures = new HashMap<>();
 
-    record Fixture(MocoLearner learner, EncoderSnapshot snapshot) {}
+    /** A trained learner, its snapshot, and test images in the snapshot's [C, H, W] order. */
+    record Fixture(MocoLearner learner, EncoderSnapshot snapshot, Shape shape, float[][] images) {}
 
     @BeforeAll
-    static void images() {
+    static void nd4j() {
         Nd4jRuntime.init();
-        var set = SyntheticShapes.generate(N, 9, "synthetic/test");
-        images = new float[N][];
-        for (int i = 0; i < N; i++) images[i] = set.image(i);
+    }
+
+    /**
+     * Every preset, and a layer list with every other kind: batch norm first and on a flattened
+     * vector (its features reordered to (c, h, w)), average pooling, overlapping max pooling, an
+     * identity residual block and l2_normalize.
+     */
+    static Network network(String encoder) {
+        return switch (encoder) {
+            case "mlp" -> new Mlp(new int[] {784, 512, 512, 128}, 1);
+            case "cnn" -> new LayerNet("cnn", Presets.cnn(new Shape(1, 28, 28)), 2);
+            case "resnet" -> new LayerNet("resnet", Presets.resnet(new Shape(3, 32, 32), 8, 32), 2);
+            case "every-kind" -> new LayerNet("custom", new EncoderSpec(new Shape(3, 12, 12), List.of(
+                    LayerSpec.batchNorm(), LayerSpec.conv2d(6, 3, 1, 1), LayerSpec.avgPool2d(2, 2),
+                    LayerSpec.residual(List.of(LayerSpec.conv2d(6, 3, 1, 1), LayerSpec.batchNorm(), LayerSpec.relu(),
+                            LayerSpec.conv2d(6, 3, 1, 1)), List.of()),
+                    LayerSpec.relu(), LayerSpec.maxPool2d(3, 2), LayerSpec.flatten(), LayerSpec.batchNorm(),
+                    LayerSpec.linear(10), LayerSpec.l2Normalize()), List.of(LayerSpec.linear(8))), 2);
+            default -> throw new IllegalArgumentException(encoder);
+        };
     }
 
     /** A few training steps (so batch norm's running statistics and affine terms move), then a snapshot. */
     static synchronized Fixture fixture(String encoder) {
         return fixtures.computeIfAbsent(encoder, e -> {
-            Network net = e.equals("cnn") ? Cnn.standard(true) : new Mlp(new int[] {784, 512, 512, 128}, 1);
+            Network net = network(e);
+            Shape shape = net instanceof LayerNet l ? l.inputShape() : new Shape(1, 28, 28);
+            int size = shape.size();
             MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(16, 64), 5);
             SplittableRandom rnd = new SplittableRandom(1);
             for (int s = 0; s < 5; s++) {
-                float[] a = new float[16 * 784];
+                float[] a = new float[16 * size];
                 for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 0.5f + 0.3f;
-                INDArray x = Nd4j.createFromArray(a).reshape(16, 784);
+                INDArray x = Nd4j.createFromArray(a).reshape(16, size);
                 learner.step(x, x.add(0.1));
             }
             EncoderSnapshot snapshot = SnapshotCodec.fromNetwork(
-                    new SnapshotCodec.Header("agree", 4, 5, 80, Instant.now(), new int[] {1, 28, 28}, MEAN, STD),
+                    new SnapshotCodec.Header("agree", 4, 5, 80, Instant.now(),
+                            new int[] {shape.channels(), shape.height(), shape.width()}, MEAN, STD),
                     net, learner.params(), learner.stats(), Map.of("loss", 1.0));
-            return new Fixture(learner, snapshot);
+            float[][] images = new float[N][];
+            if (size == 784) {
+                var set = SyntheticShapes.generate(N, 9, "synthetic/test");
+                for (int i = 0; i < N; i++) images[i] = set.image(i);
+            } else {
+                for (int i = 0; i < N; i++) {
+                    images[i] = new float[size];
+                    for (int j = 0; j < size; j++) images[i][j] = (float) rnd.nextDouble();
+                }
+            }
+            return new Fixture(learner, snapshot, shape, images);
         });
     }
 
-    static float[][] trainerEmbeddings(MocoLearner learner) {
-        float[] flat = new float[N * 784];
+    /** The trainer's own inference path, on its NHWC layout of the same images. */
+    static float[][] trainerEmbeddings(Fixture f) {
+        Shape sh = f.shape();
+        int size = sh.size();
+        float[] flat = new float[N * size];
         for (int i = 0; i < N; i++) {
-            for (int j = 0; j < 784; j++) flat[i * 784 + j] = (images[i][j] - MEAN) / STD;
+            for (int c = 0; c < sh.channels(); c++) {
+                for (int p = 0; p < sh.area(); p++) {
+                    flat[i * size + p * sh.channels() + c] = (f.images()[i][c * sh.area() + p] - MEAN) / STD;
+                }
+            }
         }
-        INDArray rep = learner.represent(Nd4j.createFromArray(flat).reshape(N, 784), learner.network().newWorkspace(N));
+        MocoLearner learner = f.learner();
+        INDArray rep = learner.represent(Nd4j.createFromArray(flat).reshape(N, size), learner.network().newWorkspace(N));
         float[][] out = new float[N][];
         for (int i = 0; i < N; i++) out[i] = rep.getRow(i).toFloatVector();
         return out;
@@ -94,21 +138,20 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "cnn"})
+    @ValueSource(strings = {"mlp", "cnn", "resnet", "every-kind"})
     void javaClientMatchesTheTrainer(String encoder) {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
         Encoder client = Encoder.fromSnapshot(f.snapshot());
-        assertThat(f.snapshot().getArchitecture()).isEqualTo(encoder);
         assertThat(client.embeddingDim()).isEqualTo(dim);
         assertThat(client.version()).isEqualTo(4);
-        float[][] expected = trainerEmbeddings(f.learner());
+        float[][] expected = trainerEmbeddings(f);
         assertThat(expected[0]).isNotEqualTo(new float[dim]);
-        assertClose(client.embedBatch(images), expected);
+        assertClose(client.embedBatch(f.images()), expected);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "cnn"})
+    @ValueSource(strings = {"mlp", "cnn", "resnet", "every-kind"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -116,8 +159,8 @@ class SnapshotConsumersAgreeTest {
         byte[] bytes = new byte[wire.remaining()];
         wire.get(bytes);
         Files.write(tmp.resolve("snapshot.bin"), bytes);
-        ByteBuffer img = ByteBuffer.allocate(N * 784 * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float[] image : images) for (float v : image) img.putFloat(v);
+        ByteBuffer img = ByteBuffer.allocate(N * f.shape().size() * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float[] image : f.images()) for (float v : image) img.putFloat(v);
         Files.write(tmp.resolve("images.f32"), img.array());
 
         Path root = Path.of(System.getProperty("kontrast.root"));
@@ -136,6 +179,6 @@ class SnapshotConsumersAgreeTest {
         ByteBuffer out = ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("out.f32"))).order(ByteOrder.LITTLE_ENDIAN);
         float[][] fromPython = new float[N][dim];
         for (float[] row : fromPython) for (int j = 0; j < dim; j++) row[j] = out.getFloat();
-        assertClose(fromPython, Encoder.fromSnapshot(f.snapshot()).embedBatch(images));
+        assertClose(fromPython, Encoder.fromSnapshot(f.snapshot()).embedBatch(f.images()));
     }
 }
