@@ -86,10 +86,11 @@ public final class BenchCommand {
         double decodes = decodesPerSecond();
         out.printf(Locale.ROOT, "Decoding (one thread): %.0f records/s%n", decodes);
         Result mlp = trainerStep(new Mlp(new int[] {784, 512, 512, 128}, 1), lanes, batch, queue, 100, steps, 20, gemmProbe, gemms);
-        out.printf(Locale.ROOT, "MLP trainer step (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s; the first lane waits %.2f ms a step for the second)%n",
+        out.printf(Locale.ROOT, "MLP trainer step, 1x28x28 (batch %d, K %d): %.1f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.1f-%.1f steps/s; the first lane waits %.2f ms a step for the second)%n",
                 batch, queue, mlp.stepsPerSecond(), mlp.samplesPerSecond(), mlp.gflops(), mlp.fractionOfGemm(), mlp.slowestRound(), mlp.fastestRound(),
                 mlp.laneWaitMillis());
         String cnnJson = "null";
+        String presetsJson = "[]";
         if (cnnSteps > 0) {
             // The layer-list CNN and the hand-written one it replaces, alternately, twice each.
             Result cnn = null;
@@ -105,6 +106,18 @@ public final class BenchCommand {
                 handWritten = handWritten == null || h.samplesPerSecond() > handWritten.samplesPerSecond() ? h : handWritten;
             }
             cnnJson = json(cnn).replace("}", String.format(Locale.ROOT, ", \"hand_written_samples_per_s\": %.1f}", handWritten.samplesPerSecond()));
+            // Every other preset, at the colour input it is made for.
+            StringBuilder list = new StringBuilder();
+            for (String preset : new String[] {"cnn", "resnet"}) {
+                Shape shape = new Shape(3, 32, 32);
+                LayerNet net = new LayerNet(preset, preset.equals("cnn") ? Presets.cnn(shape) : Presets.resnet(shape), 1);
+                Result r = trainerStep(net, lanes, batch, queue, 3, cnnSteps, 4, gemmProbe, gemms);
+                out.printf(Locale.ROOT, "%s trainer step, %s (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
+                        preset, shape, batch, queue, r.stepsPerSecond(), r.samplesPerSecond(), r.gflops(), r.fractionOfGemm());
+                list.append(list.length() > 0 ? ", " : "").append(json(r).replace("{",
+                        String.format(Locale.ROOT, "{\"preset\": \"%s\", \"input_shape\": \"%s\", ", preset, shape)));
+            }
+            presetsJson = "[" + list + "]";
         }
         String pipelineJson = "null";
         if (pipelineSteps > 0) {
@@ -131,8 +144,8 @@ public final class BenchCommand {
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
                 gemm, gemms.size(), Collections.min(gemms), Collections.max(gemms));
         out.println(String.format(Locale.ROOT,
-                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"views_per_s_two_lanes\": %.1f, \"decodes_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"pipeline\": %s}",
-                gemm, views, batchViews, decodes, json(mlp), cnnJson, pipelineJson));
+                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"views_per_s_two_lanes\": %.1f, \"decodes_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"presets\": %s, \"pipeline\": %s}",
+                gemm, views, batchViews, decodes, json(mlp), cnnJson, presetsJson, pipelineJson));
         return 0;
     }
 
@@ -267,9 +280,9 @@ public final class BenchCommand {
     static Result trainerStep(Network net, boolean lanes, int batch, int queue, int warmup, int steps, int perRound, Gemm gemmProbe, List<Double> gemms) {
         MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(batch, queue), 1, lanes);
         SplittableRandom rnd = new SplittableRandom(3);
-        float[] v = new float[batch * 784];
+        float[] v = new float[batch * net.inputDim()];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
-        INDArray a = Nd4j.createFromArray(v).reshape(batch, 784);
+        INDArray a = Nd4j.createFromArray(v).reshape(batch, net.inputDim());
         INDArray b = a.add(0.1);
         // Warm-up: the JIT compiles the step's loops (the optimizer's vector pass among them) in
         // the first seconds; a long-running job runs compiled code.

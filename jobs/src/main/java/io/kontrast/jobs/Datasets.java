@@ -1,5 +1,9 @@
 package io.kontrast.jobs;
 
+import io.kontrast.data.ImageFolder;
+import io.kontrast.jobs.cli.UsageException;
+import io.kontrast.math.nn.Shape;
+
 import io.kontrast.data.FashionMnist;
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.SyntheticShapes;
@@ -15,6 +19,22 @@ public final class Datasets {
     private Datasets() {}
 
     public static LabeledImages load(String name, String split, Path dataDir) throws IOException {
+        return load(name, split, dataDir, null);
+    }
+
+    /**
+     * A dataset split by name; {@code image-folder} reads {@code dir/<split>/<class>/<file>}, fitted
+     * to {@code shape} (3x32x32 when null).
+     */
+    public static LabeledImages load(String name, String split, Path dir, Shape shape) throws IOException {
+        if (name.equals("image-folder")) {
+            if (dir == null) {
+                throw new UsageException("--dataset image-folder needs --dir DIR (DIR/<split>/<class>/<image files>)");
+            }
+            Shape s = shape == null ? new Shape(3, 32, 32) : shape;
+            return ImageFolder.load(dir, split, s.channels(), s.height(), s.width());
+        }
+        Path dataDir = dir;
         return switch (name) {
             case "fashion-mnist" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split);
             case "synthetic" -> split.equals("train")

@@ -28,21 +28,23 @@ public final class DemoCommand {
     static Args args() {
         return new Args("demo", "Runs broker, replay and training in one process, with Flink's web UI.")
                 .opt("duration", "duration", "0", "stop after this long, e.g. 90s or 10m (0: until Ctrl-C)")
-                .opt("dataset", "fashion-mnist|synthetic", null, "dataset (default: fashion-mnist if installed, else synthetic)")
+                .opt("dataset", "fashion-mnist|synthetic|image-folder", null, "dataset (default: fashion-mnist if installed, else synthetic)")
+                .opt("dir", "dir", null, "the image folder of --dataset image-folder (replayed as its JPEG/PNG files)")
                 .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory (default /usr/share/datasets/fashion-mnist)")
                 .opt("work-dir", "dir", null, "broker data and checkpoints (default: a temporary directory, removed at exit)")
                 .opt("rate", "records/s", "0", "replay rate (0: as fast as possible)")
                 .opt("web-port", "port", "8081", "Flink web UI port")
                 .opt("kafka-port", "port", "0", "broker port (0: any free port)")
                 .opt("snapshot-every", "steps", "50", "publish a snapshot every this many steps")
-                .opt("encoder", "mlp|cnn", ENCODER.defaultValue(), "encoder architecture")
+                .opt("encoder", "auto|mlp|cnn|resnet|custom", ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
+                .opt("encoder-spec", "file", null, "a JSON layer list for the encoder")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K");
     }
 
     static int run(Args a, PrintStream out) throws Exception {
         Duration duration = a.getDuration("duration");
-        String dataset = a.has("dataset") ? a.choice("dataset", "fashion-mnist", "synthetic")
+        String dataset = a.has("dataset") ? a.choice("dataset", "fashion-mnist", "synthetic", "image-folder")
                 : (Datasets.fashionMnistInstalled(a.path("data-dir")) ? "fashion-mnist" : "synthetic");
         int webPort = a.getInt("web-port", 0, 65535);
         int kafkaPort = a.getInt("kafka-port", 0, 65535);
@@ -50,10 +52,16 @@ public final class DemoCommand {
         conf.set(SNAPSHOT_EVERY, a.getInt("snapshot-every", 1, Integer.MAX_VALUE));
         conf.set(BATCH_SIZE, a.getInt("batch-size", 2, 65536));
         conf.set(QUEUE_SIZE, a.getInt("queue-size", 2, 1 << 24));
-        conf.set(ENCODER, a.choice("encoder", "mlp", "cnn"));
+        TrainCommand.encoderOptions(a, conf);
         conf.set(CHECKPOINT_INTERVAL, Duration.ofSeconds(5));
+        boolean folder = dataset.equals("image-folder");
+        if (folder) {
+            // The folder's files are replayed as they are: JPEG or PNG records, RGB 32x32 unless told otherwise.
+            conf.set(INPUT_FORMAT, "image");
+            if (!conf.contains(INPUT_SHAPE)) conf.set(INPUT_SHAPE, "3x32x32");
+        }
         if (!conf.contains(PROBE_SET)) {
-            conf.set(PROBE_SET, dataset.equals("synthetic") ? "synthetic"
+            conf.set(PROBE_SET, dataset.equals("synthetic") ? "synthetic" : folder ? ""
                     : a.has("data-dir") ? "fashion-mnist:" + a.get("data-dir") : "fashion-mnist");
         }
         try {
@@ -62,7 +70,8 @@ public final class DemoCommand {
             throw new io.kontrast.jobs.cli.UsageException(e.getMessage());
         }
         double rate = a.getDouble("rate", 0);
-        LabeledImages images = Datasets.load(dataset, "train", a.path("data-dir"));
+        LabeledImages images = Datasets.load(dataset, "train", folder ? a.path("dir") : a.path("data-dir"),
+                io.kontrast.operators.TrainerSettings.from(conf).inputShape());
 
         boolean temporary = !a.has("work-dir");
         Path work = temporary ? Files.createTempDirectory("kontrast-demo") : a.path("work-dir");
@@ -74,7 +83,7 @@ public final class DemoCommand {
             out.println("Kafka broker at " + bootstrap);
 
             Replayer replayer = new Replayer(bootstrap, SAMPLES_TOPIC.defaultValue());
-            Thread replay = new Thread(() -> replayer.replay(images, 0, rate, true, 7), "replay");
+            Thread replay = new Thread(() -> replayer.replay(images, 0, rate, true, 7, folder), "replay");
             replay.setDaemon(true);
             replay.start();
 

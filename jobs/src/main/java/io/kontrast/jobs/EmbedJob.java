@@ -44,7 +44,7 @@ public final class EmbedJob {
                 env.fromSource(samples, WatermarkStrategy.noWatermarks(), "samples")
                         .uid("embed-samples-source")
                         .setParallelism(parallelism)
-                        .process(new SampleDecodeFunction(settings.inputHeight(), settings.inputWidth(), settings.maxRecordBytes()))
+                        .process(SampleDecodeFunction.of(settings))
                         .returns(ImageSample.class)
                         .name("decode")
                         .uid("embed-decode")

@@ -33,16 +33,20 @@ public final class EvaluateCommand {
                 .opt("snapshot-file", "path", null, "a snapshot record (single-object encoded) to score")
                 .opt("bootstrap", "servers", null, "score the newest committed snapshot on a topic")
                 .opt("topic", "name", "encoder-snapshots", "snapshot topic, with --bootstrap")
-                .opt("dataset", "fashion-mnist|synthetic", "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
+                .opt("model-id", "id", null, "with --bootstrap: the newest snapshot of this model (default: of any model)")
+                .opt("dataset", "fashion-mnist|synthetic|image-folder", "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
+                .opt("dir", "dir", null, "the image folder of --dataset image-folder: DIR/<split>/<class>/<image files>")
                 .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory")
                 .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init encoder (baselines)")
-                .opt("encoder", "mlp|cnn", "mlp", "encoder of --features random")
+                .opt("encoder", "auto|mlp|cnn|resnet|custom", "auto", "encoder of --features random")
+                .opt("encoder-spec", "file", null, "a JSON layer list, for --features random")
+                .opt("input-shape", "CxHxW", "1x28x28", "input shape, for --features random")
                 .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")
                 .opt("linear-epochs", "n", "20", "epochs of the linear probe");
     }
 
     static int run(Args a, PrintStream out) throws Exception {
-        String dataset = a.choice("dataset", "fashion-mnist", "synthetic");
+        String dataset = a.choice("dataset", "fashion-mnist", "synthetic", "image-folder");
         String features = a.choice("features", "snapshot", "raw", "random");
         int limit = a.getInt("bank-limit", 0, Integer.MAX_VALUE);
         int epochs = a.getInt("linear-epochs", 1, 1000);
@@ -53,21 +57,31 @@ public final class EvaluateCommand {
             }
             snapshot = a.has("snapshot-file")
                     ? SnapshotCodecs.decode(Files.readAllBytes(a.path("snapshot-file")))
-                    : newest(a.get("bootstrap"), a.get("topic"));
+                    : newest(a.get("bootstrap"), a.get("topic"), a.has("model-id") ? a.get("model-id") : null);
         } else if (features.equals("random")) {
             Configuration conf = new Configuration();
-            conf.set(KontrastOptions.ENCODER, a.choice("encoder", "mlp", "cnn"));
-            TrainerSettings s = TrainerSettings.from(conf);
+            TrainCommand.encoderOptions(a, conf);
+            TrainerSettings s;
+            try {
+                s = TrainerSettings.from(conf);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
             Network net = s.network();
             var params = net.newParams();
             var stats = net.newStats();
             net.init(params, stats, 1);
             snapshot = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("random-init", 0, 0, 0, Instant.now(),
-                    new int[] {1, 28, 28}, s.views().inputMean(), s.views().inputStd()), net, params, stats, Map.of());
+                    new int[] {s.inputChannels(), s.inputHeight(), s.inputWidth()}, s.views().inputMean(), s.views().inputStd()), net, params, stats, Map.of());
         }
-        LabeledImages train = Datasets.load(dataset, "train", a.path("data-dir"));
+        // Images are fitted to the encoder's input shape (the snapshot's, or --input-shape).
+        io.kontrast.math.nn.Shape shape = snapshot != null && snapshot.getInputShape().size() == 3
+                ? new io.kontrast.math.nn.Shape(snapshot.getInputShape().get(0), snapshot.getInputShape().get(1), snapshot.getInputShape().get(2))
+                : a.has("input-shape") ? ReplayCommand.shape(a) : null;
+        java.nio.file.Path dir = dataset.equals("image-folder") ? a.path("dir") : a.path("data-dir");
+        LabeledImages train = Datasets.load(dataset, "train", dir, shape);
         if (limit > 0) train = train.head(limit);
-        LabeledImages test = Datasets.load(dataset, "test", a.path("data-dir"));
+        LabeledImages test = Datasets.load(dataset, "test", dir, shape);
         long t0 = System.nanoTime();
         INDArray bank = snapshot == null ? SnapshotFeatures.pixels(train) : SnapshotFeatures.extract(snapshot, train);
         INDArray queries = snapshot == null ? SnapshotFeatures.pixels(test) : SnapshotFeatures.extract(snapshot, test);
@@ -83,9 +97,11 @@ public final class EvaluateCommand {
         return 0;
     }
 
-    static EncoderSnapshot newest(String bootstrap, String topic) throws Exception {
+    static EncoderSnapshot newest(String bootstrap, String topic, String modelId) throws Exception {
         List<EncoderSnapshot> all = SnapshotTopicReader.readAll(bootstrap, topic, Duration.ofSeconds(60));
-        return all.stream().max((x, y) -> Long.compare(x.getVersion(), y.getVersion()))
+        // Versions count per model; among models, the one published last.
+        return all.stream().filter(x -> modelId == null || x.getModelId().equals(modelId))
+                .max((x, y) -> modelId != null ? Long.compare(x.getVersion(), y.getVersion()) : x.getCreatedAt().compareTo(y.getCreatedAt()))
                 .orElseThrow(() -> new UsageException("no committed snapshot on " + topic + " at " + bootstrap));
     }
 }

@@ -1,5 +1,7 @@
 package io.kontrast.jobs;
 
+import io.kontrast.operators.decode.RawRecordDeserializer;
+
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.Samples;
 import io.kontrast.math.Permutations;
@@ -33,6 +35,17 @@ public final class Replayer {
 
     /** Returns the number of records sent. {@code epochs} 0 replays until stopped. */
     public long replay(LabeledImages set, int epochs, double rate, boolean withLabels, long seed) {
+        return replay(set, epochs, rate, withLabels, seed, false);
+    }
+
+    /**
+     * With {@code files}, each record's value is the image's encoded file as it was read (the set
+     * must come from an image folder), and a label goes in the {@code kontrast.label} header.
+     */
+    public long replay(LabeledImages set, int epochs, double rate, boolean withLabels, long seed, boolean files) {
+        if (files && set.files() == null) {
+            throw new IllegalArgumentException(set.name() + " has no encoded files to replay");
+        }
         Map<String, Object> props = Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -49,8 +62,13 @@ public final class Replayer {
                 for (int i : order) {
                     if (stopped.get()) break;
                     String id = set.name() + "/" + i + "/e" + epoch;
-                    byte[] value = Samples.encode(Samples.sample(set, i, id, withLabels));
-                    producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value));
+                    byte[] value = files ? set.files()[i] : Samples.encode(Samples.sample(set, i, id, withLabels));
+                    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value);
+                    if (files && withLabels) {
+                        record.headers().add(RawRecordDeserializer.LABEL_HEADER,
+                                Integer.toString(set.labels()[i]).getBytes(StandardCharsets.UTF_8));
+                    }
+                    producer.send(record);
                     sent++;
                     if (rate > 0) {
                         long due = start + (long) (sent * 1e9 / rate);

@@ -7,11 +7,17 @@ import io.kontrast.schemas.EncoderSnapshot;
 import io.kontrast.schemas.Layer;
 import io.kontrast.schemas.NamedTensor;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -46,58 +52,103 @@ public final class SnapshotFeatures {
             w.put(t.getName(), Nd4j.createFromArray(v).reshape(ls));
         }
         INDArray all = pixels(set).subi(s.getInputMean()).divi(s.getInputStd());
+        if (set.channels() > 1) {
+            // The set's interleaved (h, w, c) pixels to the [C, H, W] order snapshots take.
+            all = all.reshape('c', set.size(), set.height(), set.width(), set.channels()).permute(0, 3, 1, 2).dup('c')
+                    .reshape('c', set.size(), set.pixelsPerImage());
+        }
+        List<Layer> backbone = new ArrayList<>();
+        for (Layer l : s.getLayers()) {
+            if ("backbone".equals(l.getPart())) backbone.add(l);
+        }
         int n = all.rows();
         INDArray out = null;
         int chunk = 512; // conv activations of a chunk stay in cache-friendly sizes (4096 made 400 MB arrays)
+        out = Nd4j.create(DataType.FLOAT, n, s.getEmbeddingDim());
+        // Each chunk's intermediate arrays live in a workspace that the next chunk reuses: left
+        // to the garbage collector, the native memory of a large colour set's activations piled
+        // up faster than the heap's small array objects were collected (tens of GB for CIFAR-10).
+        WorkspaceConfiguration scratch = WorkspaceConfiguration.builder()
+                .policyAllocation(AllocationPolicy.OVERALLOCATE).policyLearning(LearningPolicy.FIRST_LOOP).build();
         for (int start = 0; start < n; start += chunk) {
-            INDArray x = all.get(NDArrayIndex.interval(start, Math.min(n, start + chunk)), NDArrayIndex.all());
-            long[] shape = new long[s.getInputShape().size() + 1];
-            shape[0] = x.rows();
-            for (int i = 0; i < s.getInputShape().size(); i++) shape[i + 1] = s.getInputShape().get(i);
-            x = x.reshape('c', shape);
-            for (Layer l : s.getLayers()) {
-                if (!"backbone".equals(l.getPart())) continue;
-                switch (l.getKind()) {
-                    case "linear" -> x = x.reshape('c', x.size(0), -1).mmul(w.get(l.getName() + ".weight"))
-                            .addiRowVector(w.get(l.getName() + ".bias"));
-                    case "conv2d" -> {
-                        INDArray weight = w.get(l.getName() + ".weight");
-                        int k = attribute(l, "kernel_size");
-                        int stride = attribute(l, "stride");
-                        int pad = attribute(l, "padding");
-                        long oh = (x.size(2) + 2L * pad - k) / stride + 1;
-                        long ow = (x.size(3) + 2L * pad - k) / stride + 1;
-                        INDArray y = Nd4j.create(DataType.FLOAT, x.size(0), weight.size(0), oh, ow);
-                        // NCHW input, weights [out, in, kH, kW] (libnd4j weight format 1).
-                        Nd4j.exec(DynamicCustomOp.builder("conv2d")
-                                .addInputs(x.dup('c'), weight, w.get(l.getName() + ".bias"))
-                                .addOutputs(y)
-                                .addIntegerArguments(k, k, stride, stride, pad, pad, 1, 1, 0, 0, 1)
-                                .build());
-                        x = y;
-                    }
-                    case "max_pool2d" -> {
-                        int k = attribute(l, "kernel_size");
-                        int stride = attribute(l, "stride");
-                        INDArray y = Nd4j.create(DataType.FLOAT, x.size(0), x.size(1),
-                                (x.size(2) - k) / stride + 1, (x.size(3) - k) / stride + 1);
-                        Nd4j.exec(DynamicCustomOp.builder("maxpool2d")
-                                .addInputs(x)
-                                .addOutputs(y)
-                                .addIntegerArguments(k, k, stride, stride, 0, 0, 1, 1, 0, 0, 0)
-                                .build());
-                        x = y;
-                    }
-                    case "flatten" -> x = x.reshape('c', x.size(0), -1);
-                    case "relu" -> x = Transforms.relu(x, false);
-                    case "l2_normalize" -> x = x.divColumnVector(Transforms.max(x.norm2(1).reshape(x.rows(), 1), 1e-12, false));
-                    default -> throw new InvalidSnapshotException("unknown layer kind " + l.getKind());
-                }
+            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(scratch, "kontrast-features")) {
+                INDArray x = all.get(NDArrayIndex.interval(start, Math.min(n, start + chunk)), NDArrayIndex.all());
+                long[] shape = new long[s.getInputShape().size() + 1];
+                shape[0] = x.rows();
+                for (int i = 0; i < s.getInputShape().size(); i++) shape[i + 1] = s.getInputShape().get(i);
+                x = x.reshape('c', shape);
+                x = apply(backbone, 0, backbone.size(), x, w);
+                x = x.reshape('c', x.size(0), -1);
+                out.get(NDArrayIndex.interval(start, Math.min(n, start + chunk)), NDArrayIndex.all()).assign(x);
             }
-            x = x.reshape('c', x.size(0), -1);
-            if (out == null) out = Nd4j.create(DataType.FLOAT, n, x.columns());
-            out.get(NDArrayIndex.interval(start, Math.min(n, start + chunk)), NDArrayIndex.all()).assign(x);
         }
         return out;
+    }
+
+    /** Layers {@code [from, to)} on an NCHW (or [n, features]) batch; a residual entry takes the entries after it. */
+    private static INDArray apply(List<Layer> layers, int from, int to, INDArray x, Map<String, INDArray> w) {
+        int i = from;
+        while (i < to) {
+            Layer l = layers.get(i++);
+            switch (l.getKind()) {
+                case "linear" -> x = x.reshape('c', x.size(0), -1).mmul(w.get(l.getName() + ".weight"))
+                        .addiRowVector(w.get(l.getName() + ".bias"));
+                case "conv2d" -> {
+                    INDArray weight = w.get(l.getName() + ".weight");
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    int pad = attribute(l, "padding");
+                    long oh = (x.size(2) + 2L * pad - k) / stride + 1;
+                    long ow = (x.size(3) + 2L * pad - k) / stride + 1;
+                    INDArray y = Nd4j.create(DataType.FLOAT, x.size(0), weight.size(0), oh, ow);
+                    // NCHW input, weights [out, in, kH, kW] (libnd4j weight format 1).
+                    Nd4j.exec(DynamicCustomOp.builder("conv2d")
+                            .addInputs(x.dup('c'), weight, w.get(l.getName() + ".bias"))
+                            .addOutputs(y)
+                            .addIntegerArguments(k, k, stride, stride, pad, pad, 1, 1, 0, 0, 1)
+                            .build());
+                    x = y;
+                }
+                case "max_pool2d", "avg_pool2d" -> {
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    INDArray y = Nd4j.create(DataType.FLOAT, x.size(0), x.size(1),
+                            (x.size(2) - k) / stride + 1, (x.size(3) - k) / stride + 1);
+                    boolean max = l.getKind().equals("max_pool2d");
+                    Nd4j.exec(DynamicCustomOp.builder(max ? "maxpool2d" : "avgpool2d")
+                            .addInputs(x.dup('c'))
+                            .addOutputs(y)
+                            .addIntegerArguments(k, k, stride, stride, 0, 0, 1, 1, 0, max ? 0 : 1, 0)
+                            .build());
+                    x = y;
+                }
+                case "global_avg_pool" -> x = x.mean(2, 3);
+                case "batch_norm" -> {
+                    INDArray scale = w.get(l.getName() + ".weight");
+                    INDArray shift = w.get(l.getName() + ".bias");
+                    if (x.rank() == 4) {
+                        x = x.mul(scale.reshape(1, -1, 1, 1)).addi(shift.reshape(1, -1, 1, 1));
+                    } else {
+                        x = x.mulRowVector(scale).addiRowVector(shift);
+                    }
+                }
+                case "residual" -> {
+                    int body = attribute(l, "body");
+                    int shortcut = attribute(l, "shortcut");
+                    INDArray b = apply(layers, i, i + body, x, w);
+                    INDArray sc = apply(layers, i + body, i + body + shortcut, x, w);
+                    x = b.add(sc);
+                    i += body + shortcut;
+                }
+                case "flatten" -> x = x.reshape('c', x.size(0), -1);
+                case "relu" -> x = Transforms.relu(x, true);
+                case "l2_normalize" -> {
+                    INDArray flat = x.reshape('c', x.size(0), -1);
+                    x = flat.divColumnVector(Transforms.max(flat.norm2(1).reshape(flat.rows(), 1), 1e-12, false));
+                }
+                default -> throw new InvalidSnapshotException("unknown layer kind " + l.getKind());
+            }
+        }
+        return x;
     }
 }

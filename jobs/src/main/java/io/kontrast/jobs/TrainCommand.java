@@ -37,7 +37,10 @@ public final class TrainCommand {
                 .opt("snapshot-every", "steps", SNAPSHOT_EVERY.defaultValue().toString(), "publish a snapshot every this many steps")
                 .opt("max-samples", "n", "0", "stop cleanly after training on n samples, across restarts (0: never)")
                 .opt("duration", "duration", "0", "stop cleanly after this long, e.g. 10m (0: never)")
-                .opt("encoder", "mlp|cnn", ENCODER.defaultValue(), "encoder architecture")
+                .opt("encoder", "auto|mlp|cnn|resnet|custom", ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
+                .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
+                .opt("input-shape", "CxHxW", INPUT_SHAPE.defaultValue(), "the encoder's input shape, e.g. 1x28x28")
+                .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K")
                 .opt("model-id", "id", MODEL_ID.defaultValue(), "model id of the snapshots")
@@ -61,9 +64,10 @@ public final class TrainCommand {
                 "queue-size", QUEUE_SIZE.key(),
                 "model-id", MODEL_ID.key(),
                 "view-parallelism", VIEW_PARALLELISM.key());
-        if (a.has("encoder")) {
-            conf.set(ENCODER, a.choice("encoder", "mlp", "cnn"));
+        if (a.has("input-format")) {
+            conf.set(INPUT_FORMAT, a.choice("input-format", "sample", "image"));
         }
+        encoderOptions(a, conf);
         for (var e : named.entrySet()) {
             if (a.has(e.getKey())) {
                 conf.setString(e.getValue(), a.get(e.getKey()));
@@ -87,6 +91,19 @@ public final class TrainCommand {
             throw new UsageException(e.getMessage());
         }
         return conf;
+    }
+
+    /** {@code --encoder}, {@code --encoder-spec} and {@code --input-shape} into their options. */
+    static void encoderOptions(Args a, Configuration conf) {
+        if (a.has("encoder")) {
+            conf.set(ENCODER, a.choice("encoder", "auto", "mlp", "cnn", "resnet", "custom"));
+        }
+        if (a.has("encoder-spec")) {
+            conf.set(ENCODER_SPEC, a.path("encoder-spec").toAbsolutePath().toString());
+        }
+        if (a.has("input-shape")) {
+            conf.set(INPUT_SHAPE, a.get("input-shape"));
+        }
     }
 
     /**

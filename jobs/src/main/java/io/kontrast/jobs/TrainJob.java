@@ -110,7 +110,7 @@ public final class TrainJob {
                         .uid("samples-source")
                         .setParallelism(viewParallelism);
         SingleOutputStreamOperator<ImageSample> decoded =
-                raw.process(new SampleDecodeFunction(settings.inputHeight(), settings.inputWidth(), settings.maxRecordBytes()))
+                raw.process(SampleDecodeFunction.of(settings))
                         .returns(ImageSample.class)
                         .name("decode")
                         .uid("decode")

@@ -1,16 +1,24 @@
 package io.kontrast.data;
 
 /**
- * A labeled set of {@code height × width} grayscale images, pixels as unsigned bytes (0..255),
- * image after image, row-major.
+ * A labeled set of {@code height × width} images of {@code channels} (1 or 3) channels, pixels as
+ * unsigned bytes (0..255), image after image, row-major with the channels interleaved ((h, w, c)
+ * order). {@code files}, where not null, holds each image's encoded bytes as they were read (an
+ * image folder's JPEG or PNG files), for replaying them as they are.
  */
-public record LabeledImages(String name, int height, int width, byte[] pixels, int[] labels) {
+public record LabeledImages(String name, int channels, int height, int width, byte[] pixels, int[] labels, byte[][] files) {
+    /** A grayscale set. */
+    public LabeledImages(String name, int height, int width, byte[] pixels, int[] labels) {
+        this(name, 1, height, width, pixels, labels, null);
+    }
+
     public int size() {
         return labels.length;
     }
 
+    /** Values of one image: channels × height × width. */
     public int pixelsPerImage() {
-        return height * width;
+        return channels * height * width;
     }
 
     /** Image {@code i} scaled to 0..1. */
@@ -27,6 +35,7 @@ public record LabeledImages(String name, int height, int width, byte[] pixels, i
     public LabeledImages head(int n) {
         n = Math.min(n, size());
         byte[] p = java.util.Arrays.copyOf(pixels, n * pixelsPerImage());
-        return new LabeledImages(name, height, width, p, java.util.Arrays.copyOf(labels, n));
+        return new LabeledImages(name, channels, height, width, p, java.util.Arrays.copyOf(labels, n),
+                files == null ? null : java.util.Arrays.copyOf(files, n));
     }
 }

@@ -17,12 +17,22 @@ public final class Samples {
     public static Sample sample(LabeledImages set, int i, String id, boolean withLabel) {
         int n = set.pixelsPerImage();
         ByteBuffer data = ByteBuffer.wrap(set.pixels(), i * n, n).slice();
+        if (set.channels() > 1) {
+            // Tensors are [C, H, W]: planes, not the set's interleaved pixels.
+            int c = set.channels();
+            int area = set.height() * set.width();
+            byte[] planes = new byte[n];
+            for (int p = 0; p < area; p++) {
+                for (int k = 0; k < c; k++) planes[k * area + p] = set.pixels()[i * n + p * c + k];
+            }
+            data = ByteBuffer.wrap(planes);
+        }
         return Sample.newBuilder()
                 .setId(id)
                 .setEventTime(Instant.now())
                 .setSource(set.name())
                 .setTensor(Tensor.newBuilder()
-                        .setShape(List.of(1, set.height(), set.width()))
+                        .setShape(List.of(set.channels(), set.height(), set.width()))
                         .setDtype(DType.UINT8)
                         .setData(data)
                         .build())

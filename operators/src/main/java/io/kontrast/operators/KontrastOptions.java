@@ -47,9 +47,49 @@ public final class KontrastOptions {
     public static final ConfigOption<String> ENCODER =
             ConfigOptions.key("kontrast.encoder")
                     .stringType()
-                    .defaultValue("mlp")
-                    .withDescription("Encoder architecture: mlp (784-512 backbone, 512-128 head) or cnn "
-                            + "(conv3x3-32, pool, conv3x3-64, pool, fc-256 backbone; 256-256-128 head).");
+                    .defaultValue("auto")
+                    .withDescription("Encoder preset: mlp (one 512-wide layer as the backbone; 512-128 head), cnn "
+                            + "(conv3x3-32, pool, conv3x3-64, pool, fc-256 backbone; 256-256-128 head), resnet (a small "
+                            + "residual network, see kontrast.resnet.width), custom (the layer list in "
+                            + "kontrast.encoder.spec), or auto: the best preset measured for the input shape (mlp for "
+                            + "1x28x28, cnn otherwise; custom when a spec file is given).");
+
+    public static final ConfigOption<String> ENCODER_SPEC =
+            ConfigOptions.key("kontrast.encoder.spec")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription("A JSON file with the encoder's own layer list (input_shape, backbone, head); "
+                            + "read and validated at startup, so the file need exist only where the job is submitted.");
+
+    public static final ConfigOption<String> INPUT_SHAPE =
+            ConfigOptions.key("kontrast.input.shape")
+                    .stringType()
+                    .defaultValue("1x28x28")
+                    .withDescription("Shape of the encoder's input, CxHxW (channels, height, width), such as 1x28x28 or "
+                            + "3x32x32. Samples of another shape are dead letters.");
+
+    public static final ConfigOption<String> INPUT_FORMAT =
+            ConfigOptions.key("kontrast.input.format")
+                    .stringType()
+                    .defaultValue("sample")
+                    .withDescription("What the samples topic carries: sample (Kontrast's Avro Sample, any [C, H, W] with "
+                            + "C = 1 or 3) or image (each record value an encoded image: JPEG, PNG, GIF or BMP; the key, "
+                            + "if any, is the sample id). Either is fitted to the input shape: channels converted, the "
+                            + "shorter side resized, the centre cropped.");
+
+    public static final ConfigOption<Long> MAX_PIXELS =
+            ConfigOptions.key("kontrast.input.max-pixels")
+                    .longType()
+                    .defaultValue(16_777_216L)
+                    .withDescription("Encoded images claiming more pixels than this are dead letters (OVERSIZED), "
+                            + "refused from their header before decoding.");
+
+    public static final ConfigOption<Integer> RESNET_WIDTH =
+            ConfigOptions.key("kontrast.resnet.width")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription("Channels of the resnet encoder's first stage; its stages have w, 2w and 4w, and "
+                            + "the representation 4w values.");
 
     public static final ConfigOption<Boolean> BATCH_NORM =
             ConfigOptions.key("kontrast.cnn.batch-norm")
@@ -157,7 +197,8 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.views.crop-min-scale")
                     .doubleType()
                     .defaultValue(0.6)
-                    .withDescription("Smallest area fraction of a random resized crop, in (0, 1].");
+                    .withDescription("Smallest area fraction of a random resized crop, in (0, 1]; 0.2 (MoCo v2's) by default "
+                            + "for three-channel inputs.");
 
     public static final ConfigOption<Double> FLIP_PROBABILITY =
             ConfigOptions.key("kontrast.views.flip-probability")
@@ -171,6 +212,38 @@ public final class KontrastOptions {
                     .defaultValue(0.4)
                     .withDescription("Brightness and contrast jitter strength: factors drawn from [1 - j, 1 + j], applied with probability 0.8.");
 
+    public static final ConfigOption<Double> SATURATION =
+            ConfigOptions.key("kontrast.views.saturation")
+                    .doubleType()
+                    .defaultValue(0.4)
+                    .withDescription("Colour images: saturation jitter, a factor in [1 - s, 1 + s].");
+
+    public static final ConfigOption<Double> HUE =
+            ConfigOptions.key("kontrast.views.hue")
+                    .doubleType()
+                    .defaultValue(0.1)
+                    .withDescription("Colour images: hue jitter, a shift in [-h, h] of a turn.");
+
+    public static final ConfigOption<Double> JITTER_PROBABILITY =
+            ConfigOptions.key("kontrast.views.jitter-probability")
+                    .doubleType()
+                    .defaultValue(0.8)
+                    .withDescription("Colour images: probability of the colour jitter (brightness, contrast, "
+                            + "saturation, hue, in a random order).");
+
+    public static final ConfigOption<Double> GRAYSCALE_PROBABILITY =
+            ConfigOptions.key("kontrast.views.grayscale-probability")
+                    .doubleType()
+                    .defaultValue(0.2)
+                    .withDescription("Colour images: probability of turning a view gray.");
+
+    public static final ConfigOption<Double> BLUR_PROBABILITY =
+            ConfigOptions.key("kontrast.views.blur-probability")
+                    .doubleType()
+                    .defaultValue(0.0)
+                    .withDescription("Colour images: probability of a Gaussian blur (sigma 0.1-2.0 pixels at 224x224, "
+                            + "scaled to the image).");
+
     public static final ConfigOption<Double> NOISE_STD =
             ConfigOptions.key("kontrast.views.noise-std")
                     .doubleType()
@@ -181,13 +254,15 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.input.mean")
                     .doubleType()
                     .defaultValue(0.2860)
-                    .withDescription("Input normalisation mean (pixels in 0..1); Fashion-MNIST's by default.");
+                    .withDescription("Input normalisation mean (pixels in 0..1); Fashion-MNIST's by default, 0.449 (ImageNet's, "
+                            + "averaged over the channels) for three-channel inputs.");
 
     public static final ConfigOption<Double> INPUT_STD =
             ConfigOptions.key("kontrast.input.std")
                     .doubleType()
                     .defaultValue(0.3530)
-                    .withDescription("Input normalisation std (pixels in 0..1); Fashion-MNIST's by default.");
+                    .withDescription("Input normalisation std (pixels in 0..1); Fashion-MNIST's by default, 0.226 (ImageNet's, "
+                            + "averaged over the channels) for three-channel inputs.");
 
     public static final ConfigOption<Integer> MAX_RECORD_BYTES =
             ConfigOptions.key("kontrast.input.max-record-bytes")

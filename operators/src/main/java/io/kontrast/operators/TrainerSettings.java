@@ -2,7 +2,11 @@ package io.kontrast.operators;
 
 import static io.kontrast.operators.KontrastOptions.*;
 
-import io.kontrast.math.Cnn;
+import io.kontrast.math.nn.LayerNet;
+import io.kontrast.math.nn.Presets;
+import io.kontrast.math.nn.Shape;
+import io.kontrast.math.nn.SpecJson;
+import java.util.List;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.MocoHyperParams;
 import io.kontrast.math.Network;
@@ -17,9 +21,14 @@ import org.apache.flink.configuration.Configuration;
 public record TrainerSettings(
         String modelId,
         String encoder,
+        String encoderSpec,
+        int resnetWidth,
         boolean batchNorm,
         int bnGroups,
         boolean headBatchNorm,
+        String inputFormat,
+        long maxPixels,
+        int inputChannels,
         int inputHeight,
         int inputWidth,
         MocoHyperParams hyperParams,
@@ -44,14 +53,62 @@ public record TrainerSettings(
             double noiseStd,
             float inputMean,
             float inputStd,
-            long seed)
-            implements Serializable {}
+            long seed,
+            double saturation,
+            double hue,
+            double jitterProbability,
+            double grayscaleProbability,
+            double blurProbability)
+            implements Serializable {
+        /** Single-channel views: the colour settings at their defaults. */
+        public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
+                float inputStd, long seed) {
+            this(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, SATURATION.defaultValue(),
+                    HUE.defaultValue(), JITTER_PROBABILITY.defaultValue(), GRAYSCALE_PROBABILITY.defaultValue(),
+                    BLUR_PROBABILITY.defaultValue());
+        }
+    }
+
+    /** Defaults for three-channel inputs (see {@link KontrastOptions#INPUT_MEAN} and the others). */
+    public static final double COLOR_INPUT_MEAN = 0.449;
+    public static final double COLOR_INPUT_STD = 0.226;
+    public static final double COLOR_CROP_MIN_SCALE = 0.2;
 
     public static TrainerSettings from(Configuration conf) {
         String modelId = conf.get(MODEL_ID);
         require(!modelId.isBlank(), MODEL_ID, "must not be blank");
-        String encoder = conf.get(ENCODER);
-        require(encoder.equals("mlp") || encoder.equals("cnn"), ENCODER, "must be one of [mlp, cnn], got '" + encoder + "'");
+        Shape shape;
+        try {
+            shape = Shape.parse(conf.get(INPUT_SHAPE));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidOptionException(INPUT_SHAPE.key(), e.getMessage());
+        }
+        require(shape.height() > 1 || shape.width() > 1, INPUT_SHAPE, "must be an image, CxHxW, got " + shape);
+        require(shape.channels() == 1 || shape.channels() == 3, INPUT_SHAPE, "must have 1 or 3 channels, got " + shape);
+        String format = conf.get(INPUT_FORMAT).trim();
+        require(format.equals("sample") || format.equals("image"), INPUT_FORMAT, "must be one of [sample, image], got '" + format + "'");
+        long maxPixels = conf.get(MAX_PIXELS);
+        require(maxPixels >= 1, MAX_PIXELS, "must be >= 1, got " + maxPixels);
+        String specFile = conf.get(ENCODER_SPEC).trim();
+        String encoder = conf.get(ENCODER).trim();
+        require(List.of("auto", "mlp", "cnn", "resnet", "custom").contains(encoder), ENCODER,
+                "must be one of [auto, mlp, cnn, resnet, custom], got '" + encoder + "'");
+        require(specFile.isEmpty() || encoder.equals("auto") || encoder.equals("custom"), ENCODER,
+                "must be auto or custom with " + ENCODER_SPEC.key() + ", got '" + encoder + "'");
+        require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
+        if (encoder.equals("auto")) {
+            encoder = !specFile.isEmpty() ? "custom" : shape.equals(new Shape(1, 28, 28)) ? "mlp" : "cnn";
+        }
+        String specJson = null;
+        if (!specFile.isEmpty()) {
+            try {
+                specJson = java.nio.file.Files.readString(java.nio.file.Path.of(specFile));
+            } catch (java.io.IOException e) {
+                throw new InvalidOptionException(ENCODER_SPEC.key(), "cannot read " + specFile + ": " + e);
+            }
+        }
+        int resnetWidth = conf.get(RESNET_WIDTH);
+        require(resnetWidth >= 1 && resnetWidth <= 1024, RESNET_WIDTH, "must be in 1..1024, got " + resnetWidth);
         int batch = conf.get(BATCH_SIZE);
         require(batch >= 2 && batch <= 65536, BATCH_SIZE, "must be in 2..65536, got " + batch);
         int queue = conf.get(QUEUE_SIZE);
@@ -78,7 +135,10 @@ public record TrainerSettings(
         long max = conf.get(MAX_SAMPLES);
         require(max == 0 || max >= batch, MAX_SAMPLES,
                 "must be 0 (never stop) or at least one batch (" + batch + "), got " + max);
-        double crop = conf.get(CROP_MIN_SCALE);
+        boolean color = shape.channels() == 3;
+        // Colour images default to natural photographs' statistics (ImageNet's, averaged over the
+        // channels) and to MoCo v2's crops; single-channel ones to Fashion-MNIST's, as measured.
+        double crop = conf.getOptional(CROP_MIN_SCALE).orElse(color ? COLOR_CROP_MIN_SCALE : CROP_MIN_SCALE.defaultValue());
         require(crop > 0 && crop <= 1, CROP_MIN_SCALE, "must be in (0, 1], got " + crop);
         double flip = conf.get(FLIP_PROBABILITY);
         require(flip >= 0 && flip <= 1, FLIP_PROBABILITY, "must be in [0, 1], got " + flip);
@@ -86,7 +146,8 @@ public record TrainerSettings(
         require(jitter >= 0 && jitter < 1, JITTER, "must be in [0, 1), got " + jitter);
         double noise = conf.get(NOISE_STD);
         require(noise >= 0 && noise <= 1, NOISE_STD, "must be in [0, 1], got " + noise);
-        double std = conf.get(INPUT_STD);
+        double std = conf.getOptional(INPUT_STD).orElse(color ? COLOR_INPUT_STD : INPUT_STD.defaultValue());
+        double mean = conf.getOptional(INPUT_MEAN).orElse(color ? COLOR_INPUT_MEAN : INPUT_MEAN.defaultValue());
         require(std > 0, INPUT_STD, "must be > 0, got " + std);
         int maxBytes = conf.get(MAX_RECORD_BYTES);
         require(maxBytes >= 64, MAX_RECORD_BYTES, "must be >= 64, got " + maxBytes);
@@ -121,9 +182,21 @@ public record TrainerSettings(
         long seed = conf.get(SEED);
         ViewSettings views =
                 new ViewSettings(
-                        crop, flip, jitter, noise, conf.get(INPUT_MEAN).floatValue(), (float) std, seed);
-        return new TrainerSettings(
-                modelId, encoder, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), 28, 28, hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize, conf.get(TRAINER_LANES), overlap);
+                        crop, flip, jitter, noise, (float) mean, (float) std, seed,
+                        unit(conf, SATURATION, 1), unit(conf, HUE, 0.5), unit(conf, JITTER_PROBABILITY, 1),
+                        unit(conf, GRAYSCALE_PROBABILITY, 1), unit(conf, BLUR_PROBABILITY, 1));
+        TrainerSettings settings = new TrainerSettings(
+                modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
+                shape.channels(),
+                shape.height(), shape.width(), hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
+                conf.get(TRAINER_LANES), overlap);
+        try {
+            settings.network();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidOptionException(encoder.equals("custom") ? ENCODER_SPEC.key() : ENCODER.key(),
+                    "the " + encoder + " encoder does not fit input shape " + shape + ": " + e.getMessage());
+        }
+        return settings;
     }
 
     /**
@@ -135,14 +208,22 @@ public record TrainerSettings(
     }
 
     public int inputSize() {
-        return inputHeight * inputWidth;
+        return inputChannels * inputHeight * inputWidth;
+    }
+
+    public Shape inputShape() {
+        return new Shape(inputChannels, inputHeight, inputWidth);
     }
 
     /** A fresh (uninitialised) network of the configured encoder. */
     public Network network() {
-        return encoder.equals("cnn")
-                ? new Cnn(inputHeight, inputWidth, 32, 64, 256, 128, batchNorm, bnGroups, headBatchNorm)
-                : new Mlp(mlpDims(), mlpBackboneLayers());
+        return switch (encoder) {
+            case "mlp" -> new Mlp(mlpDims(), mlpBackboneLayers());
+            case "cnn" -> new LayerNet("cnn", Presets.cnn(inputShape(), 32, 64, 256, 128, batchNorm, headBatchNorm), bnGroups);
+            case "resnet" -> new LayerNet("resnet", Presets.resnet(inputShape(), resnetWidth, 128), bnGroups);
+            case "custom" -> new LayerNet("custom", SpecJson.parse(encoderSpec, inputShape()), bnGroups);
+            default -> throw new IllegalStateException("unknown encoder " + encoder);
+        };
     }
 
     /** Backbone then head widths of the MLP encoder: 784 → 512 | → 512 → 128. */
@@ -152,6 +233,13 @@ public record TrainerSettings(
 
     public int mlpBackboneLayers() {
         return 1;
+    }
+
+    /** A double option in {@code [0, max]}. */
+    private static double unit(Configuration conf, ConfigOption<Double> option, double max) {
+        double v = conf.get(option);
+        require(v >= 0 && v <= max, option, "must be in [0, " + max + "], got " + v);
+        return v;
     }
 
     static void require(boolean ok, ConfigOption<?> option, String message) {

@@ -191,13 +191,16 @@ class MocoLearnerTest {
                 for (int s = 0; s < 6; s++) {
                     INDArray a = MlpTest.random(rnd, 5, 12);
                     INDArray b = a.add(MlpTest.random(rnd, 5, 12).muli(0.2));
-                    assertThat(lanes.step(a, b)).isCloseTo(one.step(a, b), Offset.offset(1e-5f));
+                    // The lanes split GEMMs differently, so float rounding may differ (amplified by 1/T): to 5e-5 relative.
+                    float expected = one.step(a, b);
+                    assertThat(lanes.step(a, b)).isCloseTo(expected, Offset.offset(5e-5f * Math.max(1, Math.abs(expected))));
                 }
                 for (INDArray[] pair : new INDArray[][] {
                         {lanes.params(), one.params()}, {lanes.keyParams(), one.keyParams()},
                         {lanes.velocity(), one.velocity()}, {lanes.queue(), one.queue()}}) {
-                    assertThat(pair[0].sub(pair[1]).amaxNumber().doubleValue()).isLessThan(1e-6);
-                    assertThat(pair[0].amaxNumber().doubleValue()).isGreaterThan(0);
+                    double scale = pair[1].amaxNumber().doubleValue();
+                    assertThat(scale).isGreaterThan(0);
+                    assertThat(pair[0].sub(pair[1]).amaxNumber().doubleValue()).isLessThan(5e-5 * Math.max(1, scale));
                 }
                 assertThat(lanes.step()).isEqualTo(6);
             }

@@ -1,11 +1,17 @@
 package io.kontrast.operators.decode;
 
-/** A decoded, validated image: pixels scaled to 0..1, row-major. */
+/**
+ * A decoded, validated image: pixels scaled to 0..1, row-major, channels interleaved ((h, w, c)
+ * order). A POJO, so that fields can be added without breaking restored state ({@code channels}
+ * came later: samples restored from before it are single-channel).
+ */
 public class ImageSample {
     public String id;
     public long eventTime;
     public int height;
     public int width;
+    /** 1 (gray) or 3 (RGB). */
+    public int channels = 1;
     public float[] pixels;
     /** Class label, or -1 when the sample has none. Never used for training. */
     public int label = -1;
@@ -13,6 +19,11 @@ public class ImageSample {
     public ImageSample() {}
 
     public ImageSample(String id, long eventTime, int height, int width, float[] pixels, int label) {
+        this(id, eventTime, 1, height, width, pixels, label);
+    }
+
+    public ImageSample(String id, long eventTime, int channels, int height, int width, float[] pixels, int label) {
+        this.channels = channels;
         this.id = id;
         this.eventTime = eventTime;
         this.height = height;

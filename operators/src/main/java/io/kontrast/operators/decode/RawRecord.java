@@ -8,6 +8,8 @@ public class RawRecord {
     public long timestamp;
     public byte[] key;
     public byte[] value;
+    /** The record's {@code kontrast.label} header, or -1: labels of raw image records, for the quality monitor only. */
+    public int label = -1;
 
     public RawRecord() {}
 

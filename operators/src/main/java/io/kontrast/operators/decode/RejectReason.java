@@ -8,5 +8,6 @@ public enum RejectReason {
     UNKNOWN_SCHEMA,
     MISSING_FIELD,
     BAD_TENSOR,
-    NON_FINITE
+    NON_FINITE,
+    BAD_IMAGE
 }

@@ -22,22 +22,44 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
     public static final OutputTag<DeadLetter> DEAD_LETTERS =
             new OutputTag<>("dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
+    private final int channels;
     private final int height;
     private final int width;
     private final int maxRecordBytes;
+    private final boolean images;
+    private final long maxPixels;
     private transient SampleDecoder decoder;
+    private transient ImageDecoder imageDecoder;
     private transient Map<RejectReason, Counter> rejected;
     private transient Counter decoded;
 
     public SampleDecodeFunction(int height, int width, int maxRecordBytes) {
+        this(1, height, width, maxRecordBytes, "sample", 0);
+    }
+
+    /**
+     * @param format {@code sample}: values are Avro {@code Sample}s; {@code image}: values are
+     *     encoded images (the key, if any, is the sample id; otherwise topic/partition/offset)
+     * @param maxPixels images claiming more pixels are refused before decoding
+     */
+    public SampleDecodeFunction(int channels, int height, int width, int maxRecordBytes, String format, long maxPixels) {
+        this.channels = channels;
         this.height = height;
         this.width = width;
         this.maxRecordBytes = maxRecordBytes;
+        this.images = format.equals("image");
+        this.maxPixels = maxPixels;
+    }
+
+    /** The decoding function the settings ask for. */
+    public static SampleDecodeFunction of(io.kontrast.operators.TrainerSettings s) {
+        return new SampleDecodeFunction(s.inputChannels(), s.inputHeight(), s.inputWidth(), s.maxRecordBytes(), s.inputFormat(), s.maxPixels());
     }
 
     @Override
     public void open(OpenContext ctx) {
-        decoder = new SampleDecoder(height, width, maxRecordBytes);
+        decoder = new SampleDecoder(channels, height, width, maxRecordBytes);
+        imageDecoder = images ? new ImageDecoder(channels, height, width, maxRecordBytes, maxPixels) : null;
         rejected = new EnumMap<>(RejectReason.class);
         for (RejectReason r : RejectReason.values()) {
             rejected.put(r, getRuntimeContext().getMetricGroup().counter("deadLetters." + r.name()));
@@ -47,7 +69,10 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
 
     @Override
     public void processElement(RawRecord r, Context ctx, Collector<ImageSample> out) {
-        SampleDecoder.Result result = decoder.decode(r.value);
+        SampleDecoder.Result result = images
+                ? imageDecoder.decode(r.key != null && r.key.length > 0 ? new String(r.key, java.nio.charset.StandardCharsets.UTF_8)
+                        : r.topic + "/" + r.partition + "/" + r.offset, r.timestamp, r.label, r.value)
+                : decoder.decode(r.value);
         if (result.ok()) {
             decoded.inc();
             out.collect(result.sample());

@@ -28,6 +28,7 @@ public final class SampleDecoder {
         for (int b = 0; b < 256; b++) UNIT[b] = b / 255f;
     }
 
+    private final int channels;
     private final int height;
     private final int width;
     private final int maxRecordBytes;
@@ -37,7 +38,17 @@ public final class SampleDecoder {
     private Sample reuse;
 
     public SampleDecoder(int height, int width, int maxRecordBytes) {
+        this(1, height, width, maxRecordBytes);
+    }
+
+    /**
+     * A decoder for an encoder input of {@code channels × height × width}: tensors of that shape
+     * pass as they are; others ({@code [C, H, W]} with C = 1 or 3, or {@code [H, W]}) are fitted to
+     * it (see {@link ImageFit}).
+     */
+    public SampleDecoder(int channels, int height, int width, int maxRecordBytes) {
         AvroLimits.apply();
+        this.channels = channels;
         this.height = height;
         this.width = width;
         this.maxRecordBytes = maxRecordBytes;
@@ -95,15 +106,24 @@ public final class SampleDecoder {
             return Result.reject(RejectReason.MISSING_FIELD, "sample " + s.getId() + " has no tensor");
         }
         List<Integer> shape = t.getShape();
-        boolean shapeOk =
-                (shape.size() == 3 && shape.get(0) == 1 && shape.get(1) == height && shape.get(2) == width)
-                        || (shape.size() == 2 && shape.get(0) == height && shape.get(1) == width);
-        if (!shapeOk) {
-            return Result.reject(
-                    RejectReason.BAD_TENSOR,
-                    "tensor shape " + shape + " is not [1, " + height + ", " + width + "]");
+        int c;
+        int h;
+        int w;
+        if (shape.size() == 3 && (shape.get(0) == 1 || shape.get(0) == 3)) {
+            c = shape.get(0);
+            h = shape.get(1);
+            w = shape.get(2);
+        } else if (shape.size() == 2) {
+            c = 1;
+            h = shape.get(0);
+            w = shape.get(1);
+        } else {
+            return Result.reject(RejectReason.BAD_TENSOR, "tensor shape " + shape + " is not [C, H, W] with C = 1 or 3, nor [H, W]");
         }
-        int n = height * width;
+        if (h < 1 || w < 1 || (long) c * h * w > maxRecordBytes) {
+            return Result.reject(RejectReason.BAD_TENSOR, "tensor shape " + shape + " has no pixels or more values than the record has bytes");
+        }
+        int n = c * h * w;
         ByteBuffer data = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
         float[] pixels = new float[n];
         if (t.getDtype() == DType.UINT8) {
@@ -137,7 +157,21 @@ public final class SampleDecoder {
         } else {
             return Result.reject(RejectReason.BAD_TENSOR, "dtype " + t.getDtype() + " is not UINT8 or FLOAT32");
         }
+        if (c == 3) {
+            // The wire's [C, H, W] to the trainer's interleaved (h, w, c).
+            float[] hwc = new float[n];
+            int area = h * w;
+            for (int p = 0; p < area; p++) {
+                hwc[3 * p] = pixels[p];
+                hwc[3 * p + 1] = pixels[area + p];
+                hwc[3 * p + 2] = pixels[2 * area + p];
+            }
+            pixels = hwc;
+        }
+        if (c != channels || h != height || w != width) {
+            pixels = ImageFit.fit(pixels, c, h, w, channels, height, width);
+        }
         int label = s.getLabel() == null ? -1 : s.getLabel();
-        return Result.ok(new ImageSample(s.getId(), s.getEventTime().toEpochMilli(), height, width, pixels, label));
+        return Result.ok(new ImageSample(s.getId(), s.getEventTime().toEpochMilli(), channels, height, width, pixels, label));
     }
 }

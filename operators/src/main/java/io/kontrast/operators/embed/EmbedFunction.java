@@ -116,7 +116,7 @@ public class EmbedFunction extends BroadcastProcessFunction<ImageSample, byte[],
     }
 
     private Embedding embed(Encoder e, ImageSample s) {
-        float[] v = e.embed(s.pixels);
+        float[] v = e.embed(s.channels == 1 ? s.pixels : planar(s));
         ByteBuffer data = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         data.asFloatBuffer().put(v);
         embedded.add(1L);
@@ -143,5 +143,15 @@ public class EmbedFunction extends BroadcastProcessFunction<ImageSample, byte[],
         for (ImageSample s : waitingState.get()) {
             waiting.add(s);
         }
+    }
+
+    /** A sample's interleaved (h, w, c) pixels in the [C, H, W] order that snapshots take. */
+    static float[] planar(ImageSample s) {
+        int area = s.height * s.width;
+        float[] chw = new float[s.pixels.length];
+        for (int p = 0; p < area; p++) {
+            for (int c = 0; c < s.channels; c++) chw[c * area + p] = s.pixels[p * s.channels + c];
+        }
+        return chw;
     }
 }

@@ -375,7 +375,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                         p.step,
                         p.samplesSeen,
                         Instant.now(),
-                        new int[] {1, settings.inputHeight(), settings.inputWidth()},
+                        new int[] {settings.inputChannels(), settings.inputHeight(), settings.inputWidth()},
                         vs.inputMean(),
                         vs.inputStd());
         Map<String, Double> metrics = new HashMap<>();
@@ -620,6 +620,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final float[][] pixels;
         // Slots whose views came built (a partial batch restored from an earlier version's state).
         final boolean[] built;
+        final int inputChannels;
         final int inputHeight;
         final int inputWidth;
         final int inputSize;
@@ -649,6 +650,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         Shard(int key, MocoLearner learner, TrainerSettings settings, boolean overlapped) {
             this.key = key;
             this.learner = learner;
+            this.inputChannels = settings.inputChannels();
             this.inputHeight = settings.inputHeight();
             this.inputWidth = settings.inputWidth();
             this.inputSize = settings.inputSize();
@@ -669,7 +671,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             eventTimes = new long[batch];
             pixels = new float[batch][inputSize];
             built = new boolean[batch];
-            batchViews = new BatchViews(settings.views(), inputHeight, inputWidth);
+            batchViews = new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth);
             inLanes = learner::inLanes;
             goodParams = learner.params().dup();
             goodKeyParams = learner.keyParams().dup();
@@ -683,9 +685,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
 
         void add(ImageSample v) {
-            if (v.height != inputHeight || v.width != inputWidth || v.pixels == null || v.pixels.length != inputSize) {
-                throw new IllegalArgumentException("sample " + v.id + " of " + v.height + "x" + v.width
-                        + ", expected " + inputHeight + "x" + inputWidth);
+            if (v.channels != inputChannels || v.height != inputHeight || v.width != inputWidth || v.pixels == null
+                    || v.pixels.length != inputSize) {
+                throw new IllegalArgumentException("sample " + v.id + " of " + v.channels + "x" + v.height + "x" + v.width
+                        + ", expected " + inputChannels + "x" + inputHeight + "x" + inputWidth);
             }
             System.arraycopy(v.pixels, 0, pixels[pending], 0, inputSize);
             ids[pending] = v.id;
@@ -721,7 +724,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             List<ImageSample> out = new ArrayList<>(pending);
             for (int i = 0; i < pending; i++) {
                 if (!built[i]) {
-                    out.add(new ImageSample(ids[i], eventTimes[i], inputHeight, inputWidth, pixels[i].clone(), labels[i]));
+                    out.add(new ImageSample(ids[i], eventTimes[i], inputChannels, inputHeight, inputWidth, pixels[i].clone(), labels[i]));
                 }
             }
             return out;

@@ -15,16 +15,28 @@ import java.util.function.BiConsumer;
  */
 public final class BatchViews {
     private final ViewAugmenter[] augmenters;
+    private final ColorAugmenter[] colors;
     private final float[][][] views;
     private final AtomicInteger next = new AtomicInteger();
     private final int height;
     private final int width;
+    private final int channels;
 
     public BatchViews(ViewSettings settings, int height, int width) {
+        this(settings, 1, height, width);
+    }
+
+    /** Views of {@code channels}-channel images: 1 (gray, {@link ViewAugmenter}) or 3 (RGB, {@link ColorAugmenter}). */
+    public BatchViews(ViewSettings settings, int channels, int height, int width) {
+        if (channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("views take 1 or 3 channels, got " + channels);
+        }
         this.height = height;
         this.width = width;
+        this.channels = channels;
         augmenters = new ViewAugmenter[] {new ViewAugmenter(settings), new ViewAugmenter(settings)};
-        views = new float[2][2][height * width];
+        colors = new ColorAugmenter[] {new ColorAugmenter(settings), new ColorAugmenter(settings)};
+        views = new float[2][2][channels * height * width];
     }
 
     /**
@@ -40,14 +52,20 @@ public final class BatchViews {
 
     private void part(int p, float[][] pixels, String[] ids, boolean[] skip, int count, FloatBuffer first, FloatBuffer second) {
         ViewAugmenter aug = augmenters[p];
+        ColorAugmenter color = colors[p];
         float[] a = views[p][0];
         float[] b = views[p][1];
-        int n = height * width;
+        int n = channels * height * width;
         for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
             if (skip != null && skip[i]) continue;
             SplittableRandom rnd = aug.randomFor(ids[i]);
-            aug.augment(pixels[i], height, width, rnd, a);
-            aug.augment(pixels[i], height, width, rnd, b);
+            if (channels == 3) {
+                color.augment(pixels[i], height, width, rnd, a);
+                color.augment(pixels[i], height, width, rnd, b);
+            } else {
+                aug.augment(pixels[i], height, width, rnd, a);
+                aug.augment(pixels[i], height, width, rnd, b);
+            }
             first.put(i * n, a);
             second.put(i * n, b);
         }

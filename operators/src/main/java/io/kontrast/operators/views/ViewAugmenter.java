@@ -68,16 +68,21 @@ public final class ViewAugmenter {
      * seed. An ASCII id (the usual case) is hashed from its chars, which are those bytes.
      */
     public SplittableRandom randomFor(String sampleId) {
+        return randomFor(sampleId, s.seed());
+    }
+
+    /** The generator for a sample id and a seed (see {@link #randomFor(String)}). */
+    public static SplittableRandom randomFor(String sampleId, long seed) {
         long h = 0xcbf29ce484222325L;
         for (int i = 0, len = sampleId.length(); i < len; i++) {
             char c = sampleId.charAt(i);
             if (c >= 0x80) {
-                return new SplittableRandom(fnv(sampleId.getBytes(StandardCharsets.UTF_8)) ^ (s.seed() * 0x9E3779B97F4A7C15L));
+                return new SplittableRandom(fnv(sampleId.getBytes(StandardCharsets.UTF_8)) ^ (seed * 0x9E3779B97F4A7C15L));
             }
             h ^= c;
             h *= 0x100000001b3L;
         }
-        return new SplittableRandom(h ^ (s.seed() * 0x9E3779B97F4A7C15L));
+        return new SplittableRandom(h ^ (seed * 0x9E3779B97F4A7C15L));
     }
 
     private static long fnv(byte[] bytes) {

@@ -63,7 +63,11 @@ class SampleDecoderTest {
         assertThat(decoder.decode(unknown).reason()).isEqualTo(RejectReason.UNKNOWN_SCHEMA);
         byte[] truncated = java.util.Arrays.copyOf(good(0), 40);
         assertThat(decoder.decode(truncated).reason()).isEqualTo(RejectReason.NOT_AVRO);
-        assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 27, 28), ByteBuffer.allocate(27 * 28))).reason())
+        assertThat(decoder.decode(withTensor(DType.UINT8, List.of(2, 28, 28), ByteBuffer.allocate(2 * 784))).reason())
+                .isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 1, 28, 28), ByteBuffer.allocate(784))).reason())
+                .isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 0, 28), ByteBuffer.allocate(0))).reason())
                 .isEqualTo(RejectReason.BAD_TENSOR);
         assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 28, 28), ByteBuffer.allocate(100))).reason())
                 .isEqualTo(RejectReason.BAD_TENSOR);
@@ -144,6 +148,41 @@ class SampleDecoderTest {
             assertThat(kept.get(i).id).isEqualTo("id-" + i);
             assertThat(kept.get(i).label).isEqualTo(images.set.labels()[i]);
             assertThat(kept.get(i).pixels).containsExactly(images.set.image(i));
+        }
+    }
+
+    /**
+     * Tensors of another size or channel count are fitted to the encoder's input: an RGB
+     * [3, H, W] tensor is read plane by plane into interleaved (h, w, c) pixels, resized and
+     * cropped; a gray one is replicated into three channels; an RGB one becomes its luma for a
+     * gray encoder.
+     */
+    @Test
+    void tensorsOfOtherShapesAreFittedToTheEncodersInput() {
+        // A 3x40x48 tensor whose red plane is 1, green 0.5, blue 0 everywhere.
+        int h = 40;
+        int w = 48;
+        ByteBuffer rgb = ByteBuffer.allocate(3 * h * w);
+        for (int i = 0; i < h * w; i++) {
+            rgb.put(i, (byte) 255);
+            rgb.put(h * w + i, (byte) 128);
+        }
+        var color = new SampleDecoder(3, 32, 32, 1 << 20).decode(withTensor(DType.UINT8, List.of(3, h, w), rgb));
+        assertThat(color.ok()).as(String.valueOf(color.message())).isTrue();
+        assertThat(color.sample().channels).isEqualTo(3);
+        assertThat(color.sample().pixels).hasSize(3 * 32 * 32);
+        for (int p = 0; p < 32 * 32; p++) {
+            assertThat(color.sample().pixels[3 * p]).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-5f));
+            assertThat(color.sample().pixels[3 * p + 1]).isCloseTo(128 / 255f, org.assertj.core.data.Offset.offset(1e-5f));
+            assertThat(color.sample().pixels[3 * p + 2]).isCloseTo(0f, org.assertj.core.data.Offset.offset(1e-5f));
+        }
+        var gray = new SampleDecoder(1, 28, 28, 1 << 20).decode(withTensor(DType.UINT8, List.of(3, h, w), rgb));
+        assertThat(gray.sample().pixels[0]).isCloseTo((float) (0.299 + 0.587 * 128 / 255), org.assertj.core.data.Offset.offset(1e-5f));
+        var replicated = new SampleDecoder(3, 28, 28, 1 << 20).decode(good(0));
+        float[] px = replicated.sample().pixels;
+        assertThat(px).hasSize(3 * 784);
+        for (int p = 0; p < 784; p++) {
+            assertThat(px[3 * p]).isEqualTo(px[3 * p + 1]).isEqualTo(px[3 * p + 2]);
         }
     }
 }

@@ -408,7 +408,7 @@ class MocoTrainerOperatorTest {
         h.open();
         var wrong = new ImageSample("odd-one", 0L, 14, 14, new float[196], -1);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.processElement(wrong, 0L))
-                .hasMessageContaining("odd-one").hasMessageContaining("expected 28x28");
+                .hasMessageContaining("odd-one").hasMessageContaining("expected 1x28x28");
         h.close();
     }
 

@@ -1,0 +1,70 @@
+package io.kontrast.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontrast.client.Encoder;
+import io.kontrast.data.LabeledImages;
+import io.kontrast.math.Nd4jRuntime;
+import io.kontrast.math.nn.EncoderSpec;
+import io.kontrast.math.nn.LayerNet;
+import io.kontrast.math.nn.LayerSpec;
+import io.kontrast.math.nn.Presets;
+import io.kontrast.math.nn.Shape;
+import io.kontrast.operators.publish.SnapshotCodec;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code evaluate}'s batched feature extraction (ND4J, NCHW) agrees with the Java client on
+ * colour images, for the resnet preset and for a list with every other layer kind.
+ */
+class SnapshotFeaturesTest {
+    @BeforeAll
+    static void nd4j() {
+        Nd4jRuntime.init();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet", "every-kind"})
+    void batchedFeaturesMatchTheJavaClient(String encoder) {
+        Shape shape = new Shape(3, 16, 16);
+        EncoderSpec spec = encoder.equals("resnet") ? Presets.resnet(shape, 4, 8)
+                : new EncoderSpec(shape, List.of(LayerSpec.batchNorm(), LayerSpec.conv2d(4, 3, 1, 1), LayerSpec.avgPool2d(2, 2),
+                        LayerSpec.residual(List.of(LayerSpec.conv2d(4, 3, 1, 1), LayerSpec.batchNorm(), LayerSpec.relu()), List.of()),
+                        LayerSpec.maxPool2d(3, 2), LayerSpec.flatten(), LayerSpec.batchNorm(), LayerSpec.linear(6),
+                        LayerSpec.l2Normalize()), List.of(LayerSpec.linear(4)));
+        LayerNet net = new LayerNet(encoder, spec, 1);
+        INDArray params = net.newParams();
+        INDArray stats = net.newStats();
+        net.init(params, stats, 3);
+        SplittableRandom rnd = new SplittableRandom(4);
+        stats.addi(org.nd4j.linalg.factory.Nd4j.rand(stats.dataType(), stats.shape()).muli(0.5));
+        EncoderSnapshot s = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("f", 1, 1, 1, Instant.now(),
+                new int[] {3, 16, 16}, 0.45f, 0.25f), net, params, stats, Map.of());
+        int n = 20;
+        byte[] pixels = new byte[n * shape.size()];
+        for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) rnd.nextInt(256);
+        LabeledImages set = new LabeledImages("rgb", 3, 16, 16, pixels, new int[n], null);
+
+        INDArray batched = SnapshotFeatures.extract(s, set);
+        Encoder client = Encoder.fromSnapshot(s);
+        for (int i = 0; i < n; i++) {
+            // The set's pixels are interleaved; the client takes [C, H, W].
+            float[] hwc = set.image(i);
+            float[] chw = new float[hwc.length];
+            for (int p = 0; p < 256; p++) for (int c = 0; c < 3; c++) chw[c * 256 + p] = hwc[p * 3 + c];
+            float[] expected = client.embed(chw);
+            float[] actual = batched.getRow(i).toFloatVector();
+            for (int j = 0; j < expected.length; j++) {
+                assertThat(actual[j]).isCloseTo(expected[j], org.assertj.core.data.Offset.offset(1e-4f));
+            }
+        }
+    }
+}
