@@ -160,6 +160,52 @@ class MocoTrainerOperatorTest {
         restored.close();
     }
 
+    /**
+     * Colour samples: a layer-list encoder on 3×16×16 input, with three RGB samples pending in the
+     * checkpoint. Everything comes back, the pending samples with their three channels, and the
+     * restored run steps exactly as the original.
+     */
+    @Test
+    void restoresAColourTrainerWithItsPendingRgbSamples() throws Exception {
+        Configuration conf = conf(0);
+        conf.set(KontrastOptions.INPUT_SHAPE, "3x16x16");
+        conf.set(KontrastOptions.ENCODER, "resnet");
+        conf.set(KontrastOptions.RESNET_WIDTH, 4);
+        conf.set(KontrastOptions.BN_GROUPS, 2);
+        TrainerSettings settings = TrainerSettings.from(conf);
+        var original = harness(settings);
+        original.open();
+        feed(original, rgb(4 * BATCH + 3, 5));
+        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
+        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
+
+        var restored = harness(settings);
+        restored.initializeState(checkpoint);
+        restored.open();
+        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
+        assertThat(loaded.progress()).isEqualTo(saved.progress());
+        assertThat(loaded.pending()).isEqualTo(3);
+        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
+        assertThat(loaded.learner().keyParams()).isEqualTo(saved.learner().keyParams());
+        assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
+        assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
+        assertThat(loaded.learner().queue()).isEqualTo(saved.learner().queue());
+        continuesAlike(original, restored, rgb(2 * BATCH - 3, 6), 6);
+        original.close();
+        restored.close();
+    }
+
+    static List<ImageSample> rgb(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        List<ImageSample> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            float[] pixels = new float[3 * 16 * 16];
+            for (int j = 0; j < pixels.length; j++) pixels[j] = (float) rnd.nextDouble();
+            out.add(new ImageSample("c" + seed + "-" + i, 0L, 3, 16, 16, pixels, i % 10));
+        }
+        return out;
+    }
+
     @Test
     void secondCheckpointWritesOnlyTheQueueSlotsChangedSinceTheFirst() throws Exception {
         var h = harness(settings(0));
