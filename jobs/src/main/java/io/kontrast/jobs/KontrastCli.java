@@ -29,6 +29,7 @@ public final class KontrastCli {
               demo     broker, replay and training in one process, with Flink's web UI
               embed    embed samples with the newest encoder snapshot (switches versions live)
               evaluate score a snapshot: kNN and linear-probe accuracy on a labeled dataset
+              export   write a snapshot to a file: its backbone as an ONNX model, or the record
               kafka    a single-node Kafka broker (KRaft) on loopback
               replay   produce a dataset into a topic as Avro Samples
               train    the MoCo training job (local MiniCluster, or a cluster with flink run)
@@ -81,6 +82,7 @@ public final class KontrastCli {
                 case "demo" -> DemoCommand.args();
                 case "embed" -> EmbedCommand.args();
                 case "evaluate" -> EvaluateCommand.args();
+                case "export" -> ExportCommand.args();
                 case "kafka" -> KafkaCommand.args();
                 case "replay" -> ReplayCommand.args();
                 case "train" -> TrainCommand.args();
@@ -96,6 +98,7 @@ public final class KontrastCli {
                 case "demo" -> DemoCommand.run(a, out);
                 case "embed" -> EmbedCommand.run(a, out);
                 case "evaluate" -> EvaluateCommand.run(a, out);
+                case "export" -> ExportCommand.run(a, out);
                 case "kafka" -> KafkaCommand.run(a, out);
                 case "replay" -> ReplayCommand.run(a, out);
                 default -> TrainCommand.run(a, out);

@@ -1,6 +1,11 @@
 package io.kontrast.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 
 import io.kontrast.client.Encoder;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
@@ -11,11 +16,13 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.PrintStream;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
@@ -98,6 +105,24 @@ class ImageStreamITCase extends WithKafka {
         float[] e = client.embed(image);
         assertThat(e).hasSize(16);
         for (float v : e) assertThat(Float.isFinite(v)).isTrue();
+
+        // export: the newest snapshot as ONNX embeds the image as the client does; version 1 as a record.
+        Path onnx = tmp.resolve("export/resnet.onnx");
+        ByteArrayOutputStream exportLog = new ByteArrayOutputStream();
+        assertThat(KontrastCli.run(new String[] {"export", "--bootstrap", bootstrap, "--out", onnx.toString()},
+                new PrintStream(exportLog, true), System.err)).as(exportLog.toString()).isZero();
+        assertThat(exportLog.toString()).contains("\"version\": " + last.getVersion(), "\"format\": \"onnx\"");
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(onnx.toString(), new OrtSession.SessionOptions());
+                OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(image), new long[] {1, 3, 32, 32});
+                OrtSession.Result result = session.run(Map.of("pixels", input))) {
+            float[] fromOnnx = ((float[][]) result.get(0).getValue())[0];
+            for (int i = 0; i < e.length; i++) assertThat(fromOnnx[i]).isCloseTo(e[i], within(1e-4f));
+        }
+        Path first = tmp.resolve("export/v1.snapshot");
+        assertThat(KontrastCli.run(new String[] {"export", "--bootstrap", bootstrap, "--version", "1", "--format", "snapshot",
+                "--out", first.toString()}, new PrintStream(exportLog, true), System.err)).as(exportLog.toString()).isZero();
+        assertThat(EncoderSnapshot.getDecoder().decode(Files.readAllBytes(first))).isEqualTo(snapshots.get(0));
 
         List<DeadLetter> dead = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : TrainJobITCase.readRaw(bootstrap, "samples.dlq", garbage.size())) {

@@ -2,7 +2,11 @@ package io.kontrast.operators.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import io.kontrast.client.Encoder;
+import io.kontrast.client.OnnxExport;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.math.MocoHyperParams;
 import io.kontrast.math.MocoLearner;
@@ -18,6 +22,7 @@ import java.util.List;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -150,6 +155,11 @@ class SnapshotConsumersAgreeTest {
         assertClose(client.embedBatch(f.images()), expected);
     }
 
+    /** Debian's Python, where setup.sh installs numpy, avro and onnx. */
+    static String python() {
+        return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"mlp", "cnn", "resnet", "every-kind"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
@@ -164,8 +174,7 @@ class SnapshotConsumersAgreeTest {
         Files.write(tmp.resolve("images.f32"), img.array());
 
         Path root = Path.of(System.getProperty("kontrast.root"));
-        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-        Process p = new ProcessBuilder(python, root.resolve("clients/python/kontrast_snapshot.py").toString(),
+        Process p = new ProcessBuilder(python(), root.resolve("clients/python/kontrast_snapshot.py").toString(),
                 "--schemas", root.resolve("schemas/src/main/avro/io/kontrast/schemas").toString(),
                 "--snapshot", tmp.resolve("snapshot.bin").toString(),
                 "--images", tmp.resolve("images.f32").toString(),
@@ -180,5 +189,43 @@ class SnapshotConsumersAgreeTest {
         float[][] fromPython = new float[N][dim];
         for (float[] row : fromPython) for (int j = 0; j < dim; j++) row[j] = out.getFloat();
         assertClose(fromPython, Encoder.fromSnapshot(f.snapshot()).embedBatch(f.images()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mlp", "cnn", "resnet", "every-kind"})
+    void onnxRuntimeMatchesTheTrainer(String encoder, @TempDir Path tmp) throws Exception {
+        Fixture f = fixture(encoder);
+        int dim = f.learner().network().representationDim();
+        byte[] model = OnnxExport.toOnnx(f.snapshot());
+
+        // The reference checker (the onnx package, with strict shape inference) accepts the model.
+        Files.write(tmp.resolve("model.onnx"), model);
+        Process p = new ProcessBuilder(python(), "-c", "import onnx, sys; m = onnx.load(sys.argv[1]); "
+                + "onnx.checker.check_model(m, full_check=True); "
+                + "print([d.dim_value for d in m.graph.output[0].type.tensor_type.shape.dim])",
+                tmp.resolve("model.onnx").toString()).redirectErrorStream(true).start();
+        String checked = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(checked).isZero();
+        assertThat(checked.trim()).isEqualTo("[0, " + dim + "]");
+
+        Shape sh = f.shape();
+        FloatBuffer pixels = FloatBuffer.allocate(N * sh.size());
+        for (float[] image : f.images()) pixels.put(image);
+        pixels.flip();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions());
+                OnnxTensor input = OnnxTensor.createTensor(env, pixels, new long[] {N, sh.channels(), sh.height(), sh.width()});
+                OrtSession.Result result = session.run(Map.of(OnnxExport.INPUT, input))) {
+            assertThat(session.getInputNames()).containsExactly(OnnxExport.INPUT);
+            assertThat(session.getOutputNames()).containsExactly(OnnxExport.OUTPUT);
+            assertThat(session.getMetadata().getCustomMetadata())
+                    .containsEntry("kontrast.model_id", "agree")
+                    .containsEntry("kontrast.version", "4")
+                    .containsEntry("kontrast.embedding_dim", Integer.toString(dim));
+            float[][] fromOnnx = (float[][]) result.get(OnnxExport.OUTPUT).orElseThrow().getValue();
+            assertThat(fromOnnx[0]).hasSize(dim);
+            assertClose(fromOnnx, trainerEmbeddings(f));
+        }
     }
 }

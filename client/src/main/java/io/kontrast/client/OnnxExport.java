@@ -1,0 +1,261 @@
+package io.kontrast.client;
+
+import io.kontrast.schemas.EncoderSnapshot;
+import io.kontrast.schemas.Layer;
+import io.kontrast.schemas.NamedTensor;
+import io.kontrast.schemas.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot's backbone as an ONNX model (IR version 8, default opset 17), for ONNX Runtime,
+ * TensorRT, OpenVINO or any other ONNX consumer.
+ *
+ * <p>The model takes {@code pixels}, float {@code [batch, C, H, W]} scaled to 0..1 (the
+ * snapshot's {@code input_shape} with a batch axis in front), normalises it with the snapshot's
+ * {@code input_mean} and {@code input_std}, and returns {@code embedding}, float {@code [batch,
+ * embedding_dim]}: the same numbers as {@link Encoder#embed(float[])} on the same pixels. The
+ * model's metadata carries {@code kontrast.model_id}, {@code kontrast.version}, {@code
+ * kontrast.input_mean}, {@code kontrast.input_std} and {@code kontrast.embedding_dim}.
+ *
+ * <p>Operators: {@code conv2d} is {@code Conv}, {@code linear} is {@code Gemm} (after a {@code
+ * Flatten} when its input is an image), {@code max_pool2d} and {@code avg_pool2d} are {@code
+ * MaxPool} and {@code AveragePool}, {@code global_avg_pool} is {@code GlobalAveragePool} then
+ * {@code Flatten}, {@code batch_norm} (inference form) is {@code Mul} and {@code Add}, {@code
+ * residual} is its body and its shortcut joined by {@code Add}, {@code relu} is {@code Relu} and
+ * {@code l2_normalize} is {@code ReduceL2}, {@code Max} with 1e-12 and {@code Div}.
+ */
+public final class OnnxExport {
+    static final long IR_VERSION = 8;
+    static final long OPSET = 17;
+    public static final String INPUT = "pixels";
+    public static final String OUTPUT = "embedding";
+
+    // TensorProto.DataType.FLOAT
+    private static final int FLOAT = 1;
+
+    private final Map<String, Tensor> weights = new HashMap<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private final Map<String, Proto> initializers = new LinkedHashMap<>();
+    private int counter;
+
+    private OnnxExport(EncoderSnapshot s) {
+        for (NamedTensor t : s.getWeights()) weights.put(t.getName(), t.getTensor());
+    }
+
+    /**
+     * The ONNX model of {@code s}'s backbone, serialized. The snapshot is validated first, exactly
+     * as {@link Encoder#fromSnapshot} does (checksum, shapes, attributes), and the same {@link
+     * InvalidSnapshotException} says what is wrong.
+     */
+    public static byte[] toOnnx(EncoderSnapshot s) {
+        Encoder.fromSnapshot(s);
+        return new OnnxExport(s).model(s);
+    }
+
+    private byte[] model(EncoderSnapshot s) {
+        int[] shape = s.getInputShape().stream().mapToInt(Integer::intValue).toArray();
+        List<Layer> backbone = new ArrayList<>();
+        for (Layer l : s.getLayers()) {
+            if ("backbone".equals(l.getPart())) backbone.add(l);
+        }
+        String x = node("Sub", List.of(INPUT, constant("input_mean", new int[0], s.getInputMean())), new Proto[0]);
+        x = node("Div", List.of(x, constant("input_std", new int[0], s.getInputStd())), new Proto[0]);
+        Value v = build(backbone, 0, backbone.size(), new Value(x, shape));
+        if (v.shape.length != 1) v = flatten(v);
+        if (!nodes.get(nodes.size() - 1).output.equals(v.name)) {
+            throw new IllegalStateException("the last node does not write the embedding");
+        }
+        Proto graph = new Proto();
+        for (int n = 0; n < nodes.size(); n++) {
+            // The last node writes the graph's output.
+            graph.message(1, nodes.get(n).proto(n == nodes.size() - 1 ? OUTPUT : nodes.get(n).output));
+        }
+        graph.string(2, "kontrast_backbone");
+        for (Proto t : initializers.values()) graph.message(5, t);
+        long[] inDims = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) inDims[i] = shape[i];
+        graph.message(11, valueInfo(INPUT, inDims));
+        graph.message(12, valueInfo(OUTPUT, new long[] {s.getEmbeddingDim()}));
+
+        Proto model = new Proto()
+                .int64(1, IR_VERSION)
+                .string(2, "kontrast")
+                .string(3, java.util.Objects.requireNonNullElse(Encoder.class.getPackage().getImplementationVersion(), "dev"))
+                .string(4, "io.kontrast")
+                .int64(5, s.getVersion())
+                .string(6, "Kontrast encoder " + s.getModelId() + " version " + s.getVersion()
+                        + ": pixels [batch, C, H, W] in 0..1 -> embedding [batch, " + s.getEmbeddingDim() + "]")
+                .message(7, graph)
+                .message(8, new Proto().string(1, "").int64(2, OPSET));
+        meta(model, "kontrast.model_id", s.getModelId().toString());
+        meta(model, "kontrast.version", Long.toString(s.getVersion()));
+        meta(model, "kontrast.input_mean", Float.toString(s.getInputMean()));
+        meta(model, "kontrast.input_std", Float.toString(s.getInputStd()));
+        meta(model, "kontrast.embedding_dim", Integer.toString(s.getEmbeddingDim()));
+        return model.toByteArray();
+    }
+
+    /** A tensor name and its shape without the batch axis. */
+    private record Value(String name, int[] shape) {
+        int size() {
+            int n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+    }
+
+    private Value build(List<Layer> layers, int from, int to, Value v) {
+        int i = from;
+        while (i < to) {
+            Layer l = layers.get(i++);
+            String name = l.getName().toString();
+            switch (l.getKind().toString()) {
+                case "linear" -> {
+                    if (v.shape.length != 1) v = flatten(v);
+                    Tensor w = weights.get(name + ".weight");
+                    String wn = initializer(name + ".weight", w);
+                    String bn = initializer(name + ".bias", weights.get(name + ".bias"));
+                    v = new Value(node("Gemm", List.of(v.name, wn, bn), new Proto[0]), new int[] {w.getShape().get(1)});
+                }
+                case "conv2d" -> {
+                    int out = attribute(l, "out_channels");
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    int pad = attribute(l, "padding");
+                    String wn = initializer(name + ".weight", weights.get(name + ".weight"));
+                    String bn = initializer(name + ".bias", weights.get(name + ".bias"));
+                    String y = node("Conv", List.of(v.name, wn, bn), new Proto[] {
+                            ints("kernel_shape", k, k), ints("strides", stride, stride), ints("pads", pad, pad, pad, pad)});
+                    v = new Value(y, new int[] {out, (v.shape[1] + 2 * pad - k) / stride + 1, (v.shape[2] + 2 * pad - k) / stride + 1});
+                }
+                case "max_pool2d", "avg_pool2d" -> {
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    String op = l.getKind().toString().equals("max_pool2d") ? "MaxPool" : "AveragePool";
+                    String y = node(op, List.of(v.name), new Proto[] {ints("kernel_shape", k, k), ints("strides", stride, stride)});
+                    v = new Value(y, new int[] {v.shape[0], (v.shape[1] - k) / stride + 1, (v.shape[2] - k) / stride + 1});
+                }
+                case "global_avg_pool" -> {
+                    String y = node("GlobalAveragePool", List.of(v.name), new Proto[0]);
+                    v = flatten(new Value(y, new int[] {v.shape[0], 1, 1}));
+                }
+                case "batch_norm" -> {
+                    int[] perChannel = new int[v.shape.length];
+                    java.util.Arrays.fill(perChannel, 1);
+                    perChannel[0] = v.shape[0];
+                    String scale = initializer(name + ".weight", weights.get(name + ".weight"), perChannel);
+                    String shift = initializer(name + ".bias", weights.get(name + ".bias"), perChannel);
+                    String y = node("Mul", List.of(v.name, scale), new Proto[0]);
+                    v = new Value(node("Add", List.of(y, shift), new Proto[0]), v.shape);
+                }
+                case "residual" -> {
+                    int body = attribute(l, "body");
+                    int shortcut = attribute(l, "shortcut");
+                    Value a = build(layers, i, i + body, v);
+                    Value b = build(layers, i + body, i + body + shortcut, v);
+                    v = new Value(node("Add", List.of(a.name, b.name), new Proto[0]), a.shape);
+                    i += body + shortcut;
+                }
+                case "flatten" -> {
+                    if (v.shape.length != 1) v = flatten(v);
+                }
+                case "relu" -> v = new Value(node("Relu", List.of(v.name), new Proto[0]), v.shape);
+                case "l2_normalize" -> {
+                    long[] axes = new long[v.shape.length];
+                    for (int a = 0; a < axes.length; a++) axes[a] = a + 1;
+                    String norm = node("ReduceL2", List.of(v.name), new Proto[] {ints("axes", axes), integer("keepdims", 1)});
+                    String floor = node("Max", List.of(norm, constant(fresh("eps"), new int[0], 1e-12f)), new Proto[0]);
+                    v = new Value(node("Div", List.of(v.name, floor), new Proto[0]), v.shape);
+                }
+                default -> throw new InvalidSnapshotException("unknown layer kind '" + l.getKind() + "' in " + name);
+            }
+        }
+        return v;
+    }
+
+    private Value flatten(Value v) {
+        return new Value(node("Flatten", List.of(v.name), new Proto[] {integer("axis", 1)}), new int[] {v.size()});
+    }
+
+    private String fresh(String prefix) {
+        return prefix + "_" + counter++;
+    }
+
+    /** Appends a node; returns the name of its (single) output. */
+    private String node(String op, List<String> inputs, Proto[] attributes) {
+        String out = fresh(op.toLowerCase());
+        nodes.add(new Node(op, inputs, out, attributes));
+        return out;
+    }
+
+    private record Node(String op, List<String> inputs, String output, Proto[] attributes) {
+        /** NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5. */
+        Proto proto(String outputName) {
+            Proto n = new Proto();
+            for (String in : inputs) n.string(1, in);
+            n.string(2, outputName).string(3, output + "_node").string(4, op);
+            for (Proto a : attributes) n.message(5, a);
+            return n;
+        }
+    }
+
+    private static Proto ints(String name, long... values) {
+        // AttributeProto: name = 1, ints = 8, type = 20 (INTS = 7)
+        return new Proto().string(1, name).int64s(8, values).int64(20, 7);
+    }
+
+    private static Proto integer(String name, long value) {
+        // AttributeProto: name = 1, i = 3, type = 20 (INT = 2)
+        return new Proto().string(1, name).int64(3, value).int64(20, 2);
+    }
+
+    private String initializer(String name, Tensor t) {
+        return initializer(name, t, t.getShape().stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** A float32 weight (raw little-endian bytes, as the snapshot stores them) under {@code dims}. */
+    private String initializer(String name, Tensor t, int[] dims) {
+        ByteBuffer data = t.getData().duplicate();
+        byte[] raw = new byte[data.remaining()];
+        data.get(raw);
+        initializers.put(name, tensor(name, dims, raw));
+        return name;
+    }
+
+    private String constant(String name, int[] dims, float value) {
+        byte[] raw = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(value).array();
+        initializers.put(name, tensor(name, dims, raw));
+        return name;
+    }
+
+    private static Proto tensor(String name, int[] dims, byte[] raw) {
+        // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9
+        Proto t = new Proto();
+        for (int d : dims) t.int64(1, d);
+        return t.int64(2, FLOAT).string(8, name).bytes(9, raw);
+    }
+
+    /** A float tensor value with a symbolic batch axis in front of {@code dims}. */
+    private static Proto valueInfo(String name, long[] dims) {
+        // TensorShapeProto.Dimension: dim_value = 1, dim_param = 2
+        Proto shape = new Proto().message(1, new Proto().string(2, "batch"));
+        for (long d : dims) shape.message(1, new Proto().int64(1, d));
+        // TypeProto.tensor_type = 1 -> Tensor: elem_type = 1, shape = 2; ValueInfoProto: name = 1, type = 2
+        Proto type = new Proto().message(1, new Proto().int64(1, FLOAT).message(2, shape));
+        return new Proto().string(1, name).message(2, type);
+    }
+
+    private static void meta(Proto model, String key, String value) {
+        model.message(14, new Proto().string(1, key).string(2, value));
+    }
+
+    private static int attribute(Layer l, String name) {
+        return Integer.parseInt(l.getAttributes().get(name).toString());
+    }
+}
