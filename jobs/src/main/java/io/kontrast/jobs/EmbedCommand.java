@@ -5,6 +5,7 @@ import static io.kontrast.operators.KontrastOptions.*;
 import io.kontrast.jobs.cli.Args;
 import io.kontrast.jobs.cli.UsageException;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.jobs.kafka.TransactionalKafkaSink;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.RawRecord;
 import io.kontrast.operators.decode.RawRecordDeserializer;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -43,6 +46,9 @@ public final class EmbedCommand {
                 .opt("group-id", "id", "kontrast-embed", "consumer group of the samples source")
                 .opt("parallelism", "n", "1", "parallelism of decoding and embedding")
                 .opt("max-samples", "n", "0", "stop cleanly after embedding n samples (0: never)")
+                .opt("delivery", "exactly-once|at-least-once", "exactly-once",
+                        "exactly-once: embeddings and dead letters in transactions, visible to read_committed consumers at each "
+                        + "checkpoint; at-least-once: visible at once, repeats after a restore (keys are sample ids)")
                 .opt("checkpoint-dir", "dir", "kontrast-embed-checkpoints", "checkpoint directory; the newest checkpoint in it is resumed")
                 .opt("checkpoint-interval", "duration", "10s", "checkpoint interval")
                 .flag("fresh", "ignore retained checkpoints");
@@ -57,6 +63,7 @@ public final class EmbedCommand {
         conf.set(GROUP_ID, a.get("group-id"));
         int parallelism = a.getInt("parallelism", 1, 1024);
         long max = a.getLong("max-samples", 0);
+        boolean exactlyOnce = a.choice("delivery", "exactly-once", "at-least-once").equals("exactly-once");
         Duration interval = a.getDuration("checkpoint-interval");
         if (interval.isZero()) throw new UsageException("option --checkpoint-interval must be positive");
         TrainerSettings settings;
@@ -89,17 +96,32 @@ public final class EmbedCommand {
                 .setProperty("max.partition.fetch.bytes", Integer.toString(TrainJob.MAX_SNAPSHOT_BYTES))
                 .setProperty("fetch.max.bytes", Integer.toString(2 * TrainJob.MAX_SNAPSHOT_BYTES))
                 .build();
-        KafkaSink<Embedding> embeddings = KafkaSink.<Embedding>builder()
-                .setBootstrapServers(bootstrap)
-                .setRecordSerializer(new EmbeddingRecordSerializer(a.get("embeddings-topic")))
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .setProperty("compression.type", "lz4")
-                .build();
-        KafkaSink<DeadLetter> deadLetters = KafkaSink.<DeadLetter>builder()
-                .setBootstrapServers(bootstrap)
-                .setRecordSerializer(new DeadLetterRecordSerializer(conf.get(DLQ_TOPIC)))
-                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .build();
+        Sink<Embedding> embeddings;
+        Sink<DeadLetter> deadLetters;
+        if (exactlyOnce) {
+            // One transactional id prefix per sink, stable across restarts: the consumer group names the job.
+            Properties producer = new Properties();
+            producer.setProperty("bootstrap.servers", bootstrap);
+            producer.setProperty("compression.type", "lz4");
+            embeddings = TransactionalKafkaSink.create(producer, new EmbeddingRecordSerializer(a.get("embeddings-topic")),
+                    "kontrast-embed-" + conf.get(GROUP_ID));
+            Properties dlq = new Properties();
+            dlq.setProperty("bootstrap.servers", bootstrap);
+            deadLetters = TransactionalKafkaSink.create(dlq, new DeadLetterRecordSerializer(conf.get(DLQ_TOPIC)),
+                    "kontrast-embed-" + conf.get(GROUP_ID) + ".dead-letters");
+        } else {
+            embeddings = KafkaSink.<Embedding>builder()
+                    .setBootstrapServers(bootstrap)
+                    .setRecordSerializer(new EmbeddingRecordSerializer(a.get("embeddings-topic")))
+                    .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                    .setProperty("compression.type", "lz4")
+                    .build();
+            deadLetters = KafkaSink.<DeadLetter>builder()
+                    .setBootstrapServers(bootstrap)
+                    .setRecordSerializer(new DeadLetterRecordSerializer(conf.get(DLQ_TOPIC)))
+                    .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                    .build();
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         new EmbedJob(samples, snapshots, embeddings, deadLetters, settings, a.get("model-id"), parallelism).build(env);
         JobRunner.Outcome o = new JobRunner(out, Duration.ofSeconds(10), EmbedFunction.EMBEDDED_ACCUMULATOR)

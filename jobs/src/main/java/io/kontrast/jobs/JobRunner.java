@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
@@ -93,9 +94,8 @@ public final class JobRunner {
             if (enough || timeUp) {
                 out.println(enough ? "Done with " + progress[0] + " samples; stopping with a savepoint."
                         : "Duration reached; stopping with a savepoint.");
-                String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL)
-                        .get(5, TimeUnit.MINUTES);
-                out.println("Savepoint: " + savepoint);
+                String savepoint = stopWithSavepoint(client, Duration.ofMinutes(5));
+                out.println(savepoint == null ? "The job ended before the stop." : "Savepoint: " + savepoint);
                 return new Outcome(JobStatus.FINISHED, progress[0], progress[1], progress[2], savepoint);
             }
             Thread.sleep(500);
@@ -107,12 +107,50 @@ public final class JobRunner {
             JobStatus s = client.getJobStatus().get(5, TimeUnit.SECONDS);
             if (!s.isGloballyTerminalState()) {
                 out.println("Stopping with a savepoint...");
-                out.println("Savepoint: " + client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL)
-                        .get(2, TimeUnit.MINUTES));
+                out.println("Savepoint: " + stopWithSavepoint(client, Duration.ofMinutes(2)));
             }
         } catch (Exception e) {
             out.println("Could not stop with a savepoint (" + e.getMessage() + "); the last checkpoint is retained.");
         }
+    }
+
+    /**
+     * Stops the job with a savepoint, which commits what its transactional sinks wrote. A stop
+     * can be refused while the job is not wholly running: its tasks are still being deployed
+     * (right after a start or a restore, when the budget is reached at once) or it is restarting
+     * after a failure (a broker outage). The job then goes on, so the stop is tried again every
+     * second until it succeeds or {@code timeout} has passed; returns the savepoint's path, or
+     * null when the job ended by itself meanwhile.
+     */
+    String stopWithSavepoint(JobClient client, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int refused = 0;
+        while (true) {
+            try {
+                String savepoint = client.stopWithSavepoint(false, null, SavepointFormatType.CANONICAL)
+                        .get(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), TimeUnit.MILLISECONDS);
+                if (refused > 0) out.println("The stop succeeded after " + refused + " refusal(s).");
+                return savepoint;
+            } catch (ExecutionException e) {
+                JobStatus status = client.getJobStatus().get(30, TimeUnit.SECONDS);
+                if (status.isGloballyTerminalState()) {
+                    if (status == JobStatus.FAILED) client.getJobExecutionResult().get();
+                    return null;
+                }
+                if (System.nanoTime() > deadline) throw e;
+                if (refused++ == 0) {
+                    out.println("The stop was refused (" + rootMessage(e) + "); the job is " + status
+                            + ", trying again every second.");
+                }
+                Thread.sleep(1000);
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
     private static long asLong(Object o) {

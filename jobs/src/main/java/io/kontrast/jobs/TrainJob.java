@@ -1,5 +1,6 @@
 package io.kontrast.jobs;
 
+import io.kontrast.jobs.kafka.TransactionalKafkaSink;
 import io.kontrast.operators.KontrastOptions;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.ImageSample;
@@ -12,14 +13,13 @@ import io.kontrast.operators.train.MocoTrainerOperator;
 import io.kontrast.operators.train.ShardKeySelector;
 import io.kontrast.schemas.DeadLetter;
 import io.kontrast.schemas.EncoderSnapshot;
+import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -73,25 +73,25 @@ public final class TrainJob {
                         .setDeserializer(new RawRecordDeserializer())
                         .setProperty("partition.discovery.interval.ms", "30000")
                         .build();
-        KafkaSink<EncoderSnapshot> snapshots =
-                KafkaSink.<EncoderSnapshot>builder()
-                        .setBootstrapServers(bootstrap)
-                        .setRecordSerializer(new SnapshotRecordSerializer(conf.get(KontrastOptions.SNAPSHOTS_TOPIC)))
-                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                        .setTransactionalIdPrefix("kontrast-" + settings.modelId())
-                        // Below the broker's transaction.max.timeout.ms (15 minutes by default).
-                        .setProperty("transaction.timeout.ms", "600000")
-                        .setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES))
-                        .setProperty("compression.type", "lz4")
-                        .build();
-        KafkaSink<DeadLetter> deadLetters =
-                KafkaSink.<DeadLetter>builder()
-                        .setBootstrapServers(bootstrap)
-                        .setRecordSerializer(new DeadLetterRecordSerializer(conf.get(KontrastOptions.DLQ_TOPIC)))
-                        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                        .setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES))
-                        .build();
+        Properties snapshotProducer = new Properties();
+        snapshotProducer.setProperty("bootstrap.servers", bootstrap);
+        snapshotProducer.setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES));
+        snapshotProducer.setProperty("compression.type", "lz4");
+        Sink<EncoderSnapshot> snapshots = TransactionalKafkaSink.create(snapshotProducer,
+                new SnapshotRecordSerializer(conf.get(KontrastOptions.SNAPSHOTS_TOPIC)), "kontrast-" + settings.modelId());
+        // Dead letters exactly once too: a restored job decodes again what followed its
+        // checkpoint, and the transaction of the failed run, with those dead letters, is aborted.
+        Properties deadLetterProducer = new Properties();
+        deadLetterProducer.setProperty("bootstrap.servers", bootstrap);
+        deadLetterProducer.setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES));
+        Sink<DeadLetter> deadLetters = TransactionalKafkaSink.create(deadLetterProducer,
+                new DeadLetterRecordSerializer(conf.get(KontrastOptions.DLQ_TOPIC)), deadLetterTransactionalIdPrefix(settings.modelId()));
         return new TrainJob(source, snapshots, deadLetters, settings, conf.get(KontrastOptions.VIEW_PARALLELISM));
+    }
+
+    /** Distinct from the snapshot sink's prefix ({@code kontrast-<model id>}), as each sink's must be. */
+    public static String deadLetterTransactionalIdPrefix(String modelId) {
+        return "kontrast-" + modelId + ".dead-letters";
     }
 
     public TrainerSettings settings() {

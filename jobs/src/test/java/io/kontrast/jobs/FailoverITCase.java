@@ -6,6 +6,7 @@ import io.kontrast.data.Samples;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
 import io.kontrast.operators.KontrastOptions;
+import io.kontrast.schemas.DeadLetter;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.io.File;
 import java.nio.file.Files;
@@ -38,6 +39,8 @@ class FailoverITCase extends WithKafka {
     static final int BATCH = 64;
     static final int EVERY = 10;
     static final long BUDGET = 240L * BATCH;
+    /** One garbage record (random bytes) after every this many samples. */
+    static final int GARBAGE_EVERY = 100;
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
@@ -56,6 +59,11 @@ class FailoverITCase extends WithKafka {
                 int i = n % images.size();
                 String id = "syn/" + i + "/e" + n / images.size();
                 p.send(new ProducerRecord<>(topic, id.getBytes(), Samples.encode(Samples.sample(images, i, id, false))));
+                if (n % GARBAGE_EVERY == GARBAGE_EVERY / 2) {
+                    byte[] junk = new byte[1 + n % 300];
+                    new java.util.SplittableRandom(n).nextBytes(junk);
+                    p.send(new ProducerRecord<>(topic, ("bad/" + n).getBytes(), junk));
+                }
             }
         }
     }
@@ -112,6 +120,37 @@ class FailoverITCase extends WithKafka {
         assertContiguousVersionsFromOne(committed("snapshots-" + name));
     }
 
+    /**
+     * A job whose budget is already reached when it starts (as under a retrying scheduler or
+     * Kubernetes after it finished) ends with exit 0 every time, without a new snapshot version.
+     */
+    @Test
+    void aFinishedJobStartedAgainEndsWithExitZeroEveryTime() throws Exception {
+        String name = "finished";
+        prepareTopics(name);
+        Path checkpoints = tmp.resolve("ckpt-" + name);
+        List<String> argv = new ArrayList<>(trainArgs(name, checkpoints));
+        argv.set(argv.indexOf("--max-samples") + 1, Long.toString(BUDGET / 4));
+        var out = new java.io.ByteArrayOutputStream();
+        assertThat(KontrastCli.run(argv.toArray(String[]::new), new java.io.PrintStream(out, true), System.err))
+                .as(out.toString()).isZero();
+        List<EncoderSnapshot> before = committed("snapshots-" + name);
+        assertContiguousVersionsFromOne(before, BUDGET / 4);
+        // Each run in a process of its own, with a MiniCluster of its own, as a user starts it: the
+        // budget is reached as soon as the restored trainer reports, while the other tasks may
+        // still be deploying.
+        for (int run = 0; run < 10; run++) {
+            Path log = tmp.resolve("finished-" + run + ".log");
+            Process p = start(argv, log);
+            assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
+            String text = Files.readString(log);
+            assertThat(p.exitValue()).as("run %d: %s", run, text).isZero();
+            assertThat(text).contains("Resuming from", "samples=" + BUDGET / 4);
+            assertThat(text).as("run %d logs no ERROR", run).doesNotContain(" ERROR ");
+        }
+        assertThat(committed("snapshots-" + name)).as("no new version").isEqualTo(before);
+    }
+
     static List<String> trainArgs(String name, Path checkpoints) {
         return List.of("train", "--bootstrap", kafka.bootstrapServers(),
                 "--topic", "samples-" + name, "--snapshot-topic", "snapshots-" + name, "--dlq-topic", "dlq-" + name,
@@ -127,6 +166,8 @@ class FailoverITCase extends WithKafka {
         Path checkpoints = tmp.resolve("ckpt-" + name);
 
         Process first = start(trainArgs(name, checkpoints), tmp.resolve("first.log"));
+        // Killed between checkpoints: dead letters of records after the last checkpoint are in an
+        // open transaction, which the restored job aborts before it writes them again.
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (committed("snapshots-" + name).size() < 4 && System.nanoTime() < deadline) {
             assertThat(first.isAlive()).as(Files.readString(tmp.resolve("first.log"))).isTrue();
@@ -144,6 +185,24 @@ class FailoverITCase extends WithKafka {
         assertThat(log).contains("Resuming from");
 
         assertContiguousVersionsFromOne(committed("snapshots-" + name));
+        assertEachGarbageRecordOnceInTheDeadLetters(name);
+        assertThat(log).as("a restore logs no ERROR").doesNotContain(" ERROR ");
+    }
+
+    /**
+     * Every garbage record among the samples trained on is a dead letter exactly once
+     * (read_committed), although the restored job decoded again what followed its checkpoint.
+     */
+    static void assertEachGarbageRecordOnceInTheDeadLetters(String name) throws Exception {
+        long atLeast = BUDGET / GARBAGE_EVERY;
+        List<DeadLetter> dead = new ArrayList<>();
+        for (var r : TrainJobITCase.readAllCommitted(kafka.bootstrapServers(), "dlq-" + name)) {
+            dead.add(DeadLetter.getDecoder().decode(r.value()));
+        }
+        assertThat(dead.size()).isGreaterThanOrEqualTo((int) atLeast);
+        assertThat(dead).extracting(d -> new String(d.getKey().array())).allMatch(k -> k.startsWith("bad/"))
+                .doesNotHaveDuplicates();
+        assertThat(dead).extracting(DeadLetter::getOffset).doesNotHaveDuplicates();
     }
 
     /**
@@ -183,7 +242,8 @@ class FailoverITCase extends WithKafka {
 
     static Process start(List<String> args, Path log) throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g"));
+        // The product's logging (log4j2.properties), not the tests' quieter one: these runs check what users see.
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx2g", "-Dlog4j2.configurationFile=log4j2.properties"));
         cmd.addAll(KontrastCli.JVM_FLAGS);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), KontrastCli.class.getName()));
         cmd.addAll(args);
