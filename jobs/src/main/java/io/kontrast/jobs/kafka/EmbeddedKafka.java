@@ -149,6 +149,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the broker again after {@link #close}, on the same port and data directory: its
+     * topics, offsets and transactions are as it left them.
+     */
+    public void restart() throws Exception {
+        if (server != null) throw new IllegalStateException("the broker is running");
+        startServer();
+    }
+
     @Override
     public void close() {
         if (server != null) {
