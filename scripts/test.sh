@@ -12,3 +12,5 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
 # Deployment files are checked too: nothing applies them here.
 yamllint -s -c k8s/.yamllint k8s
 mvn -B -ntp verify "$@"
+# A short chaos run on the jar just built: two kill -9s, a broker restart, garbage bursts.
+bash scripts/chaos.sh --kills 2 --minutes 1 --broker-restarts 1
