@@ -40,8 +40,22 @@ mkdir -p "$work"
 [ -n "$port" ] || port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 bootstrap=127.0.0.1:$port
 batch=128
-# Enough for the trainer to be busy until about the last kill (it trains as fast as the replay).
-budget=$(( (rate * minutes * 60 * 3 / 4) / batch * batch ))
+# The schedule, drawn up front: how long each run lives before its kill (a random moment: before
+# the first checkpoint, mid-training, or while it stops), and which kills restart the broker (and
+# for how long it stays down).
+cycle=$(( minutes * 60 / kills ))
+lifetimes=() downtimes=() planned=0
+restart_at=" $(shuf -i 1-"$kills" -n "$broker_restarts" | tr '\n' ' ') "
+for k in $(seq "$kills"); do
+  lifetimes+=($(( 3 + RANDOM % (2 * cycle > 4 ? 2 * cycle - 3 : 2) )))
+  downtimes+=($(( 5 + RANDOM % 16 )))
+  planned=$(( planned + lifetimes[k - 1] + 3 ))
+  if [[ $restart_at == *" $k "* ]]; then planned=$(( planned + downtimes[k - 1] + 20 )); fi
+done
+# The trainer cannot get ahead of the replay, so with a budget the replay reaches only a minute
+# after the planned kills end, every killed run is mid-training, and the last run reads past
+# every garbage burst.
+budget=$(( rate * (planned + 60) / batch * batch ))
 started=$(date +%s)
 
 pids=()
@@ -87,6 +101,7 @@ start_replay() {
   setsid bash -c "while true; do java -jar '$jar' replay --bootstrap '$bootstrap' --dataset synthetic \
       --epochs 1000 --rate $rate >>'$work/replay.log' 2>&1; sleep 2; done" &
   replayer=$!
+  disown "$replayer"  # killed at the end; no job notice
   pids+=("$replayer")
 }
 
@@ -104,14 +119,10 @@ start_train() {
 touch "$work/garbage.keys"
 start_broker
 start_replay
-# Which kills also restart the broker: broker_restarts of them, drawn at random.
-restart_at=" $(shuf -i 1-"$kills" -n "$broker_restarts" | tr '\n' ' ') "
-cycle=$(( minutes * 60 / kills ))
 killed=0 restarted=0 finished_runs=0 bad_exits=0
 for k in $(seq "$kills"); do
   start_train
-  # A random moment: before the first checkpoint, mid-training, or while stopping.
-  sleep $(( 3 + RANDOM % (2 * cycle > 4 ? 2 * cycle - 3 : 2) ))
+  sleep "${lifetimes[k - 1]}"
   garbage_burst
   if kill -0 "$trainer" 2>/dev/null; then
     kill -9 -- "-$trainer"
@@ -125,7 +136,7 @@ for k in $(seq "$kills"); do
   fi
   if [[ $restart_at == *" $k "* ]]; then
     stop_broker
-    sleep $(( 5 + RANDOM % 16 ))
+    sleep "${downtimes[k - 1]}"
     start_broker
     restarted=$((restarted + 1))
   fi
@@ -144,7 +155,6 @@ wait "$trainer" || final=$?
 finished_runs=$((finished_runs + 1))
 ((final == 0)) || bad_exits=$((bad_exits + 1))
 kill -9 -- "-$replayer" 2>/dev/null || true
-wait "$replayer" 2>/dev/null || true
 
 error_lines=$(cat "$work"/train-*.log | grep -c ' ERROR ' || true)
 python=python3

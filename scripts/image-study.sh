@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Trains and scores a series of runs on an image folder (such as CIFAR-10 as JPEG files), each
+# from the same topic of the files' own bytes, so that every choice is measured at the same
+# budget on the same stream. Appends one JSON line per run to --out.
+#
+#   scripts/image-study.sh --dir DIR [--runs NAME,NAME...] [--out FILE] [--work DIR] [--list]
+#
+# Runs (name: samples, options beyond the defaults for --input-shape 3x32x32):
+#   defaults-200k     200,000   (the cnn preset, batch 128, K 4096, T 0.1, crops 0.2-1, colour jitter)
+#   defaults-500k     500,000
+#   defaults-1m     1,000,000
+#   resnet-200k       200,000   --encoder resnet (width 32)
+#   resnet64-200k     200,000   --encoder resnet, width 64
+#   crops05-200k      200,000   crops 0.5-1
+#   nojitter-200k     200,000   no colour jitter, no grayscale
+#   t02-200k          200,000   temperature 0.2
+#   batch256-200k     200,000   batch 256 (K 4096)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir="" runs="defaults-200k" out="image-study.jsonl" work="" list=0
+while (($#)); do
+  case "$1" in
+    --dir) dir=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --work) work=$2; shift 2 ;;
+    --list) list=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "image-study.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+declare -A samples=(
+  [defaults-200k]=200000 [defaults-500k]=500000 [defaults-1m]=1000000 [resnet-200k]=200000
+  [resnet64-200k]=200000 [crops05-200k]=200000 [nojitter-200k]=200000 [t02-200k]=200000
+  [batch256-200k]=200000)
+declare -A options=(
+  [defaults-200k]="" [defaults-500k]="" [defaults-1m]="" [resnet-200k]="--encoder resnet"
+  [resnet64-200k]="--encoder resnet -D kontrast.resnet.width=64"
+  [crops05-200k]="-D kontrast.views.crop-min-scale=0.5"
+  [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
+  [t02-200k]="-D kontrast.temperature=0.2"
+  [batch256-200k]="--batch-size 256")
+if ((list)); then for r in "${!samples[@]}"; do echo "$r ${samples[$r]} ${options[$r]}"; done | sort; exit 0; fi
+[ -n "$dir" ] || { echo "image-study.sh: --dir is required (DIR/train/<class>/<files>, DIR/test/...)" >&2; exit 2; }
+IFS=, read -r -a selected <<<"$runs"
+most=0
+for r in "${selected[@]}"; do
+  [ -n "${samples[$r]:-}" ] || { echo "image-study.sh: unknown run '$r' (--list shows them)" >&2; exit 2; }
+  ((samples[$r] > most)) && most=${samples[$r]}
+done
+
+bash scripts/setup.sh >/dev/null
+[ -f jobs/target/kontrast.jar ] && [ -z "$(find . -name '*.java' -newer jobs/target/kontrast.jar -print -quit)" ] \
+  || mvn -B -ntp -q package -DskipTests
+jar=$(pwd)/jobs/target/kontrast.jar
+work=${work:-$(mktemp -d /tmp/kontrast-study.XXXXXX)}
+mkdir -p "$work"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+bootstrap=127.0.0.1:$port
+java -jar "$jar" kafka --port "$port" --data-dir "$work/kafka" >"$work/kafka.log" 2>&1 &
+broker=$!
+trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null || true' EXIT
+for _ in $(seq 120); do kcat -b "$bootstrap" -L -t samples -m 2 >/dev/null 2>&1 && break; sleep 0.5; done
+
+# One stream for every run: as many shuffled epochs of the train split as the longest run needs.
+train_files=$(find "$dir/train" -type f | wc -l)
+epochs=$(( (most + train_files - 1) / train_files ))
+echo "Replaying $epochs epochs of $train_files files into $bootstrap ..."
+java -jar "$jar" replay --bootstrap "$bootstrap" --dataset image-folder --dir "$dir" --split train \
+  --format image --epochs "$epochs" --with-labels >"$work/replay.log" 2>&1
+
+for r in "${selected[@]}"; do
+  echo "Run $r: ${samples[$r]} samples ${options[$r]}"
+  start=$(date +%s)
+  # shellcheck disable=SC2086
+  java -jar "$jar" train --bootstrap "$bootstrap" --input-shape 3x32x32 --input-format image \
+    --max-samples "${samples[$r]}" --model-id "$r" --checkpoint-dir "$work/ck-$r" --fresh \
+    -D kontrast.kafka.group-id="$r" ${options[$r]} >"$work/train-$r.log" 2>&1
+  seconds=$(( $(date +%s) - start ))
+  scores=$(java -jar "$jar" evaluate --bootstrap "$bootstrap" --model-id "$r" --dataset image-folder --dir "$dir" \
+    2>>"$work/evaluate.log" | grep '^{')
+  echo "{\"run\": \"$r\", \"options\": \"${options[$r]}\", \"train_seconds\": $seconds, \"samples_per_s\": $(( samples[$r] / seconds )), \"evaluate\": $scores}" | tee -a "$out"
+done
