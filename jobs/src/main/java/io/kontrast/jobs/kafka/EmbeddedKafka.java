@@ -41,18 +41,52 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private final int port;
     private final Path dataDir;
+    private final BrokerSecurity security;
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(int port, Path dataDir) {
+    private EmbeddedKafka(int port, Path dataDir, BrokerSecurity security) {
         this.port = port;
         this.dataDir = dataDir;
+        this.security = security;
     }
 
-    /** Starts a broker on {@code port} (0: any free port) storing its data in {@code dataDir}. */
+    /** Starts a plaintext broker on {@code port} (0: any free port) storing its data in {@code dataDir}. */
     public static EmbeddedKafka start(int port, Path dataDir) throws Exception {
-        EmbeddedKafka k = new EmbeddedKafka(port == 0 ? freePort() : port, dataDir);
+        if (BrokerSecurity.present(dataDir)) {
+            throw new IllegalArgumentException(dataDir + " holds a SASL_SSL broker: start it with --security sasl-ssl");
+        }
+        EmbeddedKafka k = new EmbeddedKafka(port == 0 ? freePort() : port, dataDir, null);
         k.startServer();
         return k;
+    }
+
+    /**
+     * Starts a broker whose listener is SASL_SSL (SCRAM-SHA-512 over TLS): the CA, the broker's
+     * certificate and the user {@value BrokerSecurity#USER} are made at the first start in {@code
+     * dataDir} and kept; {@link #security()} says where the client files are. The controller
+     * listener, which only the node itself uses, stays plaintext on loopback.
+     */
+    public static EmbeddedKafka startSecured(int port, Path dataDir) throws Exception {
+        if (Files.exists(dataDir.resolve("meta.properties")) && !BrokerSecurity.present(dataDir)) {
+            throw new IllegalArgumentException(dataDir + " holds a plaintext broker, whose storage has no users: "
+                    + "use a new --data-dir for --security sasl-ssl");
+        }
+        Files.createDirectories(dataDir);
+        EmbeddedKafka k = new EmbeddedKafka(port == 0 ? freePort() : port, dataDir, BrokerSecurity.loadOrCreate(dataDir));
+        k.startServer();
+        return k;
+    }
+
+    /** The broker's security material and client files; null for a plaintext broker. */
+    public BrokerSecurity security() {
+        return security;
+    }
+
+    /** Everything a Java client needs: bootstrap servers, and the security settings if any. */
+    public Properties clientProperties() {
+        Properties p = security == null ? new Properties() : security.clientProperties();
+        p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return p;
     }
 
     public static int freePort() throws IOException {
@@ -70,11 +104,13 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        String listener = security == null ? "PLAINTEXT" : "SASL_SSL";
+        p.put("listeners", listener + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", listener + "://127.0.0.1:" + port);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", listener);
+        p.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
+        if (security != null) p.putAll(security.brokerProperties(listener.toLowerCase()));
         p.put("log.dirs", logDir);
         p.put("num.partitions", "1");
         p.put("offsets.topic.replication.factor", "1");
@@ -94,16 +130,23 @@ public final class EmbeddedKafka implements AutoCloseable {
         KafkaConfig config = KafkaConfig.fromProps(p, false);
 
         if (!Files.exists(dataDir.resolve("meta.properties"))) {
-            new Formatter()
-                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                    .setNodeId(1)
-                    .setClusterId(Uuid.randomUuid().toString())
-                    .setDirectories(List.of(logDir))
-                    .setMetadataLogDirectory(logDir)
-                    .setControllerListenerName("CONTROLLER")
-                    .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                    .setIgnoreFormatted(true)
-                    .run();
+            try {
+                new Formatter()
+                        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                        .setNodeId(1)
+                        .setClusterId(Uuid.randomUuid().toString())
+                        .setDirectories(List.of(logDir))
+                        .setMetadataLogDirectory(logDir)
+                        .setControllerListenerName("CONTROLLER")
+                        .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                        .setIgnoreFormatted(true)
+                        .setScramArguments(security == null ? List.of() : security.scramArguments())
+                        .run();
+            } catch (Exception e) {
+                // The formatter's messages may repeat its SCRAM argument, password included.
+                String message = security == null ? e.getMessage() : security.redact(String.valueOf(e.getMessage()));
+                throw new IOException("formatting " + logDir + " failed: " + message);
+            }
         }
         server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
@@ -133,7 +176,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Creates topics that do not exist yet. */
     public static void createTopics(String bootstrap, List<TopicSpec> topics) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        Properties p = new Properties();
+        p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        createTopics(p, topics);
+    }
+
+    /** Creates topics that do not exist yet, with a client of these settings. */
+    public static void createTopics(Properties client, List<TopicSpec> topics) throws Exception {
+        try (Admin admin = Admin.create(client)) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> create = new ArrayList<>();
             for (TopicSpec t : topics) {
