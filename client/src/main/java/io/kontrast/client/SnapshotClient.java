@@ -55,11 +55,11 @@ public final class SnapshotClient implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
 
-    private SnapshotClient(String bootstrap, String topic, String modelId, Map<String, Object> overrides) {
+    private SnapshotClient(Properties client, String topic, String modelId, Map<String, Object> overrides) {
         this.topic = topic;
         this.modelId = modelId;
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.putAll(client);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "kontrast-client-" + UUID.randomUUID());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -80,7 +80,25 @@ public final class SnapshotClient implements AutoCloseable {
     }
 
     public static SnapshotClient start(String bootstrap, String topic, String modelId, Map<String, Object> consumerOverrides) {
-        SnapshotClient c = new SnapshotClient(bootstrap, topic, modelId, consumerOverrides);
+        Properties client = new Properties();
+        client.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return start(client, topic, modelId, consumerOverrides);
+    }
+
+    /**
+     * With the settings of a Kafka client, as Kafka's tools read them from a properties file:
+     * {@code bootstrap.servers} and any security settings ({@code security.protocol}, {@code
+     * sasl.*}, {@code ssl.*}).
+     */
+    public static SnapshotClient start(Properties client, String topic, String modelId) {
+        return start(client, topic, modelId, Map.of());
+    }
+
+    public static SnapshotClient start(Properties client, String topic, String modelId, Map<String, Object> consumerOverrides) {
+        if (client.getProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG) == null) {
+            throw new IllegalArgumentException("the client settings name no bootstrap.servers");
+        }
+        SnapshotClient c = new SnapshotClient(client, topic, modelId, consumerOverrides);
         c.consumer.subscribe(List.of(topic));
         c.thread.start();
         return c;

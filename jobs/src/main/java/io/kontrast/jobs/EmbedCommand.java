@@ -6,6 +6,7 @@ import io.kontrast.jobs.cli.Args;
 import io.kontrast.jobs.cli.UsageException;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
 import io.kontrast.jobs.kafka.TransactionalKafkaSink;
+import io.kontrast.operators.KafkaSettings;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.RawRecord;
 import io.kontrast.operators.decode.RawRecordDeserializer;
@@ -38,6 +39,7 @@ public final class EmbedCommand {
     static Args args() {
         return new Args("embed", "Embeds samples with the newest encoder snapshot and writes Embedding records.")
                 .opt("bootstrap", "servers", BOOTSTRAP.defaultValue(), "Kafka bootstrap servers")
+                .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", SAMPLES_TOPIC.defaultValue(), "samples topic")
                 .opt("snapshot-topic", "name", SNAPSHOTS_TOPIC.defaultValue(), "encoder snapshot topic (read_committed)")
                 .opt("embeddings-topic", "name", "embeddings", "output topic")
@@ -57,6 +59,7 @@ public final class EmbedCommand {
     static int run(Args a, PrintStream out) throws Exception {
         Configuration conf = TrainCommand.baseConfiguration(a);
         if (a.has("bootstrap")) conf.set(BOOTSTRAP, a.get("bootstrap"));
+        KafkaCli.configFile(a, conf);
         if (a.has("topic")) conf.set(SAMPLES_TOPIC, a.get("topic"));
         if (a.has("snapshot-topic")) conf.set(SNAPSHOTS_TOPIC, a.get("snapshot-topic"));
         if (a.has("dlq-topic")) conf.set(DLQ_TOPIC, a.get("dlq-topic"));
@@ -75,19 +78,19 @@ public final class EmbedCommand {
         Path checkpointDir = a.path("checkpoint-dir");
         FlinkSetup.apply(conf, a.get("checkpoint-dir"), interval);
         TrainCommand.restorePoint(a, checkpointDir, out).ifPresent(p -> FlinkSetup.restoreFrom(conf, p));
-        TrainCommand.ensureTopics(conf);
-        String bootstrap = conf.get(BOOTSTRAP);
-        EmbeddedKafka.createTopics(bootstrap, List.of(new EmbeddedKafka.TopicSpec(a.get("embeddings-topic"), 1, Map.of())));
+        TrainCommand.ensureTopics(conf); // also checks the client settings
+        Properties client = KafkaSettings.client(conf);
+        EmbeddedKafka.createTopics(client, List.of(new EmbeddedKafka.TopicSpec(a.get("embeddings-topic"), 1, Map.of())));
 
         KafkaSource<RawRecord> samples = KafkaSource.<RawRecord>builder()
-                .setBootstrapServers(bootstrap)
+                .setProperties(client)
                 .setTopics(conf.get(SAMPLES_TOPIC))
                 .setGroupId(conf.get(GROUP_ID))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new RawRecordDeserializer())
                 .build();
         KafkaSource<byte[]> snapshots = KafkaSource.<byte[]>builder()
-                .setBootstrapServers(bootstrap)
+                .setProperties(client)
                 .setTopics(conf.get(SNAPSHOTS_TOPIC))
                 .setGroupId(conf.get(GROUP_ID) + "-snapshots")
                 .setStartingOffsets(OffsetsInitializer.earliest())
@@ -100,24 +103,21 @@ public final class EmbedCommand {
         Sink<DeadLetter> deadLetters;
         if (exactlyOnce) {
             // One transactional id prefix per sink, stable across restarts: the consumer group names the job.
-            Properties producer = new Properties();
-            producer.setProperty("bootstrap.servers", bootstrap);
-            producer.setProperty("compression.type", "lz4");
+            Properties producer = KafkaSettings.with(client, Map.of("compression.type", "lz4"));
             embeddings = TransactionalKafkaSink.create(producer, new EmbeddingRecordSerializer(a.get("embeddings-topic")),
                     "kontrast-embed-" + conf.get(GROUP_ID));
-            Properties dlq = new Properties();
-            dlq.setProperty("bootstrap.servers", bootstrap);
+            Properties dlq = KafkaSettings.with(client, Map.of());
             deadLetters = TransactionalKafkaSink.create(dlq, new DeadLetterRecordSerializer(conf.get(DLQ_TOPIC)),
                     "kontrast-embed-" + conf.get(GROUP_ID) + ".dead-letters");
         } else {
             embeddings = KafkaSink.<Embedding>builder()
-                    .setBootstrapServers(bootstrap)
+                    .setKafkaProducerConfig(KafkaSettings.with(client, Map.of()))
                     .setRecordSerializer(new EmbeddingRecordSerializer(a.get("embeddings-topic")))
                     .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                     .setProperty("compression.type", "lz4")
                     .build();
             deadLetters = KafkaSink.<DeadLetter>builder()
-                    .setBootstrapServers(bootstrap)
+                    .setKafkaProducerConfig(KafkaSettings.with(client, Map.of()))
                     .setRecordSerializer(new DeadLetterRecordSerializer(conf.get(DLQ_TOPIC)))
                     .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                     .build();

@@ -32,6 +32,7 @@ public final class EvaluateCommand {
         return new Args("evaluate", "Scores an encoder snapshot: kNN (k=200, t=0.1) and linear-probe accuracy; one JSON line.")
                 .opt("snapshot-file", "path", null, "a snapshot record (single-object encoded) to score")
                 .opt("bootstrap", "servers", null, "score the newest committed snapshot on a topic")
+                .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", "encoder-snapshots", "snapshot topic, with --bootstrap")
                 .opt("model-id", "id", null, "with --bootstrap: the newest snapshot of this model (default: of any model)")
                 .opt("dataset", "fashion-mnist|synthetic|image-folder", "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
@@ -57,7 +58,7 @@ public final class EvaluateCommand {
             }
             snapshot = a.has("snapshot-file")
                     ? SnapshotCodecs.decode(Files.readAllBytes(a.path("snapshot-file")))
-                    : newest(a.get("bootstrap"), a.get("topic"), a.has("model-id") ? a.get("model-id") : null);
+                    : newest(KafkaCli.client(a), a.get("topic"), a.has("model-id") ? a.get("model-id") : null);
         } else if (features.equals("random")) {
             Configuration conf = new Configuration();
             TrainCommand.encoderOptions(a, conf);
@@ -97,8 +98,9 @@ public final class EvaluateCommand {
         return 0;
     }
 
-    static EncoderSnapshot newest(String bootstrap, String topic, String modelId) throws Exception {
-        List<EncoderSnapshot> all = SnapshotTopicReader.readAll(bootstrap, topic, Duration.ofSeconds(60));
+    static EncoderSnapshot newest(java.util.Properties client, String topic, String modelId) throws Exception {
+        String bootstrap = client.getProperty("bootstrap.servers");
+        List<EncoderSnapshot> all = SnapshotTopicReader.readAll(client, topic, Duration.ofSeconds(60));
         // Versions count per model; among models, the one published last.
         return all.stream().filter(x -> modelId == null || x.getModelId().equals(modelId))
                 .max((x, y) -> modelId != null ? Long.compare(x.getVersion(), y.getVersion()) : x.getCreatedAt().compareTo(y.getCreatedAt()))

@@ -24,6 +24,7 @@ final class ExportCommand {
         return new Args("export", "Writes an encoder snapshot to a file: its backbone as an ONNX model, or the snapshot record.")
                 .opt("snapshot-file", "path", null, "a snapshot record (single-object encoded) to export")
                 .opt("bootstrap", "servers", null, "export a committed snapshot from a topic")
+                .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", "encoder-snapshots", "snapshot topic, with --bootstrap")
                 .opt("model-id", "id", null, "with --bootstrap: a snapshot of this model (default: the model published last)")
                 .opt("version", "n", null, "with --bootstrap: this version (default: the newest)")
@@ -44,14 +45,14 @@ final class ExportCommand {
         } else if (a.has("version")) {
             long version = a.getLong("version", 1);
             String modelId = a.has("model-id") ? a.get("model-id") : null;
-            List<EncoderSnapshot> all = SnapshotTopicReader.readAll(a.get("bootstrap"), a.get("topic"), Duration.ofSeconds(60));
+            List<EncoderSnapshot> all = SnapshotTopicReader.readAll(KafkaCli.client(a), a.get("topic"), Duration.ofSeconds(60));
             s = all.stream()
                     .filter(x -> x.getVersion() == version && (modelId == null || x.getModelId().toString().equals(modelId)))
                     .reduce((x, y) -> y.getCreatedAt().isAfter(x.getCreatedAt()) ? y : x)
                     .orElseThrow(() -> new UsageException("no committed snapshot with version " + version
                             + (modelId == null ? "" : " of model " + modelId) + " on " + a.get("topic")));
         } else {
-            s = EvaluateCommand.newest(a.get("bootstrap"), a.get("topic"), a.has("model-id") ? a.get("model-id") : null);
+            s = EvaluateCommand.newest(KafkaCli.client(a), a.get("topic"), a.has("model-id") ? a.get("model-id") : null);
         }
         byte[] bytes;
         if (format.equals("onnx")) {

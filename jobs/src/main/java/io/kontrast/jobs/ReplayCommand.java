@@ -12,6 +12,7 @@ public final class ReplayCommand {
     static Args args() {
         return new Args("replay", "Produces a dataset into a Kafka topic as Avro Sample records, or as encoded image files.")
                 .opt("bootstrap", "servers", "localhost:9092", "Kafka bootstrap servers")
+                .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", "samples", "topic to write to")
                 .opt("dataset", "fashion-mnist|synthetic|image-folder", "fashion-mnist", "dataset to replay")
                 .opt("dir", "dir", null, "the image folder of --dataset image-folder: DIR/<split>/<class>/<image files>")
@@ -41,9 +42,14 @@ public final class ReplayCommand {
         if (limit > 0 && limit < set.size()) {
             set = set.head((int) limit);
         }
-        Replayer r = new Replayer(a.get("bootstrap"), a.get("topic"));
+        Replayer r = new Replayer(KafkaCli.client(a), a.get("topic"));
         Runtime.getRuntime().addShutdownHook(new Thread(r::stop));
-        long sent = r.replay(set, epochs, rate, a.flag("with-labels"), a.getLong("seed", Long.MIN_VALUE), format.equals("image"));
+        long sent;
+        try {
+            sent = r.replay(set, epochs, rate, a.flag("with-labels"), a.getLong("seed", Long.MIN_VALUE), format.equals("image"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         out.println("Sent " + sent + " samples of " + set.name() + " to " + a.get("topic") + ".");
         return 0;
     }

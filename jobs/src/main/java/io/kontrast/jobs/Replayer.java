@@ -20,12 +20,17 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * augmentations differ and every one is reproducible.
  */
 public final class Replayer {
-    private final String bootstrap;
+    private final java.util.Properties client;
     private final String topic;
     private final AtomicBoolean stopped = new AtomicBoolean();
 
     public Replayer(String bootstrap, String topic) {
-        this.bootstrap = bootstrap;
+        this(clientOf(bootstrap), topic);
+    }
+
+    /** With the settings of a client (bootstrap servers, security) as Kafka's tools take them. */
+    public Replayer(java.util.Properties client, String topic) {
+        this.client = client;
         this.topic = topic;
     }
 
@@ -46,15 +51,16 @@ public final class Replayer {
         if (files && set.files() == null) {
             throw new IllegalArgumentException(set.name() + " has no encoded files to replay");
         }
-        Map<String, Object> props = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        java.util.Properties props = io.kontrast.operators.KafkaSettings.with(client, Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 20,
                 ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
                 ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
         long sent = 0;
+        requireTopic();
+        java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
         long start = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
             for (int epoch = 0; (epochs == 0 || epoch < epochs) && !stopped.get(); epoch++) {
@@ -68,7 +74,12 @@ public final class Replayer {
                         record.headers().add(RawRecordDeserializer.LABEL_HEADER,
                                 Integer.toString(set.labels()[i]).getBytes(StandardCharsets.UTF_8));
                     }
-                    producer.send(record);
+                    if (failure.get() != null) {
+                        throw new IllegalStateException("writing to " + topic + " failed: " + failure.get().getMessage(), failure.get());
+                    }
+                    producer.send(record, (meta, e) -> {
+                        if (e != null) failure.compareAndSet(null, e);
+                    });
                     sent++;
                     if (rate > 0) {
                         long due = start + (long) (sent * 1e9 / rate);
@@ -91,5 +102,28 @@ public final class Replayer {
 
     static int[] shuffled(int n, long seed) {
         return Permutations.fill(new int[n], new SplittableRandom(seed));
+    }
+
+    /** Fails at once, saying why, when the topic is missing or the broker refuses this client. */
+    private void requireTopic() {
+        java.util.Properties admin = io.kontrast.operators.KafkaSettings.with(client, Map.of(
+                "default.api.timeout.ms", 15000, "request.timeout.ms", 15000));
+        try (org.apache.kafka.clients.admin.Admin a = org.apache.kafka.clients.admin.Admin.create(admin)) {
+            a.describeTopics(java.util.List.of(topic)).allTopicNames().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalArgumentException("cannot write to topic " + topic + " at " + client.getProperty("bootstrap.servers")
+                    + ": " + e.getCause().getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalArgumentException("no answer from Kafka at " + client.getProperty("bootstrap.servers"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static java.util.Properties clientOf(String bootstrap) {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return p;
     }
 }

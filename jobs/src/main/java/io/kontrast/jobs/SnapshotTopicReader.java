@@ -19,8 +19,14 @@ public final class SnapshotTopicReader {
     private SnapshotTopicReader() {}
 
     public static List<EncoderSnapshot> readAll(String bootstrap, String topic, Duration timeout) throws Exception {
-        Map<String, Object> props = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        java.util.Properties client = new java.util.Properties();
+        client.setProperty(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return readAll(client, topic, timeout);
+    }
+
+    /** With the settings of a client (bootstrap servers, security). */
+    public static List<EncoderSnapshot> readAll(java.util.Properties client, String topic, Duration timeout) throws Exception {
+        java.util.Properties props = io.kontrast.operators.KafkaSettings.with(client, Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, "kontrast-reader-" + UUID.randomUUID(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
@@ -28,7 +34,7 @@ public final class SnapshotTopicReader {
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 64 << 20,
                 ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 128 << 20,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class));
         List<EncoderSnapshot> out = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
             Set<TopicPartition> parts = c.partitionsFor(topic).stream()

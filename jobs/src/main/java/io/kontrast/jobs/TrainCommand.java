@@ -5,12 +5,14 @@ import static io.kontrast.operators.KontrastOptions.*;
 import io.kontrast.jobs.cli.Args;
 import io.kontrast.jobs.cli.UsageException;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.operators.KafkaSettings;
 import io.kontrast.operators.TrainerSettings;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -29,6 +31,7 @@ public final class TrainCommand {
     static Args args() {
         return new Args("train", "Runs the MoCo training job: samples topic -> views -> trainer -> encoder snapshots.")
                 .opt("bootstrap", "servers", BOOTSTRAP.defaultValue(), "Kafka bootstrap servers")
+                .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", SAMPLES_TOPIC.defaultValue(), "samples topic")
                 .opt("snapshot-topic", "name", SNAPSHOTS_TOPIC.defaultValue(), "encoder snapshot topic")
                 .opt("dlq-topic", "name", DLQ_TOPIC.defaultValue(), "dead-letter topic")
@@ -68,6 +71,7 @@ public final class TrainCommand {
             conf.set(INPUT_FORMAT, a.choice("input-format", "sample", "image"));
         }
         encoderOptions(a, conf);
+        KafkaCli.configFile(a, conf);
         for (var e : named.entrySet()) {
             if (a.has(e.getKey())) {
                 conf.setString(e.getValue(), a.get(e.getKey()));
@@ -154,17 +158,22 @@ public final class TrainCommand {
 
     /** Fails fast when Kafka is unreachable, and creates missing topics with the right settings. */
     static void ensureTopics(Configuration conf) throws Exception {
-        String bootstrap = conf.get(BOOTSTRAP);
-        try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        Properties client;
+        try {
+            client = KafkaSettings.client(conf);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        String bootstrap = client.getProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+        try (Admin admin = Admin.create(KafkaSettings.with(client, Map.of(
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15000,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000))) {
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15000)))) {
             admin.describeCluster().clusterId().get(20, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new UsageException("cannot reach Kafka at " + bootstrap + " (--bootstrap / "
                     + BOOTSTRAP.key() + "): " + e.getMessage());
         }
-        EmbeddedKafka.createTopics(bootstrap, EmbeddedKafka.kontrastTopics(
+        EmbeddedKafka.createTopics(client, EmbeddedKafka.kontrastTopics(
                 conf.get(SAMPLES_TOPIC), conf.get(DLQ_TOPIC), conf.get(SNAPSHOTS_TOPIC)));
     }
 }

@@ -1,6 +1,7 @@
 package io.kontrast.jobs;
 
 import io.kontrast.jobs.kafka.TransactionalKafkaSink;
+import io.kontrast.operators.KafkaSettings;
 import io.kontrast.operators.KontrastOptions;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.ImageSample;
@@ -13,6 +14,7 @@ import io.kontrast.operators.train.MocoTrainerOperator;
 import io.kontrast.operators.train.ShardKeySelector;
 import io.kontrast.schemas.DeadLetter;
 import io.kontrast.schemas.EncoderSnapshot;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -63,27 +65,23 @@ public final class TrainJob {
     /** The job on Kafka topics named by the configuration. */
     public static TrainJob kafka(Configuration conf) {
         TrainerSettings settings = TrainerSettings.from(conf);
-        String bootstrap = conf.get(KontrastOptions.BOOTSTRAP);
+        Properties client = KafkaSettings.client(conf);
         KafkaSource<RawRecord> source =
                 KafkaSource.<RawRecord>builder()
-                        .setBootstrapServers(bootstrap)
+                        .setProperties(client)
                         .setTopics(conf.get(KontrastOptions.SAMPLES_TOPIC))
                         .setGroupId(conf.get(KontrastOptions.GROUP_ID))
                         .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                         .setDeserializer(new RawRecordDeserializer())
                         .setProperty("partition.discovery.interval.ms", "30000")
                         .build();
-        Properties snapshotProducer = new Properties();
-        snapshotProducer.setProperty("bootstrap.servers", bootstrap);
-        snapshotProducer.setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES));
-        snapshotProducer.setProperty("compression.type", "lz4");
+        Properties snapshotProducer = KafkaSettings.with(client, Map.of(
+                "max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES), "compression.type", "lz4"));
         Sink<EncoderSnapshot> snapshots = TransactionalKafkaSink.create(snapshotProducer,
                 new SnapshotRecordSerializer(conf.get(KontrastOptions.SNAPSHOTS_TOPIC)), "kontrast-" + settings.modelId());
         // Dead letters exactly once too: a restored job decodes again what followed its
         // checkpoint, and the transaction of the failed run, with those dead letters, is aborted.
-        Properties deadLetterProducer = new Properties();
-        deadLetterProducer.setProperty("bootstrap.servers", bootstrap);
-        deadLetterProducer.setProperty("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES));
+        Properties deadLetterProducer = KafkaSettings.with(client, Map.of("max.request.size", Integer.toString(MAX_SNAPSHOT_BYTES)));
         Sink<DeadLetter> deadLetters = TransactionalKafkaSink.create(deadLetterProducer,
                 new DeadLetterRecordSerializer(conf.get(KontrastOptions.DLQ_TOPIC)), deadLetterTransactionalIdPrefix(settings.modelId()));
         return new TrainJob(source, snapshots, deadLetters, settings, conf.get(KontrastOptions.VIEW_PARALLELISM));

@@ -14,6 +14,14 @@ public final class KontrastOptions {
                     .defaultValue("localhost:9092")
                     .withDescription("Kafka bootstrap servers.");
 
+    public static final ConfigOption<String> KAFKA_CONFIG_FILE =
+            ConfigOptions.key("kontrast.kafka.config-file")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription("A Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*, ...) "
+                            + "for every Kafka client of the job, read when the job is built: only its path is in the "
+                            + "configuration, so secrets in it are not shown with the configuration.");
+
     public static final ConfigOption<String> SAMPLES_TOPIC =
             ConfigOptions.key("kontrast.topic.samples")
                     .stringType()

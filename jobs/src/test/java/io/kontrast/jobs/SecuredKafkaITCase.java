@@ -1,0 +1,99 @@
+package io.kontrast.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontrast.client.Encoder;
+import io.kontrast.client.SnapshotClient;
+import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.io.ByteArrayOutputStream;
+import java.io.FileReader;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * replay → train → snapshots → export and the snapshot client, end to end against a SASL_SSL
+ * broker (TLS + SCRAM-SHA-512), every command given the broker's client.properties with
+ * --kafka-config. A client with a wrong password is refused at once with a message that says
+ * so, and no command prints the password.
+ */
+class SecuredKafkaITCase {
+    @TempDir
+    static Path tmp;
+
+    static EmbeddedKafka kafka;
+    static Path config;
+    static String password;
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = EmbeddedKafka.startSecured(0, tmp.resolve("kafka"));
+        config = kafka.security().clientPropertiesFile();
+        password = Files.readString(tmp.resolve("kafka").resolve("security.password")).trim();
+    }
+
+    @AfterAll
+    static void stop() {
+        kafka.close();
+    }
+
+    static String run(int expectedExit, String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = KontrastCli.run(args, new PrintStream(out, true), new PrintStream(out, true));
+        assertThat(exit).as(out.toString()).isEqualTo(expectedExit);
+        assertThat(out.toString()).as("no command prints the password").doesNotContain(password);
+        return out.toString();
+    }
+
+    @Test
+    void everyCommandWorksOverSaslSslWithTheWrittenClientSettings() throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        // Without its topic, replay says so at once.
+        assertThat(run(2, "replay", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--dataset", "synthetic",
+                "--limit", "10")).contains("cannot write to topic samples");
+        EmbeddedKafka.createTopics(kafka.clientProperties(), EmbeddedKafka.kontrastTopics("samples", "samples.dlq", "encoder-snapshots"));
+        run(0, "replay", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--dataset", "synthetic",
+                "--limit", "1000", "--epochs", "3");
+        String train = run(0, "train", "--bootstrap", bootstrap, "--kafka-config", config.toString(),
+                "--checkpoint-dir", tmp.resolve("ckpt").toString(), "--checkpoint-interval", "1s",
+                "--batch-size", "64", "--queue-size", "1024", "--snapshot-every", "10", "--max-samples", Integer.toString(64 * 30));
+        assertThat(train).contains("Training ended: FINISHED, samples=1920");
+
+        Properties client = new Properties();
+        try (FileReader r = new FileReader(config.toFile())) {
+            client.load(r);
+        }
+        client.setProperty("bootstrap.servers", bootstrap);
+        List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(client, "encoder-snapshots", Duration.ofSeconds(30));
+        assertThat(snapshots).extracting(EncoderSnapshot::getVersion).containsExactly(1L, 2L, 3L);
+        try (SnapshotClient c = SnapshotClient.start(client, "encoder-snapshots", null)) {
+            assertThat(c.awaitEncoder(Duration.ofSeconds(60))).isTrue();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (c.encoder().version() < 3 && System.nanoTime() < deadline) Thread.sleep(100);
+            Encoder e = c.encoder();
+            assertThat(e.version()).as("the client caught up with the newest version").isEqualTo(3L);
+        }
+        Path onnx = tmp.resolve("model.onnx");
+        run(0, "export", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--out", onnx.toString());
+        assertThat(Files.size(onnx)).isPositive();
+
+        // A wrong password: refused at once, and said so.
+        Path wrong = tmp.resolve("wrong.properties");
+        Files.writeString(wrong, Files.readString(config).replace(password, "not-the-password"));
+        String refused = run(2, "train", "--bootstrap", bootstrap, "--kafka-config", wrong.toString(),
+                "--checkpoint-dir", tmp.resolve("ckpt-wrong").toString(), "--max-samples", "640");
+        assertThat(refused).contains("cannot reach Kafka", "Authentication failed");
+        // A missing file: the option is named.
+        String missing = run(2, "train", "--bootstrap", bootstrap, "--kafka-config", tmp.resolve("nope.properties").toString(),
+                "--checkpoint-dir", tmp.resolve("ckpt-missing").toString());
+        assertThat(missing).contains("kontrast.kafka.config-file (--kafka-config): cannot read");
+    }
+}
