@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * replay → train → snapshots → export and the snapshot client, end to end against a SASL_SSL
+ * replay → train → snapshots → embed, export, the snapshot client and kcat, end to end against a SASL_SSL
  * broker (TLS + SCRAM-SHA-512), every command given the broker's client.properties with
  * --kafka-config. A client with a wrong password is refused at once with a message that says
  * so, and no command prints the password.
@@ -81,6 +81,38 @@ class SecuredKafkaITCase {
             Encoder e = c.encoder();
             assertThat(e.version()).as("the client caught up with the newest version").isEqualTo(3L);
         }
+        // embed, over the same settings: embeddings of the committed snapshots, read_committed.
+        run(0, "embed", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--max-samples", "300",
+                "--checkpoint-dir", tmp.resolve("ckpt-embed").toString(), "--checkpoint-interval", "1s");
+        Properties reader = new Properties();
+        reader.putAll(client);
+        reader.put("group.id", "check-embeddings");
+        reader.put("auto.offset.reset", "earliest");
+        reader.put("isolation.level", "read_committed");
+        reader.put("key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        reader.put("value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        int embedded = 0;
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(reader)) {
+            consumer.subscribe(List.of("embeddings"));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (embedded < 300 && System.nanoTime() < deadline) {
+                for (var r : consumer.poll(Duration.ofMillis(500))) {
+                    // The snapshot stream is read from its start: early samples may get an older version.
+                    assertThat(io.kontrast.schemas.Embedding.getDecoder().decode(r.value()).getSnapshotVersion()).isBetween(1L, 3L);
+                    embedded++;
+                }
+            }
+        }
+        assertThat(embedded).isGreaterThanOrEqualTo(300);
+
+        // kcat (librdkafka), an outside client, reads the committed snapshots with kcat.conf.
+        Process kcat = new ProcessBuilder("kcat", "-F", kafka.security().kcatConfigFile().toString(), "-b", bootstrap,
+                "-C", "-t", "encoder-snapshots", "-o", "beginning", "-e", "-q", "-X", "isolation.level=read_committed",
+                "-f", "%o %S\\n").redirectErrorStream(true).start();
+        String listing = new String(kcat.getInputStream().readAllBytes());
+        assertThat(kcat.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(listing.lines().filter(l -> l.matches("\\d+ \\d+")).count()).as(listing).isEqualTo(3);
+
         Path onnx = tmp.resolve("model.onnx");
         run(0, "export", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--out", onnx.toString());
         assertThat(Files.size(onnx)).isPositive();
