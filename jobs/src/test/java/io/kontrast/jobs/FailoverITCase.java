@@ -75,6 +75,10 @@ class FailoverITCase extends WithKafka {
         fill("samples-" + name, BUDGET + 2000);
     }
 
+    static List<EncoderSnapshot> committedWith(java.util.Properties client, String topic) throws Exception {
+        return SnapshotTopicReader.readAll(client, topic, Duration.ofSeconds(20));
+    }
+
     static List<EncoderSnapshot> committed(String topic) throws Exception {
         return SnapshotTopicReader.readAll(kafka.bootstrapServers(), topic, Duration.ofSeconds(20));
     }

@@ -128,4 +128,83 @@ class SecuredKafkaITCase {
                 "--checkpoint-dir", tmp.resolve("ckpt-missing").toString());
         assertThat(missing).contains("kontrast.kafka.config-file (--kafka-config): cannot read");
     }
+
+    /**
+     * A train process as users run it (the product's logging), with the password in the
+     * --kafka-config file and a jaas.config given with -D as well: neither its log, nor the
+     * configuration views of Flink's REST API, nor its checkpoints contain the password.
+     */
+    @Test
+    void thePasswordIsInNoLogNoConfigurationViewAndNoCheckpoint() throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        // Topics of its own, so that the other test's versions stay 1..3 whichever runs first.
+        EmbeddedKafka.createTopics(kafka.clientProperties(), EmbeddedKafka.kontrastTopics("secret-samples", "secret.dlq", "secret-snapshots"));
+        run(0, "replay", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--dataset", "synthetic", "--limit", "1000",
+                "--topic", "secret-samples");
+        int restPort = EmbeddedKafka.freePort();
+        Path log = tmp.resolve("secret-train.log");
+        Path checkpoints = tmp.resolve("ckpt-secret");
+        Process train = FailoverITCase.start(List.of("train", "--bootstrap", bootstrap, "--kafka-config", config.toString(),
+                "--checkpoint-dir", checkpoints.toString(), "--checkpoint-interval", "1s", "--batch-size", "64", "--snapshot-every", "5",
+                "--queue-size", "1024", "--model-id", "secret", "-D", "kontrast.kafka.group-id=secret",
+                "--topic", "secret-samples", "--dlq-topic", "secret.dlq", "--snapshot-topic", "secret-snapshots",
+                "-D", "rest.port=" + restPort,
+                "-D", "kontrast.kafka.properties.sasl.jaas.config=" + BrokerSecurityAccess.jaas(password)), log);
+        try {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            String jobs = "";
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (!jobs.contains("RUNNING") && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+                try {
+                    jobs = get(http, restPort, "/jobs/overview");
+                } catch (java.io.IOException notYet) {
+                    // the REST endpoint is still starting
+                }
+            }
+            assertThat(jobs).as(Files.readString(log)).contains("RUNNING");
+            String jobId = jobs.replaceAll("(?s).*\"jid\":\"([0-9a-f]+)\".*", "$1");
+            // Wait for a few checkpoints, so that there is something to search.
+            while (FailoverITCase.committedWith(client(bootstrap), "secret-snapshots").isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+            }
+            assertThat(FailoverITCase.committedWith(client(bootstrap), "secret-snapshots")).as("a snapshot was committed").isNotEmpty();
+            for (String path : List.of("/jobmanager/config", "/jobs/" + jobId + "/config", "/jobs/" + jobId + "/jobmanager/config")) {
+                String body = get(http, restPort, path);
+                assertThat(body).as(path).isNotEmpty().doesNotContain(password);
+            }
+            assertThat(get(http, restPort, "/jobs/" + jobId + "/jobmanager/config")).contains("kontrast.kafka.config-file");
+        } finally {
+            train.destroy();
+            train.waitFor();
+        }
+        assertThat(Files.readString(log)).as("the log").contains("Job ").doesNotContain(password);
+        try (var files = Files.walk(checkpoints)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertThat(new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1))
+                        .as(f.toString()).doesNotContain(password);
+            }
+        }
+    }
+
+    static String get(java.net.http.HttpClient http, int port, String path) throws Exception {
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    static Properties client(String bootstrap) throws Exception {
+        Properties client = new Properties();
+        try (FileReader r = new FileReader(config.toFile())) {
+            client.load(r);
+        }
+        client.setProperty("bootstrap.servers", bootstrap);
+        return client;
+    }
+
+    /** The JAAS line of the broker's user. */
+    static final class BrokerSecurityAccess {
+        static String jaas(String password) {
+            return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"kontrast\" password=\"" + password + "\";";
+        }
+    }
 }
