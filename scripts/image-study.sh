@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Trains and scores a series of runs on an image folder (such as CIFAR-10 as JPEG files), each
-# from the same topic of the files' own bytes, so that every choice is measured at the same
-# budget on the same stream. Appends one JSON line per run to --out.
+# Trains and scores a series of runs on one stream, so that every choice is measured at the same
+# budget on the same data: an image folder (such as CIFAR-10 as JPEG files; the topic carries the
+# files' own bytes), or Fashion-MNIST (--dataset fashion-mnist, Avro samples from the Debian
+# package). Appends one JSON line per run to --out.
 #
 #   scripts/image-study.sh --dir DIR [--runs NAME,NAME...] [--out FILE] [--work DIR] [--list]
+#   scripts/image-study.sh --dataset fashion-mnist --runs moco-300k,simclr-300k [--out FILE]
 #
 # Runs (name: samples, options beyond the defaults for --input-shape 3x32x32):
 #   defaults-200k     200,000   (the cnn preset, batch 128, K 4096, T 0.1, crops 0.2-1, colour jitter)
@@ -15,18 +17,21 @@
 #   nojitter-200k     200,000   no colour jitter, no grayscale
 #   t02-200k          200,000   temperature 0.2
 #   batch256-200k     200,000   batch 256 (K 4096)
+#   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol);
+#                               for the objectives table, on Fashion-MNIST at 300k
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir="" runs="defaults-200k" out="image-study.jsonl" work="" list=0
+dir="" dataset=image-folder runs="defaults-200k" out="image-study.jsonl" work="" list=0
 while (($#)); do
   case "$1" in
     --dir) dir=$2; shift 2 ;;
+    --dataset) dataset=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "image-study.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,8 +47,18 @@ declare -A options=(
   [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
   [t02-200k]="-D kontrast.temperature=0.2"
   [batch256-200k]="--batch-size 256")
+for o in moco simclr simsiam byol; do
+  for k in 100 200 300 500; do samples[$o-${k}k]=$((k * 1000)); options[$o-${k}k]="--encoder cnn --objective $o"; done
+done
 if ((list)); then for r in "${!samples[@]}"; do echo "$r ${samples[$r]} ${options[$r]}"; done | sort; exit 0; fi
-[ -n "$dir" ] || { echo "image-study.sh: --dir is required (DIR/train/<class>/<files>, DIR/test/...)" >&2; exit 2; }
+case "$dataset" in
+  image-folder) [ -n "$dir" ] || { echo "image-study.sh: --dir is required (DIR/train/<class>/<files>, DIR/test/...)" >&2; exit 2; }
+    source_options=(--dataset image-folder --dir "$dir")
+    train_options=(--input-shape 3x32x32 --input-format image) ;;
+  fashion-mnist) source_options=(--dataset fashion-mnist)
+    train_options=() ;;
+  *) echo "image-study.sh: --dataset must be image-folder or fashion-mnist, got '$dataset'" >&2; exit 2 ;;
+esac
 IFS=, read -r -a selected <<<"$runs"
 most=0
 for r in "${selected[@]}"; do
@@ -65,21 +80,27 @@ trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null || true' EXIT
 for _ in $(seq 120); do kcat -b "$bootstrap" -L -t samples -m 2 >/dev/null 2>&1 && break; sleep 0.5; done
 
 # One stream for every run: as many shuffled epochs of the train split as the longest run needs.
-train_files=$(find "$dir/train" -type f | wc -l)
+if [ "$dataset" = image-folder ]; then
+  train_files=$(find "$dir/train" -type f | wc -l)
+  replay_options=(--split train --format image)
+else
+  train_files=60000
+  replay_options=()
+fi
 epochs=$(( (most + train_files - 1) / train_files ))
-echo "Replaying $epochs epochs of $train_files files into $bootstrap ..."
-java -jar "$jar" replay --bootstrap "$bootstrap" --dataset image-folder --dir "$dir" --split train \
-  --format image --epochs "$epochs" --with-labels >"$work/replay.log" 2>&1
+echo "Replaying $epochs epochs of $train_files samples into $bootstrap ..."
+java -jar "$jar" replay --bootstrap "$bootstrap" "${source_options[@]}" "${replay_options[@]}" \
+  --epochs "$epochs" --with-labels >"$work/replay.log" 2>&1
 
 for r in "${selected[@]}"; do
   echo "Run $r: ${samples[$r]} samples ${options[$r]}"
   start=$(date +%s)
   # shellcheck disable=SC2086
-  java -jar "$jar" train --bootstrap "$bootstrap" --input-shape 3x32x32 --input-format image \
+  java -jar "$jar" train --bootstrap "$bootstrap" "${train_options[@]}" \
     --max-samples "${samples[$r]}" --model-id "$r" --checkpoint-dir "$work/ck-$r" --fresh \
     -D kontrast.kafka.group-id="$r" ${options[$r]} >"$work/train-$r.log" 2>&1
   seconds=$(( $(date +%s) - start ))
-  scores=$(java -jar "$jar" evaluate --bootstrap "$bootstrap" --model-id "$r" --dataset image-folder --dir "$dir" \
+  scores=$(java -jar "$jar" evaluate --bootstrap "$bootstrap" --model-id "$r" "${source_options[@]}" \
     2>>"$work/evaluate.log" | grep '^{')
   echo "{\"run\": \"$r\", \"options\": \"${options[$r]}\", \"train_seconds\": $seconds, \"samples_per_s\": $(( samples[$r] / seconds )), \"evaluate\": $scores}" | tee -a "$out"
 done

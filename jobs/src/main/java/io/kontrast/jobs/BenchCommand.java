@@ -6,7 +6,7 @@ import io.kontrast.data.SyntheticShapes;
 import io.kontrast.jobs.cli.Args;
 import io.kontrast.jobs.cli.UsageException;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
-import io.kontrast.math.MocoHyperParams;
+import io.kontrast.math.HyperParams;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
@@ -278,7 +278,7 @@ public final class BenchCommand {
      * medians over the rounds.
      */
     static Result trainerStep(Network net, boolean lanes, int batch, int queue, int warmup, int steps, int perRound, Gemm gemmProbe, List<Double> gemms) {
-        MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(batch, queue), 1, lanes);
+        MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(batch, queue), 1, lanes);
         SplittableRandom rnd = new SplittableRandom(3);
         float[] v = new float[batch * net.inputDim()];
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();

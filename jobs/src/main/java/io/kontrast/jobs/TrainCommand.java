@@ -29,7 +29,7 @@ public final class TrainCommand {
     private TrainCommand() {}
 
     static Args args() {
-        return new Args("train", "Runs the MoCo training job: samples topic -> views -> trainer -> encoder snapshots.")
+        return new Args("train", "Runs the training job: samples topic -> views -> trainer -> encoder snapshots.")
                 .opt("bootstrap", "servers", BOOTSTRAP.defaultValue(), "Kafka bootstrap servers")
                 .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", SAMPLES_TOPIC.defaultValue(), "samples topic")
@@ -44,6 +44,7 @@ public final class TrainCommand {
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
                 .opt("input-shape", "CxHxW", INPUT_SHAPE.defaultValue(), "the encoder's input shape, e.g. 1x28x28")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
+                .opt("objective", "moco|simclr|simsiam|byol", OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K")
                 .opt("model-id", "id", MODEL_ID.defaultValue(), "model id of the snapshots")
@@ -71,6 +72,9 @@ public final class TrainCommand {
             conf.set(INPUT_FORMAT, a.choice("input-format", "sample", "image"));
         }
         encoderOptions(a, conf);
+        if (a.has("objective")) {
+            conf.set(OBJECTIVE, a.choice("objective", TrainerSettings.OBJECTIVES.toArray(String[]::new)));
+        }
         KafkaCli.configFile(a, conf);
         for (var e : named.entrySet()) {
             if (a.has(e.getKey())) {

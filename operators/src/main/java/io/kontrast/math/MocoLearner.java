@@ -18,7 +18,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   <li>{@code q = normalize(f_q(x_a))}, {@code k = normalize(f_k(x_b))} (no gradient through k).
  *   <li>Logits {@code [q·k, q·queue_1..K] / T}; loss = cross-entropy with the positive at index 0.
  *   <li>Backpropagate through the normalisation and {@code f_q}; SGD with momentum and weight
- *       decay, learning rate from {@link MocoHyperParams#learningRateAt}.
+ *       decay, learning rate from {@link HyperParams#learningRateAt}.
  *   <li>{@code θ_k ← m θ_k + (1 - m) θ_q}.
  *   <li>Enqueue k at the queue pointer, overwriting the oldest keys.
  * </ol>
@@ -31,9 +31,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>On a CPU with two cores or more, a step runs in two {@link Lanes} (see {@link
  * #lossAndGradient}); a learner then owns a helper thread, which {@link #close} stops.
  */
-public final class MocoLearner implements AutoCloseable {
+public final class MocoLearner implements Learner {
     private final Network net;
-    private final MocoHyperParams hp;
+    private final HyperParams hp;
     private final int batch;
     private final int dim;
 
@@ -88,7 +88,7 @@ public final class MocoLearner implements AutoCloseable {
     private float lastLoss = Float.NaN;
 
     /** A learner that runs its steps in two {@link Lanes} when the machine has two cores or more. */
-    public MocoLearner(Network net, MocoHyperParams hp, long seed) {
+    public MocoLearner(Network net, HyperParams hp, long seed) {
         this(net, hp, seed, true);
     }
 
@@ -96,7 +96,7 @@ public final class MocoLearner implements AutoCloseable {
      * A learner; with {@code lanes} false, every step runs on the calling thread (native calls
      * still use all of OpenMP's threads). {@link #close} stops the lanes' helper thread.
      */
-    public MocoLearner(Network net, MocoHyperParams hp, long seed, boolean lanes) {
+    public MocoLearner(Network net, HyperParams hp, long seed, boolean lanes) {
         if (hp.queueSize() % hp.keysPerStep() != 0) {
             throw new IllegalArgumentException(
                     "queue size " + hp.queueSize() + " is not a multiple of the keys per step " + hp.keysPerStep());
@@ -481,6 +481,7 @@ public final class MocoLearner implements AutoCloseable {
     }
 
     /** Mean over dimensions of the per-dimension std of the last batch's normalized queries. */
+    @Override
     public double embeddingStd() {
         return q.std(0).meanNumber().doubleValue();
     }
@@ -489,29 +490,61 @@ public final class MocoLearner implements AutoCloseable {
      * Embeds {@code x} with the query encoder's backbone (batch norm on running statistics) into
      * {@code ws}; returns the view.
      */
+    @Override
     public INDArray represent(INDArray x, Network.Workspace ws) {
         net.forward(params, stats, x, ws, false);
         return net.representation(ws);
     }
 
     /** The query encoder's projector output on {@code x}, as published encoders compute it. */
+    @Override
     public INDArray project(INDArray x, Network.Workspace ws) {
         return net.forward(params, stats, x, ws, false);
     }
 
+    @Override
+    public String objective() {
+        return "moco-v2";
+    }
+
+    /** The key encoder's parameters, as {@code keyParams}. */
+    @Override
+    public java.util.Map<String, INDArray> state() {
+        return java.util.Map.of("keyParams", keyParams);
+    }
+
+    @Override
+    public void clearMomentum() {
+        velocity.assign(0);
+    }
+
+    @Override
+    public int queueSize() {
+        return hp.queueSize();
+    }
+
+    @Override
+    public int keysPerStep() {
+        return hp.keysPerStep();
+    }
+
+    @Override
     public Network network() {
         return net;
     }
 
-    public MocoHyperParams hyperParams() {
+    @Override
+    public HyperParams hyperParams() {
         return hp;
     }
 
+    @Override
     public INDArray params() {
         return params;
     }
 
     /** Running statistics of the query encoder (batch norm); one unused value without. */
+    @Override
     public INDArray stats() {
         return stats;
     }
@@ -524,6 +557,7 @@ public final class MocoLearner implements AutoCloseable {
         return grads;
     }
 
+    @Override
     public INDArray velocity() {
         return velocity;
     }
@@ -534,6 +568,7 @@ public final class MocoLearner implements AutoCloseable {
     }
 
     /** A copy of the key in queue slot {@code slot}: one bulk read (a row view costs native allocations). */
+    @Override
     public float[] queueRow(int slot) {
         if (slot < 0 || slot >= hp.queueSize()) {
             throw new IndexOutOfBoundsException("queue slot " + slot + " of " + hp.queueSize());
@@ -544,24 +579,29 @@ public final class MocoLearner implements AutoCloseable {
     }
 
     /** Writes one key of the queue (restoring from a checkpoint). */
+    @Override
     public void restoreQueueRow(int slot, float[] key) {
         INDArray row = Nd4j.createFromArray(key);
         queue.getRow(slot).assign(row);
         queueT.getColumn(slot).assign(row);
     }
 
+    @Override
     public long step() {
         return step;
     }
 
+    @Override
     public int queuePointer() {
         return queuePointer;
     }
 
+    @Override
     public long skippedSteps() {
         return skippedSteps;
     }
 
+    @Override
     public float lastLoss() {
         return lastLoss;
     }
@@ -570,6 +610,7 @@ public final class MocoLearner implements AutoCloseable {
      * Whether the optimizer and the key encoder's EMA run as one vectorised pass (the JVM has the
      * Vector API module) rather than as BLAS level-1 calls.
      */
+    @Override
     public boolean fusedUpdate() {
         return fusedUpdate;
     }
@@ -578,11 +619,13 @@ public final class MocoLearner implements AutoCloseable {
      * Runs two independent parts of the caller's work in the learner's lanes, side by side, or one
      * after the other on this thread when the learner has none. Not while a step runs.
      */
+    @Override
     public void inLanes(Runnable onHelper, Runnable onCaller) {
         Lanes.run(lanes, onHelper, onCaller);
     }
 
     /** Whether steps run in two {@link Lanes}. */
+    @Override
     public boolean lanes() {
         return lanes != null;
     }
@@ -591,6 +634,7 @@ public final class MocoLearner implements AutoCloseable {
      * The time this learner's thread has waited for its helper lane after finishing its own part
      * of a pair (steps and {@link #inLanes} calls), in total so far; 0 without lanes.
      */
+    @Override
     public long laneWaitNanos() {
         return lanes == null ? 0 : lanes.waitNanos();
     }
@@ -604,6 +648,7 @@ public final class MocoLearner implements AutoCloseable {
     }
 
     /** Restores progress counters (the buffers are restored by assigning into them). */
+    @Override
     public void restoreCounters(long step, int queuePointer, long skippedSteps, float lastLoss) {
         if (queuePointer < 0 || queuePointer >= hp.queueSize() || queuePointer % batch != 0) {
             throw new IllegalArgumentException("invalid queue pointer " + queuePointer);

@@ -122,6 +122,28 @@ public final class KontrastOptions {
                             + "with its own statistics, and keys are encoded in a shuffled order (MoCo's shuffle BN). "
                             + "1 normalises the whole batch together.");
 
+    public static final ConfigOption<String> OBJECTIVE =
+            ConfigOptions.key("kontrast.objective")
+                    .stringType()
+                    .defaultValue("moco")
+                    .withDescription("Contrastive objective: moco (MoCo v2: InfoNCE against a queue of keys from a momentum "
+                            + "encoder), simclr (NT-Xent over the 2N views of a batch), simsiam (a predictor, negative "
+                            + "cosine, stop-gradient; no negatives) or byol (SimSiam's predictor against an EMA target "
+                            + "network at kontrast.key.momentum).");
+
+    public static final ConfigOption<Integer> PREDICTOR_HIDDEN =
+            ConfigOptions.key("kontrast.objective.predictor-hidden")
+                    .intType()
+                    .defaultValue(512)
+                    .withDescription("Hidden width of the predictor MLP of simsiam and byol (linear, batch norm, ReLU, linear).");
+
+    public static final ConfigOption<Boolean> STOP_GRADIENT =
+            ConfigOptions.key("kontrast.objective.stop-gradient")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription("simsiam's stop-gradient on the target view. false makes the encoder collapse, which the "
+                            + "collapse alarm catches: for demonstrations and tests only.");
+
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("kontrast.batch.size")
                     .intType()

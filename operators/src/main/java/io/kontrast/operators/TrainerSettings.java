@@ -8,8 +8,14 @@ import io.kontrast.math.nn.Shape;
 import io.kontrast.math.nn.SpecJson;
 import java.util.List;
 import io.kontrast.math.Mlp;
-import io.kontrast.math.MocoHyperParams;
+import io.kontrast.math.HyperParams;
 import io.kontrast.math.Network;
+import io.kontrast.math.Learner;
+import io.kontrast.math.MocoLearner;
+import io.kontrast.math.objective.ObjectiveLearner;
+import io.kontrast.math.objective.Siamese;
+import io.kontrast.math.objective.SimClr;
+import org.nd4j.linalg.api.buffer.DataType;
 import java.io.Serializable;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -31,7 +37,8 @@ public record TrainerSettings(
         int inputChannels,
         int inputHeight,
         int inputWidth,
-        MocoHyperParams hyperParams,
+        HyperParams hyperParams,
+        ObjectiveSettings objective,
         int snapshotEverySteps,
         long maxSamples,
         long seed,
@@ -44,6 +51,18 @@ public record TrainerSettings(
         boolean lanes,
         String overlap)
         implements Serializable {
+
+    /**
+     * The contrastive objective and its own options.
+     *
+     * @param name moco, simclr, simsiam or byol
+     * @param predictorHidden the predictor's hidden width (simsiam, byol)
+     * @param stopGradient simsiam's stop-gradient (false only to show collapse)
+     */
+    public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient) implements Serializable {}
+
+    /** Objectives the trainer knows. */
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -111,6 +130,14 @@ public record TrainerSettings(
         require(resnetWidth >= 1 && resnetWidth <= 1024, RESNET_WIDTH, "must be in 1..1024, got " + resnetWidth);
         int batch = conf.get(BATCH_SIZE);
         require(batch >= 2 && batch <= 65536, BATCH_SIZE, "must be in 2..65536, got " + batch);
+        String objectiveName = conf.get(OBJECTIVE).trim();
+        require(OBJECTIVES.contains(objectiveName), OBJECTIVE, "must be one of " + OBJECTIVES + ", got '" + objectiveName + "'");
+        int predictorHidden = conf.get(PREDICTOR_HIDDEN);
+        require(predictorHidden >= 1 && predictorHidden <= 65536, PREDICTOR_HIDDEN, "must be in 1..65536, got " + predictorHidden);
+        boolean stopGradient = conf.get(STOP_GRADIENT);
+        require(stopGradient || objectiveName.equals("simsiam"), STOP_GRADIENT,
+                "false is only for the simsiam objective, got objective '" + objectiveName + "'");
+        ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient);
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
         int keysPerStep = symmetric ? 2 * batch : batch;
@@ -177,8 +204,8 @@ public record TrainerSettings(
         require(cycleSamples >= batch && cycleSamples <= (1L << 40), LR_CYCLE_SAMPLES,
                 "must be at least one batch (" + batch + "), got " + cycleSamples);
         int cycleSteps = schedule.equals("constant") ? 0 : (int) Math.min(Integer.MAX_VALUE, (cycleSamples + batch - 1) / batch);
-        MocoHyperParams hp =
-                new MocoHyperParams(batch, queue, t, m, lr * batch / 256.0, mu, wd, warmup, symmetric, cycleSteps);
+        HyperParams hp =
+                new HyperParams(batch, queue, t, m, lr * batch / 256.0, mu, wd, warmup, symmetric, cycleSteps);
         long seed = conf.get(SEED);
         ViewSettings views =
                 new ViewSettings(
@@ -188,7 +215,7 @@ public record TrainerSettings(
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
-                shape.height(), shape.width(), hp, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
+                shape.height(), shape.width(), hp, objective, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
                 conf.get(TRAINER_LANES), overlap);
         try {
             settings.network();
@@ -223,6 +250,20 @@ public record TrainerSettings(
             case "resnet" -> new LayerNet("resnet", Presets.resnet(inputShape(), resnetWidth, 128), bnGroups);
             case "custom" -> new LayerNet("custom", SpecJson.parse(encoderSpec, inputShape()), bnGroups);
             default -> throw new IllegalStateException("unknown encoder " + encoder);
+        };
+    }
+
+    /** A fresh learner of the configured encoder and objective, seeded with {@code seed}. */
+    public Learner newLearner(long seed) {
+        Network net = network();
+        return switch (objective.name()) {
+            case "moco" -> new MocoLearner(net, hyperParams, seed, lanes);
+            case "simclr" -> new ObjectiveLearner(net, hyperParams, new SimClr(hyperParams.batchSize(), net.outputDim(),
+                    hyperParams.temperature()), seed);
+            case "simsiam", "byol" -> new ObjectiveLearner(net, hyperParams, new Siamese(objective.name().equals("byol"),
+                    objective.stopGradient(), net, hyperParams.batchSize(), objective.predictorHidden(), DataType.FLOAT,
+                    seed ^ 0x5DEECE66DL), seed);
+            default -> throw new IllegalStateException("unknown objective " + objective.name());
         };
     }
 

@@ -23,7 +23,7 @@ class MocoLearnerTest {
 
     private static MocoLearner small(long seed, double temperature) {
         Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
-        return new MocoLearner(mlp, new MocoHyperParams(4, 16, temperature, 0.9, 0.05, 0.9, 1e-4, 0), seed);
+        return new MocoLearner(mlp, new HyperParams(4, 16, temperature, 0.9, 0.05, 0.9, 1e-4, 0), seed);
     }
 
     /** T = 0.2 takes the softmax path with the anchor column; T = 0.02 (1/T > 40) shifts each row by its max. */
@@ -150,8 +150,8 @@ class MocoLearnerTest {
     void symmetricLossAddsBothDirectionsAndEnqueuesBothKeySets() {
         SplittableRandom rnd = new SplittableRandom(12);
         Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
-        MocoLearner sym = new MocoLearner(mlp, new MocoHyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, true), 2);
-        MocoLearner one = new MocoLearner(mlp, new MocoHyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, false), 2);
+        MocoLearner sym = new MocoLearner(mlp, new HyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, true), 2);
+        MocoLearner one = new MocoLearner(mlp, new HyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, false), 2);
         INDArray a = MlpTest.random(rnd, 4, 10);
         INDArray b = MlpTest.random(rnd, 4, 10);
         double ab = one.lossAndGradient(a, b);
@@ -182,7 +182,7 @@ class MocoLearnerTest {
     void twoLanesStepAsOneThreadDoes(double temperature) {
         for (boolean symmetric : new boolean[] {false, true}) {
             Mlp mlp = new Mlp(new int[] {12, 16, 16, 8}, 1);
-            MocoHyperParams hp = new MocoHyperParams(5, 20, temperature, 0.9, 0.05, 0.9, 1e-4, 0, symmetric);
+            HyperParams hp = new HyperParams(5, 20, temperature, 0.9, 0.05, 0.9, 1e-4, 0, symmetric);
             SplittableRandom rnd = new SplittableRandom(21);
             try (MocoLearner lanes = new MocoLearner(mlp, hp, 8, true);
                     MocoLearner one = new MocoLearner(mlp, hp, 8, false)) {

@@ -257,7 +257,24 @@ public final class LayerNet implements Network {
 
     @Override
     public Workspace newWorkspace(int batch) {
-        return new Workspace(batch);
+        return new Workspace(batch, false);
+    }
+
+    /**
+     * A workspace whose backward pass also computes dLoss/dInput (see {@link #inputGradient}):
+     * for a network that sits on another one's output, as a predictor head does.
+     */
+    public Workspace newWorkspaceWithInputGradient(int batch) {
+        return new Workspace(batch, true);
+    }
+
+    /** dLoss/dInput of the last backward pass on a workspace made with {@link #newWorkspaceWithInputGradient}. */
+    public INDArray inputGradient(Network.Workspace ws) {
+        Workspace w = (Workspace) ws;
+        if (w.inputGrad == null) {
+            throw new IllegalStateException("the workspace was not made with an input gradient");
+        }
+        return w.inputGrad.flat;
     }
 
     @Override
@@ -307,6 +324,7 @@ public final class LayerNet implements Network {
         final int batch;
         final int groups;
         final Act input;
+        final Act inputGrad;
         final Node[] backbone;
         final Node[] head;
         final INDArray arena;
@@ -316,13 +334,14 @@ public final class LayerNet implements Network {
         private final Map<INDArray, INDArray[][]> viewCache = new IdentityHashMap<>();
         private final Map<INDArray, INDArray[][]> statCache = new IdentityHashMap<>();
 
-        Workspace(int batch) {
+        Workspace(int batch, boolean withInputGradient) {
             this.batch = batch;
             // Evaluation batches of any size use one group.
             this.groups = bnGroups > 1 && batch % bnGroups == 0 ? bnGroups : 1;
             input = act(spec.input(), -1);
+            inputGrad = withInputGradient ? act(spec.input(), -1) : null;
             boolean headless = LayerNet.this.head.isEmpty();
-            backbone = chain(LayerNet.this.backbone, input, null, true, false, null, headless);
+            backbone = chain(LayerNet.this.backbone, input, inputGrad, true, false, null, headless);
             Node lastBackbone = backbone[backbone.length - 1];
             head = chain(LayerNet.this.head, lastBackbone.out, lastBackbone.dOut, true,
                     lastBackbone.layer.backwardNeedsOutput(), null, true);

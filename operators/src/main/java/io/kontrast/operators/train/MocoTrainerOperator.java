@@ -1,7 +1,7 @@
 package io.kontrast.operators.train;
 
 import io.kontrast.math.Lanes;
-import io.kontrast.math.MocoLearner;
+import io.kontrast.math.Learner;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.ImageSample;
@@ -100,6 +100,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient ValueState<float[]> statsState;
     private transient ValueState<TrainerProgress> progressState;
     private transient MapState<Integer, float[]> queueState;
+    private transient MapState<String, float[]> objectiveState;
     private transient ListState<ImageSample> pendingState;
     private transient ListState<ImageSample> deferredState;
     // A partial batch and deferred pairs as earlier versions kept them: views already built.
@@ -143,6 +144,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         progressState =
                 store.getState(new ValueStateDescriptor<>("progress", TypeInformation.of(TrainerProgress.class)));
         queueState = store.getMapState(new MapStateDescriptor<>("queue", Types.INT, floats));
+        objectiveState = store.getMapState(new MapStateDescriptor<>("objectiveState", Types.STRING, floats));
         pendingState =
                 store.getListState(new ListStateDescriptor<>("pendingSamples", TypeInformation.of(ImageSample.class)));
         deferredState =
@@ -194,8 +196,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
         metrics.gauge("snapshotVersion", () -> lastShard == null ? 0L : lastShard.progress.version);
         metrics.gauge("samplesSeen", () -> lastShard == null ? 0L : lastShard.progress.samplesSeen);
-        metrics.gauge("queueFill", () -> lastShard == null ? 0.0
-                : lastShard.progress.queueFilled / (double) settings.hyperParams().queueSize());
+        metrics.gauge("queueFill", () -> lastShard == null || lastShard.learner.queueSize() == 0 ? 0.0
+                : lastShard.progress.queueFilled / (double) lastShard.learner.queueSize());
         String overlap = settings.overlap();
         if (overlap.equals("true") || (overlap.equals("auto") && Nd4jRuntime.offCpu())) {
             // The step thread works on the device of the task thread, which allocated the learner.
@@ -255,7 +257,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** Builds the full batch's views and steps on them, on this thread or on the step thread. */
     private void train(Shard s) {
-        MocoLearner learner = s.learner;
+        Learner learner = s.learner;
         long viewsStarted = System.nanoTime();
         // A step in flight has the learner's lanes: then the views are built on this thread alone.
         s.buildViews(inFlight == null);
@@ -305,7 +307,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** Accounts for a finished step: counters, progress, and a snapshot when one is due. */
     private void afterStep(Shard s, int slot, float loss, long stepNanos) {
-        MocoLearner learner = s.learner;
+        Learner learner = s.learner;
         int batch = settings.hyperParams().batchSize();
         s.stepNanos += stepNanos;
         s.timedSteps++;
@@ -319,12 +321,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             return;
         }
         s.nonFiniteRun = 0;
-        s.dirty.set(slot, slot + settings.hyperParams().keysPerStep());
+        s.dirty.set(slot, slot + learner.keysPerStep());
         samplesPerSecond.markEvent(batch);
         stepsPerSecond.markEvent();
         p.step = learner.step();
         p.queuePointer = learner.queuePointer();
-        p.queueFilled = Math.min(settings.hyperParams().queueSize(), p.queueFilled + settings.hyperParams().keysPerStep());
+        p.queueFilled = Math.min(learner.queueSize(), p.queueFilled + learner.keysPerStep());
         p.samplesSeen += batch;
         p.lastLoss = loss;
         p.lossAverage = Double.isNaN(p.lossAverage) ? loss : 0.95 * p.lossAverage + 0.05 * loss;
@@ -343,9 +345,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
      */
     private void rollback(Shard s) {
         s.learner.params().assign(s.goodParams);
-        s.learner.keyParams().assign(s.goodKeyParams);
-        s.learner.velocity().assign(0);
         s.learner.stats().assign(s.goodStats);
+        for (Map.Entry<String, INDArray> e : s.learner.state().entrySet()) {
+            e.getValue().assign(s.goodState.get(e.getKey()));
+        }
+        s.learner.clearMomentum();
         s.nonFiniteRun = 0;
         rollbacks.inc();
         LOG.warn("Trainer shard {}: {} non-finite steps in a row; rolled back to the last good parameters",
@@ -408,8 +412,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             metrics.putAll(lastQuality);
             knnAccumulator.add(lastQuality.get("probe_knn200"));
         }
-        output.collect(new StreamRecord<>(
-                SnapshotCodec.fromNetwork(header, s.learner.network(), s.learner.params(), s.learner.stats(), metrics)));
+        EncoderSnapshot snapshot =
+                SnapshotCodec.fromNetwork(header, s.learner.network(), s.learner.params(), s.learner.stats(), metrics);
+        snapshot.setObjective(s.learner.objective());
+        output.collect(new StreamRecord<>(snapshot));
     }
 
     /** The step in flight goes out with the checkpoint it belongs to, before the barrier. */
@@ -460,29 +466,42 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** Mirrors a shard's state into memory; a shard with no state starts fresh. */
     private Shard load(int key) throws Exception {
-        MocoLearner learner = new MocoLearner(settings.network(), settings.hyperParams(), settings.seed() + key, settings.lanes());
-        LOG.info("Trainer shard {}: steps in {}; optimizer as {}", key,
+        Learner learner = settings.newLearner(settings.seed() + key);
+        LOG.info("Trainer shard {}: objective {}; steps in {}; optimizer as {}", key, learner.objective(),
                 learner.lanes() ? "two lanes" : "one thread",
                 learner.fusedUpdate() ? "one vectorised pass"
                         : "BLAS calls (a CPU JVM started with --add-modules=jdk.incubator.vector runs it as one pass)");
         Shard s = new Shard(key, learner, settings, stepper != null);
         TrainerProgress p = progressState.value();
         if (p == null) {
-            s.dirty.set(0, settings.hyperParams().queueSize());
+            s.dirty.set(0, learner.queueSize());
             s.rememberGood();
             return s;
         }
         s.progress = p;
         learner.params().assign(Nd4j.createFromArray(queryParamsState.value()));
-        learner.keyParams().assign(Nd4j.createFromArray(keyParamsState.value()));
         learner.velocity().assign(Nd4j.createFromArray(velocityState.value()));
         float[] stats = statsState.value();
         if (stats != null) {
             // Absent in state written before the CNN encoder existed: the MLP keeps none.
             learner.stats().assign(Nd4j.createFromArray(stats));
         }
-        for (Map.Entry<Integer, float[]> e : queueState.entries()) {
-            learner.restoreQueueRow(e.getKey(), e.getValue());
+        for (Map.Entry<String, INDArray> e : learner.state().entrySet()) {
+            // MoCo's key encoder has kept its own state since before other objectives existed.
+            float[] saved = e.getKey().equals("keyParams") ? keyParamsState.value() : objectiveState.get(e.getKey());
+            if (saved != null && saved.length == e.getValue().length()) {
+                e.getValue().assign(Nd4j.createFromArray(saved));
+            } else {
+                LOG.info("Trainer shard {}: the checkpoint has no {} for objective {} (it was trained with another); "
+                        + "it starts fresh", key, e.getKey(), learner.objective());
+            }
+        }
+        if (learner.queueSize() > 0) {
+            for (Map.Entry<Integer, float[]> e : queueState.entries()) {
+                if (e.getKey() < learner.queueSize()) {
+                    learner.restoreQueueRow(e.getKey(), e.getValue());
+                }
+            }
         }
         learner.restoreCounters(p.step, p.queuePointer, p.skippedSteps, p.lastLoss);
         Iterable<ViewPair> legacy = legacyPendingState.get();
@@ -537,7 +556,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         for (Shard s : shards.values()) {
             setCurrentKey(s.key);
             queryParamsState.update(s.learner.params().toFloatVector());
-            keyParamsState.update(s.learner.keyParams().toFloatVector());
+            for (Map.Entry<String, INDArray> e : s.learner.state().entrySet()) {
+                if (e.getKey().equals("keyParams")) {
+                    keyParamsState.update(e.getValue().toFloatVector());
+                } else {
+                    objectiveState.put(e.getKey(), e.getValue().toFloatVector());
+                }
+            }
             velocityState.update(s.learner.velocity().toFloatVector());
             statsState.update(s.learner.stats().toFloatVector());
             progressState.update(s.progress);
@@ -573,7 +598,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     }
 
     /** A read-only look at a shard, for tests. */
-    record TrainerView(MocoLearner learner, TrainerProgress progress, int pending) {}
+    record TrainerView(Learner learner, TrainerProgress progress, int pending) {}
 
     long rollbackCount() {
         return rollbacks.getCount();
@@ -603,7 +628,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     /** One trainer shard in memory. */
     private static final class Shard {
         final int key;
-        final MocoLearner learner;
+        final Learner learner;
         // Input buffers (first views, second views): one pair, or two with overlapped steps, where
         // the next batch's views are built into one while the step in flight reads the other.
         final INDArray[] a;
@@ -644,10 +669,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         double stepShare = Double.NaN;
         double viewsMillis = Double.NaN;
         final INDArray goodParams;
-        final INDArray goodKeyParams;
+        final Map<String, INDArray> goodState = new HashMap<>();
         final INDArray goodStats;
 
-        Shard(int key, MocoLearner learner, TrainerSettings settings, boolean overlapped) {
+        Shard(int key, Learner learner, TrainerSettings settings, boolean overlapped) {
             this.key = key;
             this.learner = learner;
             this.inputChannels = settings.inputChannels();
@@ -674,13 +699,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             batchViews = new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth);
             inLanes = learner::inLanes;
             goodParams = learner.params().dup();
-            goodKeyParams = learner.keyParams().dup();
+            learner.state().forEach((name, buffer) -> goodState.put(name, buffer.dup()));
             goodStats = learner.stats().dup();
         }
 
         void rememberGood() {
             goodParams.assign(learner.params());
-            goodKeyParams.assign(learner.keyParams());
+            learner.state().forEach((name, buffer) -> goodState.get(name).assign(buffer));
             goodStats.assign(learner.stats());
         }
 

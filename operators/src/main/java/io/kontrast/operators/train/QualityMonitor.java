@@ -3,7 +3,7 @@ package io.kontrast.operators.train;
 import io.kontrast.data.FashionMnist;
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.SyntheticShapes;
-import io.kontrast.math.MocoLearner;
+import io.kontrast.math.Learner;
 import io.kontrast.math.Network;
 import io.kontrast.math.Probes;
 import io.kontrast.operators.TrainerSettings;
@@ -70,7 +70,7 @@ final class QualityMonitor {
         return Nd4j.createFromArray(x).reshape(n, 784);
     }
 
-    Map<String, Double> score(MocoLearner learner) {
+    Map<String, Double> score(Learner learner) {
         Network net = learner.network();
         INDArray bankF = learner.represent(bankX, net.newWorkspace(bank.size())).dup();
         Network.Workspace wq = net.newWorkspace(queries.size());

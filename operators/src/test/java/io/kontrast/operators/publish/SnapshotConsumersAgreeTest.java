@@ -8,7 +8,7 @@ import ai.onnxruntime.OrtSession;
 import io.kontrast.client.Encoder;
 import io.kontrast.client.OnnxExport;
 import io.kontrast.data.SyntheticShapes;
-import io.kontrast.math.MocoHyperParams;
+import io.kontrast.math.HyperParams;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.Network;
@@ -85,7 +85,7 @@ class SnapshotConsumersAgreeTest {
             Network net = network(e);
             Shape shape = net instanceof LayerNet l ? l.inputShape() : new Shape(1, 28, 28);
             int size = shape.size();
-            MocoLearner learner = new MocoLearner(net, MocoHyperParams.mocoV2(16, 64), 5);
+            MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(16, 64), 5);
             SplittableRandom rnd = new SplittableRandom(1);
             for (int s = 0; s < 5; s++) {
                 float[] a = new float[16 * size];

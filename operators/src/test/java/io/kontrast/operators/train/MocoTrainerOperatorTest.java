@@ -2,6 +2,7 @@ package io.kontrast.operators.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kontrast.math.MocoLearner;
 import io.kontrast.operators.KontrastOptions;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.ImageSample;
@@ -133,7 +134,7 @@ class MocoTrainerOperatorTest {
         assertThat(loaded.progress().samplesSeen).isEqualTo(5 * BATCH);
         assertThat(loaded.pending()).isEqualTo(3);
         assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
-        assertThat(loaded.learner().keyParams()).isEqualTo(saved.learner().keyParams());
+        assertThat(loaded.learner().state().get("keyParams")).isEqualTo(saved.learner().state().get("keyParams"));
         assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
         assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
         if (encoder.equals("cnn")) {
@@ -143,7 +144,7 @@ class MocoTrainerOperatorTest {
             fresh.init(fresh.newParams(), initial, 1);
             assertThat(saved.learner().stats()).isNotEqualTo(initial);
         }
-        assertThat(loaded.learner().queue()).isEqualTo(saved.learner().queue());
+        assertThat(((MocoLearner) loaded.learner()).queue()).isEqualTo(((MocoLearner) saved.learner()).queue());
         assertThat(loaded.learner().queuePointer()).isEqualTo(saved.learner().queuePointer()).isEqualTo(5 * BATCH % 32);
         assertThat(loaded.learner().step()).isEqualTo(saved.learner().step());
 
@@ -186,13 +187,23 @@ class MocoTrainerOperatorTest {
         assertThat(loaded.progress()).isEqualTo(saved.progress());
         assertThat(loaded.pending()).isEqualTo(3);
         assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
-        assertThat(loaded.learner().keyParams()).isEqualTo(saved.learner().keyParams());
+        assertThat(loaded.learner().state().get("keyParams")).isEqualTo(saved.learner().state().get("keyParams"));
         assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
         assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
-        assertThat(loaded.learner().queue()).isEqualTo(saved.learner().queue());
+        assertThat(((MocoLearner) loaded.learner()).queue()).isEqualTo(((MocoLearner) saved.learner()).queue());
         continuesAlike(original, restored, rgb(2 * BATCH - 3, 6), 6);
         original.close();
         restored.close();
+    }
+
+    /** Synthetic shapes (ten classes of drawn figures) as samples. */
+    static List<ImageSample> shapes(int n, long seed) {
+        var set = io.kontrast.data.SyntheticShapes.generate(n, seed, "shapes");
+        List<ImageSample> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(new ImageSample("shape" + seed + "-" + i, 0L, 28, 28, set.image(i), set.labels()[i]));
+        }
+        return out;
     }
 
     static List<ImageSample> rgb(int n, long seed) {
@@ -204,6 +215,93 @@ class MocoTrainerOperatorTest {
             out.add(new ImageSample("c" + seed + "-" + i, 0L, 3, 16, 16, pixels, i % 10));
         }
         return out;
+    }
+
+    /**
+     * Each objective beside MoCo: its own state (a predictor, its momentum and statistics, BYOL's
+     * target network) comes back from a RocksDB checkpoint equal to what was saved, and the restored
+     * run steps exactly as the original. Snapshots say which objective trained them.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"simclr", "simsiam", "byol"})
+    void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
+        Configuration conf = conf(0);
+        conf.set(KontrastOptions.ENCODER, "cnn");
+        conf.set(KontrastOptions.OBJECTIVE, objective);
+        conf.set(KontrastOptions.PREDICTOR_HIDDEN, 32);
+        TrainerSettings settings = TrainerSettings.from(conf);
+        var original = harness(settings);
+        original.open();
+        feed(original, pairs(5 * BATCH + 3, 21));
+        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
+        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
+        assertThat(saved.learner().objective()).isEqualTo(objective);
+        var fresh = settings.newLearner(settings.seed());
+        var state = saved.learner().state();
+        assertThat(state.keySet()).containsExactlyElementsOf(fresh.state().keySet());
+        if (!objective.equals("simclr")) {
+            assertThat(state).containsKeys("predictorParams", "predictorVelocity", "predictorStats");
+            // Trained: the predictor moved away from its initial parameters.
+            assertThat(state.get("predictorParams")).isNotEqualTo(fresh.state().get("predictorParams"));
+        }
+        if (objective.equals("byol")) {
+            assertThat(state.get("targetParams")).isNotEqualTo(saved.learner().params());
+            assertThat(state.get("targetParams")).isNotEqualTo(fresh.state().get("targetParams"));
+        }
+        fresh.close();
+
+        var restored = harness(settings);
+        restored.initializeState(checkpoint);
+        restored.open();
+        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
+        assertThat(loaded.progress()).isEqualTo(saved.progress());
+        assertThat(loaded.pending()).isEqualTo(3);
+        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
+        assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
+        assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
+        for (var e : state.entrySet()) {
+            assertThat(loaded.learner().state().get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+        }
+        continuesAlike(original, restored, pairs(2 * BATCH - 3, 22), 7);
+        List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
+        List<EncoderSnapshot> fromRestored = restored.extractOutputValues();
+        assertThat(fromOriginal).extracting(EncoderSnapshot::getObjective).containsOnly(objective);
+        assertThat(fromRestored.get(0).getChecksum()).isEqualTo(fromOriginal.get(1).getChecksum());
+        original.close();
+        restored.close();
+    }
+
+    /**
+     * SimSiam without its stop-gradient collapses: every output becomes the same vector, the
+     * collapse alarm goes up and no snapshot is published. With it, the same stream publishes.
+     */
+    @Test
+    void simSiamWithoutItsStopGradientCollapsesAndTheAlarmWithholdsSnapshots() throws Exception {
+        for (boolean stop : new boolean[] {false, true}) {
+            Configuration conf = conf(0);
+            conf.set(KontrastOptions.OBJECTIVE, "simsiam");
+            conf.set(KontrastOptions.STOP_GRADIENT, stop);
+            conf.set(KontrastOptions.PREDICTOR_HIDDEN, 64);
+            conf.set(KontrastOptions.BASE_LR, 1.0);
+            conf.set(KontrastOptions.SNAPSHOT_EVERY, 20);
+            conf.set(KontrastOptions.COLLAPSE_MIN_STD, 0.02);
+            var h = harness(TrainerSettings.from(conf));
+            h.open();
+            feed(h, shapes(200 * BATCH, 23));
+            var op = (MocoTrainerOperator) h.getOperator();
+            double std = op.view(0).learner().embeddingStd();
+            System.out.printf("simsiam, stop-gradient %s: embedding std %.4f, %d snapshots, %d withheld%n",
+                    stop, std, h.extractOutputValues().size(), op.withheldSnapshotCount());
+            if (stop) {
+                assertThat(std).isGreaterThan(0.02);
+                assertThat(h.extractOutputValues()).hasSize(10);
+            } else {
+                assertThat(std).isLessThan(0.02);
+                assertThat(op.withheldSnapshotCount()).isGreaterThan(0);
+                assertThat(h.extractOutputValues().size()).isLessThan(10);
+            }
+            h.close();
+        }
     }
 
     @Test
@@ -222,7 +320,7 @@ class MocoTrainerOperatorTest {
         restored.initializeState(second);
         restored.open();
         var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
-        assertThat(loaded.learner().queue()).isEqualTo(saved.learner().queue());
+        assertThat(((MocoLearner) loaded.learner()).queue()).isEqualTo(((MocoLearner) saved.learner()).queue());
         assertThat(loaded.progress().queueFilled).isEqualTo(32);
         h.close();
         restored.close();
@@ -495,8 +593,8 @@ class MocoTrainerOperatorTest {
         assertThat(a.progress().step).isEqualTo(7);
         assertThat(a.pending()).isEqualTo(2);
         assertThat(a.learner().params()).isEqualTo(b.learner().params());
-        assertThat(a.learner().keyParams()).isEqualTo(b.learner().keyParams());
-        assertThat(a.learner().queue()).isEqualTo(b.learner().queue());
+        assertThat(a.learner().state().get("keyParams")).isEqualTo(b.learner().state().get("keyParams"));
+        assertThat(((MocoLearner) a.learner()).queue()).isEqualTo(((MocoLearner) b.learner()).queue());
         List<EncoderSnapshot> fromOverlapped = overlapped.extractOutputValues();
         List<EncoderSnapshot> fromInline = inline.extractOutputValues();
         assertThat(fromOverlapped).extracting(EncoderSnapshot::getVersion).containsExactly(1L, 2L);
@@ -537,9 +635,9 @@ class MocoTrainerOperatorTest {
         assertThat(loaded.progress().version).isEqualTo(2);
         assertThat(loaded.pending()).isEqualTo(3);
         assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
-        assertThat(loaded.learner().keyParams()).isEqualTo(saved.learner().keyParams());
+        assertThat(loaded.learner().state().get("keyParams")).isEqualTo(saved.learner().state().get("keyParams"));
         assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
-        assertThat(loaded.learner().queue()).isEqualTo(saved.learner().queue());
+        assertThat(((MocoLearner) loaded.learner()).queue()).isEqualTo(((MocoLearner) saved.learner()).queue());
         assertThat(loaded.learner().queuePointer()).isEqualTo(saved.learner().queuePointer());
 
         continuesAlike(original, restored, pairs(3 * BATCH - 3, 24), 9);

@@ -1,5 +1,6 @@
 package io.kontrast.operators.train;
 
+import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
 import java.io.IOException;
@@ -76,10 +77,10 @@ public final class SavepointFixtures {
         p.setProperty("pending", Integer.toString(view.pending()));
         p.setProperty("queuePointer", Integer.toString(learner.queuePointer()));
         p.setProperty("params.sha256", sha256(learner.params()));
-        p.setProperty("keyParams.sha256", sha256(learner.keyParams()));
+        p.setProperty("keyParams.sha256", sha256(learner.state().get("keyParams")));
         p.setProperty("velocity.sha256", sha256(learner.velocity()));
         p.setProperty("stats.sha256", sha256(learner.stats()));
-        p.setProperty("queue.sha256", sha256(learner.queue()));
+        p.setProperty("queue.sha256", sha256(((MocoLearner) learner).queue()));
         var net = learner.network();
         INDArray rep = learner.represent(probeInputs(4), net.newWorkspace(4)).dup();
         float[] r = rep.reshape(-1).toFloatVector();

@@ -3,12 +3,13 @@ package io.kontrast.math;
 import java.io.Serializable;
 
 /**
- * Hyper-parameters of a MoCo learner. Immutable; validated by the job's options before use.
+ * Hyper-parameters of a learner: its optimizer's and its objective's (each objective reads those it
+ * uses). Immutable; validated by the job's options before use.
  *
  * @param batchSize samples per step
- * @param queueSize K, the number of negative keys; a multiple of the batch size
- * @param temperature T in InfoNCE
- * @param keyMomentum m in {@code θ_k ← m θ_k + (1 - m) θ_q}
+ * @param queueSize K, the number of negative keys (MoCo); a multiple of the batch size
+ * @param temperature T in InfoNCE and NT-Xent
+ * @param keyMomentum m in {@code θ_k ← m θ_k + (1 - m) θ_q}: MoCo's key encoder, BYOL's target
  * @param learningRate SGD learning rate after warm-up
  * @param sgdMomentum SGD momentum
  * @param weightDecay L2 weight decay added to the gradient
@@ -18,7 +19,7 @@ import java.io.Serializable;
  * @param cycleSteps length of the first cosine cycle (each next one twice as long); 0 keeps the
  *     rate constant after warm-up
  */
-public record MocoHyperParams(
+public record HyperParams(
         int batchSize,
         int queueSize,
         double temperature,
@@ -31,12 +32,12 @@ public record MocoHyperParams(
         int cycleSteps)
         implements Serializable {
 
-    public MocoHyperParams(int batchSize, int queueSize, double temperature, double keyMomentum,
+    public HyperParams(int batchSize, int queueSize, double temperature, double keyMomentum,
             double learningRate, double sgdMomentum, double weightDecay, int warmupSteps, boolean symmetric) {
         this(batchSize, queueSize, temperature, keyMomentum, learningRate, sgdMomentum, weightDecay, warmupSteps, symmetric, 0);
     }
 
-    public MocoHyperParams(int batchSize, int queueSize, double temperature, double keyMomentum,
+    public HyperParams(int batchSize, int queueSize, double temperature, double keyMomentum,
             double learningRate, double sgdMomentum, double weightDecay, int warmupSteps) {
         this(batchSize, queueSize, temperature, keyMomentum, learningRate, sgdMomentum, weightDecay, warmupSteps, false);
     }
@@ -47,8 +48,8 @@ public record MocoHyperParams(
     }
 
     /** MoCo v2 reference values scaled to the batch size: lr = 0.06 × batch / 256. */
-    public static MocoHyperParams mocoV2(int batchSize, int queueSize) {
-        return new MocoHyperParams(
+    public static HyperParams mocoV2(int batchSize, int queueSize) {
+        return new HyperParams(
                 batchSize, queueSize, 0.2, 0.99, 0.06 * batchSize / 256.0, 0.9, 5e-4, 100);
     }
 

@@ -1,0 +1,106 @@
+package io.kontrast.math;
+
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * What the trainer needs of a contrastive learner, whatever its objective: an online encoder
+ * (whose backbone is published) trained step by step on batches of view pairs, and the learning
+ * state around it as flat vectors that checkpoints copy and restores assign into.
+ *
+ * <p>State is the online encoder's {@link #params}, {@link #stats} and {@link #velocity}, the
+ * objective's named buffers ({@link #state}: a momentum encoder, a predictor and its optimizer
+ * state), the key queue when the objective keeps one ({@link #queueSize} &gt; 0), and the counters
+ * of {@link #restoreCounters}. Restoring all of it gives the same next step as an uninterrupted run.
+ */
+public interface Learner extends AutoCloseable {
+    /** The objective's name as snapshots record it, for example {@code moco-v2} or {@code simclr}. */
+    String objective();
+
+    /**
+     * One training step on {@code batch} view pairs ({@code [batch, in]} each, normalised).
+     * Returns the loss before the update, or NaN if the step was not finite and changed nothing.
+     */
+    float step(INDArray viewsA, INDArray viewsB);
+
+    Network network();
+
+    HyperParams hyperParams();
+
+    /** The online encoder's parameters (published in snapshots). */
+    INDArray params();
+
+    /** The online encoder's running statistics (batch norm); one unused value without. */
+    INDArray stats();
+
+    /** The optimizer's momentum for {@link #params}. */
+    INDArray velocity();
+
+    /**
+     * The objective's own learning state, by name, in a fixed order: buffers to copy into a
+     * checkpoint and to assign into on restore. Empty when the objective has none.
+     */
+    Map<String, INDArray> state();
+
+    /** Sets every optimizer momentum (the encoder's and the objective's) to zero, after a rollback. */
+    void clearMomentum();
+
+    /** Keys in the objective's queue, 0 without one. */
+    default int queueSize() {
+        return 0;
+    }
+
+    /** Keys written into the queue per step. */
+    default int keysPerStep() {
+        return 0;
+    }
+
+    /** The queue slot the next step writes first. */
+    default int queuePointer() {
+        return 0;
+    }
+
+    /** A copy of the key in queue slot {@code slot}. */
+    default float[] queueRow(int slot) {
+        throw new UnsupportedOperationException(objective() + " keeps no queue");
+    }
+
+    /** Writes one key of the queue (restoring from a checkpoint). */
+    default void restoreQueueRow(int slot, float[] key) {
+        throw new UnsupportedOperationException(objective() + " keeps no queue");
+    }
+
+    long step();
+
+    long skippedSteps();
+
+    float lastLoss();
+
+    /** Restores progress counters (the buffers are restored by assigning into them). */
+    void restoreCounters(long step, int queuePointer, long skippedSteps, float lastLoss);
+
+    /** Mean over dimensions of the per-dimension std of the last batch's normalised outputs: near 0 is collapse. */
+    double embeddingStd();
+
+    /** Embeds {@code x} with the online backbone (batch norm on running statistics) into {@code ws}; returns the view. */
+    INDArray represent(INDArray x, Network.Workspace ws);
+
+    /** The online encoder's projector output on {@code x}, as published encoders compute it. */
+    INDArray project(INDArray x, Network.Workspace ws);
+
+    /** Whether steps run in two {@link Lanes}. */
+    boolean lanes();
+
+    /** Runs two independent parts of the caller's work side by side in the learner's lanes, or one after the other. */
+    void inLanes(Runnable onHelper, Runnable onCaller);
+
+    /** Time this learner's thread has waited for its helper lane, in total; 0 without lanes. */
+    long laneWaitNanos();
+
+    /** Whether the optimizer runs as one vectorised pass rather than as BLAS level-1 calls. */
+    boolean fusedUpdate();
+
+    /** Stops helper threads; the learner must not step after. */
+    @Override
+    void close();
+}

@@ -1,0 +1,64 @@
+package io.kontrast.math.objective;
+
+import io.kontrast.math.HyperParams;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A contrastive objective on the online encoder's outputs for the two views of a batch.
+ *
+ * <p>The {@link ObjectiveLearner} encodes both views of the batch's N samples in one pass of 2N
+ * rows and hands the objective those outputs in pair order: row {@code i < N} is sample i's first
+ * view, row {@code N + i} its second. The objective returns the loss and writes dLoss/dOutput;
+ * whatever else it needs (a predictor, a target network, a memory bank) it owns, with its state
+ * named in {@link #state} for checkpoints.
+ */
+public interface Objective extends AutoCloseable {
+    /** The name snapshots record, such as {@code simclr}. */
+    String name();
+
+    /** Called once before the first step, with the online encoder's freshly initialised parameters. */
+    void init(INDArray onlineParams);
+
+    /**
+     * The loss of a batch, and dLoss/dz into {@code dz}.
+     *
+     * @param batch the views and the online outputs, in pair order
+     * @param dz {@code [2N, dim]}, overwritten with dLoss/dz
+     */
+    double lossAndGradient(Batch batch, INDArray dz);
+
+    /**
+     * After the online parameters' update in a finite step: the objective's own update (its
+     * parameters' SGD step at {@code learningRate}, a target network's EMA).
+     */
+    void update(double learningRate, HyperParams hp, INDArray onlineParams);
+
+    /** A step that was not finite: undo what {@link #lossAndGradient} changed (running statistics). */
+    void discard();
+
+    /** The objective's learning state by name, in a fixed order; empty when it keeps none. */
+    Map<String, INDArray> state();
+
+    /** Zeroes the objective's optimizer momentum (a rollback). */
+    void clearMomentum();
+
+    @Override
+    default void close() {}
+
+    /** What one step hands the objective. */
+    interface Batch {
+        /** Samples N; the outputs have 2N rows. */
+        int pairs();
+
+        /** The online encoder's outputs {@code [2N, dim]}, pair order. */
+        INDArray z();
+
+        /**
+         * Encodes the batch's 2N views with {@code net}'s training-mode forward pass at {@code
+         * params} (batch norm on the batch's statistics, none kept) into {@code out}, pair order;
+         * the rows go through the network in the order the online encoder saw them.
+         */
+        void encode(io.kontrast.math.Network net, INDArray params, io.kontrast.math.Network.Workspace ws, INDArray out);
+    }
+}

@@ -1,0 +1,188 @@
+package io.kontrast.math.objective;
+
+import static io.kontrast.math.nn.LayerSpec.batchNorm;
+import static io.kontrast.math.nn.LayerSpec.linear;
+import static io.kontrast.math.nn.LayerSpec.relu;
+
+import io.kontrast.math.HyperParams;
+import io.kontrast.math.Network;
+import io.kontrast.math.nn.EncoderSpec;
+import io.kontrast.math.nn.LayerNet;
+import io.kontrast.math.nn.Shape;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The objectives without negatives: a predictor MLP on the online output of one view regresses the
+ * other view's output, by negative cosine similarity, in both directions.
+ *
+ * <ul>
+ *   <li><b>SimSiam</b>: the target is the online encoder's own output on the other view, with the
+ *       gradient stopped. Stopping it is what keeps the encoder from collapsing to a constant;
+ *       {@code stopGradient = false} exists to show that (the collapse alarm must catch it). Loss
+ *       {@code −cos(p_i, sg(z_j))}, averaged over the 2N rows (in [−1, 1]).
+ *   <li><b>BYOL</b>: the target is a target network's output on the other view: the online
+ *       encoder's exponential moving average (at {@link HyperParams#keyMomentum}, MoCo's EMA),
+ *       run without gradient. Loss {@code 2 − 2 cos(p_i, t_j)}, averaged (in [0, 4]).
+ * </ul>
+ *
+ * <p>The predictor is linear-{@code hidden} → batch norm → ReLU → linear-{@code dim}, trained with
+ * the encoder's optimizer settings and learning rate. Its parameters, momentum and running
+ * statistics, and BYOL's target parameters, are the objective's {@link #state}.
+ */
+public final class Siamese implements Objective {
+    private final boolean byol;
+    private final boolean stopGradient;
+    private final int pairs;
+    private final int rows;
+    private final int dim;
+    private final LayerNet predictor;
+    private final INDArray predParams;
+    private final INDArray predGrads;
+    private final INDArray predVelocity;
+    private final INDArray predStats;
+    private final INDArray predStatsBefore;
+    private final Network.Workspace predWs;
+    private final Network online;
+    private final INDArray targetParams;
+    private final Network.Workspace targetWs;
+    private final INDArray targetOut;
+    private final double[] p;
+    private final double[] pNorms;
+    private final double[] t;
+    private final double[] tNorms;
+    private final double[] dp;
+    private final double[] dzDirect;
+
+    /**
+     * @param online the online encoder (BYOL's target network has its layout)
+     * @param hidden the predictor's hidden width
+     * @param dtype the online encoder's float type (DOUBLE in gradient checks)
+     */
+    public Siamese(boolean byol, boolean stopGradient, Network online, int pairs, int hidden, DataType dtype, long seed) {
+        if (byol && !stopGradient) {
+            throw new IllegalArgumentException("BYOL's target network takes no gradient; only SimSiam can run without its stop-gradient");
+        }
+        this.byol = byol;
+        this.stopGradient = stopGradient;
+        this.pairs = pairs;
+        this.rows = 2 * pairs;
+        this.dim = online.outputDim();
+        this.online = online;
+        predictor = new LayerNet("predictor",
+                new EncoderSpec(Shape.vector(dim), List.of(linear(hidden), batchNorm(), relu(), linear(dim)), List.of()), 1, dtype);
+        predParams = Nd4j.create(dtype, predictor.paramCount());
+        predGrads = Nd4j.create(dtype, predictor.paramCount());
+        predVelocity = Nd4j.create(dtype, predictor.paramCount());
+        predStats = Nd4j.create(dtype, Math.max(1, predictor.statsCount()));
+        predictor.init(predParams, predStats, seed);
+        predStatsBefore = predStats.dup();
+        predWs = predictor.newWorkspaceWithInputGradient(rows);
+        targetParams = byol ? online.newParams() : null;
+        targetWs = byol ? online.newWorkspace(rows) : null;
+        targetOut = byol ? Nd4j.create(dtype, rows, dim) : null;
+        p = new double[rows * dim];
+        pNorms = new double[rows];
+        t = new double[rows * dim];
+        tNorms = new double[rows];
+        dp = new double[rows * dim];
+        dzDirect = new double[rows * dim];
+    }
+
+    @Override
+    public String name() {
+        return byol ? "byol" : stopGradient ? "simsiam" : "simsiam-no-stop-gradient";
+    }
+
+    @Override
+    public void init(INDArray onlineParams) {
+        if (byol) targetParams.assign(onlineParams);
+    }
+
+    @Override
+    public double lossAndGradient(Batch batch, INDArray dz) {
+        predStatsBefore.assign(predStats);
+        INDArray z = batch.z();
+        Rows.read(predictor.forward(predParams, predStats, z, predWs, true), p);
+        Rows.normalize(p, rows, dim, pNorms);
+        if (byol) {
+            batch.encode(online, targetParams, targetWs, targetOut);
+            Rows.read(targetOut, t);
+        } else {
+            Rows.read(z, t);
+        }
+        Rows.normalize(t, rows, dim, tNorms);
+        // loss = scale * mean_i (-cos(p_i, t_partner)) + offset
+        double scale = byol ? 2 : 1;
+        double offset = byol ? 2 : 0;
+        double k = -scale / rows;
+        double cosSum = 0;
+        java.util.Arrays.fill(dzDirect, 0);
+        for (int i = 0; i < rows; i++) {
+            int j = i < pairs ? i + pairs : i - pairs;
+            int oi = i * dim;
+            int oj = j * dim;
+            double cos = 0;
+            for (int c = 0; c < dim; c++) cos += p[oi + c] * t[oj + c];
+            cosSum += cos;
+            for (int c = 0; c < dim; c++) {
+                dp[oi + c] = k * t[oj + c];
+                dzDirect[oj + c] += k * p[oi + c];
+            }
+        }
+        double loss = offset - scale * cosSum / rows;
+        if (!Double.isFinite(loss)) return loss;
+        Rows.throughNormalize(p, pNorms, dp, rows, dim);
+        INDArray dOut = predictor.outputGradient(predWs);
+        Rows.write(dp, dOut);
+        predictor.backward(predParams, z, predWs, dOut, predGrads);
+        dz.assign(predictor.inputGradient(predWs));
+        if (!stopGradient) {
+            // The target is z itself: its gradient flows too.
+            Rows.throughNormalize(t, tNorms, dzDirect, rows, dim);
+            Rows.read(dz, dp);
+            for (int i = 0; i < dp.length; i++) dp[i] += dzDirect[i];
+            Rows.write(dp, dz);
+        }
+        return loss;
+    }
+
+    @Override
+    public void update(double learningRate, HyperParams hp, INDArray onlineParams) {
+        Sgd.step(predParams, predGrads, predVelocity, learningRate, hp.weightDecay(), hp.sgdMomentum());
+        if (byol) Sgd.ema(targetParams, onlineParams, hp.keyMomentum());
+    }
+
+    @Override
+    public void discard() {
+        predStats.assign(predStatsBefore);
+    }
+
+    @Override
+    public Map<String, INDArray> state() {
+        Map<String, INDArray> s = new LinkedHashMap<>();
+        s.put("predictorParams", predParams);
+        s.put("predictorVelocity", predVelocity);
+        s.put("predictorStats", predStats);
+        if (byol) s.put("targetParams", targetParams);
+        return s;
+    }
+
+    @Override
+    public void clearMomentum() {
+        predVelocity.assign(0);
+    }
+
+    /** The predictor's gradient of the last step, for tests. */
+    INDArray predictorGradients() {
+        return predGrads;
+    }
+
+    LayerNet predictor() {
+        return predictor;
+    }
+}

@@ -1,0 +1,184 @@
+package io.kontrast.math.objective;
+
+import static io.kontrast.math.nn.LayerSpec.batchNorm;
+import static io.kontrast.math.nn.LayerSpec.conv2d;
+import static io.kontrast.math.nn.LayerSpec.flatten;
+import static io.kontrast.math.nn.LayerSpec.linear;
+import static io.kontrast.math.nn.LayerSpec.maxPool2d;
+import static io.kontrast.math.nn.LayerSpec.relu;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontrast.math.HyperParams;
+import io.kontrast.math.Network;
+import io.kontrast.math.Nd4jRuntime;
+import io.kontrast.math.nn.EncoderSpec;
+import io.kontrast.math.nn.LayerNet;
+import io.kontrast.math.nn.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Every objective's gradient against central finite differences, in double precision: dLoss/dz
+ * of the objective alone (and of its predictor's parameters), and dLoss/dθ of a whole learner,
+ * through a convolutional encoder with split batch norm, the shuffled order of the 2N rows and the
+ * objective.
+ */
+class ObjectiveGradientTest {
+    static final int PAIRS = 4;
+    static final double EPS = 1e-6;
+
+    @BeforeAll
+    static void nd4j() {
+        Nd4jRuntime.init();
+    }
+
+    static LayerNet smallEncoder() {
+        return new LayerNet("test", new EncoderSpec(Shape.vector(6), List.of(linear(5), batchNorm()), List.of(relu(), linear(4))),
+                1, DataType.DOUBLE);
+    }
+
+    static Objective objective(String name, Network online, int pairs) {
+        return switch (name) {
+            case "simclr" -> new SimClr(pairs, online.outputDim(), 0.5);
+            case "simsiam" -> new Siamese(false, true, online, pairs, 5, DataType.DOUBLE, 3);
+            case "simsiam-no-stop-gradient" -> new Siamese(false, false, online, pairs, 5, DataType.DOUBLE, 3);
+            case "byol" -> new Siamese(true, true, online, pairs, 5, DataType.DOUBLE, 3);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /** A batch of given outputs; its views go through other networks in pair order. */
+    record FixedBatch(int pairs, INDArray z, INDArray x) implements Objective.Batch {
+        @Override
+        public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
+            out.assign(net.forward(params, null, x, ws, true));
+        }
+    }
+
+    /**
+     * SimSiam's gradient leaves out, by design, the path through its target (the stop-gradient),
+     * so finite differences of its loss do not give it. It is the gradient against a constant
+     * target: half BYOL's (whose target is another network's output, checked against finite
+     * differences below) when BYOL's target output equals z.
+     */
+    @org.junit.jupiter.api.Test
+    void simSiamsGradientIsTheGradientAgainstAConstantTarget() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        LayerNet online = smallEncoder();
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        INDArray frozen = z.dup();
+        Objective.Batch batch = new Objective.Batch() {
+            public int pairs() {
+                return PAIRS;
+            }
+
+            public INDArray z() {
+                return z;
+            }
+
+            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
+                out.assign(frozen);
+            }
+        };
+        INDArray simsiam = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
+        INDArray byol = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
+        double lossS = objective("simsiam", online, PAIRS).lossAndGradient(batch, simsiam);
+        double lossB = objective("byol", online, PAIRS).lossAndGradient(batch, byol);
+        assertThat(lossB).isCloseTo(2 + 2 * lossS, org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(simsiam.sub(byol.mul(0.5)).amaxNumber().doubleValue()).isLessThan(1e-12);
+        assertThat(simsiam.amaxNumber().doubleValue()).isGreaterThan(1e-3);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol"})
+    void theObjectivesGradientMatchesFiniteDifferences(String name) {
+        SplittableRandom rnd = new SplittableRandom(11);
+        LayerNet online = smallEncoder();
+        Objective objective = objective(name, online, PAIRS);
+        INDArray onlineParams = online.newParams();
+        online.init(onlineParams, online.newStats(), 5);
+        objective.init(onlineParams.add(random(rnd, onlineParams.length()).muli(0.3)));
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        INDArray x = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
+        FixedBatch batch = new FixedBatch(PAIRS, z, x);
+        INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
+        double loss = objective.lossAndGradient(batch, dz);
+        assertThat(loss).isFinite();
+        INDArray analytic = dz.dup();
+        DoubleSupplier lossOf = () -> objective.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
+        List<String> wrong = compare(z.reshape(-1), analytic.reshape(-1), lossOf, 1, "z");
+        if (objective instanceof Siamese s) {
+            objective.lossAndGradient(batch, dz);
+            INDArray predictorGrads = s.predictorGradients().dup();
+            wrong.addAll(compare(objective.state().get("predictorParams"), predictorGrads, lossOf, 1, "predictor"));
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol"})
+    void aWholeLearnersGradientMatchesFiniteDifferences(String name) {
+        SplittableRandom rnd = new SplittableRandom(12);
+        // Split batch norm in two groups: the 2N rows go through the encoder shuffled.
+        LayerNet net = new LayerNet("test", new EncoderSpec(new Shape(2, 4, 4),
+                List.of(conv2d(3, 3, 1, 1), batchNorm(), relu(), maxPool2d(2, 2), flatten(), linear(5), batchNorm()),
+                List.of(relu(), linear(4))), 2, DataType.DOUBLE);
+        assertThat(net.shufflesKeys()).isTrue();
+        HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0);
+        ObjectiveLearner learner = new ObjectiveLearner(net, hp, objective(name, net, PAIRS), 21, DataType.DOUBLE);
+        INDArray a = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
+        INDArray b = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
+        assertThat(learner.lossAndGradient(a, b)).isFinite();
+        INDArray analytic = learner.gradients().dup();
+        List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 3, "θ");
+        assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * Compares {@code analytic} with central differences of {@code loss} over every {@code
+     * stride}-th coordinate of {@code values}; coordinates at a kink (ReLU) are skipped, a few at most.
+     */
+    static List<String> compare(INDArray values, INDArray analytic, DoubleSupplier loss, int stride, String what) {
+        List<String> wrong = new ArrayList<>();
+        int checked = 0;
+        int kinks = 0;
+        for (long i = 0; i < values.length(); i += stride) {
+            double orig = values.getDouble(i);
+            double center = loss.getAsDouble();
+            values.putScalar(i, orig + EPS);
+            double up = loss.getAsDouble();
+            values.putScalar(i, orig - EPS);
+            double down = loss.getAsDouble();
+            values.putScalar(i, orig);
+            double right = (up - center) / EPS;
+            double left = (center - down) / EPS;
+            if (Math.abs(right - left) > 1e-4 * (1 + Math.abs(right))) {
+                kinks++;
+                continue;
+            }
+            double numeric = (up - down) / (2 * EPS);
+            double a = analytic.getDouble(i);
+            if (Math.abs(a - numeric) > 1e-7 + 1e-5 * Math.abs(numeric)) {
+                wrong.add(what + "[" + i + "]: analytic " + a + ", numeric " + numeric);
+            }
+            checked++;
+        }
+        assertThat(kinks).as(what + " coordinates at a kink").isLessThanOrEqualTo(Math.max(1, checked / 20));
+        assertThat(checked).as(what + " coordinates checked").isGreaterThanOrEqualTo(10);
+        return wrong;
+    }
+
+    static INDArray random(SplittableRandom rnd, long n) {
+        double[] v = new double[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = rnd.nextDouble() * 2 - 1;
+        return Nd4j.createFromArray(v);
+    }
+}
