@@ -17,7 +17,7 @@
 #   nojitter-200k     200,000   no colour jitter, no grayscale
 #   t02-200k          200,000   temperature 0.2
 #   batch256-200k     200,000   batch 256 (K 4096)
-#   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol);
+#   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol, instdisc);
 #                               for the objectives table, on Fashion-MNIST at 300k
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,7 @@ declare -A options=(
   [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
   [t02-200k]="-D kontrast.temperature=0.2"
   [batch256-200k]="--batch-size 256")
-for o in moco simclr simsiam byol; do
+for o in moco simclr simsiam byol instdisc; do
   for k in 100 200 300 500; do samples[$o-${k}k]=$((k * 1000)); options[$o-${k}k]="--encoder cnn --objective $o"; done
 done
 if ((list)); then for r in "${!samples[@]}"; do echo "$r ${samples[$r]} ${options[$r]}"; done | sort; exit 0; fi

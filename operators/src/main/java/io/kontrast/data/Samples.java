@@ -37,7 +37,8 @@ public final class Samples {
                         .setData(data)
                         .build())
                 .setLabel(withLabel ? set.labels()[i] : null)
-                .setAttributes(Map.of())
+                // The image's place in its set names the object: every epoch's sighting shares it.
+                .setAttributes(Map.of("instance", set.name() + "/" + i))
                 .build();
     }
 

@@ -23,6 +23,19 @@ public interface Learner extends AutoCloseable {
      */
     float step(INDArray viewsA, INDArray viewsB);
 
+    /**
+     * {@link #step(INDArray, INDArray)} with the instance of each sample (its id, or the attribute
+     * naming its object): objectives that keep one entry per instance use them; others ignore them.
+     */
+    default float step(INDArray viewsA, INDArray viewsB, String[] instances) {
+        return step(viewsA, viewsB);
+    }
+
+    /** The objective's memory bank of one feature per instance, or null when it keeps none. */
+    default io.kontrast.math.objective.MemoryBank bank() {
+        return null;
+    }
+
     Network network();
 
     HyperParams hyperParams();

@@ -128,8 +128,9 @@ public final class KontrastOptions {
                     .defaultValue("moco")
                     .withDescription("Contrastive objective: moco (MoCo v2: InfoNCE against a queue of keys from a momentum "
                             + "encoder), simclr (NT-Xent over the 2N views of a batch), simsiam (a predictor, negative "
-                            + "cosine, stop-gradient; no negatives) or byol (SimSiam's predictor against an EMA target "
-                            + "network at kontrast.key.momentum).");
+                            + "cosine, stop-gradient; no negatives), byol (SimSiam's predictor against an EMA target "
+                            + "network at kontrast.key.momentum) or instdisc (a memory bank of one feature per instance, "
+                            + "sampled softmax).");
 
     public static final ConfigOption<Integer> PREDICTOR_HIDDEN =
             ConfigOptions.key("kontrast.objective.predictor-hidden")
@@ -143,6 +144,32 @@ public final class KontrastOptions {
                     .defaultValue(true)
                     .withDescription("simsiam's stop-gradient on the target view. false makes the encoder collapse, which the "
                             + "collapse alarm catches: for demonstrations and tests only.");
+
+    public static final ConfigOption<Integer> INSTDISC_NEGATIVES =
+            ConfigOptions.key("kontrast.instdisc.negatives")
+                    .intType()
+                    .defaultValue(4096)
+                    .withDescription("instdisc: bank entries drawn as negatives per step (m).");
+
+    public static final ConfigOption<Integer> INSTDISC_BANK_SIZE =
+            ConfigOptions.key("kontrast.instdisc.bank-size")
+                    .intType()
+                    .defaultValue(65536)
+                    .withDescription("instdisc: instances the memory bank holds per trainer shard; when it is full, a new "
+                            + "instance takes the slot of the one written first.");
+
+    public static final ConfigOption<Double> INSTDISC_BANK_MOMENTUM =
+            ConfigOptions.key("kontrast.instdisc.bank-momentum")
+                    .doubleType()
+                    .defaultValue(0.5)
+                    .withDescription("instdisc: momentum of a bank entry's update towards the instance's new feature, in [0, 1).");
+
+    public static final ConfigOption<String> INSTANCE_ATTRIBUTE =
+            ConfigOptions.key("kontrast.instdisc.instance-attribute")
+                    .stringType()
+                    .defaultValue("instance")
+                    .withDescription("The Sample attribute that names the object a sample shows, so that repeat sightings "
+                            + "share one bank entry; samples without it are their own instance (their id).");
 
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("kontrast.batch.size")

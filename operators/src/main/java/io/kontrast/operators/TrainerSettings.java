@@ -12,6 +12,7 @@ import io.kontrast.math.HyperParams;
 import io.kontrast.math.Network;
 import io.kontrast.math.Learner;
 import io.kontrast.math.MocoLearner;
+import io.kontrast.math.objective.InstDisc;
 import io.kontrast.math.objective.ObjectiveLearner;
 import io.kontrast.math.objective.Siamese;
 import io.kontrast.math.objective.SimClr;
@@ -55,14 +56,19 @@ public record TrainerSettings(
     /**
      * The contrastive objective and its own options.
      *
-     * @param name moco, simclr, simsiam or byol
+     * @param name moco, simclr, simsiam, byol or instdisc
      * @param predictorHidden the predictor's hidden width (simsiam, byol)
      * @param stopGradient simsiam's stop-gradient (false only to show collapse)
+     * @param negatives instdisc's negatives per step
+     * @param bankSize instdisc's bank capacity, in instances
+     * @param bankMomentum instdisc's entry update momentum
+     * @param instanceAttribute the Sample attribute naming a sample's instance
      */
-    public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient) implements Serializable {}
+    public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
+            double bankMomentum, String instanceAttribute) implements Serializable {}
 
     /** Objectives the trainer knows. */
-    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol");
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -137,7 +143,14 @@ public record TrainerSettings(
         boolean stopGradient = conf.get(STOP_GRADIENT);
         require(stopGradient || objectiveName.equals("simsiam"), STOP_GRADIENT,
                 "false is only for the simsiam objective, got objective '" + objectiveName + "'");
-        ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient);
+        int negatives = conf.get(INSTDISC_NEGATIVES);
+        require(negatives >= 1 && negatives <= 1 << 20, INSTDISC_NEGATIVES, "must be in 1..1048576, got " + negatives);
+        int bankSize = conf.get(INSTDISC_BANK_SIZE);
+        require(bankSize >= 1 && bankSize <= 1 << 26, INSTDISC_BANK_SIZE, "must be in 1..67108864, got " + bankSize);
+        double bankMomentum = conf.get(INSTDISC_BANK_MOMENTUM);
+        require(bankMomentum >= 0 && bankMomentum < 1, INSTDISC_BANK_MOMENTUM, "must be in [0, 1), got " + bankMomentum);
+        ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
+                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
         int keysPerStep = symmetric ? 2 * batch : batch;
@@ -263,6 +276,9 @@ public record TrainerSettings(
             case "simsiam", "byol" -> new ObjectiveLearner(net, hyperParams, new Siamese(objective.name().equals("byol"),
                     objective.stopGradient(), net, hyperParams.batchSize(), objective.predictorHidden(), DataType.FLOAT,
                     seed ^ 0x5DEECE66DL), seed);
+            case "instdisc" -> new ObjectiveLearner(net, hyperParams, new InstDisc(hyperParams.batchSize(), net.outputDim(),
+                    objective.negatives(), objective.bankSize(), hyperParams.temperature(), objective.bankMomentum(), DataType.FLOAT,
+                    seed ^ 0x2545F4914F6CDD1DL), seed);
             default -> throw new IllegalStateException("unknown objective " + objective.name());
         };
     }

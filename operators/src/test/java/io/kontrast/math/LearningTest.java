@@ -33,7 +33,7 @@ class LearningTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp:moco", "cnn:moco", "mlp:simclr", "cnn:simsiam", "cnn:byol"})
+    @ValueSource(strings = {"mlp:moco", "cnn:moco", "mlp:simclr", "cnn:simsiam", "cnn:byol", "cnn:instdisc"})
     void shortRunBeatsTheRandomInitEncoderOnKnn(String encoderAndObjective) {
         Nd4jRuntime.init();
         String encoder = encoderAndObjective.split(":")[0];
@@ -61,6 +61,7 @@ class LearningTest {
         SplittableRandom order = new SplittableRandom(4);
         float[] a = new float[BATCH * 784];
         float[] b = new float[BATCH * 784];
+        String[] instances = new String[BATCH];
         float[] va = new float[784];
         float[] vb = new float[784];
         double firstLoss = 0;
@@ -69,6 +70,7 @@ class LearningTest {
         for (int s = 0; s < steps; s++) {
             for (int r = 0; r < BATCH; r++) {
                 int i = order.nextInt(train.size());
+                instances[r] = "syn/" + i;
                 SplittableRandom rnd = aug.randomFor("syn/" + i + "/" + s);
                 float[] img = train.image(i);
                 aug.augment(img, 28, 28, rnd, va);
@@ -76,7 +78,8 @@ class LearningTest {
                 System.arraycopy(va, 0, a, r * 784, 784);
                 System.arraycopy(vb, 0, b, r * 784, 784);
             }
-            float loss = learner.step(Nd4j.createFromArray(a).reshape(BATCH, 784), Nd4j.createFromArray(b).reshape(BATCH, 784));
+            float loss = learner.step(Nd4j.createFromArray(a).reshape(BATCH, 784), Nd4j.createFromArray(b).reshape(BATCH, 784),
+                    instances);
             if (s < 20) firstLoss += loss / 20;
             if (s >= steps - 20) lastLoss += loss / 20;
         }

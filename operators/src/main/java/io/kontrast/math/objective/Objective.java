@@ -54,6 +54,16 @@ public interface Objective extends AutoCloseable {
         /** The online encoder's outputs {@code [2N, dim]}, pair order. */
         INDArray z();
 
+        /** The instance of each of the N samples (its id, or the attribute naming its object); null when not given. */
+        default String[] instances() {
+            return null;
+        }
+
+        /** The learner's step count before this step: draws seeded by it repeat after a restore. */
+        default long step() {
+            return 0;
+        }
+
         /**
          * Encodes the batch's 2N views with {@code net}'s training-mode forward pass at {@code
          * params} (batch norm on the batch's statistics, none kept) into {@code out}, pair order;

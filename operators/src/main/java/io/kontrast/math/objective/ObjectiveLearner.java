@@ -52,6 +52,7 @@ public final class ObjectiveLearner implements Learner {
     private final double[] zFirst;
     private final double[] norms;
     private final BatchView batchView = new BatchView();
+    private String[] instances;
     private long step;
     private long skippedSteps;
     private float lastLoss = Float.NaN;
@@ -97,6 +98,21 @@ public final class ObjectiveLearner implements Learner {
     @Override
     public String objective() {
         return objective.name();
+    }
+
+    @Override
+    public float step(INDArray viewsA, INDArray viewsB, String[] instances) {
+        this.instances = instances;
+        try {
+            return step(viewsA, viewsB);
+        } finally {
+            this.instances = null;
+        }
+    }
+
+    /** Sets the instances the next {@link #lossAndGradient} hands the objective (for gradient checks). */
+    void instances(String[] instances) {
+        this.instances = instances;
     }
 
     @Override
@@ -184,6 +200,16 @@ public final class ObjectiveLearner implements Learner {
         }
 
         @Override
+        public String[] instances() {
+            return instances;
+        }
+
+        @Override
+        public long step() {
+            return step;
+        }
+
+        @Override
         public void encode(Network other, INDArray otherParams, Network.Workspace otherWs, INDArray out) {
             toPairOrder(other.forward(otherParams, null, netX, otherWs, true), out);
         }
@@ -249,7 +275,19 @@ public final class ObjectiveLearner implements Learner {
     }
 
     @Override
+    public io.kontrast.math.objective.MemoryBank bank() {
+        return objective instanceof InstDisc d ? d.bank() : null;
+    }
+
+    /** The bank's pointer, when the objective keeps a bank: it is saved where MoCo's queue pointer is. */
+    @Override
+    public int queuePointer() {
+        return bank() == null ? 0 : bank().pointer();
+    }
+
+    @Override
     public void restoreCounters(long step, int queuePointer, long skippedSteps, float lastLoss) {
+        if (bank() != null) bank().restorePointer(queuePointer);
         this.step = step;
         this.skippedSteps = skippedSteps;
         this.lastLoss = lastLoss;

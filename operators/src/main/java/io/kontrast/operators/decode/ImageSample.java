@@ -15,6 +15,11 @@ public class ImageSample {
     public float[] pixels;
     /** Class label, or -1 when the sample has none. Never used for training. */
     public int label = -1;
+    /**
+     * The object the sample shows, when a record names it (an attribute): repeat sightings of one
+     * object share it. Null means the sample's own id. InstDisc keeps one bank entry per instance.
+     */
+    public String instance;
 
     public ImageSample() {}
 
@@ -30,5 +35,10 @@ public class ImageSample {
         this.width = width;
         this.pixels = pixels;
         this.label = label;
+    }
+
+    /** {@link #instance}, or the id when the record named none. */
+    public String instanceOrId() {
+        return instance != null ? instance : id;
     }
 }

@@ -51,14 +51,19 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
         this.maxPixels = maxPixels;
     }
 
+    private String instanceAttribute = "instance";
+
     /** The decoding function the settings ask for. */
     public static SampleDecodeFunction of(io.kontrast.operators.TrainerSettings s) {
-        return new SampleDecodeFunction(s.inputChannels(), s.inputHeight(), s.inputWidth(), s.maxRecordBytes(), s.inputFormat(), s.maxPixels());
+        SampleDecodeFunction f = new SampleDecodeFunction(
+                s.inputChannels(), s.inputHeight(), s.inputWidth(), s.maxRecordBytes(), s.inputFormat(), s.maxPixels());
+        f.instanceAttribute = s.objective().instanceAttribute();
+        return f;
     }
 
     @Override
     public void open(OpenContext ctx) {
-        decoder = new SampleDecoder(channels, height, width, maxRecordBytes);
+        decoder = new SampleDecoder(channels, height, width, maxRecordBytes).instanceAttribute(instanceAttribute);
         imageDecoder = images ? new ImageDecoder(channels, height, width, maxRecordBytes, maxPixels) : null;
         rejected = new EnumMap<>(RejectReason.class);
         for (RejectReason r : RejectReason.values()) {

@@ -37,6 +37,14 @@ public final class SampleDecoder {
     // its own id string and pixel array.
     private Sample reuse;
 
+    private String instanceAttribute = "instance";
+
+    /** The attribute that names a sample's instance (see {@link ImageSample#instance}); null: none. */
+    public SampleDecoder instanceAttribute(String name) {
+        this.instanceAttribute = name == null || name.isEmpty() ? null : name;
+        return this;
+    }
+
     public SampleDecoder(int height, int width, int maxRecordBytes) {
         this(1, height, width, maxRecordBytes);
     }
@@ -172,6 +180,13 @@ public final class SampleDecoder {
             pixels = ImageFit.fit(pixels, c, h, w, channels, height, width);
         }
         int label = s.getLabel() == null ? -1 : s.getLabel();
-        return Result.ok(new ImageSample(s.getId(), s.getEventTime().toEpochMilli(), channels, height, width, pixels, label));
+        ImageSample out = new ImageSample(s.getId(), s.getEventTime().toEpochMilli(), channels, height, width, pixels, label);
+        if (instanceAttribute != null && s.getAttributes() != null) {
+            Object instance = s.getAttributes().get(instanceAttribute);
+            if (instance != null && !instance.toString().isEmpty()) {
+                out.instance = instance.toString();
+            }
+        }
+        return Result.ok(out);
     }
 }

@@ -101,6 +101,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient ValueState<TrainerProgress> progressState;
     private transient MapState<Integer, float[]> queueState;
     private transient MapState<String, float[]> objectiveState;
+    private transient MapState<Integer, float[]> bankState;
+    private transient MapState<Integer, String> bankInstanceState;
     private transient ListState<ImageSample> pendingState;
     private transient ListState<ImageSample> deferredState;
     // A partial batch and deferred pairs as earlier versions kept them: views already built.
@@ -145,6 +147,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 store.getState(new ValueStateDescriptor<>("progress", TypeInformation.of(TrainerProgress.class)));
         queueState = store.getMapState(new MapStateDescriptor<>("queue", Types.INT, floats));
         objectiveState = store.getMapState(new MapStateDescriptor<>("objectiveState", Types.STRING, floats));
+        bankState = store.getMapState(new MapStateDescriptor<>("bank", Types.INT, floats));
+        bankInstanceState = store.getMapState(new MapStateDescriptor<>("bankInstances", Types.INT, Types.STRING));
         pendingState =
                 store.getListState(new ListStateDescriptor<>("pendingSamples", TypeInformation.of(ImageSample.class)));
         deferredState =
@@ -194,6 +198,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("laneWaitMillis", () -> lastShard == null ? Double.NaN : lastShard.laneWaitMillis);
         metrics.gauge("loss", () -> lastShard == null ? Double.NaN : lastShard.progress.lossAverage);
         metrics.gauge("step", () -> lastShard == null ? 0L : lastShard.learner.step());
+        metrics.gauge("bankInstances", () -> lastShard == null || lastShard.learner.bank() == null ? 0
+                : lastShard.learner.bank().filled());
         metrics.gauge("snapshotVersion", () -> lastShard == null ? 0L : lastShard.progress.version);
         metrics.gauge("samplesSeen", () -> lastShard == null ? 0L : lastShard.progress.samplesSeen);
         metrics.gauge("queueFill", () -> lastShard == null || lastShard.learner.queueSize() == 0 ? 0.0
@@ -266,19 +272,20 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         if (s.windowStart == 0) s.windowStart = viewsStarted;
         if (stepper == null) {
             int slot = learner.queuePointer();
-            float loss = learner.step(s.a[s.current], s.b[s.current]);
+            float loss = learner.step(s.a[s.current], s.b[s.current], s.instances);
             s.pending = 0;
             afterStep(s, slot, loss, System.nanoTime() - started);
             return;
         }
         finishStep();
         InFlightStep f = new InFlightStep(s, learner.queuePointer(), s.current);
+        String[] instances = s.instances.clone(); // the next batch overwrites the shard's
         s.inFlight = s.pending;
         s.pending = 0;
         s.current ^= 1;
         f.future = stepper.submit(() -> {
             long t = System.nanoTime();
-            f.loss = learner.step(s.a[f.inputs], s.b[f.inputs]);
+            f.loss = learner.step(s.a[f.inputs], s.b[f.inputs], instances);
             f.nanos = System.nanoTime() - t;
             return null;
         });
@@ -388,6 +395,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.put("embedding_std", s.embeddingStd);
         metrics.put("skipped_steps", (double) p.skippedSteps);
         metrics.put("learning_rate", settings.hyperParams().learningRateAt(p.step));
+        if (s.learner.bank() != null) {
+            metrics.put("bank_instances", (double) s.learner.bank().filled());
+        }
         // Where the trainer's thread spends its time since the last snapshot: the mean step, and
         // the share of wall time in steps (near 1: the trainer is the bottleneck; lower: it waits
         // for input, or builds it, as when views run in its thread).
@@ -503,7 +513,20 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 }
             }
         }
-        learner.restoreCounters(p.step, p.queuePointer, p.skippedSteps, p.lastLoss);
+        var bank = learner.bank();
+        if (bank != null) {
+            int restored = 0;
+            for (Map.Entry<Integer, String> e : bankInstanceState.entries()) {
+                float[] v = bankState.get(e.getKey());
+                if (v != null && e.getKey() < bank.capacity() && v.length == bank.dim()) {
+                    bank.restore(e.getKey(), e.getValue(), v);
+                    restored++;
+                }
+            }
+            LOG.info("Trainer shard {}: memory bank restored with {} instances", key, restored);
+        }
+        learner.restoreCounters(p.step, bank != null && p.queuePointer >= bank.capacity() ? 0 : p.queuePointer,
+                p.skippedSteps, p.lastLoss);
         Iterable<ViewPair> legacy = legacyPendingState.get();
         if (legacy != null) {
             for (ViewPair v : legacy) {
@@ -570,6 +593,14 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 queueState.put(slot, s.learner.queueRow(slot));
             }
             s.dirty.clear();
+            var bank = s.learner.bank();
+            if (bank != null) {
+                java.util.BitSet written = bank.takeDirty();
+                for (int slot = written.nextSetBit(0); slot >= 0; slot = written.nextSetBit(slot + 1)) {
+                    bankState.put(slot, bank.vector(slot));
+                    bankInstanceState.put(slot, bank.instance(slot));
+                }
+            }
             pendingState.update(s.pendingSamples());
             legacyPendingState.update(s.pendingBuiltPairs());
         }
@@ -639,6 +670,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         // Samples in the step in flight (counted in samples seen once it has finished).
         int inFlight;
         final String[] ids;
+        final String[] instances;
         final int[] labels;
         final long[] eventTimes;
         // The batch's samples, copied in; their views are built when the batch is full.
@@ -692,6 +724,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 bData[i] = b[i].data().asNioFloat();
             }
             ids = new String[batch];
+            instances = new String[batch];
             labels = new int[batch];
             eventTimes = new long[batch];
             pixels = new float[batch][inputSize];
@@ -717,6 +750,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             }
             System.arraycopy(v.pixels, 0, pixels[pending], 0, inputSize);
             ids[pending] = v.id;
+            instances[pending] = v.instanceOrId();
             labels[pending] = v.label;
             eventTimes[pending] = v.eventTime;
             built[pending] = false;
@@ -732,6 +766,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             aData[current].put(pending * inputSize, v.first);
             bData[current].put(pending * inputSize, v.second);
             ids[pending] = v.id;
+            instances[pending] = v.id;
             labels[pending] = v.label;
             built[pending] = true;
             pending++;
@@ -749,7 +784,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             List<ImageSample> out = new ArrayList<>(pending);
             for (int i = 0; i < pending; i++) {
                 if (!built[i]) {
-                    out.add(new ImageSample(ids[i], eventTimes[i], inputChannels, inputHeight, inputWidth, pixels[i].clone(), labels[i]));
+                    ImageSample sample = new ImageSample(ids[i], eventTimes[i], inputChannels, inputHeight, inputWidth, pixels[i].clone(), labels[i]);
+                    sample.instance = instances[i].equals(ids[i]) ? null : instances[i];
+                    out.add(sample);
                 }
             }
             return out;

@@ -51,12 +51,17 @@ class ObjectiveGradientTest {
             case "simsiam" -> new Siamese(false, true, online, pairs, 5, DataType.DOUBLE, 3);
             case "simsiam-no-stop-gradient" -> new Siamese(false, false, online, pairs, 5, DataType.DOUBLE, 3);
             case "byol" -> new Siamese(true, true, online, pairs, 5, DataType.DOUBLE, 3);
+            case "instdisc" -> new InstDisc(pairs, online.outputDim(), 6, 16, 0.5, 0.5, DataType.DOUBLE, 3);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
     /** A batch of given outputs; its views go through other networks in pair order. */
-    record FixedBatch(int pairs, INDArray z, INDArray x) implements Objective.Batch {
+    record FixedBatch(int pairs, INDArray z, INDArray x, String[] instances) implements Objective.Batch {
+        FixedBatch(int pairs, INDArray z, INDArray x) {
+            this(pairs, z, x, null);
+        }
+
         @Override
         public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
             out.assign(net.forward(params, null, x, ws, true));
@@ -97,8 +102,23 @@ class ObjectiveGradientTest {
         assertThat(simsiam.amaxNumber().doubleValue()).isGreaterThan(1e-3);
     }
 
+    /** Ten instances in the bank, the batch's four among them: every positive is a bank entry. */
+    static String[] knownInstances(MemoryBank bank, SplittableRandom rnd) {
+        double[] v = new double[bank.dim()];
+        for (int i = 0; i < 10; i++) {
+            double sq = 0;
+            for (int c = 0; c < v.length; c++) {
+                v[c] = rnd.nextDouble() * 2 - 1;
+                sq += v[c] * v[c];
+            }
+            for (int c = 0; c < v.length; c++) v[c] /= Math.sqrt(sq);
+            bank.put("i" + i, v, 0);
+        }
+        return new String[] {"i7", "i2", "i9", "i4"};
+    }
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc"})
     void theObjectivesGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(11);
         LayerNet online = smallEncoder();
@@ -108,7 +128,8 @@ class ObjectiveGradientTest {
         objective.init(onlineParams.add(random(rnd, onlineParams.length()).muli(0.3)));
         INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
         INDArray x = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
-        FixedBatch batch = new FixedBatch(PAIRS, z, x);
+        String[] instances = objective instanceof InstDisc d ? knownInstances(d.bank(), rnd) : null;
+        FixedBatch batch = new FixedBatch(PAIRS, z, x, instances);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
         double loss = objective.lossAndGradient(batch, dz);
         assertThat(loss).isFinite();
@@ -124,7 +145,7 @@ class ObjectiveGradientTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc"})
     void aWholeLearnersGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(12);
         // Split batch norm in two groups: the 2N rows go through the encoder shuffled.
@@ -136,10 +157,96 @@ class ObjectiveGradientTest {
         ObjectiveLearner learner = new ObjectiveLearner(net, hp, objective(name, net, PAIRS), 21, DataType.DOUBLE);
         INDArray a = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
         INDArray b = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
+        if (learner.bank() != null) learner.instances(knownInstances(learner.bank(), rnd));
         assertThat(learner.lossAndGradient(a, b)).isFinite();
         INDArray analytic = learner.gradients().dup();
         List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 3, "θ");
         assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * InstDisc on instances the bank has not seen: each view's positive is the other view's output,
+     * a negative that is the row's own instance is left out, and the step writes each instance's
+     * entry, the normalised mean of its two views; a second sighting moves it by the bank momentum.
+     */
+    @org.junit.jupiter.api.Test
+    void instDiscWritesNewInstancesAndMovesKnownOnesByItsMomentum() {
+        SplittableRandom rnd = new SplittableRandom(14);
+        InstDisc d = new InstDisc(PAIRS, 4, 6, 16, 0.5, 0.5, DataType.DOUBLE, 3);
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        String[] fresh = {"a", "b", "c", "d"};
+        INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
+        // An empty bank: no negatives, and a positive per row.
+        double first = d.lossAndGradient(new FixedBatch(PAIRS, z, null, fresh), dz);
+        assertThat(first).isFinite().isGreaterThanOrEqualTo(0);
+        d.update(0.1, null, null);
+        assertThat(d.bank().filled()).isEqualTo(4);
+        double[] u = unit(z);
+        for (int i = 0; i < PAIRS; i++) {
+            float[] entry = d.bank().vector(d.bank().slotOf(fresh[i]));
+            double[] mean = new double[4];
+            double sq = 0;
+            for (int c = 0; c < 4; c++) {
+                mean[c] = u[i * 4 + c] + u[(PAIRS + i) * 4 + c];
+                sq += mean[c] * mean[c];
+            }
+            for (int c = 0; c < 4; c++) assertThat((double) entry[c]).isCloseTo(mean[c] / Math.sqrt(sq), org.assertj.core.data.Offset.offset(1e-6));
+        }
+        // Second sighting of "a" with new outputs: e <- normalise(0.5 e + 0.5 v).
+        float[] before = d.bank().vector(d.bank().slotOf("a"));
+        INDArray z2 = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        assertThat(d.lossAndGradient(new FixedBatch(PAIRS, z2, null, new String[] {"a", "e", "f", "g"}), dz)).isFinite();
+        // Every row's own instance is among the drawn negatives only where masked: the loss stays finite and
+        // the draws cover the filled slots.
+        assertThat(java.util.Arrays.stream(d.negativeSlots()).allMatch(s -> s >= 0 && s < 4)).isTrue();
+        d.update(0.1, null, null);
+        assertThat(d.bank().filled()).isEqualTo(7);
+        double[] u2 = unit(z2);
+        double[] v = new double[4];
+        double sq = 0;
+        for (int c = 0; c < 4; c++) {
+            v[c] = u2[c] + u2[PAIRS * 4 + c];
+            sq += v[c] * v[c];
+        }
+        double[] moved = new double[4];
+        double msq = 0;
+        for (int c = 0; c < 4; c++) {
+            moved[c] = 0.5 * before[c] + 0.5 * v[c] / Math.sqrt(sq);
+            msq += moved[c] * moved[c];
+        }
+        float[] after = d.bank().vector(d.bank().slotOf("a"));
+        for (int c = 0; c < 4; c++) assertThat((double) after[c]).isCloseTo(moved[c] / Math.sqrt(msq), org.assertj.core.data.Offset.offset(1e-6));
+    }
+
+    @org.junit.jupiter.api.Test
+    void aFullBankGivesTheOldestSlotToANewInstanceAndRestoresFromItsSlots() {
+        MemoryBank bank = new MemoryBank(3, 2);
+        double[] v = {0.6, 0.8};
+        for (String id : new String[] {"a", "b", "c"}) bank.put(id, v, 0);
+        assertThat(bank.takeDirty().cardinality()).isEqualTo(3);
+        bank.put("d", new double[] {1, 0}, 0);
+        assertThat(bank.slotOf("a")).isEqualTo(-1);
+        assertThat(bank.slotOf("d")).isZero();
+        assertThat(bank.pointer()).isEqualTo(1);
+        bank.put("b", new double[] {0, 1}, 0);
+        assertThat(bank.takeDirty().stream().toArray()).containsExactly(0, 1);
+        MemoryBank copy = new MemoryBank(3, 2);
+        for (int s = 0; s < 3; s++) copy.restore(s, bank.instance(s), bank.vector(s));
+        copy.restorePointer(bank.pointer());
+        for (int s = 0; s < 3; s++) {
+            assertThat(copy.instance(s)).isEqualTo(bank.instance(s));
+            assertThat(copy.vector(s)).containsExactly(bank.vector(s));
+        }
+        assertThat(copy.filled()).isEqualTo(3);
+        copy.put("e", v, 0);
+        assertThat(copy.slotOf("e")).isEqualTo(1);
+        assertThat(copy.slotOf("b")).isEqualTo(-1);
+    }
+
+    static double[] unit(INDArray z) {
+        double[] u = z.dup().data().asDouble();
+        Rows.normalize(u, (int) z.rows(), (int) z.columns(), new double[(int) z.rows()]);
+        return u;
     }
 
     /**

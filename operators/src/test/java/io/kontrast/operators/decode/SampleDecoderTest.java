@@ -42,6 +42,20 @@ class SampleDecoderTest {
         assertThat(r.sample().pixels).hasSize(784).containsExactly(images.set.image(4));
     }
 
+    /** The instance comes from the configured attribute (replay names each image's place in its set); without it, none. */
+    @Test
+    void readsTheInstanceFromTheConfiguredAttribute() {
+        assertThat(decoder.decode(good(4)).sample().instance).isEqualTo("synthetic/test/4");
+        assertThat(decoder.decode(good(4)).sample().instanceOrId()).isEqualTo("synthetic/test/4");
+        Sample s = Samples.sample(images.set, 5, "id-5", false);
+        s.setAttributes(java.util.Map.of("object", "cat-7"));
+        byte[] bytes = Samples.encode(s);
+        assertThat(decoder.decode(bytes).sample().instance).isNull();
+        assertThat(decoder.decode(bytes).sample().instanceOrId()).isEqualTo("id-5");
+        var byObject = new SampleDecoder(28, 28, 1 << 20).instanceAttribute("object");
+        assertThat(byObject.decode(bytes).sample().instance).isEqualTo("cat-7");
+    }
+
     @Test
     void acceptsFiniteFloat32Tensors() {
         ByteBuffer data = ByteBuffer.allocate(784 * 4).order(ByteOrder.LITTLE_ENDIAN);

@@ -223,12 +223,15 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol"})
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc"})
     void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
         Configuration conf = conf(0);
         conf.set(KontrastOptions.ENCODER, "cnn");
         conf.set(KontrastOptions.OBJECTIVE, objective);
         conf.set(KontrastOptions.PREDICTOR_HIDDEN, 32);
+        // 43 samples, 40 trained on: the bank of 32 is full and has given its oldest slots to new instances.
+        conf.set(KontrastOptions.INSTDISC_BANK_SIZE, 32);
+        conf.set(KontrastOptions.INSTDISC_NEGATIVES, 16);
         TrainerSettings settings = TrainerSettings.from(conf);
         var original = harness(settings);
         original.open();
@@ -239,7 +242,10 @@ class MocoTrainerOperatorTest {
         var fresh = settings.newLearner(settings.seed());
         var state = saved.learner().state();
         assertThat(state.keySet()).containsExactlyElementsOf(fresh.state().keySet());
-        if (!objective.equals("simclr")) {
+        if (objective.equals("instdisc")) {
+            assertThat(saved.learner().bank().filled()).isEqualTo(32);
+            assertThat(saved.learner().bank().pointer()).isEqualTo(40 - 32);
+        } else if (!objective.equals("simclr")) {
             assertThat(state).containsKeys("predictorParams", "predictorVelocity", "predictorStats");
             // Trained: the predictor moved away from its initial parameters.
             assertThat(state.get("predictorParams")).isNotEqualTo(fresh.state().get("predictorParams"));
@@ -261,6 +267,16 @@ class MocoTrainerOperatorTest {
         assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
         for (var e : state.entrySet()) {
             assertThat(loaded.learner().state().get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+        }
+        if (objective.equals("instdisc")) {
+            var a = saved.learner().bank();
+            var b = loaded.learner().bank();
+            assertThat(b.filled()).isEqualTo(a.filled());
+            assertThat(b.pointer()).isEqualTo(a.pointer());
+            for (int slot = 0; slot < a.capacity(); slot++) {
+                assertThat(b.instance(slot)).isEqualTo(a.instance(slot));
+                assertThat(b.vector(slot)).containsExactly(a.vector(slot));
+            }
         }
         continuesAlike(original, restored, pairs(2 * BATCH - 3, 22), 7);
         List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
