@@ -54,15 +54,45 @@ class FailoverITCase extends WithKafka {
 
     static void fill(String topic, long samples) throws Exception {
         var images = SyntheticShapes.generate(1000, 5, "synthetic/train");
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+        for (int n = 0; n < samples; n++) {
+            int i = n % images.size();
+            String id = "syn/" + i + "/e" + n / images.size();
+            records.add(new ProducerRecord<>(topic, id.getBytes(), Samples.encode(Samples.sample(images, i, id, false))));
+            if (n % GARBAGE_EVERY == GARBAGE_EVERY / 2) {
+                byte[] junk = new byte[1 + n % 300];
+                new java.util.SplittableRandom(n).nextBytes(junk);
+                records.add(new ProducerRecord<>(topic, ("bad/" + n).getBytes(), junk));
+            }
+        }
+        // Every record must be in the topic, or a job waits for samples that never come: a batch the
+        // broker refused (seen on a loaded machine: an idempotent producer's batch rejected as out of
+        // order) is sent again, one record at a time, until it is acknowledged.
+        List<ProducerRecord<byte[], byte[]>> failed = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> p = TrainJobITCase.producer(kafka.bootstrapServers())) {
-            for (int n = 0; n < samples; n++) {
-                int i = n % images.size();
-                String id = "syn/" + i + "/e" + n / images.size();
-                p.send(new ProducerRecord<>(topic, id.getBytes(), Samples.encode(Samples.sample(images, i, id, false))));
-                if (n % GARBAGE_EVERY == GARBAGE_EVERY / 2) {
-                    byte[] junk = new byte[1 + n % 300];
-                    new java.util.SplittableRandom(n).nextBytes(junk);
-                    p.send(new ProducerRecord<>(topic, ("bad/" + n).getBytes(), junk));
+            List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> acks = new ArrayList<>();
+            for (var r : records) acks.add(p.send(r));
+            p.flush();
+            for (int k = 0; k < acks.size(); k++) {
+                try {
+                    acks.get(k).get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failed.add(records.get(k));
+                }
+            }
+        }
+        for (int attempt = 0; !failed.isEmpty(); attempt++) {
+            assertThat(attempt).as("records the broker keeps refusing: " + failed.size()).isLessThan(5);
+            System.err.printf("fill %s: %d records refused, sending them again%n", topic, failed.size());
+            List<ProducerRecord<byte[], byte[]>> again = failed;
+            failed = new ArrayList<>();
+            try (KafkaProducer<byte[], byte[]> p = TrainJobITCase.producer(kafka.bootstrapServers())) {
+                for (var r : again) {
+                    try {
+                        p.send(r).get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        failed.add(r);
+                    }
                 }
             }
         }

@@ -47,15 +47,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The MoCo trainer: one learner per trainer shard (the key), fed batches of view pairs, publishing
- * an {@link EncoderSnapshot} every {@code snapshotEverySteps} steps.
+ * The trainer: one {@link Learner} per trainer shard (the key), of the configured objective (MoCo
+ * by default; the class keeps its first name), fed batches of view pairs, publishing an {@link
+ * EncoderSnapshot} every {@code snapshotEverySteps} steps.
  *
  * <p>Learning state is keyed state, so it lives in RocksDB and follows its shard on rescaling:
  *
  * <ul>
- *   <li>{@code queryParams}, {@code keyParams}, {@code velocity}, {@code queryStats}: the query
- *       encoder, the EMA key encoder, the SGD momentum and the query encoder's batch-norm running
- *       statistics, each one flat float vector;
+ *   <li>{@code queryParams}, {@code keyParams}, {@code velocity}, {@code queryStats}: the online
+ *       (query) encoder, MoCo's EMA key encoder, the SGD momentum and the online encoder's
+ *       batch-norm running statistics, each one flat float vector;
+ *   <li>{@code objectiveState}: the other objectives' own buffers by name (a predictor, its
+ *       momentum and statistics, BYOL's target network);
+ *   <li>{@code bank}, {@code bankInstances}: InstDisc's memory bank, slot by slot, written like the
+ *       queue (only slots changed since the last checkpoint);
  *   <li>{@code progress}: step, snapshot version, samples seen, queue pointer and fill, counters;
  *   <li>{@code queue}: the key queue as a map from slot to key. Only slots written since the last
  *       checkpoint are put, so with incremental checkpoints a checkpoint one step after the last
