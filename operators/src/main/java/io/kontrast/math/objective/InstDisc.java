@@ -2,7 +2,6 @@ package io.kontrast.math.objective;
 
 import io.kontrast.math.HyperParams;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -88,9 +87,6 @@ public final class InstDisc implements Objective {
     public MemoryBank bank() {
         return bank;
     }
-
-    @Override
-    public void init(INDArray onlineParams) {}
 
     @Override
     public double lossAndGradient(Batch batch, INDArray dz) {
@@ -191,17 +187,6 @@ public final class InstDisc implements Objective {
             bank.put(instances[i], v, 0);
         }
     }
-
-    @Override
-    public void discard() {}
-
-    @Override
-    public Map<String, INDArray> state() {
-        return Map.of();
-    }
-
-    @Override
-    public void clearMomentum() {}
 
     /** Rows' masks and draws of the last step, for tests. */
     int[] negativeSlots() {

@@ -18,7 +18,7 @@ public interface Objective extends AutoCloseable {
     String name();
 
     /** Called once before the first step, with the online encoder's freshly initialised parameters. */
-    void init(INDArray onlineParams);
+    default void init(INDArray onlineParams) {}
 
     /**
      * The loss of a batch, and dLoss/dz into {@code dz}.
@@ -32,16 +32,18 @@ public interface Objective extends AutoCloseable {
      * After the online parameters' update in a finite step: the objective's own update (its
      * parameters' SGD step at {@code learningRate}, a target network's EMA).
      */
-    void update(double learningRate, HyperParams hp, INDArray onlineParams);
+    default void update(double learningRate, HyperParams hp, INDArray onlineParams) {}
 
     /** A step that was not finite: undo what {@link #lossAndGradient} changed (running statistics). */
-    void discard();
+    default void discard() {}
 
     /** The objective's learning state by name, in a fixed order; empty when it keeps none. */
-    Map<String, INDArray> state();
+    default Map<String, INDArray> state() {
+        return Map.of();
+    }
 
     /** Zeroes the objective's optimizer momentum (a rollback). */
-    void clearMomentum();
+    default void clearMomentum() {}
 
     @Override
     default void close() {}

@@ -219,10 +219,6 @@ public final class ObjectiveLearner implements Learner {
         return grads;
     }
 
-    public Objective objectiveImpl() {
-        return objective;
-    }
-
     @Override
     public Network network() {
         return net;

@@ -181,8 +181,4 @@ public final class Siamese implements Objective {
     INDArray predictorGradients() {
         return predGrads;
     }
-
-    LayerNet predictor() {
-        return predictor;
-    }
 }

@@ -1,7 +1,5 @@
 package io.kontrast.math.objective;
 
-import io.kontrast.math.HyperParams;
-import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -40,9 +38,6 @@ public final class SimClr implements Objective {
     public String name() {
         return "simclr";
     }
-
-    @Override
-    public void init(INDArray onlineParams) {}
 
     @Override
     public double lossAndGradient(Batch batch, INDArray dz) {
@@ -96,17 +91,4 @@ public final class SimClr implements Objective {
         return loss;
     }
 
-    @Override
-    public void update(double learningRate, HyperParams hp, INDArray onlineParams) {}
-
-    @Override
-    public void discard() {}
-
-    @Override
-    public Map<String, INDArray> state() {
-        return Map.of();
-    }
-
-    @Override
-    public void clearMomentum() {}
 }
