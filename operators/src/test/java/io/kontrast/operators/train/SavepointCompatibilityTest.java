@@ -15,8 +15,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Trainer state written by earlier layouts (see {@link SavepointFixtures}) restores into the
- * current code: every buffer comes back bit for bit, the restored encoder computes the
- * representation the writing version computed, and training goes on from there.
+ * current code (the old MLP's state into a layer list of the same layers): every buffer comes
+ * back bit for bit, the restored encoder computes the representation the writing version
+ * computed, and training goes on from there.
  */
 class SavepointCompatibilityTest {
     @ParameterizedTest(name = "{0} written by layout {1}")
@@ -29,7 +30,7 @@ class SavepointCompatibilityTest {
         }
         OperatorSubtaskState state =
                 OperatorSnapshotUtil.readStateHandle(getClass().getResource(base + ".snapshot").getPath());
-        TrainerSettings settings = MocoTrainerOperatorTest.settings(0, encoder);
+        TrainerSettings settings = SavepointFixtures.settings(encoder);
         var h = MocoTrainerOperatorTest.harness(settings);
         h.initializeState(state);
         h.open();

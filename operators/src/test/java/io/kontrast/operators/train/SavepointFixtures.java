@@ -2,6 +2,7 @@ package io.kontrast.operators.train;
 
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.Nd4jRuntime;
+import io.kontrast.operators.KontrastOptions;
 import io.kontrast.operators.TrainerSettings;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -25,6 +26,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * the state holds (counters, SHA-256 of each buffer) and the representation the encoder that
  * wrote it computes for fixed inputs.
  *
+ * <p>The encoders are small versions of {@code mlp} and {@code cnn} with the same layer kinds in
+ * the same order ({@code savepoints/<encoder>-small.json}), so that a fixture weighs a few hundred
+ * kilobytes rather than megabytes. Layout v1 predates layer lists: its fixtures were written by
+ * the v1 code with its hard-wired widths set to those of the small specs (MLP 784 → 32 | → 32 →
+ * 16; CNN 4 and 8 channels, a 16-wide representation, 8 out).
+ *
  * <p>Run it only when the state layout changes on purpose, with the version that writes the new
  * layout; the old fixtures stay, so that every released layout keeps restoring:
  *
@@ -40,6 +47,14 @@ public final class SavepointFixtures {
         float[] v = new float[n * 784];
         for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextDouble() * 4 - 2);
         return Nd4j.createFromArray(v).reshape(n, 784);
+    }
+
+    /** The tests' small trainer with the small version of {@code encoder} ({@code mlp} or {@code cnn}). */
+    static TrainerSettings settings(String encoder) {
+        var conf = MocoTrainerOperatorTest.conf(0);
+        conf.set(KontrastOptions.ENCODER, "custom");
+        conf.set(KontrastOptions.ENCODER_SPEC, SavepointFixtures.class.getResource("/savepoints/" + encoder + "-small.json").getPath());
+        return TrainerSettings.from(conf);
     }
 
     static String sha256(INDArray a) throws Exception {
@@ -59,7 +74,7 @@ public final class SavepointFixtures {
     }
 
     private static void write(Path dir, String version, String encoder) throws Exception {
-        TrainerSettings settings = MocoTrainerOperatorTest.settings(0, encoder);
+        TrainerSettings settings = settings(encoder);
         var h = MocoTrainerOperatorTest.harness(settings);
         h.setStateBackend(new org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend(false));
         h.open();
