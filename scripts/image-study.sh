@@ -6,6 +6,7 @@
 #
 #   scripts/image-study.sh --dir DIR [--runs NAME,NAME...] [--out FILE] [--work DIR] [--list]
 #   scripts/image-study.sh --dataset fashion-mnist --runs moco-300k,simclr-300k [--out FILE]
+#   ... [--order shuffled|class-sorted|drift] [--run-length N]   (the stream's order; replay --order)
 #
 # Runs (name: samples, options beyond the defaults for --input-shape 3x32x32):
 #   defaults-200k     200,000   (the cnn preset, batch 128, K 4096, T 0.1, crops 0.2-1, colour jitter)
@@ -22,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir="" dataset=image-folder runs="defaults-200k" out="image-study.jsonl" work="" list=0
+dir="" dataset=image-folder runs="defaults-200k" out="image-study.jsonl" work="" list=0 order=shuffled run_length=512
 while (($#)); do
   case "$1" in
     --dir) dir=$2; shift 2 ;;
@@ -30,8 +31,10 @@ while (($#)); do
     --runs) runs=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --work) work=$2; shift 2 ;;
+    --order) order=$2; shift 2 ;;
+    --run-length) run_length=$2; shift 2 ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "image-study.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +82,7 @@ broker=$!
 trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null || true' EXIT
 for _ in $(seq 120); do kcat -b "$bootstrap" -L -t samples -m 2 >/dev/null 2>&1 && break; sleep 0.5; done
 
-# One stream for every run: as many shuffled epochs of the train split as the longest run needs.
+# One stream for every run: as many epochs of the train split (in --order) as the longest run needs.
 if [ "$dataset" = image-folder ]; then
   train_files=$(find "$dir/train" -type f | wc -l)
   replay_options=(--split train --format image)
@@ -90,7 +93,7 @@ fi
 epochs=$(( (most + train_files - 1) / train_files ))
 echo "Replaying $epochs epochs of $train_files samples into $bootstrap ..."
 java -jar "$jar" replay --bootstrap "$bootstrap" "${source_options[@]}" "${replay_options[@]}" \
-  --epochs "$epochs" --with-labels >"$work/replay.log" 2>&1
+  --epochs "$epochs" --order "$order" --run-length "$run_length" --with-labels >"$work/replay.log" 2>&1
 
 for r in "${selected[@]}"; do
   echo "Run $r: ${samples[$r]} samples ${options[$r]}"
@@ -102,5 +105,5 @@ for r in "${selected[@]}"; do
   seconds=$(( $(date +%s) - start ))
   scores=$(java -jar "$jar" evaluate --bootstrap "$bootstrap" --model-id "$r" "${source_options[@]}" \
     2>>"$work/evaluate.log" | grep '^{')
-  echo "{\"run\": \"$r\", \"options\": \"${options[$r]}\", \"train_seconds\": $seconds, \"samples_per_s\": $(( samples[$r] / seconds )), \"evaluate\": $scores}" | tee -a "$out"
+  echo "{\"run\": \"$r\", \"order\": \"$order\", \"options\": \"${options[$r]}\", \"train_seconds\": $seconds, \"samples_per_s\": $(( samples[$r] / seconds )), \"evaluate\": $scores}" | tee -a "$out"
 done

@@ -1,6 +1,7 @@
 package io.kontrast.jobs;
 
 import io.kontrast.data.LabeledImages;
+import io.kontrast.data.StreamOrder;
 import io.kontrast.jobs.cli.Args;
 import io.kontrast.jobs.cli.UsageException;
 import java.io.PrintStream;
@@ -20,6 +21,9 @@ public final class ReplayCommand {
                 .opt("input-shape", "CxHxW", "3x32x32", "shape of the Samples made from an image folder (--format sample)")
                 .opt("split", "train|test", "train", "dataset split")
                 .opt("epochs", "n", "1", "passes over the dataset, each in a new shuffle (0: forever)")
+                .opt("order", "shuffled|class-sorted|drift", "shuffled",
+                        "order within each epoch: a shuffle; all of one class, then the next; or runs of --run-length samples of one random class")
+                .opt("run-length", "n", "512", "samples per run of one class in --order drift")
                 .opt("rate", "records/s", "0", "records per second (0: as fast as possible)")
                 .opt("limit", "n", "0", "use only the first n images of the split (0: all)")
                 .opt("seed", "n", "7", "shuffle seed")
@@ -37,6 +41,8 @@ public final class ReplayCommand {
         int epochs = a.getInt("epochs", 0, Integer.MAX_VALUE);
         double rate = a.getDouble("rate", 0);
         long limit = a.getLong("limit", 0);
+        StreamOrder order = StreamOrder.parse(a.choice("order", "shuffled", "class-sorted", "drift"));
+        int runLength = a.getInt("run-length", 1, Integer.MAX_VALUE);
         LabeledImages set = Datasets.load(dataset, split, dataset.equals("image-folder") ? a.path("dir") : a.path("data-dir"),
                 shape(a));
         if (limit > 0 && limit < set.size()) {
@@ -46,11 +52,13 @@ public final class ReplayCommand {
         Runtime.getRuntime().addShutdownHook(new Thread(r::stop));
         long sent;
         try {
-            sent = r.replay(set, epochs, rate, a.flag("with-labels"), a.getLong("seed", Long.MIN_VALUE), format.equals("image"));
+            sent = r.replay(set, epochs, rate, a.flag("with-labels"), a.getLong("seed", Long.MIN_VALUE), format.equals("image"),
+                    order, runLength);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        out.println("Sent " + sent + " samples of " + set.name() + " to " + a.get("topic") + ".");
+        out.println("Sent " + sent + " samples of " + set.name() + " to " + a.get("topic")
+                + (order == StreamOrder.SHUFFLED ? "" : " in " + order.optionName() + " order") + ".");
         return 0;
     }
 

@@ -4,10 +4,9 @@ import io.kontrast.operators.decode.RawRecordDeserializer;
 
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.Samples;
-import io.kontrast.math.Permutations;
+import io.kontrast.data.StreamOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -16,7 +15,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Produces a labeled image set into a topic as {@code Sample}s, epoch after epoch, each epoch in
- * a fresh seeded shuffle. Sample ids are {@code <set>/<index>/e<epoch>}, so each epoch's
+ * a fresh seeded shuffle or in another {@link StreamOrder}. Sample ids are {@code <set>/<index>/e<epoch>}, so each epoch's
  * augmentations differ and every one is reproducible.
  */
 public final class Replayer {
@@ -48,6 +47,15 @@ public final class Replayer {
      * must come from an image folder), and a label goes in the {@code kontrast.label} header.
      */
     public long replay(LabeledImages set, int epochs, double rate, boolean withLabels, long seed, boolean files) {
+        return replay(set, epochs, rate, withLabels, seed, files, StreamOrder.SHUFFLED, 0);
+    }
+
+    /** With each epoch in {@code order} ({@code runLength}: the drift order's run of one class). */
+    public long replay(LabeledImages set, int epochs, double rate, boolean withLabels, long seed, boolean files,
+            StreamOrder order, int runLength) {
+        if (order != StreamOrder.SHUFFLED) {
+            order.epoch(set.labels(), runLength, seed); // fails at once on a set without labels
+        }
         if (files && set.files() == null) {
             throw new IllegalArgumentException(set.name() + " has no encoded files to replay");
         }
@@ -64,8 +72,8 @@ public final class Replayer {
         long start = System.nanoTime();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
             for (int epoch = 0; (epochs == 0 || epoch < epochs) && !stopped.get(); epoch++) {
-                int[] order = shuffled(set.size(), seed + epoch);
-                for (int i : order) {
+                int[] indices = order.epoch(set.labels(), runLength, seed + epoch);
+                for (int i : indices) {
                     if (stopped.get()) break;
                     String id = set.name() + "/" + i + "/e" + epoch;
                     byte[] value = files ? set.files()[i] : Samples.encode(Samples.sample(set, i, id, withLabels));
@@ -98,10 +106,6 @@ public final class Replayer {
             producer.flush();
         }
         return sent;
-    }
-
-    static int[] shuffled(int n, long seed) {
-        return Permutations.fill(new int[n], new SplittableRandom(seed));
     }
 
     /** Fails at once, saying why, when the topic is missing or the broker refuses this client. */
