@@ -20,6 +20,8 @@
 #   batch256-200k     200,000   batch 256 (K 4096)
 #   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol, instdisc);
 #                               for the objectives table, on Fashion-MNIST at 300k
+#   replay-<policy>-<n>k        --encoder cnn with the replay buffer (reservoir, min-redundancy);
+#   replay2-<policy>-<n>k       the same, two steps per batch read; with --order, for the replay table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +36,7 @@ while (($#)); do
     --order) order=$2; shift 2 ;;
     --run-length) run_length=$2; shift 2 ;;
     --list) list=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "image-study.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -50,6 +52,13 @@ declare -A options=(
   [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
   [t02-200k]="-D kontrast.temperature=0.2"
   [batch256-200k]="--batch-size 256")
+for p in reservoir min-redundancy; do
+  for k in 100 200 300 500; do
+    samples[replay-$p-${k}k]=$((k * 1000)); options[replay-$p-${k}k]="--encoder cnn -D kontrast.replay.policy=$p"
+    samples[replay2-$p-${k}k]=$((k * 1000))
+    options[replay2-$p-${k}k]="--encoder cnn -D kontrast.replay.policy=$p -D kontrast.replay.steps-per-batch=2"
+  done
+done
 for o in moco simclr simsiam byol instdisc; do
   for k in 100 200 300 500; do samples[$o-${k}k]=$((k * 1000)); options[$o-${k}k]="--encoder cnn --objective $o"; done
 done

@@ -53,6 +53,7 @@ public final class BenchCommand {
                 .opt("queue-size", "n", "4096", "negative keys K")
                 .opt("steps", "n", "200", "timed MLP trainer steps, after 100 warm-up steps and at least 3 s, in rounds of 20 steps, each after its own GEMM measurement")
                 .opt("cnn-steps", "n", "20", "timed CNN trainer steps, after 5 warm-up steps and at least 3 s, in rounds of 4 (0: skip the CNN)")
+                .opt("replay-slots", "n", "0", "time the min-redundancy replay buffer at n slots of 128-wide features: offering and replaying, per sample, in batches of --batch-size (0: skip)")
                 .opt("pipeline-steps", "n", "1500", "trainer steps through the whole pipeline (0: skip it); timed from the first snapshot at or after a third of them (the warm-up) to the last, published every 100 steps as the job's default (fewer in short runs)");
     }
 
@@ -65,6 +66,7 @@ public final class BenchCommand {
         int steps = a.getInt("steps", 1, 1_000_000);
         int cnnSteps = a.getInt("cnn-steps", 0, 1_000_000);
         int pipelineSteps = a.getInt("pipeline-steps", 0, 1_000_000);
+        int replaySlots = a.getInt("replay-slots", 0, 1 << 24);
         // -D options reach the pipeline's job, and the trainer options the trainer alone too.
         Configuration conf = TrainCommand.baseConfiguration(a);
         boolean lanes;
@@ -119,6 +121,14 @@ public final class BenchCommand {
             }
             presetsJson = "[" + list + "]";
         }
+        String replayJson = "null";
+        if (replaySlots > 0) {
+            double[] us = replayMicros(replaySlots, 128, batch);
+            out.printf(Locale.ROOT, "Replay buffer, min-redundancy, %d slots of 128 floats (batches of %d): offering %.1f us a sample, replaying %.1f us a sample (rounds: %.1f-%.1f and %.1f-%.1f)%n",
+                    replaySlots, batch, us[0], us[1], us[2], us[3], us[4], us[5]);
+            replayJson = String.format(Locale.ROOT, "{\"slots\": %d, \"offer_us_per_sample\": %.2f, \"replay_us_per_sample\": %.2f}",
+                    replaySlots, us[0], us[1]);
+        }
         String pipelineJson = "null";
         if (pipelineSteps > 0) {
             Pipeline pipe = pipeline(batch, queue, pipelineSteps, a.properties());
@@ -144,9 +154,63 @@ public final class BenchCommand {
         out.printf(Locale.ROOT, "GEMM 1024^3 float: %.1f GFLOP/s (the ceiling; median of %d measurements, %.0f-%.0f)%n",
                 gemm, gemms.size(), Collections.min(gemms), Collections.max(gemms));
         out.println(String.format(Locale.ROOT,
-                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"views_per_s_two_lanes\": %.1f, \"decodes_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"presets\": %s, \"pipeline\": %s}",
-                gemm, views, batchViews, decodes, json(mlp), cnnJson, presetsJson, pipelineJson));
+                "{\"gemm_gflops\": %.2f, \"views_per_s_one_thread\": %.1f, \"views_per_s_two_lanes\": %.1f, \"decodes_per_s_one_thread\": %.1f, \"mlp\": %s, \"cnn\": %s, \"presets\": %s, \"replay\": %s, \"pipeline\": %s}",
+                gemm, views, batchViews, decodes, json(mlp), cnnJson, presetsJson, replayJson, pipelineJson));
         return 0;
+    }
+
+    /**
+     * The minimum-redundancy buffer's cost: a full buffer of random unit features, then rounds of
+     * offering a batch of new samples (each compared with every slot) and refreshing the features
+     * of a batch of replayed ones. Returns microseconds per sample offered and per sample replayed
+     * (medians of seven rounds after two warm-up rounds), then each one's slowest and fastest round.
+     */
+    static double[] replayMicros(int slots, int dim, int batch) {
+        var buffer = new io.kontrast.replay.ReplayBuffer(io.kontrast.replay.ReplayBuffer.Policy.MIN_REDUNDANCY, slots, 1, dim, 1);
+        SplittableRandom rnd = new SplittableRandom(1);
+        float[][] pixels = new float[batch][1];
+        String[] ids = new String[batch];
+        int[] labels = new int[batch];
+        long[] times = new long[batch];
+        int[] rows = new int[batch];
+        for (int i = 0; i < batch; i++) rows[i] = i;
+        float[] feats = new float[batch * dim];
+        Runnable fresh = () -> {
+            for (int i = 0; i < batch * dim; i += dim) {
+                double norm = 0;
+                for (int c = 0; c < dim; c++) {
+                    feats[i + c] = (float) rnd.nextGaussian();
+                    norm += feats[i + c] * feats[i + c];
+                }
+                for (int c = 0; c < dim; c++) feats[i + c] /= (float) Math.sqrt(norm);
+            }
+        };
+        int id = 0;
+        while (buffer.filled() < slots) {
+            fresh.run();
+            for (int i = 0; i < batch; i++) ids[i] = "s" + id++;
+            buffer.offer(batch, pixels, ids, ids, labels, times, feats, rows);
+        }
+        List<Double> offer = new ArrayList<>();
+        List<Double> replay = new ArrayList<>();
+        for (int round = 0; round < 9; round++) {
+            fresh.run();
+            for (int i = 0; i < batch; i++) ids[i] = "s" + id++;
+            long t0 = System.nanoTime();
+            buffer.offer(batch, pixels, ids, ids, labels, times, feats, rows);
+            long t1 = System.nanoTime();
+            fresh.run();
+            int[] drawn = buffer.draw(batch, round);
+            long t2 = System.nanoTime();
+            buffer.replayed(drawn.length, drawn, feats, rows);
+            long t3 = System.nanoTime();
+            if (round >= 2) {
+                offer.add((t1 - t0) / 1e3 / batch);
+                replay.add((t3 - t2) / 1e3 / drawn.length);
+            }
+        }
+        return new double[] {median(offer), median(replay), Collections.max(offer), Collections.min(offer),
+                Collections.max(replay), Collections.min(replay)};
     }
 
     private static String json(Result r) {

@@ -92,6 +92,15 @@ public interface Learner extends AutoCloseable {
     /** Restores progress counters (the buffers are restored by assigning into them). */
     void restoreCounters(long step, int queuePointer, long skippedSteps, float lastLoss);
 
+    /**
+     * The L2-normalised outputs of the last step for one view of each sample, {@code [batch,
+     * network().outputDim()]} row-major (which view is the learner's choice), or null when the
+     * learner keeps none. Valid until the next step; the caller must not change it.
+     */
+    default float[] features() {
+        return null;
+    }
+
     /** Mean over dimensions of the per-dimension std of the last batch's normalised outputs: near 0 is collapse. */
     double embeddingStd();
 

@@ -480,6 +480,12 @@ public final class MocoLearner implements Learner {
         return a.data().asNioFloat();
     }
 
+    /** The last batch's normalised queries (of the second views after a symmetric step). */
+    @Override
+    public float[] features() {
+        return qv;
+    }
+
     /** Mean over dimensions of the per-dimension std of the last batch's normalized queries. */
     @Override
     public double embeddingStd() {

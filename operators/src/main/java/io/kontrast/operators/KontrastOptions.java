@@ -171,6 +171,35 @@ public final class KontrastOptions {
                     .withDescription("The Sample attribute that names the object a sample shows, so that repeat sightings "
                             + "share one bank entry; samples without it are their own instance (their id).");
 
+    public static final ConfigOption<String> REPLAY_POLICY =
+            ConfigOptions.key("kontrast.replay.policy")
+                    .stringType()
+                    .defaultValue("none")
+                    .withDescription("The replay buffer between the stream and the steps: none (train on the stream as it "
+                            + "comes), reservoir (a uniform sample of all read so far) or min-redundancy (a new sample evicts "
+                            + "the buffered one whose nearest neighbour is the most similar). With a buffer, training batches "
+                            + "are drawn from it as well as from the stream.");
+
+    public static final ConfigOption<Integer> REPLAY_SIZE =
+            ConfigOptions.key("kontrast.replay.size")
+                    .intType()
+                    .defaultValue(16384)
+                    .withDescription("Samples the replay buffer holds per trainer shard.");
+
+    public static final ConfigOption<Integer> REPLAY_STEPS_PER_BATCH =
+            ConfigOptions.key("kontrast.replay.steps-per-batch")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription("Training steps per batch of samples read from the stream, with a replay buffer.");
+
+    public static final ConfigOption<Double> REPLAY_FRESH_FRACTION =
+            ConfigOptions.key("kontrast.replay.fresh-fraction")
+                    .doubleType()
+                    .defaultValue(0.5)
+                    .withDescription("Share of each training batch taken from the samples just read (the rest is drawn "
+                            + "from the buffer), in [0, 1]. Samples read that no step takes (steps-per-batch x fresh-fraction "
+                            + "below 1) go only into the buffer.");
+
     public static final ConfigOption<Integer> BATCH_SIZE =
             ConfigOptions.key("kontrast.batch.size")
                     .intType()

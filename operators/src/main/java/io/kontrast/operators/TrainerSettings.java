@@ -16,6 +16,7 @@ import io.kontrast.math.objective.InstDisc;
 import io.kontrast.math.objective.ObjectiveLearner;
 import io.kontrast.math.objective.Siamese;
 import io.kontrast.math.objective.SimClr;
+import io.kontrast.replay.ReplayBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import java.io.Serializable;
 import org.apache.flink.configuration.ConfigOption;
@@ -40,6 +41,7 @@ public record TrainerSettings(
         int inputWidth,
         HyperParams hyperParams,
         ObjectiveSettings objective,
+        ReplaySettings replay,
         int snapshotEverySteps,
         long maxSamples,
         long seed,
@@ -66,6 +68,21 @@ public record TrainerSettings(
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute) implements Serializable {}
+
+    /**
+     * The replay buffer.
+     *
+     * @param policy none, reservoir or min-redundancy
+     * @param size slots per trainer shard
+     * @param stepsPerBatch training steps per batch of samples read
+     * @param freshPerStep samples read that each step takes (the rest of its batch is drawn from the buffer)
+     */
+    public record ReplaySettings(ReplayBuffer.Policy policy, int size, int stepsPerBatch, int freshPerStep)
+            implements Serializable {
+        public boolean enabled() {
+            return policy != ReplayBuffer.Policy.NONE;
+        }
+    }
 
     /** Objectives the trainer knows. */
     public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc");
@@ -151,6 +168,7 @@ public record TrainerSettings(
         require(bankMomentum >= 0 && bankMomentum < 1, INSTDISC_BANK_MOMENTUM, "must be in [0, 1), got " + bankMomentum);
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
                 bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim());
+        ReplaySettings replay = replay(conf, batch);
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
         int keysPerStep = symmetric ? 2 * batch : batch;
@@ -228,7 +246,7 @@ public record TrainerSettings(
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
-                shape.height(), shape.width(), hp, objective, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
+                shape.height(), shape.width(), hp, objective, replay, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
                 conf.get(TRAINER_LANES), overlap);
         try {
             settings.network();
@@ -264,6 +282,23 @@ public record TrainerSettings(
             case "custom" -> new LayerNet("custom", SpecJson.parse(encoderSpec, inputShape()), bnGroups);
             default -> throw new IllegalStateException("unknown encoder " + encoder);
         };
+    }
+
+    private static ReplaySettings replay(Configuration conf, int batch) {
+        ReplayBuffer.Policy policy;
+        try {
+            policy = ReplayBuffer.Policy.parse(conf.get(REPLAY_POLICY).trim());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidOptionException(REPLAY_POLICY.key(), e.getMessage());
+        }
+        int size = conf.get(REPLAY_SIZE);
+        require(size >= 1 && size <= 1 << 24, REPLAY_SIZE, "must be in 1..16777216, got " + size);
+        int steps = conf.get(REPLAY_STEPS_PER_BATCH);
+        require(steps >= 1 && steps <= 64, REPLAY_STEPS_PER_BATCH, "must be in 1..64, got " + steps);
+        double fresh = conf.get(REPLAY_FRESH_FRACTION);
+        require(fresh >= 0 && fresh <= 1, REPLAY_FRESH_FRACTION, "must be in [0, 1], got " + fresh);
+        int freshPerStep = (int) Math.round(fresh * batch);
+        return new ReplaySettings(policy, size, steps, freshPerStep);
     }
 
     /** A fresh learner of the configured encoder and objective, seeded with {@code seed}. */

@@ -57,6 +57,7 @@ public final class ObjectiveLearner implements Learner {
     private long skippedSteps;
     private float lastLoss = Float.NaN;
     private double embeddingStd = Double.NaN;
+    private float[] features;
 
     /**
      * @param dtype the network's float type: FLOAT, or DOUBLE for gradient checks of a {@code LayerNet} built in double
@@ -167,6 +168,14 @@ public final class ObjectiveLearner implements Learner {
         } else {
             out.assign(netOrder);
         }
+    }
+
+    /** The first views' normalised outputs of the last step. */
+    @Override
+    public float[] features() {
+        if (features == null) features = new float[pairs * dim];
+        for (int i = 0; i < features.length; i++) features[i] = (float) zFirst[i];
+        return features;
     }
 
     /** Mean over dimensions of the per-dimension std of the first views' normalised outputs. */

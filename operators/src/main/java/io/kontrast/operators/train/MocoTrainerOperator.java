@@ -2,12 +2,15 @@ package io.kontrast.operators.train;
 
 import io.kontrast.math.Lanes;
 import io.kontrast.math.Learner;
+import io.kontrast.math.Network;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.ImageSample;
 import io.kontrast.operators.publish.SnapshotCodec;
 import io.kontrast.operators.views.BatchViews;
 import io.kontrast.operators.views.ViewPair;
+import io.kontrast.replay.ReplayBuffer;
+import io.kontrast.replay.ReplaySlot;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.FloatBuffer;
 import java.time.Instant;
@@ -108,6 +111,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient MapState<String, float[]> objectiveState;
     private transient MapState<Integer, float[]> bankState;
     private transient MapState<Integer, String> bankInstanceState;
+    private transient MapState<Integer, ReplaySlot> replayState;
+    private transient MapState<Integer, Long> replayNeighbourState;
     private transient ListState<ImageSample> pendingState;
     private transient ListState<ImageSample> deferredState;
     // A partial batch and deferred pairs as earlier versions kept them: views already built.
@@ -124,6 +129,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient Counter skippedSteps;
     private transient Counter deferredAfterMax;
     private transient Counter rollbacks;
+    private transient Counter replayedSamples;
     private transient Counter withheldSnapshots;
     private transient volatile int collapseAlarm;
     private transient volatile long lastPublishedAt;
@@ -154,6 +160,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         objectiveState = store.getMapState(new MapStateDescriptor<>("objectiveState", Types.STRING, floats));
         bankState = store.getMapState(new MapStateDescriptor<>("bank", Types.INT, floats));
         bankInstanceState = store.getMapState(new MapStateDescriptor<>("bankInstances", Types.INT, Types.STRING));
+        replayState = store.getMapState(new MapStateDescriptor<>("replay", Types.INT, TypeInformation.of(ReplaySlot.class)));
+        replayNeighbourState = store.getMapState(new MapStateDescriptor<>("replayNeighbours", Types.INT, Types.LONG));
         pendingState =
                 store.getListState(new ListStateDescriptor<>("pendingSamples", TypeInformation.of(ImageSample.class)));
         deferredState =
@@ -190,6 +198,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         skippedSteps = metrics.counter("skippedSteps");
         deferredAfterMax = metrics.counter("samplesDeferredAfterMax");
         rollbacks = metrics.counter("rollbacks");
+        replayedSamples = metrics.counter("replayedSamples");
+        metrics.gauge("replayFill", () -> lastShard == null || lastShard.replay == null ? 0.0
+                : lastShard.replay.filled() / (double) lastShard.replay.capacity());
         withheldSnapshots = metrics.counter("withheldSnapshots");
         metrics.gauge("collapseAlarm", () -> collapseAlarm);
         samplesPerSecond = metrics.meter("samplesPerSecond", new MeterView(10));
@@ -210,7 +221,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("queueFill", () -> lastShard == null || lastShard.learner.queueSize() == 0 ? 0.0
                 : lastShard.progress.queueFilled / (double) lastShard.learner.queueSize());
         String overlap = settings.overlap();
-        if (overlap.equals("true") || (overlap.equals("auto") && Nd4jRuntime.offCpu())) {
+        if (settings.replay().enabled() && !overlap.equals("false")) {
+            // A replay step's features go into the buffer before the next step is drawn.
+            LOG.info("Trainer: with a replay buffer, steps run on the task thread (kontrast.trainer.overlap={} is not used)", overlap);
+        } else if (overlap.equals("true") || (overlap.equals("auto") && Nd4jRuntime.offCpu())) {
             // The step thread works on the device of the task thread, which allocated the learner.
             Integer device = Nd4j.getAffinityManager().getDeviceForCurrentThread();
             stepper = Executors.newSingleThreadExecutor(r -> {
@@ -249,7 +263,83 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
         s.add(element.getValue());
         if (s.pending == settings.hyperParams().batchSize()) {
+            batchRead(s);
+        }
+    }
+
+    /** A batch has been read: train on it, with the replay buffer when there is one. */
+    private void batchRead(Shard s) {
+        if (s.replay == null) {
             train(s);
+        } else {
+            trainWithReplay(s);
+        }
+    }
+
+    /**
+     * Trains on a batch read from the stream with the replay buffer: {@code stepsPerBatch} steps,
+     * each on {@code freshPerStep} of the samples just read (taken in turn) and the rest of its
+     * batch drawn from the buffer; then the samples read are offered to the buffer. Replayed
+     * samples get new views (their view seed is the id and the sighting) and, for minimum
+     * redundancy, their features from the step; samples read get theirs from the step that took
+     * them.
+     */
+    private void trainWithReplay(Shard s) {
+        ReplayBuffer buffer = s.replay;
+        var r = settings.replay();
+        int batch = settings.hyperParams().batchSize();
+        int dim = s.learner.network().outputDim();
+        s.keepRead();
+        // The batch is read: it counts from its first step on (a snapshot in between says so).
+        TrainerProgress p = s.progress;
+        p.samplesSeen += batch;
+        samplesSeenAccumulator.add(p.samplesSeen);
+        samplesPerSecond.markEvent(batch);
+        int cursor = 0;
+        for (int j = 0; j < r.stepsPerBatch(); j++) {
+            int replayRows = Math.min(batch - r.freshPerStep(), buffer.filled());
+            int freshRows = batch - replayRows;
+            int[] slots = buffer.draw(replayRows, s.learner.step() * 64 + j);
+            for (int row = 0; row < freshRows; row++) {
+                int f = cursor++ % batch;
+                s.source[row] = f;
+                s.setRow(row, s.readPixels[f], s.readIds[f], s.readInstances[f], s.readLabels[f], s.readEventTimes[f]);
+            }
+            for (int t = 0; t < replayRows; t++) {
+                int slot = slots[t];
+                s.setRow(freshRows + t, buffer.pixels(slot), buffer.id(slot) + "#r" + (buffer.sightings(slot) + 1),
+                        buffer.instance(slot), buffer.label(slot), buffer.eventTime(slot));
+                s.replayRows[t] = freshRows + t;
+            }
+            s.pending = batch;
+            s.readPerStep = 0;
+            s.replayedInStep = replayRows;
+            s.midGroup = j < r.stepsPerBatch() - 1;
+            train(s);
+            if (!s.lastStepFinite) {
+                for (int row = 0; row < freshRows; row++) s.skippedRead[s.source[row]] = true;
+            } else {
+                float[] features = s.learner.features();
+                if (features != null) {
+                    for (int row = 0; row < freshRows; row++) {
+                        System.arraycopy(features, row * dim, s.readFeatures, s.source[row] * dim, dim);
+                        s.readHasFeature[s.source[row]] = true;
+                    }
+                }
+                buffer.replayed(replayRows, slots, features, s.replayRows);
+                replayedSamples.inc(replayRows);
+            }
+        }
+        s.readPerStep = batch;
+        s.midGroup = false;
+        if (buffer.policy() == ReplayBuffer.Policy.MIN_REDUNDANCY) {
+            s.featuresOfUntrained(dim);
+        }
+        s.offerRead(buffer, dim);
+        p.replayFilled = buffer.filled();
+        p.replayOffered = buffer.offered();
+        if (settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget() && s.publishedStep != p.step) {
+            publish(s);
         }
     }
 
@@ -279,6 +369,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             int slot = learner.queuePointer();
             float loss = learner.step(s.a[s.current], s.b[s.current], s.instances);
             s.pending = 0;
+            s.lastStepFinite = !Float.isNaN(loss);
             afterStep(s, slot, loss, System.nanoTime() - started);
             return;
         }
@@ -334,18 +425,22 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
         s.nonFiniteRun = 0;
         s.dirty.set(slot, slot + learner.keysPerStep());
-        samplesPerSecond.markEvent(batch);
+        int read = s.readPerStep;
+        s.readPerStep = batch;
+        if (read > 0) samplesPerSecond.markEvent(read);
         stepsPerSecond.markEvent();
         p.step = learner.step();
         p.queuePointer = learner.queuePointer();
         p.queueFilled = Math.min(learner.queueSize(), p.queueFilled + learner.keysPerStep());
-        p.samplesSeen += batch;
+        p.samplesSeen += read;
+        p.replayed += s.replayedInStep;
+        s.replayedInStep = 0;
         p.lastLoss = loss;
         p.lossAverage = Double.isNaN(p.lossAverage) ? loss : 0.95 * p.lossAverage + 0.05 * loss;
         samplesSeenAccumulator.add(p.samplesSeen);
         stepAccumulator.add(p.step);
         lossAccumulator.add(p.lossAverage);
-        boolean finished = settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget();
+        boolean finished = !s.midGroup && settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget();
         if (p.step % settings.snapshotEverySteps() == 0 || finished) {
             publish(s);
         }
@@ -380,6 +475,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
         collapseAlarm = 0;
         lastPublishedAt = System.currentTimeMillis();
+        s.publishedStep = p.step;
         s.rememberGood();
         p.version++;
         versionAccumulator.add(p.version);
@@ -402,6 +498,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.put("learning_rate", settings.hyperParams().learningRateAt(p.step));
         if (s.learner.bank() != null) {
             metrics.put("bank_instances", (double) s.learner.bank().filled());
+        }
+        if (s.replay != null) {
+            metrics.put("replayed", (double) p.replayed);
+            metrics.put("replay_fill", (double) s.replay.filled());
         }
         // Where the trainer's thread spends its time since the last snapshot: the mean step, and
         // the share of wall time in steps (near 1: the trainer is the bottleneck; lower: it waits
@@ -530,6 +630,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             }
             LOG.info("Trainer shard {}: memory bank restored with {} instances", key, restored);
         }
+        if (s.replay != null && p.replayFilled > 0) {
+            restoreReplay(s, p);
+        }
         learner.restoreCounters(p.step, bank != null && p.queuePointer >= bank.capacity() ? 0 : p.queuePointer,
                 p.skippedSteps, p.lastLoss);
         Iterable<ViewPair> legacy = legacyPendingState.get();
@@ -553,6 +656,36 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         return s;
     }
 
+    /** Mirrors a shard's replay buffer from state: its counters, slots and neighbour records. */
+    private void restoreReplay(Shard s, TrainerProgress p) throws Exception {
+        ReplayBuffer buffer = s.replay;
+        int filled = Math.min(p.replayFilled, buffer.capacity());
+        buffer.restoreCounters(filled, p.replayOffered);
+        int restored = 0;
+        for (Map.Entry<Integer, ReplaySlot> e : replayState.entries()) {
+            if (e.getKey() < filled) {
+                buffer.restore(e.getKey(), e.getValue());
+                restored++;
+            }
+        }
+        if (restored != filled) {
+            throw new IllegalStateException("trainer shard " + s.key + ": the checkpoint's replay buffer has " + restored
+                    + " of its " + filled + " slots");
+        }
+        if (buffer.policy() == ReplayBuffer.Policy.MIN_REDUNDANCY) {
+            if (filled < p.replayFilled) {
+                buffer.rebuildNeighbours();
+            } else {
+                for (Map.Entry<Integer, Long> e : replayNeighbourState.entries()) {
+                    if (e.getKey() < filled) buffer.restoreNeighbour(e.getKey(), e.getValue());
+                }
+            }
+        }
+        LOG.info("Trainer shard {}: replay buffer restored with {} samples ({} offered so far){}", s.key, filled,
+                p.replayOffered, filled < p.replayFilled ? "; the checkpoint held " + p.replayFilled
+                        + ", more than kontrast.replay.size, so the rest were let go" : "");
+    }
+
     /** Trains on what an earlier run deferred past its budget, as far as this run's budget allows. */
     private void drainDeferred(Shard s) throws Exception {
         legacyDeferredState.update(drain(s, legacyDeferredState.get(), s::addBuilt));
@@ -571,7 +704,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             }
             add.accept(v);
             if (s.pending == batch) {
-                train(s);
+                batchRead(s);
             }
         }
         return keep;
@@ -606,6 +739,18 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                     bankInstanceState.put(slot, bank.instance(slot));
                 }
             }
+            if (s.replay != null) {
+                BitSet changed = s.replay.takeDirty();
+                for (int slot = changed.nextSetBit(0); slot >= 0; slot = changed.nextSetBit(slot + 1)) {
+                    replayState.put(slot, s.replay.slot(slot));
+                }
+                if (s.replay.policy() == ReplayBuffer.Policy.MIN_REDUNDANCY) {
+                    BitSet moved = s.replay.takeDirtyNeighbours();
+                    for (int slot = moved.nextSetBit(0); slot >= 0; slot = moved.nextSetBit(slot + 1)) {
+                        replayNeighbourState.put(slot, s.replay.packedNeighbour(slot));
+                    }
+                }
+            }
             pendingState.update(s.pendingSamples());
             legacyPendingState.update(s.pendingBuiltPairs());
         }
@@ -617,6 +762,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         setCurrentKey(key);
         Shard s = shard(key);
         return new TrainerView(s.learner, s.progress, s.pending);
+    }
+
+    /** The replay buffer of a shard (null without one); for tests. */
+    ReplayBuffer replayBuffer(int key) throws Exception {
+        finishStep();
+        setCurrentKey(key);
+        return shard(key).replay;
     }
 
     /** Adds pairs with built views to a shard's partial batch, as an earlier version's state held them; for tests. */
@@ -693,6 +845,28 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final BitSet dirty = new BitSet();
         TrainerProgress progress = new TrainerProgress();
         int pending;
+        // Samples read that the next step counts (0 in a replay step: the batch read counts once).
+        int readPerStep;
+        // Samples from the replay buffer in the step (counted once the step is finite).
+        int replayedInStep;
+        // A replay step before the last of its batch read (the budget is not reached within a batch).
+        boolean midGroup;
+        boolean lastStepFinite;
+        long publishedStep = -1;
+        // The replay buffer, and the batch read set aside while replay steps use the input arrays.
+        final ReplayBuffer replay;
+        final float[][] readPixels;
+        final String[] readIds;
+        final String[] readInstances;
+        final int[] readLabels;
+        final long[] readEventTimes;
+        final float[] readFeatures;
+        final boolean[] readHasFeature;
+        final int[] source;
+        final int[] replayRows;
+        // Samples read whose step (the one that took them) was skipped: they get no feature.
+        final boolean[] skippedRead;
+        Network.Workspace inferenceWs;
         int nonFiniteRun;
         double embeddingStd = Double.NaN;
         // Step timing since the last snapshot (not state: it describes this process).
@@ -736,6 +910,34 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             built = new boolean[batch];
             batchViews = new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth);
             inLanes = learner::inLanes;
+            readPerStep = batch;
+            var r = settings.replay();
+            if (r.enabled()) {
+                int dim = learner.network().outputDim();
+                replay = new ReplayBuffer(r.policy(), r.size(), inputSize, dim, settings.seed() * 31 + key);
+                readPixels = new float[batch][inputSize];
+                readIds = new String[batch];
+                readInstances = new String[batch];
+                readLabels = new int[batch];
+                readEventTimes = new long[batch];
+                readFeatures = new float[batch * dim];
+                readHasFeature = new boolean[batch];
+                source = new int[batch];
+                replayRows = new int[batch];
+                skippedRead = new boolean[batch];
+            } else {
+                skippedRead = null;
+                replay = null;
+                readPixels = null;
+                readIds = null;
+                readInstances = null;
+                readLabels = null;
+                readEventTimes = null;
+                readFeatures = null;
+                readHasFeature = null;
+                source = null;
+                replayRows = null;
+            }
             goodParams = learner.params().dup();
             learner.state().forEach((name, buffer) -> goodState.put(name, buffer.dup()));
             goodStats = learner.stats().dup();
@@ -760,6 +962,89 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             eventTimes[pending] = v.eventTime;
             built[pending] = false;
             pending++;
+        }
+
+        /** Sets the full batch read aside, so that replay steps can fill the input arrays. */
+        void keepRead() {
+            for (int i = 0; i < pending; i++) {
+                if (built[i]) {
+                    throw new IllegalStateException("a partial batch of built views (from an earlier version's state) "
+                            + "cannot go through the replay buffer; finish it with kontrast.replay.policy=none first");
+                }
+                System.arraycopy(pixels[i], 0, readPixels[i], 0, inputSize);
+                readIds[i] = ids[i];
+                readInstances[i] = instances[i];
+                readLabels[i] = labels[i];
+                readEventTimes[i] = eventTimes[i];
+                readHasFeature[i] = false;
+                skippedRead[i] = false;
+            }
+        }
+
+        /**
+         * Samples read that no step took (steps-per-batch × fresh-fraction &lt; 1) get their
+         * feature from the online encoder's projection of their first view, batch norm on running
+         * statistics; a sample whose step was skipped as non-finite gets none.
+         */
+        void featuresOfUntrained(int dim) {
+            int n = 0;
+            int[] rowOf = new int[readIds.length];
+            for (int i = 0; i < readIds.length; i++) {
+                if (readHasFeature[i] || skippedRead[i]) continue;
+                setRow(n, readPixels[i], readIds[i], readInstances[i], readLabels[i], readEventTimes[i]);
+                rowOf[n++] = i;
+            }
+            if (n == 0) return;
+            pending = n;
+            buildViews(true);
+            pending = 0;
+            if (inferenceWs == null) inferenceWs = learner.network().newWorkspace(readIds.length);
+            float[] out = learner.project(a[current], inferenceWs).dup().data().asFloat();
+            for (int r = 0; r < n; r++) {
+                double norm = 0;
+                for (int c = r * dim; c < (r + 1) * dim; c++) norm += (double) out[c] * out[c];
+                float scale = (float) (1 / Math.max(1e-12, Math.sqrt(norm)));
+                int i = rowOf[r];
+                for (int c = 0; c < dim; c++) readFeatures[i * dim + c] = out[r * dim + c] * scale;
+                readHasFeature[i] = true;
+            }
+        }
+
+        /** Row {@code row} of the next step's batch. */
+        void setRow(int row, float[] samplePixels, String id, String instance, int label, long eventTime) {
+            System.arraycopy(samplePixels, 0, pixels[row], 0, inputSize);
+            ids[row] = id;
+            instances[row] = instance;
+            labels[row] = label;
+            eventTimes[row] = eventTime;
+            built[row] = false;
+        }
+
+        /**
+         * Offers the batch read to the buffer. Minimum redundancy compares features: a sample
+         * without one (its step was skipped as non-finite) is not offered.
+         */
+        void offerRead(ReplayBuffer buffer, int dim) {
+            int n = readIds.length;
+            int[] featRows = new int[n];
+            int kept = 0;
+            boolean needFeatures = buffer.policy() == ReplayBuffer.Policy.MIN_REDUNDANCY;
+            for (int i = 0; i < n; i++) {
+                if (needFeatures && !readHasFeature[i]) continue;
+                if (kept != i) {
+                    float[] t = readPixels[kept];
+                    readPixels[kept] = readPixels[i];
+                    readPixels[i] = t;
+                    readIds[kept] = readIds[i];
+                    readInstances[kept] = readInstances[i];
+                    readLabels[kept] = readLabels[i];
+                    readEventTimes[kept] = readEventTimes[i];
+                }
+                featRows[kept] = i;
+                kept++;
+            }
+            buffer.offer(kept, readPixels, readIds, readInstances, readLabels, readEventTimes,
+                    needFeatures ? readFeatures : null, featRows);
         }
 
         /** A pair whose views an earlier version built (restored from its state). */

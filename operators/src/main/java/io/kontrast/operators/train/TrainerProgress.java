@@ -13,6 +13,10 @@ public class TrainerProgress {
     public long skippedSteps;
     public float lastLoss = Float.NaN;
     public double lossAverage = Double.NaN;
+    // The replay buffer: slots filled, samples offered to it, and replayed samples trained on.
+    public int replayFilled;
+    public long replayOffered;
+    public long replayed;
 
     public TrainerProgress() {}
 
@@ -22,7 +26,8 @@ public class TrainerProgress {
         return step == p.step && version == p.version && samplesSeen == p.samplesSeen
                 && queuePointer == p.queuePointer && queueFilled == p.queueFilled
                 && skippedSteps == p.skippedSteps && Float.compare(lastLoss, p.lastLoss) == 0
-                && Double.compare(lossAverage, p.lossAverage) == 0;
+                && Double.compare(lossAverage, p.lossAverage) == 0 && replayFilled == p.replayFilled
+                && replayOffered == p.replayOffered && replayed == p.replayed;
     }
 
     @Override
@@ -34,6 +39,7 @@ public class TrainerProgress {
     public String toString() {
         return "TrainerProgress{step=" + step + ", version=" + version + ", samplesSeen=" + samplesSeen
                 + ", queuePointer=" + queuePointer + ", queueFilled=" + queueFilled
-                + ", skippedSteps=" + skippedSteps + ", lastLoss=" + lastLoss + ", lossAverage=" + lossAverage + "}";
+                + ", skippedSteps=" + skippedSteps + ", lastLoss=" + lastLoss + ", lossAverage=" + lossAverage + ", replayFilled=" + replayFilled + ", replayOffered=" + replayOffered
+                + ", replayed=" + replayed + "}";
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.operators.KontrastOptions;
 import io.kontrast.operators.TrainerSettings;
+import io.kontrast.replay.ReplayBuffer;
 import io.kontrast.operators.decode.ImageSample;
 import io.kontrast.operators.views.ViewPair;
 import io.kontrast.schemas.EncoderSnapshot;
@@ -285,6 +286,149 @@ class MocoTrainerOperatorTest {
         assertThat(fromRestored.get(0).getChecksum()).isEqualTo(fromOriginal.get(1).getChecksum());
         original.close();
         restored.close();
+    }
+
+    /**
+     * The replay buffer is keyed state: after a checkpoint every slot (sample, replay count,
+     * feature) and every neighbour record comes back, and the restored run evicts, draws and steps
+     * exactly as the original. The counters stay honest: samples read, steps and replayed samples
+     * each count what they say.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"reservoir", "min-redundancy"})
+    void restoresTheReplayBufferAndContinuesIdentically(String policy) throws Exception {
+        Configuration conf = conf(0);
+        conf.set(KontrastOptions.REPLAY_POLICY, policy);
+        conf.set(KontrastOptions.REPLAY_SIZE, 20);
+        conf.set(KontrastOptions.REPLAY_STEPS_PER_BATCH, 2);
+        conf.set(KontrastOptions.REPLAY_FRESH_FRACTION, 0.5);
+        TrainerSettings settings = TrainerSettings.from(conf);
+        var original = harness(settings);
+        original.open();
+        feed(original, pairs(5 * BATCH + 3, 31));
+        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
+        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
+        ReplayBuffer buffer = ((MocoTrainerOperator) original.getOperator()).replayBuffer(0);
+        // 5 batches read, 2 steps each; the first batch's steps had an empty buffer (all 8 rows
+        // read samples), then each step takes 4 read samples and 4 from the buffer.
+        assertThat(saved.progress().samplesSeen).isEqualTo(5 * BATCH);
+        assertThat(saved.progress().step).isEqualTo(10);
+        assertThat(saved.progress().replayed).isEqualTo(4 * 2 * BATCH / 2);
+        assertThat(buffer.filled()).isEqualTo(20);
+        assertThat(buffer.offered()).isEqualTo(5 * BATCH);
+        int sightings = 0;
+        for (int slot = 0; slot < buffer.filled(); slot++) sightings += buffer.sightings(slot);
+        assertThat(sightings).isPositive();
+
+        var restored = harness(settings);
+        restored.initializeState(checkpoint);
+        restored.open();
+        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
+        ReplayBuffer back = ((MocoTrainerOperator) restored.getOperator()).replayBuffer(0);
+        assertThat(loaded.progress()).isEqualTo(saved.progress());
+        assertThat(loaded.pending()).isEqualTo(3);
+        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
+        assertThat(back.filled()).isEqualTo(buffer.filled());
+        assertThat(back.offered()).isEqualTo(buffer.offered());
+        for (int slot = 0; slot < buffer.filled(); slot++) {
+            var x = buffer.slot(slot);
+            var y = back.slot(slot);
+            assertThat(y.id).isEqualTo(x.id);
+            assertThat(y.pixels).containsExactly(x.pixels);
+            assertThat(y.sightings).isEqualTo(x.sightings);
+            if (policy.equals("min-redundancy")) {
+                assertThat(y.feature).containsExactly(x.feature);
+                assertThat(back.packedNeighbour(slot)).isEqualTo(buffer.packedNeighbour(slot));
+            }
+        }
+        continuesAlike(original, restored, pairs(2 * BATCH - 3, 32), 14);
+        assertThat(((MocoTrainerOperator) restored.getOperator()).view(0).progress())
+                .isEqualTo(((MocoTrainerOperator) original.getOperator()).view(0).progress());
+        var after = ((MocoTrainerOperator) restored.getOperator()).replayBuffer(0);
+        var afterOriginal = ((MocoTrainerOperator) original.getOperator()).replayBuffer(0);
+        for (int slot = 0; slot < after.filled(); slot++) {
+            assertThat(after.id(slot)).isEqualTo(afterOriginal.id(slot));
+            assertThat(after.sightings(slot)).isEqualTo(afterOriginal.sightings(slot));
+        }
+        List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
+        List<EncoderSnapshot> fromRestored = restored.extractOutputValues();
+        assertThat(fromRestored.get(fromRestored.size() - 1).getChecksum())
+                .isEqualTo(fromOriginal.get(fromOriginal.size() - 1).getChecksum());
+        assertThat(fromOriginal.get(0).getMetrics()).containsKeys("replayed", "replay_fill");
+        // The last snapshot, at step 12, is of the sixth batch read.
+        assertThat(fromOriginal.get(fromOriginal.size() - 1).getStep()).isEqualTo(12);
+        assertThat(fromOriginal.get(fromOriginal.size() - 1).getSamplesSeen()).isEqualTo(6 * BATCH);
+        assertThat(fromOriginal.get(fromOriginal.size() - 1).getMetrics().get("replayed")).isEqualTo(5.0 * 2 * BATCH / 2);
+        original.close();
+        restored.close();
+    }
+
+    /** With a sample budget, the trainer reads exactly the budget and its last snapshot says so. */
+    @Test
+    void aReplayRunStopsAtItsBudgetOfSamplesRead() throws Exception {
+        Configuration conf = conf(6 * BATCH);
+        conf.set(KontrastOptions.REPLAY_POLICY, "min-redundancy");
+        conf.set(KontrastOptions.REPLAY_SIZE, 16);
+        conf.set(KontrastOptions.REPLAY_STEPS_PER_BATCH, 2);
+        conf.set(KontrastOptions.REPLAY_FRESH_FRACTION, 0.5);
+        var h = harness(TrainerSettings.from(conf));
+        h.open();
+        feed(h, pairs(8 * BATCH, 33));
+        var view = ((MocoTrainerOperator) h.getOperator()).view(0);
+        assertThat(view.progress().samplesSeen).isEqualTo(6 * BATCH);
+        assertThat(view.progress().step).isEqualTo(12);
+        List<EncoderSnapshot> out = h.extractOutputValues();
+        EncoderSnapshot last = out.get(out.size() - 1);
+        assertThat(last.getSamplesSeen()).isEqualTo(6 * BATCH);
+        assertThat(last.getStep()).isEqualTo(12);
+        assertThat(last.getMetrics().get("replayed")).isEqualTo((double) view.progress().replayed).isPositive();
+        h.close();
+    }
+
+    @Test
+    void badReplayOptionsAreRefusedByName() {
+        Configuration conf = conf(0);
+        conf.set(KontrastOptions.REPLAY_POLICY, "fifo");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TrainerSettings.from(conf))
+                .hasMessageContaining("kontrast.replay.policy");
+        conf.set(KontrastOptions.REPLAY_POLICY, "min-redundancy");
+        conf.set(KontrastOptions.REPLAY_FRESH_FRACTION, 1.5);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TrainerSettings.from(conf))
+                .hasMessageContaining("kontrast.replay.fresh-fraction");
+        conf.set(KontrastOptions.REPLAY_FRESH_FRACTION, 0.5);
+        conf.set(KontrastOptions.REPLAY_STEPS_PER_BATCH, 0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TrainerSettings.from(conf))
+                .hasMessageContaining("kontrast.replay.steps-per-batch");
+    }
+
+    /**
+     * With one step per batch read and half of each step's batch from the stream, half the
+     * samples read are never in a step: they go into the buffer with features from the encoder's
+     * projection, and the minimum-redundancy buffer compares them like the others.
+     */
+    @Test
+    void samplesNoStepTakesEnterTheBufferWithAFeature() throws Exception {
+        Configuration conf = conf(0);
+        conf.set(KontrastOptions.REPLAY_POLICY, "min-redundancy");
+        conf.set(KontrastOptions.REPLAY_SIZE, 64);
+        conf.set(KontrastOptions.REPLAY_STEPS_PER_BATCH, 1);
+        conf.set(KontrastOptions.REPLAY_FRESH_FRACTION, 0.5);
+        var h = harness(TrainerSettings.from(conf));
+        h.open();
+        feed(h, pairs(4 * BATCH, 34));
+        var view = ((MocoTrainerOperator) h.getOperator()).view(0);
+        ReplayBuffer buffer = ((MocoTrainerOperator) h.getOperator()).replayBuffer(0);
+        assertThat(view.progress().step).isEqualTo(4);
+        assertThat(view.progress().samplesSeen).isEqualTo(4 * BATCH);
+        assertThat(buffer.filled()).isEqualTo(4 * BATCH);
+        for (int slot = 0; slot < buffer.filled(); slot++) {
+            float[] f = buffer.slot(slot).feature;
+            double norm = 0;
+            for (float v : f) norm += v * v;
+            assertThat(norm).as("slot %d", slot).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+            assertThat(buffer.neighbour(slot)).isBetween(0, buffer.filled() - 1).isNotEqualTo(slot);
+        }
+        h.close();
     }
 
     /**
