@@ -183,7 +183,7 @@ public final class KontrastOptions {
     public static final ConfigOption<Integer> REPLAY_SIZE =
             ConfigOptions.key("kontrast.replay.size")
                     .intType()
-                    .defaultValue(16384)
+                    .defaultValue(8192)
                     .withDescription("Samples the replay buffer holds per trainer shard.");
 
     public static final ConfigOption<Integer> REPLAY_STEPS_PER_BATCH =

@@ -82,6 +82,7 @@ public final class ReplayBuffer {
     private FloatBuffer simData;
     private INDArray rows;
     private FloatBuffer rowData;
+    private float[] rowSims;
     private final int[] ownerOf;
     // Slots whose neighbour was evicted during the chunk being offered.
     private final boolean[] stale;
@@ -224,10 +225,12 @@ public final class ReplayBuffer {
         }
         // Similarities among the chunk's own rows, for the slots they take during this chunk.
         float[] within = new float[n * n];
+        float[] x = new float[n * dim];
+        rowData.get(0, x);
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < n; k++) {
                 double s = 0;
-                for (int c = 0; c < dim; c++) s += (double) rowData.get(i * dim + c) * rowData.get(k * dim + c);
+                for (int c = 0; c < dim; c++) s += (double) x[i * dim + c] * x[k * dim + c];
                 within[i * n + k] = (float) s;
             }
         }
@@ -235,16 +238,20 @@ public final class ReplayBuffer {
         int takenCount = 0;
         int[] staleList = new int[16];
         int staleCount = 0;
+        float[] rs = rowSims;
         for (int i = 0; i < n; i++) {
             offered++;
-            int simRow = i * capacity;
+            // The row's similarities to every slot: to the slots earlier rows of this chunk took
+            // from their own matrix, to the others from the GEMM.
+            simData.get(i * capacity, rs, 0, before);
+            for (int t = 0; t < takenCount; t++) rs[taken[t]] = within[i * n + ownerOf[taken[t]]];
             // The row's two most similar slots (the second stands in if the first is evicted).
             float best = Float.NEGATIVE_INFINITY;
             float second = Float.NEGATIVE_INFINITY;
             int bestSlot = -1;
             int secondSlot = -1;
             for (int j = 0; j < filled; j++) {
-                float s = ownerOf[j] >= 0 ? within[i * n + ownerOf[j]] : simData.get(simRow + j);
+                float s = rs[j];
                 if (s > best) {
                     second = best;
                     secondSlot = bestSlot;
@@ -282,13 +289,12 @@ public final class ReplayBuffer {
             write(slot, samplePixels[c0 + i], sampleIds[c0 + i], sampleInstances[c0 + i], sampleLabels[c0 + i],
                     sampleEventTimes[c0 + i]);
             featureData.put(slot * dim, feats, featRows[c0 + i] * dim, dim);
+            if (ownerOf[slot] < 0) taken[takenCount++] = slot;
             ownerOf[slot] = i;
-            taken[takenCount++] = slot;
             setNeighbour(slot, bestSlot, best);
             for (int j = 0; j < filled; j++) {
-                if (j == slot || stale[j]) continue;
-                float s = ownerOf[j] >= 0 ? within[i * n + ownerOf[j]] : simData.get(simRow + j);
-                if (s > nnSim[j]) setNeighbour(j, slot, s);
+                // A stale slot's record is -inf, below every row: it is searched at the end instead.
+                if (rs[j] > nnSim[j] && j != slot && !stale[j]) setNeighbour(j, slot, rs[j]);
             }
         }
         for (int t = 0; t < takenCount; t++) ownerOf[taken[t]] = -1;
@@ -328,12 +334,14 @@ public final class ReplayBuffer {
             Sgemm.gemm(rows.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()),
                     features.get(NDArrayIndex.interval(0, filled), NDArrayIndex.all()),
                     sims.get(NDArrayIndex.interval(0, n), NDArrayIndex.interval(0, filled)), false, true, 1.0, 0.0);
+            float[] rs = rowSims;
             for (int i = 0; i < n; i++) {
                 int slot = slots[c0 + i];
                 float best = Float.NEGATIVE_INFINITY;
                 int bestSlot = -1;
+                simData.get(i * capacity, rs, 0, filled);
                 for (int j = 0; j < filled; j++) {
-                    float s = simData.get(i * capacity + j);
+                    float s = rs[j];
                     if (j != slot && s > best) {
                         best = s;
                         bestSlot = j;
@@ -384,13 +392,15 @@ public final class ReplayBuffer {
             Sgemm.gemm(rows.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()),
                     features.get(NDArrayIndex.interval(0, filled), NDArrayIndex.all()),
                     sims.get(NDArrayIndex.interval(0, m), NDArrayIndex.interval(0, filled)), false, true, 1.0, 0.0);
+            float[] rs = rowSims;
             for (int i = 0; i < m; i++) {
                 int slot = slots[c0 + i];
                 float best = Float.NEGATIVE_INFINITY;
                 int bestSlot = -1;
+                simData.get(i * capacity, rs, 0, filled);
                 for (int j = 0; j < filled; j++) {
                     if (j == slot) continue;
-                    float s = simData.get(i * capacity + j);
+                    float s = rs[j];
                     if (s > best) {
                         best = s;
                         bestSlot = j;
@@ -434,6 +444,7 @@ public final class ReplayBuffer {
             simData = sims.data().asNioFloat();
             rows = Nd4j.create(DataType.FLOAT, CHUNK, dim);
             rowData = rows.data().asNioFloat();
+            rowSims = new float[capacity];
         }
         if (n > CHUNK) throw new IllegalStateException("chunk of " + n);
     }
