@@ -116,6 +116,14 @@ class K8sManifestsTest {
             switch (d.path("kind").asText()) {
                 case "Kafka" -> {
                     kafka = true;
+                    // Every listener is TLS with SCRAM users, and ACLs apply.
+                    JsonNode listeners = d.path("spec").path("kafka").path("listeners");
+                    assertThat(listeners.size()).isPositive();
+                    for (JsonNode l : listeners) {
+                        assertThat(l.path("tls").asBoolean()).as("listener %s uses TLS", l.path("name")).isTrue();
+                        assertThat(l.path("authentication").path("type").asText()).isEqualTo("scram-sha-512");
+                    }
+                    assertThat(d.path("spec").path("kafka").path("authorization").path("type").asText()).isEqualTo("simple");
                     JsonNode c = d.path("spec").path("kafka").path("config");
                     assertThat(c.path("message.max.bytes").asLong()).isGreaterThanOrEqualTo(TrainJob.MAX_SNAPSHOT_BYTES);
                     assertThat(c.path("transaction.max.timeout.ms").asLong()).isGreaterThan(600_000);
@@ -137,6 +145,141 @@ class K8sManifestsTest {
         assertThat(kafka).isTrue();
         assertThat(topics).contains(KontrastOptions.SAMPLES_TOPIC.defaultValue(), KontrastOptions.DLQ_TOPIC.defaultValue(),
                 KontrastOptions.SNAPSHOTS_TOPIC.defaultValue(), "embeddings");
+    }
+
+    /** The client settings of the kontrast-kafka-client ConfigMap. */
+    static java.util.Properties clientSettings() throws Exception {
+        for (JsonNode d : documents("kafka-users.yaml")) {
+            if (d.path("kind").asText().equals("ConfigMap")) {
+                java.util.Properties p = new java.util.Properties();
+                p.load(new java.io.StringReader(d.path("data").path("client.properties").asText()));
+                return p;
+            }
+        }
+        throw new AssertionError("no ConfigMap in kafka-users.yaml");
+    }
+
+    /** A user's ACLs as "type:name:patternType:operation" strings. */
+    static Set<String> acls(JsonNode user) {
+        Set<String> out = new HashSet<>();
+        for (JsonNode acl : user.path("spec").path("authorization").path("acls")) {
+            JsonNode r = acl.path("resource");
+            for (JsonNode op : acl.path("operations")) {
+                out.add(r.path("type").asText() + ":" + r.path("name").asText() + ":" + r.path("patternType").asText("literal")
+                        + ":" + op.asText());
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code acls} grant {@code op} on a resource of this type and name (literal or by prefix). */
+    static boolean grants(Set<String> acls, String type, String name, String op) {
+        for (String a : acls) {
+            String[] p = a.split(":", 4);
+            if (p[0].equals(type) && p[3].equals(op)
+                    && (p[2].equals("literal") ? p[1].equals(name) : name.startsWith(p[1]))) return true;
+        }
+        return false;
+    }
+
+    @Test
+    void kafkaUsersHoldTheAclsTheJobsNeed() throws Exception {
+        java.util.Map<String, Set<String>> users = new java.util.HashMap<>();
+        for (JsonNode d : documents("kafka-users.yaml")) {
+            if (!d.path("kind").asText().equals("KafkaUser")) continue;
+            assertThat(d.path("apiVersion").asText()).isEqualTo("kafka.strimzi.io/v1beta2");
+            assertThat(d.path("metadata").path("labels").path("strimzi.io/cluster").asText()).isEqualTo("kontrast");
+            assertThat(d.path("spec").path("authentication").path("type").asText()).isEqualTo("scram-sha-512");
+            users.put(d.path("metadata").path("name").asText(), acls(d));
+        }
+        assertThat(users).containsKeys("kontrast-trainer", "kontrast-embed", "kontrast-consumer");
+        String samples = KontrastOptions.SAMPLES_TOPIC.defaultValue();
+        String snapshots = KontrastOptions.SNAPSHOTS_TOPIC.defaultValue();
+        String dlq = KontrastOptions.DLQ_TOPIC.defaultValue();
+        Set<String> trainer = users.get("kontrast-trainer");
+        assertThat(grants(trainer, "topic", samples, "Read")).isTrue();
+        assertThat(grants(trainer, "group", KontrastOptions.GROUP_ID.defaultValue(), "Read")).isTrue();
+        assertThat(grants(trainer, "topic", snapshots, "Write")).isTrue();
+        assertThat(grants(trainer, "topic", dlq, "Write")).isTrue();
+        String model = KontrastOptions.MODEL_ID.defaultValue();
+        assertThat(grants(trainer, "transactionalId", "kontrast-" + model, "Write")).isTrue();
+        assertThat(grants(trainer, "transactionalId", TrainJob.deadLetterTransactionalIdPrefix(model), "Write")).isTrue();
+        assertThat(grants(trainer, "topic", "embeddings", "Read")).as("the trainer reads only its samples").isFalse();
+        Set<String> embed = users.get("kontrast-embed");
+        assertThat(grants(embed, "topic", samples, "Read")).isTrue();
+        assertThat(grants(embed, "topic", snapshots, "Read")).isTrue();
+        assertThat(grants(embed, "group", "kontrast-embed", "Read")).isTrue();
+        assertThat(grants(embed, "group", "kontrast-embed-snapshots", "Read")).isTrue();
+        assertThat(grants(embed, "topic", "embeddings", "Write")).isTrue();
+        assertThat(grants(embed, "transactionalId", "kontrast-embed-kontrast-embed", "Write")).isTrue();
+        Set<String> consumer = users.get("kontrast-consumer");
+        assertThat(grants(consumer, "topic", snapshots, "Read")).isTrue();
+        assertThat(grants(consumer, "topic", snapshots, "Write")).isFalse();
+        assertThat(grants(consumer, "topic", samples, "Read")).isFalse();
+    }
+
+    /**
+     * Each job mounts, in both of its pods, the client settings at the path it reads them from, the
+     * Secret of a Kafka user where the settings' DirectoryConfigProvider looks for the JAAS line,
+     * and the cluster CA where the settings' truststore is.
+     */
+    @Test
+    void jobsMountTheClientSettingsTheirUsersSecretAndTheCa() throws Exception {
+        java.util.Properties client = clientSettings();
+        assertThat(client.getProperty("security.protocol")).isEqualTo("SASL_SSL");
+        assertThat(client.getProperty("sasl.mechanism")).isEqualTo("SCRAM-SHA-512");
+        assertThat(client.getProperty("config.providers.directory.class"))
+                .isEqualTo("org.apache.kafka.common.config.provider.DirectoryConfigProvider");
+        var jaas = java.util.regex.Pattern.compile("\\$\\{directory:(/[^:]+):sasl\\.jaas\\.config}").matcher(client.getProperty("sasl.jaas.config"));
+        assertThat(jaas.matches()).as(client.getProperty("sasl.jaas.config")).isTrue();
+        String userDir = jaas.group(1);
+        Path truststore = Path.of(client.getProperty("ssl.truststore.location"));
+        for (String[] job : new String[][] {{"flink-train.yaml", "kontrast-trainer"}, {"flink-embed.yaml", "kontrast-embed"}}) {
+            JsonNode spec = documents(job[0]).get(0).path("spec");
+            String configFile = job[0].contains("train") ? spec.path("flinkConfiguration").path("kontrast.kafka.config-file").asText()
+                    : spec.path("job").path("args").toString().replaceAll(".*\"--kafka-config\",\"([^\"]+)\".*", "$1");
+            assertThat(spec.path("flinkConfiguration").path("kontrast.kafka.bootstrap").asText()).endsWith(":9093");
+            java.util.Map<String, String> mounts = new java.util.HashMap<>();
+            JsonNode pod = spec.path("podTemplate").path("spec");
+            for (JsonNode m : pod.path("containers").get(0).path("volumeMounts")) {
+                mounts.put(m.path("mountPath").asText(), m.path("name").asText());
+            }
+            java.util.Map<String, JsonNode> volumes = new java.util.HashMap<>();
+            for (JsonNode v : pod.path("volumes")) volumes.put(v.path("name").asText(), v);
+            JsonNode settings = volumes.get(mounts.get(Path.of(configFile).getParent().toString()));
+            assertThat(settings).as("%s: the volume at %s", job[0], configFile).isNotNull();
+            assertThat(settings.path("configMap").path("name").asText()).isEqualTo("kontrast-kafka-client");
+            assertThat(Path.of(configFile).getFileName().toString()).isEqualTo("client.properties");
+            JsonNode user = volumes.get(mounts.get(userDir));
+            assertThat(user).as("%s: the volume at %s", job[0], userDir).isNotNull();
+            assertThat(user.path("secret").path("secretName").asText()).isEqualTo(job[1]);
+            JsonNode ca = volumes.get(mounts.get(truststore.getParent().toString()));
+            assertThat(ca).as("%s: the volume at %s", job[0], truststore.getParent()).isNotNull();
+            assertThat(ca.path("secret").path("secretName").asText()).isEqualTo("kontrast-cluster-ca-cert");
+            assertThat(ca.path("secret").path("items").toString()).contains("\"ca.crt\"");
+        }
+    }
+
+    /** Nothing secret in any manifest: no password, no JAAS line, no Secret with data. */
+    @Test
+    void noManifestHoldsASecret() throws Exception {
+        List<Path> files;
+        try (var walk = Files.walk(K8S)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).isNotEmpty();
+        for (Path f : files) {
+            String text = Files.readString(f);
+            assertThat(text).as(f.toString()).doesNotContainPattern("(?i)password\\s*[=:]\\s*[^\\s$]")
+                    .doesNotContain("LoginModule").doesNotContainPattern("(?i)BEGIN [A-Z ]*PRIVATE KEY");
+            if (f.toString().endsWith(".yaml")) {
+                for (JsonNode d : documents(K8S.relativize(f).toString())) {
+                    if (d.path("kind").asText().equals("Secret")) {
+                        assertThat(d.has("data") || d.has("stringData")).as("%s: a Secret with data", f).isFalse();
+                    }
+                }
+            }
+        }
     }
 
     @Test

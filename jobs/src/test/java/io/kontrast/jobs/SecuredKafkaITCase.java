@@ -187,6 +187,39 @@ class SecuredKafkaITCase {
         }
     }
 
+    /**
+     * The Kubernetes client settings (the kontrast-kafka-client ConfigMap) work as they are: with
+     * the mount paths pointed at a directory holding the user's JAAS line as a file (as Strimzi's
+     * Secret is mounted) and at the CA, Kafka's DirectoryConfigProvider fills in the credentials,
+     * and replay writes to the secured broker with them.
+     */
+    @Test
+    void theManifestsClientSettingsTakeTheirSecretsFromMountedFiles() throws Exception {
+        Path user = Files.createDirectories(tmp.resolve("mounted/kafka-user"));
+        Path ca = Files.createDirectories(tmp.resolve("mounted/kafka-ca"));
+        Files.writeString(user.resolve("sasl.jaas.config"), BrokerSecurityAccess.jaas(password));
+        Files.copy(tmp.resolve("kafka").resolve("ca.pem"), ca.resolve("ca.crt"));
+        Properties settings = K8sManifestsTest.clientSettings();
+        Properties local = new Properties();
+        for (String key : settings.stringPropertyNames()) {
+            local.setProperty(key, settings.getProperty(key).replace("/etc/kontrast/kafka-user", user.toString())
+                    .replace("/etc/kontrast/kafka-ca", ca.toString()));
+        }
+        assertThat(local.toString()).doesNotContain(password);
+        Path file = tmp.resolve("mounted/client.properties");
+        try (var out = Files.newBufferedWriter(file)) {
+            local.store(out, null);
+        }
+        EmbeddedKafka.createTopics(kafka.clientProperties(), EmbeddedKafka.kontrastTopics("mounted-samples", "mounted.dlq", "mounted-snapshots"));
+        String out = run(0, "replay", "--bootstrap", kafka.bootstrapServers(), "--kafka-config", file.toString(), "--dataset", "synthetic",
+                "--limit", "300", "--topic", "mounted-samples");
+        assertThat(out).contains("Sent 300");
+        // A wrong JAAS line in the mounted file is refused.
+        Files.writeString(user.resolve("sasl.jaas.config"), BrokerSecurityAccess.jaas(password + "x"));
+        assertThat(run(2, "replay", "--bootstrap", kafka.bootstrapServers(), "--kafka-config", file.toString(), "--dataset", "synthetic",
+                "--limit", "10", "--topic", "mounted-samples")).containsIgnoringCase("auth");
+    }
+
     static String get(java.net.http.HttpClient http, int port, String path) throws Exception {
         return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + path)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
