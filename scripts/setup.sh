@@ -3,7 +3,7 @@
 # Idempotent: installs only missing packages, and runs apt-get update only when it must.
 set -euo pipefail
 
-packages=(openjdk-17-jdk-headless maven dataset-fashion-mnist python3 python3-numpy python3-avro python3-onnx yamllint kcat)
+packages=(openjdk-17-jdk-headless maven dataset-fashion-mnist python3 python3-numpy python3-avro python3-onnx python3-confluent-kafka yamllint kcat)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -2,14 +2,19 @@
 """A Kontrast encoder snapshot consumer in Python, written from schemas/README.md alone.
 
 Decodes an EncoderSnapshot record (Avro single-object encoding), checks its schema fingerprint
-and checksum, rebuilds the backbone with numpy and embeds images.
+and checksum, rebuilds the backbone with numpy and embeds images. The record comes from a file,
+or straight from the snapshot topic: the newest committed snapshot (of --model-id, if given),
+with any Kafka client settings (a librdkafka properties file, such as the kcat.conf that
+`kontrast kafka --security sasl-ssl` writes; or, from Python, a dict).
 
     kontrast_snapshot.py --schemas schemas/src/main/avro/io/kontrast/schemas \
         --snapshot snapshot.bin --images images.f32 --out embeddings.f32
+    kontrast_snapshot.py --schemas ... --bootstrap host:9093 --kafka-config kcat.conf \
+        [--topic encoder-snapshots] [--model-id ID] --images images.f32 --out embeddings.f32
 
 images.f32: float32 little-endian, [n, input size], pixels scaled to 0..1.
 embeddings.f32: float32 little-endian, [n, embedding_dim]. A JSON summary goes to stdout.
-Needs Debian's python3-avro and python3-numpy.
+Needs Debian's python3-avro and python3-numpy; reading from Kafka, python3-confluent-kafka.
 """
 import argparse
 import hashlib
@@ -158,16 +163,95 @@ def backbone(snapshot):
     return apply
 
 
+def read_kafka_config(path):
+    """librdkafka settings from a properties file: key=value lines, # comments."""
+    config = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.partition("=")
+            if not sep:
+                raise ValueError("%s: not a key=value line: %r" % (path, line.split()[0]))
+            config[key.strip()] = value.strip()
+    return config
+
+
+def newest_snapshot(config, schema, topic="encoder-snapshots", model_id=None, timeout=60.0):
+    """The newest committed snapshot on `topic` (of `model_id`, if given), decoded.
+
+    `config` is a dict of librdkafka settings: bootstrap.servers and, for a secured cluster,
+    security.protocol, sasl.mechanisms, sasl.username, sasl.password, ssl.ca.location and so on.
+    Reads every partition from its start to its end with isolation.level=read_committed, so a
+    snapshot of an aborted transaction is never returned.
+    """
+    import time
+    import uuid
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+
+    settings = dict(config)
+    settings.update({"group.id": "kontrast-reader-python-" + uuid.uuid4().hex, "enable.auto.commit": False,
+                     "isolation.level": "read_committed", "auto.offset.reset": "earliest",
+                     "fetch.message.max.bytes": 64 * 1024 * 1024, "receive.message.max.bytes": 200 * 1024 * 1024})
+    consumer = Consumer(settings)
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout)
+        described = metadata.topics.get(topic)
+        if described is None or described.error is not None:
+            raise KafkaException(described.error if described is not None else "no topic " + topic)
+        partitions = sorted(described.partitions)
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1] for p in partitions}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        newest = None
+        deadline = time.monotonic() + timeout
+        idle_since = time.monotonic()
+        while time.monotonic() < deadline:
+            positions = consumer.position([TopicPartition(topic, p) for p in partitions])
+            if all(ends[tp.partition] == 0 or tp.offset >= ends[tp.partition] for tp in positions):
+                break
+            message = consumer.poll(1.0)
+            if message is None:
+                # Records past the last stable offset (an open transaction) stay out of reach.
+                if time.monotonic() - idle_since > 10:
+                    break
+                continue
+            idle_since = time.monotonic()
+            if message.error() is not None:
+                raise KafkaException(message.error())
+            snapshot = decode(message.value(), schema)
+            if model_id is not None and snapshot["model_id"] != model_id:
+                continue
+            if newest is None or snapshot["version"] > newest["version"]:
+                newest = snapshot
+        return newest
+    finally:
+        consumer.close()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--schemas", required=True)
-    p.add_argument("--snapshot", required=True)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--snapshot", help="a file holding one snapshot record")
+    source.add_argument("--bootstrap", help="Kafka bootstrap servers: read the newest snapshot from --topic")
+    p.add_argument("--topic", default="encoder-snapshots")
+    p.add_argument("--model-id", help="the model whose newest snapshot to take (default: any)")
+    p.add_argument("--kafka-config", help="librdkafka settings, key=value lines (security.protocol, sasl.*, ssl.*)")
     p.add_argument("--images", required=True)
     p.add_argument("--out", required=True)
     a = p.parse_args()
     schema = load_schema(a.schemas)
-    with open(a.snapshot, "rb") as f:
-        snapshot = decode(f.read(), schema)
+    if a.snapshot:
+        with open(a.snapshot, "rb") as f:
+            snapshot = decode(f.read(), schema)
+    else:
+        config = read_kafka_config(a.kafka_config) if a.kafka_config else {}
+        config["bootstrap.servers"] = a.bootstrap
+        snapshot = newest_snapshot(config, schema, a.topic, a.model_id)
+        if snapshot is None:
+            print("no committed snapshot%s on %s" % (" of " + a.model_id if a.model_id else "", a.topic), file=sys.stderr)
+            return 4
     if checksum(snapshot) != snapshot["checksum"]:
         print("checksum mismatch", file=sys.stderr)
         return 3

@@ -74,12 +74,13 @@ class SecuredKafkaITCase {
         client.setProperty("bootstrap.servers", bootstrap);
         List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(client, "encoder-snapshots", Duration.ofSeconds(30));
         assertThat(snapshots).extracting(EncoderSnapshot::getVersion).containsExactly(1L, 2L, 3L);
+        Encoder newest;
         try (SnapshotClient c = SnapshotClient.start(client, "encoder-snapshots", null)) {
             assertThat(c.awaitEncoder(Duration.ofSeconds(60))).isTrue();
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (c.encoder().version() < 3 && System.nanoTime() < deadline) Thread.sleep(100);
-            Encoder e = c.encoder();
-            assertThat(e.version()).as("the client caught up with the newest version").isEqualTo(3L);
+            newest = c.encoder();
+            assertThat(newest.version()).as("the client caught up with the newest version").isEqualTo(3L);
         }
         // embed, over the same settings: embeddings of the committed snapshots, read_committed.
         run(0, "embed", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--max-samples", "300",
@@ -112,6 +113,32 @@ class SecuredKafkaITCase {
         String listing = new String(kcat.getInputStream().readAllBytes());
         assertThat(kcat.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(listing.lines().filter(l -> l.matches("\\d+ \\d+")).count()).as(listing).isEqualTo(3);
+
+        // The Python consumer, another outside client, reads the newest snapshot straight from the
+        // topic with the same librdkafka settings, and embeds as the Java client does.
+        float[] image = io.kontrast.data.SyntheticShapes.generate(1, 3, "x").image(0);
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(image.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float v : image) img.putFloat(v);
+        Files.write(tmp.resolve("one-image.f32"), img.array());
+        Path root = Path.of(System.getProperty("kontrast.root"));
+        Process py = new ProcessBuilder(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3",
+                root.resolve("clients/python/kontrast_snapshot.py").toString(),
+                "--schemas", root.resolve("schemas/src/main/avro/io/kontrast/schemas").toString(),
+                "--bootstrap", bootstrap, "--kafka-config", kafka.security().kcatConfigFile().toString(),
+                "--images", tmp.resolve("one-image.f32").toString(), "--out", tmp.resolve("python.f32").toString())
+                .redirectErrorStream(true).start();
+        String pyOut = new String(py.getInputStream().readAllBytes());
+        assertThat(py.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(py.exitValue()).as(pyOut).isZero();
+        assertThat(pyOut).contains("\"version\": 3").doesNotContain(password);
+        java.nio.FloatBuffer fromPython = java.nio.ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("python.f32")))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        float[] fromJava = newest.embed(image);
+        assertThat(fromPython.remaining()).isEqualTo(fromJava.length);
+        for (int i = 0; i < fromJava.length; i++) {
+            assertThat((double) fromPython.get(i)).as("embedding[%d]", i)
+                    .isCloseTo(fromJava[i], org.assertj.core.data.Offset.offset(1e-3 * Math.max(1, Math.abs(fromJava[i]))));
+        }
 
         Path onnx = tmp.resolve("model.onnx");
         run(0, "export", "--bootstrap", bootstrap, "--kafka-config", config.toString(), "--out", onnx.toString());
