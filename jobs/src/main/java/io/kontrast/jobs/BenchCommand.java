@@ -126,8 +126,13 @@ public final class BenchCommand {
             double[] us = replayMicros(replaySlots, 128, batch);
             out.printf(Locale.ROOT, "Replay buffer, min-redundancy, %d slots of 128 floats (batches of %d): offering %.1f us a sample, replaying %.1f us a sample (rounds: %.1f-%.1f and %.1f-%.1f)%n",
                     replaySlots, batch, us[0], us[1], us[2], us[3], us[4], us[5]);
-            replayJson = String.format(Locale.ROOT, "{\"slots\": %d, \"offer_us_per_sample\": %.2f, \"replay_us_per_sample\": %.2f}",
-                    replaySlots, us[0], us[1]);
+            long[] bytes = replaySlotBytes(784, 128);
+            // One step of batch B with half of it replayed changes at most B offered + B/2 replayed slots.
+            long perStep = (long) (batch + batch / 2) * (bytes[0] + 12);
+            out.printf(Locale.ROOT, "Replay slot of a 1x28x28 sample with a 128-wide feature: %d bytes serialized (the RocksDB value; plus a 4-byte key and a 12-byte neighbour record), about %d bytes in memory; the whole buffer %.1f MB, a checkpoint one step after the last at most %.2f MB (%d changed slots)%n",
+                    bytes[0], bytes[1], replaySlots * (bytes[0] + 16) / 1e6, perStep / 1e6, batch + batch / 2);
+            replayJson = String.format(Locale.ROOT, "{\"slots\": %d, \"offer_us_per_sample\": %.2f, \"replay_us_per_sample\": %.2f, \"slot_bytes_serialized\": %d, \"slot_bytes_memory\": %d}",
+                    replaySlots, us[0], us[1], bytes[0], bytes[1]);
         }
         String pipelineJson = "null";
         if (pipelineSteps > 0) {
@@ -211,6 +216,28 @@ public final class BenchCommand {
         }
         return new double[] {median(offer), median(replay), Collections.max(offer), Collections.min(offer),
                 Collections.max(replay), Collections.min(replay)};
+    }
+
+    /**
+     * A replay slot's size: serialized with the serializer Flink's keyed state uses for it (the
+     * RocksDB value), and in memory (pixels and strings on the heap, the feature off-heap; object
+     * headers counted, 16 bytes each).
+     */
+    static long[] replaySlotBytes(int inputSize, int dim) throws java.io.IOException {
+        io.kontrast.replay.ReplaySlot slot = new io.kontrast.replay.ReplaySlot();
+        slot.id = "fashion-mnist/train/12345/e3";
+        slot.instance = "fashion-mnist/train/12345";
+        slot.label = 7;
+        slot.eventTime = System.currentTimeMillis();
+        slot.pixels = new float[inputSize];
+        slot.sightings = 3;
+        slot.feature = new float[dim];
+        var serializer = org.apache.flink.api.common.typeinfo.TypeInformation.of(io.kontrast.replay.ReplaySlot.class)
+                .createSerializer(new org.apache.flink.api.common.serialization.SerializerConfigImpl());
+        var out = new org.apache.flink.core.memory.DataOutputSerializer(8192);
+        serializer.serialize(slot, out);
+        long memory = 16 + 4L * inputSize + 2 * (40 + slot.id.length()) + 4L * dim + 4 + 8 + 4 + 4 + 4 + 8 * 3;
+        return new long[] {out.length(), memory};
     }
 
     private static String json(Result r) {
