@@ -5,12 +5,20 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
 /**
- * A small parser for {@code --name value} and {@code --flag} arguments. Each command declares its
- * options; an unknown option, a missing value or a value of the wrong type is a {@link
- * UsageException} that names the option.
+ * A command's options, parsed by picocli: {@code --name value} or {@code --name=value}, flags,
+ * {@code -D key=value} (any number), {@code @file} arguments (one argument per line of the file,
+ * picocli's expansion), and defaults from the environment: an option not given on the command
+ * line takes {@code KONTRAST_<NAME>} (upper case, dashes as underscores; a flag is set by
+ * {@code true}) before its declared default. Each command declares its options; an unknown option,
+ * a missing value or a value of the wrong type is a {@link UsageException} that names the option.
  */
 public final class Args {
     /** One declared option. {@code value} is null for a flag. */
@@ -21,6 +29,7 @@ public final class Args {
     private final List<Opt> opts = new ArrayList<>();
     private final Map<String, String> values = new LinkedHashMap<>();
     private final List<String> properties = new ArrayList<>();
+    private Map<String, String> environment = System.getenv();
     private boolean help;
 
     public Args(String command, String summary) {
@@ -38,44 +47,71 @@ public final class Args {
         return this;
     }
 
-    public Args parse(String[] argv) {
-        for (int i = 0; i < argv.length; i++) {
-            String a = argv[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                help = true;
-                continue;
-            }
-            if (a.equals("-D") || a.startsWith("-D")) {
-                String kv = a.equals("-D") ? (i + 1 < argv.length ? argv[++i] : "") : a.substring(2);
-                if (!kv.contains("=")) {
-                    throw new UsageException("option -D needs key=value, got '" + kv + "'");
-                }
-                properties.add(kv);
-                continue;
-            }
-            if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + a + "' (see " + command + " --help)");
-            }
-            String name = a.substring(2);
-            String inline = null;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                inline = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            }
-            Opt o = find(name);
-            if (o == null) {
-                throw new UsageException("unknown option --" + name + " (see " + command + " --help)");
-            }
+    /** Reads defaults from {@code env} instead of the process environment (for tests). */
+    public Args environment(Map<String, String> env) {
+        this.environment = env;
+        return this;
+    }
+
+    /** The environment variable that gives option {@code name} its default. */
+    public static String environmentName(String name) {
+        return "KONTRAST_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+    }
+
+    private CommandSpec spec() {
+        CommandSpec spec = CommandSpec.create().name("kontrast " + command);
+        spec.usageMessage().description(summary).abbreviateSynopsis(true).width(110)
+                .footer("", "Every option also takes its default from the environment: KONTRAST_<OPTION>, upper case, "
+                        + "dashes as underscores (for example KONTRAST_BOOTSTRAP). @FILE reads arguments from FILE, one a line.");
+        for (Opt o : opts) {
+            String description = o.description() + (o.defaultValue() != null ? " (default: " + o.defaultValue() + ")" : "");
+            OptionSpec.Builder b = OptionSpec.builder("--" + o.name()).description(description);
             if (o.value() == null) {
-                values.put(name, "true");
-            } else if (inline != null) {
-                values.put(name, inline);
-            } else if (i + 1 < argv.length) {
-                values.put(name, argv[++i]);
+                b.arity("0").type(boolean.class);
             } else {
-                throw new UsageException("option --" + name + " needs a value <" + o.value() + ">");
+                b.paramLabel("<" + o.value() + ">").arity("1").type(String.class);
             }
+            spec.addOption(b.build());
+        }
+        spec.addOption(OptionSpec.builder("-D").paramLabel("<key=value>").type(List.class).auxiliaryTypes(String.class)
+                .arity("1").description("set any kontrast.* or Flink option (see the README's configuration table)").build());
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("show this help").build());
+        return spec;
+    }
+
+    public Args parse(String[] argv) {
+        CommandSpec spec = spec();
+        CommandLine cl = new CommandLine(spec).setOverwrittenOptionsAllowed(true).setExpandAtFiles(true);
+        ParseResult r;
+        try {
+            r = cl.parseArgs(argv);
+        } catch (CommandLine.ParameterException e) {
+            throw new UsageException(e.getMessage() + " (see " + command + " --help)");
+        }
+        help = r.isUsageHelpRequested();
+        for (Opt o : opts) {
+            OptionSpec s = spec.findOption("--" + o.name());
+            if (r.hasMatchedOption(s)) {
+                values.put(o.name(), o.value() == null ? "true" : r.matchedOptionValue("--" + o.name(), (String) null));
+                continue;
+            }
+            String env = environment.get(environmentName(o.name()));
+            if (env == null) continue;
+            if (o.value() != null) {
+                values.put(o.name(), env);
+            } else if (env.equalsIgnoreCase("true") || env.equals("1")) {
+                values.put(o.name(), "true");
+            } else if (!env.equalsIgnoreCase("false") && !env.equals("0") && !env.isEmpty()) {
+                throw new UsageException("environment variable " + environmentName(o.name()) + " sets flag --" + o.name()
+                        + ": true or false, got '" + env + "'");
+            }
+        }
+        List<String> d = r.matchedOptionValue("-D", List.<String>of());
+        for (String kv : d) {
+            if (!kv.contains("=")) {
+                throw new UsageException("option -D needs key=value, got '" + kv + "'");
+            }
+            properties.add(kv);
         }
         return this;
     }
@@ -91,18 +127,9 @@ public final class Args {
         return help;
     }
 
+    /** The help text picocli generates from the declared options. */
     public String usage() {
-        StringBuilder sb = new StringBuilder();
-        sb.append("Usage: kontrast ").append(command).append(" [options]\n\n").append(summary).append("\n\nOptions:\n");
-        for (Opt o : opts) {
-            String left = "  --" + o.name() + (o.value() == null ? "" : " <" + o.value() + ">");
-            sb.append(String.format("%-34s %s", left, o.description()));
-            if (o.defaultValue() != null) sb.append(" (default: ").append(o.defaultValue()).append(")");
-            sb.append('\n');
-        }
-        sb.append(String.format("%-34s %s%n", "  -D <key=value>", "set any kontrast.* or Flink option (see README)"));
-        sb.append(String.format("%-34s %s%n", "  --help", "show this help"));
-        return sb.toString();
+        return new CommandLine(spec()).getUsageMessage(CommandLine.Help.Ansi.OFF);
     }
 
     public boolean has(String name) {
@@ -156,7 +183,7 @@ public final class Args {
     }
 
     public Duration getDuration(String name) {
-        String v = get(name).trim().toLowerCase();
+        String v = get(name).trim().toLowerCase(Locale.ROOT);
         try {
             long n;
             if (v.endsWith("ms")) return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
