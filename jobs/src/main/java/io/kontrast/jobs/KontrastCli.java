@@ -77,17 +77,7 @@ public final class KontrastCli {
         String command = argv[0];
         String[] rest = Arrays.copyOfRange(argv, 1, argv.length);
         try {
-            Args a = switch (command) {
-                case "bench" -> BenchCommand.args();
-                case "demo" -> DemoCommand.args();
-                case "embed" -> EmbedCommand.args();
-                case "evaluate" -> EvaluateCommand.args();
-                case "export" -> ExportCommand.args();
-                case "kafka" -> KafkaCommand.args();
-                case "replay" -> ReplayCommand.args();
-                case "train" -> TrainCommand.args();
-                default -> throw new UsageException("unknown command '" + command + "'\n\n" + USAGE);
-            };
+            Args a = args(command);
             a.parse(rest);
             if (a.help()) {
                 out.print(a.usage());
@@ -111,6 +101,21 @@ public final class KontrastCli {
             e.printStackTrace(err);
             return 1;
         }
+    }
+
+    /** The options of {@code command}, declared and not yet parsed. */
+    static Args args(String command) {
+        return switch (command) {
+            case "bench" -> BenchCommand.args();
+            case "demo" -> DemoCommand.args();
+            case "embed" -> EmbedCommand.args();
+            case "evaluate" -> EvaluateCommand.args();
+            case "export" -> ExportCommand.args();
+            case "kafka" -> KafkaCommand.args();
+            case "replay" -> ReplayCommand.args();
+            case "train" -> TrainCommand.args();
+            default -> throw new UsageException("unknown command '" + command + "'\n\n" + USAGE);
+        };
     }
 
     private static int relaunch(String[] argv) throws Exception {

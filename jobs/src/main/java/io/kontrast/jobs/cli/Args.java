@@ -123,6 +123,11 @@ public final class Args {
         return null;
     }
 
+    /** Whether the command declares option {@code --name}. */
+    public boolean declares(String name) {
+        return find(name) != null;
+    }
+
     public boolean help() {
         return help;
     }
