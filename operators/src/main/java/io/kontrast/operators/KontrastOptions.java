@@ -174,7 +174,7 @@ public final class KontrastOptions {
     public static final ConfigOption<String> REPLAY_POLICY =
             ConfigOptions.key("kontrast.replay.policy")
                     .stringType()
-                    .defaultValue("none")
+                    .defaultValue("reservoir")
                     .withDescription("The replay buffer between the stream and the steps: none (train on the stream as it "
                             + "comes), reservoir (a uniform sample of all read so far) or min-redundancy (a new sample evicts "
                             + "the buffered one whose nearest neighbour is the most similar). With a buffer, training batches "
@@ -185,6 +185,14 @@ public final class KontrastOptions {
                     .intType()
                     .defaultValue(8192)
                     .withDescription("Samples the replay buffer holds per trainer shard.");
+
+    public static final ConfigOption<Long> REPLAY_MAX_BYTES =
+            ConfigOptions.key("kontrast.replay.max-bytes")
+                    .longType()
+                    .defaultValue(256L << 20)
+                    .withDescription("Memory the replay buffer's samples may take per trainer shard: with large inputs it "
+                            + "holds fewer than kontrast.replay.size samples (a sample takes 4 bytes a value, plus its "
+                            + "feature with min-redundancy).");
 
     public static final ConfigOption<Integer> REPLAY_STEPS_PER_BATCH =
             ConfigOptions.key("kontrast.replay.steps-per-batch")

@@ -168,7 +168,7 @@ public record TrainerSettings(
         require(bankMomentum >= 0 && bankMomentum < 1, INSTDISC_BANK_MOMENTUM, "must be in [0, 1), got " + bankMomentum);
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
                 bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim());
-        ReplaySettings replay = replay(conf, batch);
+        ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
         int keysPerStep = symmetric ? 2 * batch : batch;
@@ -284,7 +284,7 @@ public record TrainerSettings(
         };
     }
 
-    private static ReplaySettings replay(Configuration conf, int batch) {
+    private static ReplaySettings replay(Configuration conf, int batch, int inputSize) {
         ReplayBuffer.Policy policy;
         try {
             policy = ReplayBuffer.Policy.parse(conf.get(REPLAY_POLICY).trim());
@@ -293,6 +293,14 @@ public record TrainerSettings(
         }
         int size = conf.get(REPLAY_SIZE);
         require(size >= 1 && size <= 1 << 24, REPLAY_SIZE, "must be in 1..16777216, got " + size);
+        long maxBytes = conf.get(REPLAY_MAX_BYTES);
+        // A sample's values, its feature (128 floats at most in the presets) and its bookkeeping.
+        long perSlot = 4L * inputSize + (policy == ReplayBuffer.Policy.MIN_REDUNDANCY ? 4L * 128 + 12 : 0) + 64;
+        require(policy == ReplayBuffer.Policy.NONE || maxBytes >= perSlot, REPLAY_MAX_BYTES,
+                "must hold at least one sample (" + perSlot + " bytes at this input shape), got " + maxBytes);
+        if (policy != ReplayBuffer.Policy.NONE && (long) size * perSlot > maxBytes) {
+            size = (int) (maxBytes / perSlot);
+        }
         int steps = conf.get(REPLAY_STEPS_PER_BATCH);
         require(steps >= 1 && steps <= 64, REPLAY_STEPS_PER_BATCH, "must be in 1..64, got " + steps);
         double fresh = conf.get(REPLAY_FRESH_FRACTION);

@@ -19,10 +19,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * own views, must lift the kNN accuracy of the backbone clearly above that of the same encoder at
  * init.
  */
-class LearningTest {
+public class LearningTest {
     static final int BATCH = 128;
 
-    static INDArray features(Learner learner, LabeledImages set, float mean, float std) {
+    /** The backbone's representation of every image of {@code set}, normalised as the views are. */
+    public static INDArray features(Learner learner, LabeledImages set, float mean, float std) {
         int n = set.size();
         float[] x = new float[n * 784];
         for (int i = 0; i < n; i++) {

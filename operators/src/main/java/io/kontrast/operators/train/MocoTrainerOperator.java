@@ -221,9 +221,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("queueFill", () -> lastShard == null || lastShard.learner.queueSize() == 0 ? 0.0
                 : lastShard.progress.queueFilled / (double) lastShard.learner.queueSize());
         String overlap = settings.overlap();
-        if (settings.replay().enabled() && !overlap.equals("false")) {
-            // A replay step's features go into the buffer before the next step is drawn.
-            LOG.info("Trainer: with a replay buffer, steps run on the task thread (kontrast.trainer.overlap={} is not used)", overlap);
+        if (settings.replay().policy() == ReplayBuffer.Policy.MIN_REDUNDANCY && !overlap.equals("false")) {
+            // A step's features go into the minimum-redundancy buffer before the next step is drawn.
+            LOG.info("Trainer: with the min-redundancy replay buffer, steps run on the task thread "
+                    + "(kontrast.trainer.overlap={} is not used)", overlap);
         } else if (overlap.equals("true") || (overlap.equals("auto") && Nd4jRuntime.offCpu())) {
             // The step thread works on the device of the task thread, which allocated the learner.
             Integer device = Nd4j.getAffinityManager().getDeviceForCurrentThread();
@@ -269,7 +270,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
 
     /** A batch has been read: train on it, with the replay buffer when there is one. */
     private void batchRead(Shard s) {
-        if (s.replay == null) {
+        if (s.replay == null || s.hasBuilt()) {
+            // (A partial batch of views an earlier version built is trained on as it is.)
             train(s);
         } else {
             trainWithReplay(s);
@@ -299,7 +301,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         for (int j = 0; j < r.stepsPerBatch(); j++) {
             int replayRows = Math.min(batch - r.freshPerStep(), buffer.filled());
             int freshRows = batch - replayRows;
-            int[] slots = buffer.draw(replayRows, s.learner.step() * 64 + j);
+            int[] slots = buffer.draw(replayRows, p.replayDraws++);
             for (int row = 0; row < freshRows; row++) {
                 int f = cursor++ % batch;
                 s.source[row] = f;
@@ -316,6 +318,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             s.replayedInStep = replayRows;
             s.midGroup = j < r.stepsPerBatch() - 1;
             train(s);
+            if (buffer.policy() == ReplayBuffer.Policy.RESERVOIR) {
+                // No features to wait for: the step may still be in flight (overlapped steps).
+                buffer.replayed(replayRows, slots, null, null);
+                replayedSamples.inc(replayRows);
+                continue;
+            }
             if (!s.lastStepFinite) {
                 for (int row = 0; row < freshRows; row++) s.skippedRead[s.source[row]] = true;
             } else {
@@ -331,6 +339,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             }
         }
         s.readPerStep = batch;
+        s.replayedInStep = 0;
         s.midGroup = false;
         if (buffer.policy() == ReplayBuffer.Policy.MIN_REDUNDANCY) {
             s.featuresOfUntrained(dim);
@@ -338,8 +347,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         s.offerRead(buffer, dim);
         p.replayFilled = buffer.filled();
         p.replayOffered = buffer.offered();
-        if (settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget() && s.publishedStep != p.step) {
-            publish(s);
+        if (settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget()) {
+            // The budget is read: the last step publishes when it finishes; if it was skipped as
+            // non-finite, the snapshot of the budget is published here.
+            finishStep();
+            if (s.publishedStep != p.step) publish(s);
         }
     }
 
@@ -370,13 +382,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             float loss = learner.step(s.a[s.current], s.b[s.current], s.instances);
             s.pending = 0;
             s.lastStepFinite = !Float.isNaN(loss);
-            afterStep(s, slot, loss, System.nanoTime() - started);
+            afterStep(s, slot, loss, System.nanoTime() - started, s.readPerStep, s.replayedInStep, s.midGroup);
             return;
         }
         finishStep();
-        InFlightStep f = new InFlightStep(s, learner.queuePointer(), s.current);
+        InFlightStep f = new InFlightStep(s, learner.queuePointer(), s.current, s.readPerStep, s.replayedInStep, s.midGroup);
         String[] instances = s.instances.clone(); // the next batch overwrites the shard's
-        s.inFlight = s.pending;
+        s.inFlight = s.readPerStep;
         s.pending = 0;
         s.current ^= 1;
         f.future = stepper.submit(() -> {
@@ -405,11 +417,15 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             if (c instanceof Error err) throw err;
             throw new IllegalStateException(c);
         }
-        afterStep(f.shard, f.slot, f.loss, f.nanos);
+        afterStep(f.shard, f.slot, f.loss, f.nanos, f.read, f.replayed, f.midGroup);
     }
 
-    /** Accounts for a finished step: counters, progress, and a snapshot when one is due. */
-    private void afterStep(Shard s, int slot, float loss, long stepNanos) {
+    /**
+     * Accounts for a finished step: counters, progress, and a snapshot when one is due. {@code
+     * read}: samples read that the step counts; {@code replayed}: its samples from the replay
+     * buffer; {@code midGroup}: not the last step of its batch read.
+     */
+    private void afterStep(Shard s, int slot, float loss, long stepNanos, int read, int replayed, boolean midGroup) {
         Learner learner = s.learner;
         int batch = settings.hyperParams().batchSize();
         s.stepNanos += stepNanos;
@@ -425,22 +441,19 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         }
         s.nonFiniteRun = 0;
         s.dirty.set(slot, slot + learner.keysPerStep());
-        int read = s.readPerStep;
-        s.readPerStep = batch;
         if (read > 0) samplesPerSecond.markEvent(read);
         stepsPerSecond.markEvent();
         p.step = learner.step();
         p.queuePointer = learner.queuePointer();
         p.queueFilled = Math.min(learner.queueSize(), p.queueFilled + learner.keysPerStep());
         p.samplesSeen += read;
-        p.replayed += s.replayedInStep;
-        s.replayedInStep = 0;
+        p.replayed += replayed;
         p.lastLoss = loss;
         p.lossAverage = Double.isNaN(p.lossAverage) ? loss : 0.95 * p.lossAverage + 0.05 * loss;
         samplesSeenAccumulator.add(p.samplesSeen);
         stepAccumulator.add(p.step);
         lossAccumulator.add(p.lossAverage);
-        boolean finished = !s.midGroup && settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget();
+        boolean finished = !midGroup && settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget();
         if (p.step % settings.snapshotEverySteps() == 0 || finished) {
             publish(s);
         }
@@ -587,6 +600,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 learner.fusedUpdate() ? "one vectorised pass"
                         : "BLAS calls (a CPU JVM started with --add-modules=jdk.incubator.vector runs it as one pass)");
         Shard s = new Shard(key, learner, settings, stepper != null);
+        if (s.replay != null) {
+            LOG.info("Trainer shard {}: replay buffer {} of {} samples ({} steps per batch read, {} of each step's {} from the "
+                    + "stream)", key, s.replay.policy().optionName(), s.replay.capacity(), settings.replay().stepsPerBatch(),
+                    settings.replay().freshPerStep(), settings.hyperParams().batchSize());
+        }
         TrainerProgress p = progressState.value();
         if (p == null) {
             s.dirty.set(0, learner.queueSize());
@@ -801,15 +819,21 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final Shard shard;
         final int slot;
         final int inputs;
+        final int read;
+        final int replayed;
+        final boolean midGroup;
         Future<?> future;
         // Written by the step thread; read after future.get().
         float loss;
         long nanos;
 
-        InFlightStep(Shard shard, int slot, int inputs) {
+        InFlightStep(Shard shard, int slot, int inputs, int read, int replayed, boolean midGroup) {
             this.shard = shard;
             this.slot = slot;
             this.inputs = inputs;
+            this.read = read;
+            this.replayed = replayed;
+            this.midGroup = midGroup;
         }
     }
 
@@ -962,6 +986,12 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             eventTimes[pending] = v.eventTime;
             built[pending] = false;
             pending++;
+        }
+
+        /** Whether the partial batch holds views an earlier version built (restored from its state). */
+        boolean hasBuilt() {
+            for (int i = 0; i < pending; i++) if (built[i]) return true;
+            return false;
         }
 
         /** Sets the full batch read aside, so that replay steps can fill the input arrays. */

@@ -17,6 +17,8 @@ public class TrainerProgress {
     public int replayFilled;
     public long replayOffered;
     public long replayed;
+    // Replay steps drawn so far: each step's draw from the buffer is a function of it.
+    public long replayDraws;
 
     public TrainerProgress() {}
 
@@ -27,7 +29,7 @@ public class TrainerProgress {
                 && queuePointer == p.queuePointer && queueFilled == p.queueFilled
                 && skippedSteps == p.skippedSteps && Float.compare(lastLoss, p.lastLoss) == 0
                 && Double.compare(lossAverage, p.lossAverage) == 0 && replayFilled == p.replayFilled
-                && replayOffered == p.replayOffered && replayed == p.replayed;
+                && replayOffered == p.replayOffered && replayed == p.replayed && replayDraws == p.replayDraws;
     }
 
     @Override
@@ -40,6 +42,6 @@ public class TrainerProgress {
         return "TrainerProgress{step=" + step + ", version=" + version + ", samplesSeen=" + samplesSeen
                 + ", queuePointer=" + queuePointer + ", queueFilled=" + queueFilled
                 + ", skippedSteps=" + skippedSteps + ", lastLoss=" + lastLoss + ", lossAverage=" + lossAverage + ", replayFilled=" + replayFilled + ", replayOffered=" + replayOffered
-                + ", replayed=" + replayed + "}";
+                + ", replayed=" + replayed + ", replayDraws=" + replayDraws + "}";
     }
 }

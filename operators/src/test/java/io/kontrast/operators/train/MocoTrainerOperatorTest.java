@@ -38,9 +38,13 @@ class MocoTrainerOperatorTest {
         return TrainerSettings.from(conf);
     }
 
-    /** The tests' small trainer: batches of 8, K = 32, a snapshot every 3 steps. */
+    /**
+     * The tests' small trainer: batches of 8, K = 32, a snapshot every 3 steps, trained on the
+     * stream as it comes (the replay buffer's tests set their policy).
+     */
     static Configuration conf(long maxSamples) {
         Configuration conf = new Configuration();
+        conf.set(KontrastOptions.REPLAY_POLICY, "none");
         conf.set(KontrastOptions.BATCH_SIZE, BATCH);
         conf.set(KontrastOptions.QUEUE_SIZE, 32);
         conf.set(KontrastOptions.SNAPSHOT_EVERY, 3);
@@ -763,6 +767,48 @@ class MocoTrainerOperatorTest {
         overlapped.close();
         inline.close();
         assertThat(stepThreads()).isEqualTo(before);
+    }
+
+    /**
+     * The reservoir needs no features, so its steps overlap the next batch's input too: two steps
+     * per batch read, half of each from the buffer, give the same parameters, buffer, counters and
+     * snapshots as on the task thread, and the budget ends at the same snapshot.
+     */
+    @Test
+    void overlappedStepsWithTheReservoirTrainExactlyAsOnTheTaskThread() throws Exception {
+        List<KeyedOneInputStreamOperatorTestHarness<Integer, ImageSample, EncoderSnapshot>> runs = new ArrayList<>();
+        for (String overlap : new String[] {"true", "false"}) {
+            Configuration conf = conf(7 * BATCH);
+            conf.set(KontrastOptions.TRAINER_OVERLAP, overlap);
+            conf.set(KontrastOptions.REPLAY_POLICY, "reservoir");
+            conf.set(KontrastOptions.REPLAY_SIZE, 20);
+            conf.set(KontrastOptions.REPLAY_STEPS_PER_BATCH, 2);
+            conf.set(KontrastOptions.REPLAY_FRESH_FRACTION, 0.5);
+            var h = harness(TrainerSettings.from(conf));
+            h.open();
+            assertThat(((MocoTrainerOperator) h.getOperator()).overlapsSteps()).isEqualTo(overlap.equals("true"));
+            feed(h, pairs(8 * BATCH + 2, 24));
+            runs.add(h);
+        }
+        var a = ((MocoTrainerOperator) runs.get(0).getOperator()).view(0);
+        var b = ((MocoTrainerOperator) runs.get(1).getOperator()).view(0);
+        assertThat(a.progress()).isEqualTo(b.progress());
+        assertThat(a.progress().samplesSeen).isEqualTo(7 * BATCH);
+        assertThat(a.progress().step).isEqualTo(14);
+        assertThat(a.progress().replayed).isPositive();
+        assertThat(a.learner().params()).isEqualTo(b.learner().params());
+        ReplayBuffer x = ((MocoTrainerOperator) runs.get(0).getOperator()).replayBuffer(0);
+        ReplayBuffer y = ((MocoTrainerOperator) runs.get(1).getOperator()).replayBuffer(0);
+        for (int slot = 0; slot < x.filled(); slot++) {
+            assertThat(x.id(slot)).isEqualTo(y.id(slot));
+            assertThat(x.sightings(slot)).isEqualTo(y.sightings(slot));
+        }
+        List<EncoderSnapshot> fromOverlapped = runs.get(0).extractOutputValues();
+        assertThat(fromOverlapped).extracting(EncoderSnapshot::getChecksum)
+                .containsExactlyElementsOf(runs.get(1).extractOutputValues().stream().map(EncoderSnapshot::getChecksum).toList());
+        assertThat(fromOverlapped.get(fromOverlapped.size() - 1).getSamplesSeen()).isEqualTo(7 * BATCH);
+        assertThat(fromOverlapped.get(fromOverlapped.size() - 1).getStep()).isEqualTo(14);
+        for (var h : runs) h.close();
     }
 
     /**

@@ -5,15 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.StreamOrder;
 import io.kontrast.data.SyntheticShapes;
-import io.kontrast.math.Learner;
+import io.kontrast.math.LearningTest;
 import io.kontrast.math.Probes;
 import io.kontrast.operators.KontrastOptions;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.decode.ImageSample;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The replay buffer has to help where the stream is not shuffled: the same class-sorted stream of
@@ -22,16 +20,6 @@ import org.nd4j.linalg.factory.Nd4j;
 class ReplayLearningTest {
     private static final int BATCH = 64;
     private static final int EPOCHS = 4;
-
-    static INDArray features(Learner learner, LabeledImages set, float mean, float std) {
-        int n = set.size();
-        float[] x = new float[n * 784];
-        for (int i = 0; i < n; i++) {
-            float[] img = set.image(i);
-            for (int j = 0; j < 784; j++) x[i * 784 + j] = (img[j] - mean) / std;
-        }
-        return learner.represent(Nd4j.createFromArray(x).reshape(n, 784), learner.network().newWorkspace(n)).dup();
-    }
 
     private static double knnAfterClassSortedStream(LabeledImages train, LabeledImages test, String policy) throws Exception {
         Configuration conf = new Configuration();
@@ -53,8 +41,8 @@ class ReplayLearningTest {
         var view = ((MocoTrainerOperator) h.getOperator()).view(0);
         assertThat(view.progress().step).isEqualTo(EPOCHS * train.size() / BATCH);
         var v = settings.views();
-        double knn = Probes.knnAccuracy(features(view.learner(), train, v.inputMean(), v.inputStd()), train.labels(),
-                features(view.learner(), test, v.inputMean(), v.inputStd()), test.labels(), 200, 0.1, 10);
+        double knn = Probes.knnAccuracy(LearningTest.features(view.learner(), train, v.inputMean(), v.inputStd()), train.labels(),
+                LearningTest.features(view.learner(), test, v.inputMean(), v.inputStd()), test.labels(), 200, 0.1, 10);
         h.close();
         return knn;
     }
