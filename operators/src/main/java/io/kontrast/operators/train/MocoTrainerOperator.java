@@ -292,11 +292,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         int batch = settings.hyperParams().batchSize();
         int dim = s.learner.network().outputDim();
         s.keepRead();
-        // The batch is read: it counts from its first step on (a snapshot in between says so).
+        // The batch read counts once its first step has finished (a snapshot of a later step of
+        // the batch says so; one of an earlier batch's step, finished meanwhile, does not).
         TrainerProgress p = s.progress;
-        p.samplesSeen += batch;
-        samplesSeenAccumulator.add(p.samplesSeen);
-        samplesPerSecond.markEvent(batch);
         int cursor = 0;
         for (int j = 0; j < r.stepsPerBatch(); j++) {
             int replayRows = Math.min(batch - r.freshPerStep(), buffer.filled());
@@ -314,7 +312,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 s.replayRows[t] = freshRows + t;
             }
             s.pending = batch;
-            s.readPerStep = 0;
+            s.readPerStep = j == 0 ? batch : 0;
             s.replayedInStep = replayRows;
             s.midGroup = j < r.stepsPerBatch() - 1;
             train(s);
@@ -347,11 +345,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         s.offerRead(buffer, dim);
         p.replayFilled = buffer.filled();
         p.replayOffered = buffer.offered();
-        if (settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget()) {
+        if (settings.sampleBudget() > 0 && p.samplesSeen + s.inFlight >= settings.sampleBudget()) {
             // The budget is read: the last step publishes when it finishes; if it was skipped as
             // non-finite, the snapshot of the budget is published here.
             finishStep();
-            if (s.publishedStep != p.step) publish(s);
+            if (s.publishedStep != p.step && p.samplesSeen >= settings.sampleBudget()) publish(s);
         }
     }
 
