@@ -25,14 +25,15 @@ public final class KontrastCli {
             Usage: java -jar kontrast.jar <command> [options]
 
             Commands:
-              bench    trainer speed against the machine's GEMM ceiling, and the whole pipeline
-              demo     broker, replay and training in one process, with Flink's web UI
-              embed    embed samples with the newest encoder snapshot (switches versions live)
-              evaluate score a snapshot: kNN and linear-probe accuracy on a labeled dataset
-              export   write a snapshot to a file: its backbone as an ONNX model, or the record
-              kafka    a single-node Kafka broker (KRaft) on loopback
-              replay   produce a dataset into a topic as Avro Samples
-              train    the MoCo training job (local MiniCluster, or a cluster with flink run)
+              bench       trainer speed against the machine's GEMM ceiling, and the whole pipeline
+              checkpoints the checkpoints and savepoints under a checkpoint directory, with their sizes
+              demo        broker, replay and training in one process, with Flink's web UI
+              embed       embed samples with the newest encoder snapshot (switches versions live)
+              evaluate    score a snapshot: kNN and linear-probe accuracy on a labeled dataset
+              export      write a snapshot to a file: its backbone as an ONNX model, or the record
+              kafka       a single-node Kafka broker (KRaft) on loopback
+              replay      produce a dataset into a topic as Avro Samples
+              train       the MoCo training job (local MiniCluster, or a cluster with flink run)
 
             Run 'kontrast <command> --help' for a command's options.
             """;
@@ -85,6 +86,7 @@ public final class KontrastCli {
             }
             return switch (command) {
                 case "bench" -> BenchCommand.run(a, out);
+                case "checkpoints" -> CheckpointsCommand.run(a, out);
                 case "demo" -> DemoCommand.run(a, out);
                 case "embed" -> EmbedCommand.run(a, out);
                 case "evaluate" -> EvaluateCommand.run(a, out);
@@ -107,6 +109,7 @@ public final class KontrastCli {
     static Args args(String command) {
         return switch (command) {
             case "bench" -> BenchCommand.args();
+            case "checkpoints" -> CheckpointsCommand.args();
             case "demo" -> DemoCommand.args();
             case "embed" -> EmbedCommand.args();
             case "evaluate" -> EvaluateCommand.args();

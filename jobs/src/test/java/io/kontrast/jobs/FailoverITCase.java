@@ -3,6 +3,7 @@ package io.kontrast.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontrast.data.Samples;
+import io.kontrast.jobs.CheckpointsCommand.RestorePoint;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
 import io.kontrast.operators.KontrastOptions;
@@ -170,6 +171,7 @@ class FailoverITCase extends WithKafka {
                 .as(out.toString()).isZero();
         List<EncoderSnapshot> before = committed("snapshots-" + name);
         assertContiguousVersionsFromOne(before, BUDGET / 4);
+        assertCheckpointsListed(checkpoints);
         // Each run in a process of its own, with a MiniCluster of its own, as a user starts it: the
         // budget is reached as soon as the restored trainer reports, while the other tasks may
         // still be deploying.
@@ -183,6 +185,28 @@ class FailoverITCase extends WithKafka {
             assertThat(errorsOtherThanUpstreamAbortRace(text)).as("run %d logs no ERROR", run).isEmpty();
         }
         assertThat(committed("snapshots-" + name)).as("no new version").isEqualTo(before);
+    }
+
+    /**
+     * {@code checkpoints} lists what the run retained: checkpoints whose trainer state is most of
+     * their state and whose incremental part is no larger than the whole, and the stop's
+     * savepoint, the newest, which is the one a restart resumes from.
+     */
+    static void assertCheckpointsListed(Path checkpoints) throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        assertThat(KontrastCli.run(new String[] {"checkpoints", "--checkpoint-dir", checkpoints.toString()},
+                new java.io.PrintStream(out, true), System.err)).isZero();
+        assertThat(out.toString()).contains("moco-trainer", "savepoints/savepoint-", "<- newest");
+        List<CheckpointsCommand.RestorePoint> points = CheckpointsCommand.list(checkpoints);
+        assertThat(points).isNotEmpty();
+        RestorePoint newest = points.get(points.size() - 1);
+        assertThat(newest.savepoint()).isTrue();
+        assertThat(FlinkSetup.newestRestorePoint(checkpoints)).contains(newest.dir());
+        for (RestorePoint p : points) {
+            long trainer = p.operators().get("moco-trainer")[0];
+            assertThat(trainer).as("%s", p.dir()).isPositive().isGreaterThan(p.stateBytes() / 2);
+            assertThat(p.writtenBytes()).as("%s", p.dir()).isPositive().isLessThanOrEqualTo(p.stateBytes());
+        }
     }
 
     /**

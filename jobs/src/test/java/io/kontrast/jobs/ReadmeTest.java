@@ -33,7 +33,7 @@ class ReadmeTest {
 
     @Test
     void everyCommandIsDocumentedAndTheTwoCommandsComeFirst() {
-        for (String c : new String[] {"demo", "kafka", "replay", "train", "embed", "evaluate", "bench"}) {
+        for (String c : new String[] {"demo", "kafka", "replay", "train", "embed", "evaluate", "export", "checkpoints", "bench"}) {
             assertThat(README).contains("| `" + c + "` |");
             assertThat(KontrastCli.USAGE).contains("  " + c + " ");
         }

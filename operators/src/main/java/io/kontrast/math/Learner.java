@@ -31,6 +31,20 @@ public interface Learner extends AutoCloseable {
         return step(viewsA, viewsB);
     }
 
+    /**
+     * {@link #step(INDArray, INDArray, String[])} with each sample's target, a class its views
+     * encode (context prediction: where the second patch lies around the first); null, or -1 for
+     * a sample, when the views carry none. Objectives that predict it use it; others ignore it.
+     */
+    default float step(INDArray viewsA, INDArray viewsB, String[] instances, int[] targets) {
+        return step(viewsA, viewsB, instances);
+    }
+
+    /** Whether the objective needs each sample's target, so that the views must carry one. */
+    default boolean needsTargets() {
+        return false;
+    }
+
     /** The objective's memory bank of one feature per instance, or null when it keeps none. */
     default io.kontrast.math.objective.MemoryBank bank() {
         return null;

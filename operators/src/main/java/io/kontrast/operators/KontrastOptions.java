@@ -129,14 +129,16 @@ public final class KontrastOptions {
                     .withDescription("Contrastive objective: moco (MoCo v2: InfoNCE against a queue of keys from a momentum "
                             + "encoder), simclr (NT-Xent over the 2N views of a batch), simsiam (a predictor, negative "
                             + "cosine, stop-gradient; no negatives), byol (SimSiam's predictor against an EMA target "
-                            + "network at kontrast.key.momentum) or instdisc (a memory bank of one feature per instance, "
-                            + "sampled softmax).");
+                            + "network at kontrast.key.momentum), instdisc (a memory bank of one feature per instance, "
+                            + "sampled softmax) or context (context prediction: two patches of an image, a head predicts "
+                            + "where the second lies around the first).");
 
     public static final ConfigOption<Integer> PREDICTOR_HIDDEN =
             ConfigOptions.key("kontrast.objective.predictor-hidden")
                     .intType()
                     .defaultValue(512)
-                    .withDescription("Hidden width of the predictor MLP of simsiam and byol (linear, batch norm, ReLU, linear).");
+                    .withDescription("Hidden width of the predictor MLP of simsiam and byol, and of context's position "
+                            + "classifier (linear, batch norm, ReLU, linear).");
 
     public static final ConfigOption<Boolean> STOP_GRADIENT =
             ConfigOptions.key("kontrast.objective.stop-gradient")
@@ -163,6 +165,26 @@ public final class KontrastOptions {
                     .doubleType()
                     .defaultValue(0.5)
                     .withDescription("instdisc: momentum of a bank entry's update towards the instance's new feature, in [0, 1).");
+
+    public static final ConfigOption<Double> INSTDISC_TEMPERATURE =
+            ConfigOptions.key("kontrast.instdisc.temperature")
+                    .doubleType()
+                    .defaultValue(0.07)
+                    .withDescription("instdisc: temperature of its sampled softmax, in (0, 10] (the paper's 0.07).");
+
+    public static final ConfigOption<Double> CONTEXT_GAP =
+            ConfigOptions.key("kontrast.context.gap")
+                    .doubleType()
+                    .defaultValue(0.05)
+                    .withDescription("context: the gap between the cells of the 3x3 patch grid, as a fraction of the image's "
+                            + "shorter side, in [0, 0.3].");
+
+    public static final ConfigOption<Double> CONTEXT_JITTER =
+            ConfigOptions.key("kontrast.context.jitter")
+                    .doubleType()
+                    .defaultValue(0.04)
+                    .withDescription("context: the largest shift of each patch from its cell, as a fraction of the shorter "
+                            + "side, in [0, 0.2].");
 
     public static final ConfigOption<String> INSTANCE_ATTRIBUTE =
             ConfigOptions.key("kontrast.instdisc.instance-attribute")

@@ -12,6 +12,7 @@ import io.kontrast.math.HyperParams;
 import io.kontrast.math.Network;
 import io.kontrast.math.Learner;
 import io.kontrast.math.MocoLearner;
+import io.kontrast.math.objective.ContextPrediction;
 import io.kontrast.math.objective.InstDisc;
 import io.kontrast.math.objective.ObjectiveLearner;
 import io.kontrast.math.objective.Siamese;
@@ -65,9 +66,13 @@ public record TrainerSettings(
      * @param bankSize instdisc's bank capacity, in instances
      * @param bankMomentum instdisc's entry update momentum
      * @param instanceAttribute the Sample attribute naming a sample's instance
+     * @param instDiscTemperature instdisc's softmax temperature
+     * @param contextGap context's gap between patch cells, a fraction of the shorter side
+     * @param contextJitter context's largest patch shift, a fraction of the shorter side
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
-            double bankMomentum, String instanceAttribute) implements Serializable {}
+            double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
+            double contextJitter) implements Serializable {}
 
     /**
      * The replay buffer.
@@ -85,7 +90,7 @@ public record TrainerSettings(
     }
 
     /** Objectives the trainer knows. */
-    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc");
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "context");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -166,8 +171,21 @@ public record TrainerSettings(
         require(bankSize >= 1 && bankSize <= 1 << 26, INSTDISC_BANK_SIZE, "must be in 1..67108864, got " + bankSize);
         double bankMomentum = conf.get(INSTDISC_BANK_MOMENTUM);
         require(bankMomentum >= 0 && bankMomentum < 1, INSTDISC_BANK_MOMENTUM, "must be in [0, 1), got " + bankMomentum);
+        double instDiscTemperature = conf.get(INSTDISC_TEMPERATURE);
+        require(instDiscTemperature > 0 && instDiscTemperature <= 10, INSTDISC_TEMPERATURE,
+                "must be in (0, 10], got " + instDiscTemperature);
+        double contextGap = conf.get(CONTEXT_GAP);
+        require(contextGap >= 0 && contextGap <= 0.3, CONTEXT_GAP, "must be in [0, 0.3], got " + contextGap);
+        double contextJitter = conf.get(CONTEXT_JITTER);
+        require(contextJitter >= 0 && contextJitter <= 0.2, CONTEXT_JITTER, "must be in [0, 0.2], got " + contextJitter);
+        if (objectiveName.equals("context")) {
+            int side = Math.min(shape.height(), shape.width());
+            int patch = (side - 2 * (int) Math.round(contextGap * side) - 2 * (int) Math.round(contextJitter * side)) / 3;
+            require(patch >= 4, CONTEXT_GAP, "with kontrast.context.jitter=" + contextJitter + " leaves patches of " + patch
+                    + " pixels of a " + shape.height() + "x" + shape.width() + " input; at least 4 are needed");
+        }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
-                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim());
+                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter);
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
@@ -320,8 +338,10 @@ public record TrainerSettings(
                     objective.stopGradient(), net, hyperParams.batchSize(), objective.predictorHidden(), DataType.FLOAT,
                     seed ^ 0x5DEECE66DL), seed);
             case "instdisc" -> new ObjectiveLearner(net, hyperParams, new InstDisc(hyperParams.batchSize(), net.outputDim(),
-                    objective.negatives(), objective.bankSize(), hyperParams.temperature(), objective.bankMomentum(), DataType.FLOAT,
-                    seed ^ 0x2545F4914F6CDD1DL), seed);
+                    objective.negatives(), objective.bankSize(), objective.instDiscTemperature(), objective.bankMomentum(),
+                    DataType.FLOAT, seed ^ 0x2545F4914F6CDD1DL), seed);
+            case "context" -> new ObjectiveLearner(net, hyperParams, new ContextPrediction(hyperParams.batchSize(),
+                    net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);
             default -> throw new IllegalStateException("unknown objective " + objective.name());
         };
     }

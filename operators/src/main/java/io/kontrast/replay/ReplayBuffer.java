@@ -4,9 +4,7 @@ import io.kontrast.math.Sgemm;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashSet;
 import java.util.Locale;
-import java.util.Set;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -83,6 +81,12 @@ public final class ReplayBuffer {
     private INDArray rows;
     private FloatBuffer rowData;
     private float[] rowSims;
+    // Scratch of a chunk offered: its rows, their similarities to each other, the slots it took.
+    private float[] chunkRows;
+    private float[] chunkWithin;
+    private int[] chunkTaken;
+    private int[] staleList = new int[16];
+    private final BitSet drawMarks = new BitSet();
     private final int[] ownerOf;
     // Slots whose neighbour was evicted during the chunk being offered.
     private final boolean[] stale;
@@ -224,9 +228,9 @@ public final class ReplayBuffer {
                     sims.get(NDArrayIndex.interval(0, n), NDArrayIndex.interval(0, before)), false, true, 1.0, 0.0);
         }
         // Similarities among the chunk's own rows, for the slots they take during this chunk.
-        float[] within = new float[n * n];
-        float[] x = new float[n * dim];
-        rowData.get(0, x);
+        float[] within = chunkWithin;
+        float[] x = chunkRows;
+        rowData.get(0, x, 0, n * dim);
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < n; k++) {
                 double s = 0;
@@ -234,9 +238,8 @@ public final class ReplayBuffer {
                 within[i * n + k] = (float) s;
             }
         }
-        int[] taken = new int[n];
+        int[] taken = chunkTaken;
         int takenCount = 0;
-        int[] staleList = new int[16];
         int staleCount = 0;
         float[] rs = rowSims;
         for (int i = 0; i < n; i++) {
@@ -306,9 +309,8 @@ public final class ReplayBuffer {
             }
         }
         if (searched > 0) {
-            int[] again = Arrays.copyOf(staleList, searched);
-            Arrays.sort(again);
-            research(again);
+            Arrays.sort(staleList, 0, searched);
+            research(staleList, searched);
         }
     }
 
@@ -326,9 +328,9 @@ public final class ReplayBuffer {
     }
 
     /** Searches the nearest neighbour of each of {@code slots} among all slots, exactly. */
-    private void research(int[] slots) {
-        for (int c0 = 0; c0 < slots.length; c0 += CHUNK) {
-            int n = Math.min(CHUNK, slots.length - c0);
+    private void research(int[] slots, int count) {
+        for (int c0 = 0; c0 < count; c0 += CHUNK) {
+            int n = Math.min(CHUNK, count - c0);
             ensureScratch(n);
             for (int i = 0; i < n; i++) rowData.put(i * dim, featureData, slots[c0 + i] * dim, dim);
             Sgemm.gemm(rows.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()),
@@ -357,19 +359,28 @@ public final class ReplayBuffer {
      * {@code step}: a function of the seed, the step and the fill.
      */
     public int[] draw(int count, long step) {
+        int[] out = new int[Math.min(count, filled)];
+        draw(count, step, out);
+        return out;
+    }
+
+    /**
+     * {@link #draw(int, long)} into {@code out} (at least {@code min(count, filled())} long);
+     * returns how many slots were drawn.
+     */
+    public int draw(int count, long step, int[] out) {
         int k = Math.min(count, filled);
         SplittableRandom rnd = new SplittableRandom(mix(seed ^ (0xD1B54A32D192ED03L * (step + 1))));
         // Floyd's algorithm: k distinct values of 0 .. filled-1 in O(k).
-        Set<Integer> chosen = new HashSet<>();
-        int[] out = new int[k];
         int o = 0;
         for (int j = filled - k; j < filled; j++) {
             int t = rnd.nextInt(j + 1);
-            int pick = chosen.add(t) ? t : j;
-            if (pick == j) chosen.add(j);
+            int pick = drawMarks.get(t) ? j : t;
+            drawMarks.set(pick);
             out[o++] = pick;
         }
-        return out;
+        for (int i = 0; i < o; i++) drawMarks.clear(out[i]);
+        return k;
     }
 
     /**
@@ -445,6 +456,9 @@ public final class ReplayBuffer {
             rows = Nd4j.create(DataType.FLOAT, CHUNK, dim);
             rowData = rows.data().asNioFloat();
             rowSims = new float[capacity];
+            chunkRows = new float[CHUNK * dim];
+            chunkWithin = new float[CHUNK * CHUNK];
+            chunkTaken = new int[CHUNK];
         }
         if (n > CHUNK) throw new IllegalStateException("chunk of " + n);
     }
@@ -511,7 +525,7 @@ public final class ReplayBuffer {
     public void rebuildNeighbours() {
         int[] all = new int[filled];
         for (int i = 0; i < filled; i++) all[i] = i;
-        research(all);
+        research(all, filled);
     }
 
     /** Marks every filled slot and neighbour record as changed (state that must be written whole). */

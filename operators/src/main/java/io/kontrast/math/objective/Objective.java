@@ -17,6 +17,11 @@ public interface Objective extends AutoCloseable {
     /** The name snapshots record, such as {@code simclr}. */
     String name();
 
+    /** Whether the views must carry a target per sample ({@link Batch#targets}). */
+    default boolean needsTargets() {
+        return false;
+    }
+
     /** Called once before the first step, with the online encoder's freshly initialised parameters. */
     default void init(INDArray onlineParams) {}
 
@@ -58,6 +63,11 @@ public interface Objective extends AutoCloseable {
 
         /** The instance of each of the N samples (its id, or the attribute naming its object); null when not given. */
         default String[] instances() {
+            return null;
+        }
+
+        /** Each sample's target (context prediction: the second patch's position); null when the views carry none. */
+        default int[] targets() {
             return null;
         }
 

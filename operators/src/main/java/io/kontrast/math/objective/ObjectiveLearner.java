@@ -53,6 +53,7 @@ public final class ObjectiveLearner implements Learner {
     private final double[] norms;
     private final BatchView batchView = new BatchView();
     private String[] instances;
+    private int[] targets;
     private long step;
     private long skippedSteps;
     private float lastLoss = Float.NaN;
@@ -103,17 +104,34 @@ public final class ObjectiveLearner implements Learner {
 
     @Override
     public float step(INDArray viewsA, INDArray viewsB, String[] instances) {
+        return step(viewsA, viewsB, instances, null);
+    }
+
+    @Override
+    public float step(INDArray viewsA, INDArray viewsB, String[] instances, int[] targets) {
         this.instances = instances;
+        this.targets = targets;
         try {
             return step(viewsA, viewsB);
         } finally {
             this.instances = null;
+            this.targets = null;
         }
+    }
+
+    @Override
+    public boolean needsTargets() {
+        return objective.needsTargets();
     }
 
     /** Sets the instances the next {@link #lossAndGradient} hands the objective (for gradient checks). */
     void instances(String[] instances) {
         this.instances = instances;
+    }
+
+    /** Sets the targets the next {@link #lossAndGradient} hands the objective (for gradient checks). */
+    void targets(int[] targets) {
+        this.targets = targets;
     }
 
     @Override
@@ -211,6 +229,11 @@ public final class ObjectiveLearner implements Learner {
         @Override
         public String[] instances() {
             return instances;
+        }
+
+        @Override
+        public int[] targets() {
+            return targets;
         }
 
         @Override

@@ -45,6 +45,7 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -299,7 +300,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         for (int j = 0; j < r.stepsPerBatch(); j++) {
             int replayRows = Math.min(batch - r.freshPerStep(), buffer.filled());
             int freshRows = batch - replayRows;
-            int[] slots = buffer.draw(replayRows, p.replayDraws++);
+            int[] slots = s.drawnSlots;
+            buffer.draw(replayRows, p.replayDraws++, slots);
             for (int row = 0; row < freshRows; row++) {
                 int f = cursor++ % batch;
                 s.source[row] = f;
@@ -377,7 +379,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         if (s.windowStart == 0) s.windowStart = viewsStarted;
         if (stepper == null) {
             int slot = learner.queuePointer();
-            float loss = learner.step(s.a[s.current], s.b[s.current], s.instances);
+            float loss = learner.step(s.a[s.current], s.b[s.current], s.instances, s.targets);
             s.pending = 0;
             s.lastStepFinite = !Float.isNaN(loss);
             afterStep(s, slot, loss, System.nanoTime() - started, s.readPerStep, s.replayedInStep, s.midGroup);
@@ -386,12 +388,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         finishStep();
         InFlightStep f = new InFlightStep(s, learner.queuePointer(), s.current, s.readPerStep, s.replayedInStep, s.midGroup);
         String[] instances = s.instances.clone(); // the next batch overwrites the shard's
+        int[] targets = s.targets == null ? null : s.targets.clone();
         s.inFlight = s.readPerStep;
         s.pending = 0;
         s.current ^= 1;
         f.future = stepper.submit(() -> {
             long t = System.nanoTime();
-            f.loss = learner.step(s.a[f.inputs], s.b[f.inputs], instances);
+            f.loss = learner.step(s.a[f.inputs], s.b[f.inputs], instances, targets);
             f.nanos = System.nanoTime() - t;
             return null;
         });
@@ -850,6 +853,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         int inFlight;
         final String[] ids;
         final String[] instances;
+        // Each sample's target when the objective predicts one from its views (context prediction), else null.
+        final int[] targets;
         final int[] labels;
         final long[] eventTimes;
         // The batch's samples, copied in; their views are built when the batch is full.
@@ -886,6 +891,11 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         final boolean[] readHasFeature;
         final int[] source;
         final int[] replayRows;
+        // Scratch: the slots a replay step drew, rows of samples read without a feature, rows offered.
+        final int[] drawnSlots;
+        final int[] untrainedRows;
+        final int[] offeredRows;
+        final float[] projected;
         // Samples read whose step (the one that took them) was skipped: they get no feature.
         final boolean[] skippedRead;
         Network.Workspace inferenceWs;
@@ -926,11 +936,16 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             }
             ids = new String[batch];
             instances = new String[batch];
+            targets = learner.needsTargets() ? new int[batch] : null;
             labels = new int[batch];
             eventTimes = new long[batch];
             pixels = new float[batch][inputSize];
             built = new boolean[batch];
-            batchViews = new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth);
+            var objective = settings.objective();
+            batchViews = targets == null
+                    ? new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth)
+                    : new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth,
+                            objective.contextGap(), objective.contextJitter());
             inLanes = learner::inLanes;
             readPerStep = batch;
             var r = settings.replay();
@@ -946,6 +961,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 readHasFeature = new boolean[batch];
                 source = new int[batch];
                 replayRows = new int[batch];
+                drawnSlots = new int[batch];
+                untrainedRows = new int[batch];
+                offeredRows = new int[batch];
+                projected = r.policy() == ReplayBuffer.Policy.MIN_REDUNDANCY ? new float[batch * dim] : null;
                 skippedRead = new boolean[batch];
             } else {
                 skippedRead = null;
@@ -959,6 +978,10 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                 readHasFeature = null;
                 source = null;
                 replayRows = null;
+                drawnSlots = null;
+                untrainedRows = null;
+                offeredRows = null;
+                projected = null;
             }
             goodParams = learner.params().dup();
             learner.state().forEach((name, buffer) -> goodState.put(name, buffer.dup()));
@@ -1016,7 +1039,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
          */
         void featuresOfUntrained(int dim) {
             int n = 0;
-            int[] rowOf = new int[readIds.length];
+            int[] rowOf = untrainedRows;
             for (int i = 0; i < readIds.length; i++) {
                 if (readHasFeature[i] || skippedRead[i]) continue;
                 setRow(n, readPixels[i], readIds[i], readInstances[i], readLabels[i], readEventTimes[i]);
@@ -1027,7 +1050,13 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             buildViews(true);
             pending = 0;
             if (inferenceWs == null) inferenceWs = learner.network().newWorkspace(readIds.length);
-            float[] out = learner.project(a[current], inferenceWs).dup().data().asFloat();
+            INDArray p = learner.project(a[current], inferenceWs);
+            float[] out = projected;
+            if (Shape.hasDefaultStridesForShape(p) && p.ordering() == 'c') {
+                p.data().asNioFloat().get((int) p.offset(), out, 0, n * dim);
+            } else {
+                System.arraycopy(p.dup('c').data().asFloat(), 0, out, 0, n * dim);
+            }
             for (int r = 0; r < n; r++) {
                 double norm = 0;
                 for (int c = r * dim; c < (r + 1) * dim; c++) norm += (double) out[c] * out[c];
@@ -1054,7 +1083,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
          */
         void offerRead(ReplayBuffer buffer, int dim) {
             int n = readIds.length;
-            int[] featRows = new int[n];
+            int[] featRows = offeredRows;
             int kept = 0;
             boolean needFeatures = buffer.policy() == ReplayBuffer.Policy.MIN_REDUNDANCY;
             for (int i = 0; i < n; i++) {
@@ -1085,6 +1114,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             bData[current].put(pending * inputSize, v.second);
             ids[pending] = v.id;
             instances[pending] = v.id;
+            if (targets != null) targets[pending] = -1; // built by an earlier version: no position
             labels[pending] = v.label;
             built[pending] = true;
             pending++;
@@ -1095,7 +1125,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
          * learner's lanes (see {@link BatchViews}) or on this thread alone.
          */
         void buildViews(boolean useLanes) {
-            batchViews.build(pixels, ids, built, pending, aData[current], bData[current], useLanes ? inLanes : ONE_THREAD);
+            batchViews.build(pixels, ids, built, pending, aData[current], bData[current], targets,
+                    useLanes ? inLanes : ONE_THREAD);
         }
 
         List<ImageSample> pendingSamples() {

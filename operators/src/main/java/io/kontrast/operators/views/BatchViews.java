@@ -21,6 +21,8 @@ public final class BatchViews {
     private final int height;
     private final int width;
     private final int channels;
+    // Context prediction: patch pairs in place of augmented views, one builder per part.
+    private final PatchPairs[] patches;
 
     public BatchViews(ViewSettings settings, int height, int width) {
         this(settings, 1, height, width);
@@ -28,9 +30,20 @@ public final class BatchViews {
 
     /** Views of {@code channels}-channel images: 1 (gray, {@link ViewAugmenter}) or 3 (RGB, {@link ColorAugmenter}). */
     public BatchViews(ViewSettings settings, int channels, int height, int width) {
+        this(settings, channels, height, width, -1, -1);
+    }
+
+    /**
+     * With {@code gapFraction} ≥ 0, the pairs are context prediction's patches ({@link
+     * PatchPairs}) and each sample's target is the second patch's position.
+     */
+    public BatchViews(ViewSettings settings, int channels, int height, int width, double gapFraction, double jitterFraction) {
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("views take 1 or 3 channels, got " + channels);
         }
+        patches = gapFraction < 0 ? null : new PatchPairs[] {
+            new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
+            new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
         this.height = height;
         this.width = width;
         this.channels = channels;
@@ -46,11 +59,29 @@ public final class BatchViews {
      */
     public void build(float[][] pixels, String[] ids, boolean[] skip, int count, FloatBuffer first, FloatBuffer second,
             BiConsumer<Runnable, Runnable> twoParts) {
-        next.set(0);
-        twoParts.accept(() -> part(1, pixels, ids, skip, count, first, second), () -> part(0, pixels, ids, skip, count, first, second));
+        build(pixels, ids, skip, count, first, second, null, twoParts);
     }
 
-    private void part(int p, float[][] pixels, String[] ids, boolean[] skip, int count, FloatBuffer first, FloatBuffer second) {
+    /**
+     * {@link #build(float[][], String[], boolean[], int, FloatBuffer, FloatBuffer, BiConsumer)},
+     * writing each sample's target into {@code targets} (context prediction: the second patch's
+     * position; -1 for augmented views). {@code targets} may be null when the views carry none.
+     */
+    public void build(float[][] pixels, String[] ids, boolean[] skip, int count, FloatBuffer first, FloatBuffer second,
+            int[] targets, BiConsumer<Runnable, Runnable> twoParts) {
+        if (patches != null && targets == null) throw new IllegalArgumentException("patch pairs need an array for their targets");
+        next.set(0);
+        twoParts.accept(() -> part(1, pixels, ids, skip, count, first, second, targets),
+                () -> part(0, pixels, ids, skip, count, first, second, targets));
+    }
+
+    /** Whether the pairs are context prediction's patches, with targets. */
+    public boolean patchPairs() {
+        return patches != null;
+    }
+
+    private void part(int p, float[][] pixels, String[] ids, boolean[] skip, int count, FloatBuffer first, FloatBuffer second,
+            int[] targets) {
         ViewAugmenter aug = augmenters[p];
         ColorAugmenter color = colors[p];
         float[] a = views[p][0];
@@ -59,13 +90,16 @@ public final class BatchViews {
         for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
             if (skip != null && skip[i]) continue;
             SplittableRandom rnd = aug.randomFor(ids[i]);
-            if (channels == 3) {
+            if (patches != null) {
+                targets[i] = patches[p].build(pixels[i], rnd, a, b);
+            } else if (channels == 3) {
                 color.augment(pixels[i], height, width, rnd, a);
                 color.augment(pixels[i], height, width, rnd, b);
             } else {
                 aug.augment(pixels[i], height, width, rnd, a);
                 aug.augment(pixels[i], height, width, rnd, b);
             }
+            if (patches == null && targets != null) targets[i] = -1;
             first.put(i * n, a);
             second.put(i * n, b);
         }

@@ -52,14 +52,19 @@ class ObjectiveGradientTest {
             case "simsiam-no-stop-gradient" -> new Siamese(false, false, online, pairs, 5, DataType.DOUBLE, 3);
             case "byol" -> new Siamese(true, true, online, pairs, 5, DataType.DOUBLE, 3);
             case "instdisc" -> new InstDisc(pairs, online.outputDim(), 6, 16, 0.5, 0.5, DataType.DOUBLE, 3);
+            case "context" -> new ContextPrediction(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
             default -> throw new IllegalArgumentException(name);
         };
     }
 
     /** A batch of given outputs; its views go through other networks in pair order. */
-    record FixedBatch(int pairs, INDArray z, INDArray x, String[] instances) implements Objective.Batch {
+    record FixedBatch(int pairs, INDArray z, INDArray x, String[] instances, int[] targets) implements Objective.Batch {
         FixedBatch(int pairs, INDArray z, INDArray x) {
-            this(pairs, z, x, null);
+            this(pairs, z, x, null, null);
+        }
+
+        FixedBatch(int pairs, INDArray z, INDArray x, String[] instances) {
+            this(pairs, z, x, instances, null);
         }
 
         @Override
@@ -118,7 +123,7 @@ class ObjectiveGradientTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context"})
     void theObjectivesGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(11);
         LayerNet online = smallEncoder();
@@ -129,7 +134,9 @@ class ObjectiveGradientTest {
         INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
         INDArray x = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
         String[] instances = objective instanceof InstDisc d ? knownInstances(d.bank(), rnd) : null;
-        FixedBatch batch = new FixedBatch(PAIRS, z, x, instances);
+        // Context prediction: positions of the pairs, one of them without (a pair built by an earlier version).
+        int[] targets = objective.needsTargets() ? new int[] {5, 0, -1, 7} : null;
+        FixedBatch batch = new FixedBatch(PAIRS, z, x, instances, targets);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
         double loss = objective.lossAndGradient(batch, dz);
         assertThat(loss).isFinite();
@@ -141,11 +148,17 @@ class ObjectiveGradientTest {
             INDArray predictorGrads = s.predictorGradients().dup();
             wrong.addAll(compare(objective.state().get("predictorParams"), predictorGrads, lossOf, 1, "predictor"));
         }
+        if (objective instanceof ContextPrediction c) {
+            objective.lossAndGradient(batch, dz);
+            INDArray headGrads = c.headGradients().dup();
+            assertThat(headGrads.amaxNumber().doubleValue()).isPositive();
+            wrong.addAll(compare(objective.state().get("headParams"), headGrads, lossOf, 1, "head"));
+        }
         assertThat(wrong).isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context"})
     void aWholeLearnersGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(12);
         // Split batch norm in two groups: the 2N rows go through the encoder shuffled.
@@ -158,6 +171,7 @@ class ObjectiveGradientTest {
         INDArray a = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
         INDArray b = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
         if (learner.bank() != null) learner.instances(knownInstances(learner.bank(), rnd));
+        if (learner.needsTargets()) learner.targets(new int[] {3, 6, 1, 4});
         assertThat(learner.lossAndGradient(a, b)).isFinite();
         INDArray analytic = learner.gradients().dup();
         List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 3, "θ");

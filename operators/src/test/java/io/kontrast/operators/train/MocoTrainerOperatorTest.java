@@ -118,30 +118,69 @@ class MocoTrainerOperatorTest {
         assertThat(x.getFloat(1, 1)).isEqualTo(5f);
     }
 
+    /** A trainer fed {@code samples} and checkpointed, and one restored from its checkpoint. */
+    record Restored(KeyedOneInputStreamOperatorTestHarness<Integer, ImageSample, EncoderSnapshot> original,
+            KeyedOneInputStreamOperatorTestHarness<Integer, ImageSample, EncoderSnapshot> restored,
+            MocoTrainerOperator.TrainerView saved, MocoTrainerOperator.TrainerView loaded) {
+        MocoTrainerOperator originalOperator() {
+            return (MocoTrainerOperator) original.getOperator();
+        }
+
+        MocoTrainerOperator restoredOperator() {
+            return (MocoTrainerOperator) restored.getOperator();
+        }
+
+        void close() throws Exception {
+            original.close();
+            restored.close();
+        }
+    }
+
+    static Restored checkpointAndRestore(TrainerSettings settings, List<ImageSample> samples) throws Exception {
+        var original = harness(settings);
+        original.open();
+        feed(original, samples);
+        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
+        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
+        var restored = harness(settings);
+        restored.initializeState(checkpoint);
+        restored.open();
+        return new Restored(original, restored, saved, ((MocoTrainerOperator) restored.getOperator()).view(0));
+    }
+
+    /**
+     * The restored trainer's progress, pending samples, parameters, momentum, statistics and
+     * every piece of its objective's state are those saved.
+     */
+    static void assertLearnerRestored(MocoTrainerOperator.TrainerView saved, MocoTrainerOperator.TrainerView loaded,
+            int pending) {
+        assertThat(loaded.progress()).isEqualTo(saved.progress());
+        assertThat(loaded.pending()).isEqualTo(pending);
+        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
+        assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
+        assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
+        assertThat(loaded.learner().state().keySet()).isEqualTo(saved.learner().state().keySet());
+        for (var e : saved.learner().state().entrySet()) {
+            assertThat(loaded.learner().state().get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+        }
+        assertThat(loaded.learner().queuePointer()).isEqualTo(saved.learner().queuePointer());
+        assertThat(loaded.learner().step()).isEqualTo(saved.learner().step());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"mlp", "cnn"})
     void restoresEveryPartOfTheLearningStateAndContinuesIdentically(String encoder) throws Exception {
         TrainerSettings settings = settings(0, encoder);
-        var original = harness(settings);
-        original.open();
-        feed(original, pairs(5 * BATCH + 3, 1));
-        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
-        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
-
-        var restored = harness(settings);
-        restored.initializeState(checkpoint);
-        restored.open();
-        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
-
-        assertThat(loaded.progress()).isEqualTo(saved.progress());
+        Restored r = checkpointAndRestore(settings, pairs(5 * BATCH + 3, 1));
+        var original = r.original();
+        var restored = r.restored();
+        var saved = r.saved();
+        var loaded = r.loaded();
+        assertLearnerRestored(saved, loaded, 3);
         assertThat(loaded.progress().step).isEqualTo(5);
         assertThat(loaded.progress().version).isEqualTo(1);
         assertThat(loaded.progress().samplesSeen).isEqualTo(5 * BATCH);
-        assertThat(loaded.pending()).isEqualTo(3);
-        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
-        assertThat(loaded.learner().state().get("keyParams")).isEqualTo(saved.learner().state().get("keyParams"));
-        assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
-        assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
+        assertThat(loaded.learner().state()).containsKey("keyParams");
         if (encoder.equals("cnn")) {
             // Batch norm's running statistics moved away from their initial values (0 and 1).
             var fresh = settings.network();
@@ -150,8 +189,7 @@ class MocoTrainerOperatorTest {
             assertThat(saved.learner().stats()).isNotEqualTo(initial);
         }
         assertThat(((MocoLearner) loaded.learner()).queue()).isEqualTo(((MocoLearner) saved.learner()).queue());
-        assertThat(loaded.learner().queuePointer()).isEqualTo(saved.learner().queuePointer()).isEqualTo(5 * BATCH % 32);
-        assertThat(loaded.learner().step()).isEqualTo(saved.learner().step());
+        assertThat(loaded.learner().queuePointer()).isEqualTo(5 * BATCH % 32);
 
         // The same input after the checkpoint gives the same losses and the same next snapshot.
         continuesAlike(original, restored, pairs(2 * BATCH - 3, 2), 7);
@@ -179,23 +217,11 @@ class MocoTrainerOperatorTest {
         conf.set(KontrastOptions.RESNET_WIDTH, 4);
         conf.set(KontrastOptions.BN_GROUPS, 2);
         TrainerSettings settings = TrainerSettings.from(conf);
-        var original = harness(settings);
-        original.open();
-        feed(original, rgb(4 * BATCH + 3, 5));
-        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
-        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
-
-        var restored = harness(settings);
-        restored.initializeState(checkpoint);
-        restored.open();
-        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
-        assertThat(loaded.progress()).isEqualTo(saved.progress());
-        assertThat(loaded.pending()).isEqualTo(3);
-        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
-        assertThat(loaded.learner().state().get("keyParams")).isEqualTo(saved.learner().state().get("keyParams"));
-        assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
-        assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
-        assertThat(((MocoLearner) loaded.learner()).queue()).isEqualTo(((MocoLearner) saved.learner()).queue());
+        Restored r = checkpointAndRestore(settings, rgb(4 * BATCH + 3, 5));
+        var original = r.original();
+        var restored = r.restored();
+        assertLearnerRestored(r.saved(), r.loaded(), 3);
+        assertThat(((MocoLearner) r.loaded().learner()).queue()).isEqualTo(((MocoLearner) r.saved().learner()).queue());
         continuesAlike(original, restored, rgb(2 * BATCH - 3, 6), 6);
         original.close();
         restored.close();
@@ -228,7 +254,7 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc"})
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "context"})
     void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
         Configuration conf = conf(0);
         conf.set(KontrastOptions.ENCODER, "cnn");
@@ -238,11 +264,10 @@ class MocoTrainerOperatorTest {
         conf.set(KontrastOptions.INSTDISC_BANK_SIZE, 32);
         conf.set(KontrastOptions.INSTDISC_NEGATIVES, 16);
         TrainerSettings settings = TrainerSettings.from(conf);
-        var original = harness(settings);
-        original.open();
-        feed(original, pairs(5 * BATCH + 3, 21));
-        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
-        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
+        Restored r = checkpointAndRestore(settings, pairs(5 * BATCH + 3, 21));
+        var original = r.original();
+        var restored = r.restored();
+        var saved = r.saved();
         assertThat(saved.learner().objective()).isEqualTo(objective);
         var fresh = settings.newLearner(settings.seed());
         var state = saved.learner().state();
@@ -250,6 +275,9 @@ class MocoTrainerOperatorTest {
         if (objective.equals("instdisc")) {
             assertThat(saved.learner().bank().filled()).isEqualTo(32);
             assertThat(saved.learner().bank().pointer()).isEqualTo(40 - 32);
+        } else if (objective.equals("context")) {
+            assertThat(state).containsKeys("headParams", "headVelocity", "headStats");
+            assertThat(state.get("headParams")).isNotEqualTo(fresh.state().get("headParams"));
         } else if (!objective.equals("simclr")) {
             assertThat(state).containsKeys("predictorParams", "predictorVelocity", "predictorStats");
             // Trained: the predictor moved away from its initial parameters.
@@ -261,18 +289,8 @@ class MocoTrainerOperatorTest {
         }
         fresh.close();
 
-        var restored = harness(settings);
-        restored.initializeState(checkpoint);
-        restored.open();
-        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
-        assertThat(loaded.progress()).isEqualTo(saved.progress());
-        assertThat(loaded.pending()).isEqualTo(3);
-        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
-        assertThat(loaded.learner().velocity()).isEqualTo(saved.learner().velocity());
-        assertThat(loaded.learner().stats()).isEqualTo(saved.learner().stats());
-        for (var e : state.entrySet()) {
-            assertThat(loaded.learner().state().get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
-        }
+        var loaded = r.loaded();
+        assertLearnerRestored(saved, loaded, 3);
         if (objective.equals("instdisc")) {
             var a = saved.learner().bank();
             var b = loaded.learner().bank();
@@ -307,11 +325,10 @@ class MocoTrainerOperatorTest {
         conf.set(KontrastOptions.REPLAY_STEPS_PER_BATCH, 2);
         conf.set(KontrastOptions.REPLAY_FRESH_FRACTION, 0.5);
         TrainerSettings settings = TrainerSettings.from(conf);
-        var original = harness(settings);
-        original.open();
-        feed(original, pairs(5 * BATCH + 3, 31));
-        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
-        var saved = ((MocoTrainerOperator) original.getOperator()).view(0);
+        Restored r = checkpointAndRestore(settings, pairs(5 * BATCH + 3, 31));
+        var original = r.original();
+        var restored = r.restored();
+        var saved = r.saved();
         ReplayBuffer buffer = ((MocoTrainerOperator) original.getOperator()).replayBuffer(0);
         // 5 batches read, 2 steps each; the first batch's steps had an empty buffer (all 8 rows
         // read samples), then each step takes 4 read samples and 4 from the buffer.
@@ -324,14 +341,8 @@ class MocoTrainerOperatorTest {
         for (int slot = 0; slot < buffer.filled(); slot++) sightings += buffer.sightings(slot);
         assertThat(sightings).isPositive();
 
-        var restored = harness(settings);
-        restored.initializeState(checkpoint);
-        restored.open();
-        var loaded = ((MocoTrainerOperator) restored.getOperator()).view(0);
-        ReplayBuffer back = ((MocoTrainerOperator) restored.getOperator()).replayBuffer(0);
-        assertThat(loaded.progress()).isEqualTo(saved.progress());
-        assertThat(loaded.pending()).isEqualTo(3);
-        assertThat(loaded.learner().params()).isEqualTo(saved.learner().params());
+        ReplayBuffer back = r.restoredOperator().replayBuffer(0);
+        assertLearnerRestored(saved, r.loaded(), 3);
         assertThat(back.filled()).isEqualTo(buffer.filled());
         assertThat(back.offered()).isEqualTo(buffer.offered());
         for (int slot = 0; slot < buffer.filled(); slot++) {

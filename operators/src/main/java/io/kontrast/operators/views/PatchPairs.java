@@ -1,0 +1,118 @@
+package io.kontrast.operators.views;
+
+import java.util.SplittableRandom;
+
+/**
+ * The views of context prediction (Doersch et al.): two patches of one image, the second in one of
+ * the 8 cells around the first on a 3 × 3 grid, with a gap between cells and a jitter of each
+ * patch, so that edges and textures running across a boundary do not give the position away. The
+ * grid sits at a random place in the image; each patch is resized (bilinear) to the full input
+ * size, so that the encoder and the backbone it publishes stay those of the other objectives,
+ * and normalised as the other views are.
+ *
+ * <p>Positions, the target of the pair: 0 above-left, 1 above, 2 above-right, 3 left, 4 right,
+ * 5 below-left, 6 below, 7 below-right of the first patch.
+ */
+public final class PatchPairs {
+    /** Positions around the centre cell, as (row, column) offsets. */
+    static final int[][] OFFSETS = {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1}, {0, 1}, {1, -1}, {1, 0}, {1, 1}};
+
+    private final int channels;
+    private final int height;
+    private final int width;
+    private final int patch;
+    private final int gap;
+    private final int jitter;
+    private final float mean;
+    private final float invStd;
+    private final float[] crop;
+
+    /**
+     * @param gapFraction the gap between cells, as a fraction of the image's shorter side
+     * @param jitterFraction the largest shift of a patch, as a fraction of the shorter side
+     */
+    public PatchPairs(int channels, int height, int width, double gapFraction, double jitterFraction, float mean, float std) {
+        int side = Math.min(height, width);
+        this.channels = channels;
+        this.height = height;
+        this.width = width;
+        this.gap = (int) Math.round(gapFraction * side);
+        this.jitter = (int) Math.round(jitterFraction * side);
+        this.patch = (side - 2 * gap - 2 * jitter) / 3;
+        if (patch < 2) {
+            throw new IllegalArgumentException("a " + height + "x" + width + " image leaves patches of " + patch
+                    + " pixels with a gap of " + gap + " and a jitter of " + jitter + "; lower them");
+        }
+        this.mean = mean;
+        this.invStd = 1f / std;
+        this.crop = new float[channels * patch * patch];
+    }
+
+    /** The side of a patch, in pixels of the input. */
+    public int patchSize() {
+        return patch;
+    }
+
+    public int gap() {
+        return gap;
+    }
+
+    public int jitter() {
+        return jitter;
+    }
+
+    /**
+     * Writes the centre patch of {@code pixels} ({@code [C, H, W]}, values in 0..1) into {@code
+     * first} and a neighbour into {@code second}, both resized to {@code [C, H, W]} and
+     * normalised; returns the neighbour's position (0–7).
+     */
+    public int build(float[] pixels, SplittableRandom rnd, float[] first, float[] second) {
+        int span = 3 * patch + 2 * gap + 2 * jitter;
+        int top = rnd.nextInt(height - span + 1) + jitter;
+        int left = rnd.nextInt(width - span + 1) + jitter;
+        int position = rnd.nextInt(OFFSETS.length);
+        cut(pixels, top + patch + gap, left + patch + gap, rnd, first);
+        cut(pixels, top + (1 + OFFSETS[position][0]) * (patch + gap), left + (1 + OFFSETS[position][1]) * (patch + gap),
+                rnd, second);
+        return position;
+    }
+
+    /** The patch whose unjittered corner is (y0, x0), shifted by up to the jitter, resized into {@code out}. */
+    private void cut(float[] pixels, int y0, int x0, SplittableRandom rnd, float[] out) {
+        int y = y0 + (jitter == 0 ? 0 : rnd.nextInt(2 * jitter + 1) - jitter);
+        int x = x0 + (jitter == 0 ? 0 : rnd.nextInt(2 * jitter + 1) - jitter);
+        int plane = height * width;
+        for (int c = 0; c < channels; c++) {
+            for (int r = 0; r < patch; r++) {
+                System.arraycopy(pixels, c * plane + (y + r) * width + x, crop, (c * patch + r) * patch, patch);
+            }
+        }
+        resize(crop, out);
+    }
+
+    /** Bilinear resize of a {@code [C, patch, patch]} crop to {@code [C, H, W]}, half-pixel centres, normalised. */
+    private void resize(float[] src, float[] out) {
+        float sy = (float) patch / height;
+        float sx = (float) patch / width;
+        int plane = height * width;
+        int srcPlane = patch * patch;
+        for (int r = 0; r < height; r++) {
+            float fy = Math.max(0f, (r + 0.5f) * sy - 0.5f);
+            int y0 = Math.min((int) fy, patch - 1);
+            int y1 = Math.min(y0 + 1, patch - 1);
+            float wy = fy - y0;
+            for (int col = 0; col < width; col++) {
+                float fx = Math.max(0f, (col + 0.5f) * sx - 0.5f);
+                int x0 = Math.min((int) fx, patch - 1);
+                int x1 = Math.min(x0 + 1, patch - 1);
+                float wx = fx - x0;
+                for (int c = 0; c < channels; c++) {
+                    int o = c * srcPlane;
+                    float top = src[o + y0 * patch + x0] * (1 - wx) + src[o + y0 * patch + x1] * wx;
+                    float bottom = src[o + y1 * patch + x0] * (1 - wx) + src[o + y1 * patch + x1] * wx;
+                    out[c * plane + r * width + col] = ((top * (1 - wy) + bottom * wy) - mean) * invStd;
+                }
+            }
+        }
+    }
+}
