@@ -176,7 +176,7 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.context.gap")
                     .doubleType()
                     .defaultValue(0.05)
-                    .withDescription("context: the gap between the cells of the 3x3 patch grid, as a fraction of the image's "
+                    .withDescription("context: the gap between the cells of the patch grid, as a fraction of the image's "
                             + "shorter side, in [0, 0.3].");
 
     public static final ConfigOption<Double> CONTEXT_JITTER =

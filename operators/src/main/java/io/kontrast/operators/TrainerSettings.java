@@ -180,7 +180,7 @@ public record TrainerSettings(
         require(contextJitter >= 0 && contextJitter <= 0.2, CONTEXT_JITTER, "must be in [0, 0.2], got " + contextJitter);
         if (objectiveName.equals("context")) {
             int side = Math.min(shape.height(), shape.width());
-            int patch = (side - 2 * (int) Math.round(contextGap * side) - 2 * (int) Math.round(contextJitter * side)) / 3;
+            int patch = (side - (int) Math.round(contextGap * side) - 2 * (int) Math.round(contextJitter * side)) / 2;
             require(patch >= 4, CONTEXT_GAP, "with kontrast.context.jitter=" + contextJitter + " leaves patches of " + patch
                     + " pixels of a " + shape.height() + "x" + shape.width() + " input; at least 4 are needed");
         }

@@ -34,7 +34,7 @@ public class LearningTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp:moco", "cnn:moco", "mlp:simclr", "cnn:simsiam", "cnn:byol", "cnn:instdisc"})
+    @ValueSource(strings = {"mlp:moco", "cnn:moco", "mlp:simclr", "cnn:simsiam", "cnn:byol", "cnn:instdisc", "cnn:context"})
     void shortRunBeatsTheRandomInitEncoderOnKnn(String encoderAndObjective) {
         Nd4jRuntime.init();
         String encoder = encoderAndObjective.split(":")[0];
@@ -59,6 +59,10 @@ public class LearningTest {
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
 
         ViewAugmenter aug = new ViewAugmenter(views);
+        // Context prediction's views are patch pairs, with the second patch's position as target.
+        int[] targets = learner.needsTargets() ? new int[BATCH] : null;
+        var patches = targets == null ? null : new io.kontrast.operators.views.PatchPairs(1, 28, 28,
+                settings.objective().contextGap(), settings.objective().contextJitter(), views.inputMean(), views.inputStd());
         SplittableRandom order = new SplittableRandom(4);
         float[] a = new float[BATCH * 784];
         float[] b = new float[BATCH * 784];
@@ -74,13 +78,17 @@ public class LearningTest {
                 instances[r] = "syn/" + i;
                 SplittableRandom rnd = aug.randomFor("syn/" + i + "/" + s);
                 float[] img = train.image(i);
-                aug.augment(img, 28, 28, rnd, va);
-                aug.augment(img, 28, 28, rnd, vb);
+                if (patches != null) {
+                    targets[r] = patches.build(img, rnd, va, vb);
+                } else {
+                    aug.augment(img, 28, 28, rnd, va);
+                    aug.augment(img, 28, 28, rnd, vb);
+                }
                 System.arraycopy(va, 0, a, r * 784, 784);
                 System.arraycopy(vb, 0, b, r * 784, 784);
             }
             float loss = learner.step(Nd4j.createFromArray(a).reshape(BATCH, 784), Nd4j.createFromArray(b).reshape(BATCH, 784),
-                    instances);
+                    instances, targets);
             if (s < 20) firstLoss += loss / 20;
             if (s >= steps - 20) lastLoss += loss / 20;
         }

@@ -4,11 +4,12 @@ import java.util.SplittableRandom;
 
 /**
  * The views of context prediction (Doersch et al.): two patches of one image, the second in one of
- * the 8 cells around the first on a 3 × 3 grid, with a gap between cells and a jitter of each
- * patch, so that edges and textures running across a boundary do not give the position away. The
- * grid sits at a random place in the image; each patch is resized (bilinear) to the full input
- * size, so that the encoder and the backbone it publishes stay those of the other objectives,
- * and normalised as the other views are.
+ * the 8 cells around the first on a grid of square cells, with a gap between cells and a jitter of
+ * each patch, so that edges and textures running across a boundary do not give the position away.
+ * A patch is as large as a pair of cells allows, ⌊(side − gap − 2·jitter) / 2⌋, and the pair sits
+ * anywhere it fits; each patch is resized (bilinear) to the full input size, so that the encoder
+ * and the backbone it publishes stay those of the other objectives, and normalised as the other
+ * views are.
  *
  * <p>Positions, the target of the pair: 0 above-left, 1 above, 2 above-right, 3 left, 4 right,
  * 5 below-left, 6 below, 7 below-right of the first patch.
@@ -38,7 +39,7 @@ public final class PatchPairs {
         this.width = width;
         this.gap = (int) Math.round(gapFraction * side);
         this.jitter = (int) Math.round(jitterFraction * side);
-        this.patch = (side - 2 * gap - 2 * jitter) / 3;
+        this.patch = (side - gap - 2 * jitter) / 2;
         if (patch < 2) {
             throw new IllegalArgumentException("a " + height + "x" + width + " image leaves patches of " + patch
                     + " pixels with a gap of " + gap + " and a jitter of " + jitter + "; lower them");
@@ -67,14 +68,23 @@ public final class PatchPairs {
      * normalised; returns the neighbour's position (0–7).
      */
     public int build(float[] pixels, SplittableRandom rnd, float[] first, float[] second) {
-        int span = 3 * patch + 2 * gap + 2 * jitter;
-        int top = rnd.nextInt(height - span + 1) + jitter;
-        int left = rnd.nextInt(width - span + 1) + jitter;
         int position = rnd.nextInt(OFFSETS.length);
-        cut(pixels, top + patch + gap, left + patch + gap, rnd, first);
-        cut(pixels, top + (1 + OFFSETS[position][0]) * (patch + gap), left + (1 + OFFSETS[position][1]) * (patch + gap),
-                rnd, second);
+        int dy = OFFSETS[position][0];
+        int dx = OFFSETS[position][1];
+        int cell = patch + gap;
+        // The first patch anywhere the pair fits, jitter included.
+        int top = place(rnd, height, dy, cell);
+        int left = place(rnd, width, dx, cell);
+        cut(pixels, top, left, rnd, first);
+        cut(pixels, top + dy * cell, left + dx * cell, rnd, second);
         return position;
+    }
+
+    /** The first patch's unjittered start along a side of {@code size} when the second is {@code d} cells away. */
+    private int place(SplittableRandom rnd, int size, int d, int cell) {
+        int lo = jitter + (d < 0 ? cell : 0);
+        int hi = size - jitter - patch - (d > 0 ? cell : 0);
+        return lo + rnd.nextInt(hi - lo + 1);
     }
 
     /** The patch whose unjittered corner is (y0, x0), shifted by up to the jitter, resized into {@code out}. */
