@@ -18,7 +18,7 @@
 #   nojitter-200k     200,000   no colour jitter, no grayscale
 #   t02-200k          200,000   temperature 0.2
 #   batch256-200k     200,000   batch 256 (K 4096)
-#   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol, instdisc, context);
+#   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol, instdisc, dim, context);
 #                               for the objectives table, on Fashion-MNIST at 300k
 #   replay-<policy>-<n>k        --encoder cnn with the replay buffer (reservoir, min-redundancy);
 #   replay2-<policy>-<n>k       the same, two steps per batch read; with --order, for the replay table
@@ -62,7 +62,7 @@ for p in reservoir min-redundancy; do
     options[replay64k-$p-${k}k]="--encoder cnn -D kontrast.replay.policy=$p -D kontrast.replay.size=65536"
   done
 done
-for o in moco simclr simsiam byol instdisc context; do
+for o in moco simclr simsiam byol instdisc dim context; do
   for k in 100 200 300 500; do samples[$o-${k}k]=$((k * 1000)); options[$o-${k}k]="--encoder cnn --objective $o"; done
 done
 if ((list)); then for r in "${!samples[@]}"; do echo "$r ${samples[$r]} ${options[$r]}"; done | sort; exit 0; fi
@@ -115,9 +115,9 @@ for r in "${selected[@]}"; do
     --max-samples "${samples[$r]}" --model-id "$r" --checkpoint-dir "$work/ck-$r" --fresh \
     -D kontrast.kafka.group-id="$r" ${options[$r]} >"$work/train-$r.log" 2>&1
   seconds=$(( $(date +%s) - start ))
-  # The last checkpoint the run retained: its whole state and what it wrote itself (incremental).
-  checkpoint=$(java -jar "$jar" checkpoints --checkpoint-dir "$work/ck-$r" --json | grep '"kind": "checkpoint"' | tail -1)
+  # The state the run left: its newest restore point (the stop's savepoint), whole.
+  checkpoint=$(java -jar "$jar" checkpoints --checkpoint-dir "$work/ck-$r" --json 2>/dev/null | grep '^{' | tail -1 || true)
   scores=$(java -jar "$jar" evaluate --bootstrap "$bootstrap" --model-id "$r" "${source_options[@]}" \
     2>>"$work/evaluate.log" | grep '^{')
-  echo "{\"run\": \"$r\", \"order\": \"$order\", \"options\": \"${options[$r]}\", \"train_seconds\": $seconds, \"samples_per_s\": $(( samples[$r] / seconds )), \"evaluate\": $scores, \"last_checkpoint\": ${checkpoint:-null}}" | tee -a "$out"
+  echo "{\"run\": \"$r\", \"order\": \"$order\", \"options\": \"${options[$r]}\", \"train_seconds\": $seconds, \"samples_per_s\": $(( samples[$r] / seconds )), \"evaluate\": $scores, \"state\": ${checkpoint:-null}}" | tee -a "$out"
 done

@@ -33,6 +33,7 @@ public final class KontrastCli {
               export      write a snapshot to a file: its backbone as an ONNX model, or the record
               kafka       a single-node Kafka broker (KRaft) on loopback
               replay      produce a dataset into a topic as Avro Samples
+              report      an HTML page of a model's learning curves and a map of its embeddings
               train       the MoCo training job (local MiniCluster, or a cluster with flink run)
 
             Run 'kontrast <command> --help' for a command's options.
@@ -93,6 +94,7 @@ public final class KontrastCli {
                 case "export" -> ExportCommand.run(a, out);
                 case "kafka" -> KafkaCommand.run(a, out);
                 case "replay" -> ReplayCommand.run(a, out);
+                case "report" -> ReportCommand.run(a, out);
                 default -> TrainCommand.run(a, out);
             };
         } catch (UsageException e) {
@@ -116,6 +118,7 @@ public final class KontrastCli {
             case "export" -> ExportCommand.args();
             case "kafka" -> KafkaCommand.args();
             case "replay" -> ReplayCommand.args();
+            case "report" -> ReportCommand.args();
             case "train" -> TrainCommand.args();
             default -> throw new UsageException("unknown command '" + command + "'\n\n" + USAGE);
         };

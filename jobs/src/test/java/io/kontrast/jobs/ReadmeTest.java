@@ -33,7 +33,7 @@ class ReadmeTest {
 
     @Test
     void everyCommandIsDocumentedAndTheTwoCommandsComeFirst() {
-        for (String c : new String[] {"demo", "kafka", "replay", "train", "embed", "evaluate", "export", "checkpoints", "bench"}) {
+        for (String c : new String[] {"demo", "kafka", "replay", "train", "embed", "evaluate", "export", "checkpoints", "report", "bench"}) {
             assertThat(README).contains("| `" + c + "` |");
             assertThat(KontrastCli.USAGE).contains("  " + c + " ");
         }
@@ -57,7 +57,7 @@ class ReadmeTest {
         }
         java.util.Set<String> known = new java.util.HashSet<>();
         for (Field f : KontrastOptions.class.getFields()) known.add(((ConfigOption<?>) f.get(null)).key());
-        String commands = "demo|kafka|replay|train|embed|evaluate|bench|export";
+        String commands = "demo|kafka|replay|train|embed|evaluate|bench|export|checkpoints|report";
         java.util.regex.Pattern afterJar = java.util.regex.Pattern.compile("kontrast\\.jar\\s+(" + commands + ")\\b([^`]*)");
         java.util.regex.Pattern inline = java.util.regex.Pattern.compile("`(" + commands + ")(\\s+-[^`]*)`");
         int checked = 0;
@@ -101,5 +101,32 @@ class ReadmeTest {
             }
         }
         assertThat(checked).as("command lines checked").isGreaterThan(20);
+    }
+
+    /** Every option a docs line gives the Python consumer is one its --help lists. */
+    @Test
+    void everyPythonConsumerLineShownInTheDocsNamesItsOptions() throws Exception {
+        Path root = Path.of(System.getProperty("kontrast.root"));
+        Path script = root.resolve("clients/python/kontrast_snapshot.py");
+        Process p = new ProcessBuilder(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3",
+                script.toString(), "--help").redirectErrorStream(true).start();
+        String help = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(help).isZero();
+        List<Path> files = new java.util.ArrayList<>(List.of(root.resolve("README.md"), root.resolve("clients/python/README.md")));
+        int checked = 0;
+        for (Path file : files) {
+            if (!Files.exists(file)) continue;
+            for (String line : Files.readString(file).split("\n")) {
+                int at = line.indexOf("kontrast_snapshot.py ");
+                if (at < 0 || line.contains("…")) continue;
+                for (String t : line.substring(at).split("[`#]", 2)[0].split("\\s+")) {
+                    if (t.startsWith("--")) {
+                        assertThat(help).as("%s: %s", file.getFileName(), line).contains(t.replaceAll("[=,].*", ""));
+                    }
+                }
+                checked++;
+            }
+        }
+        assertThat(checked).isPositive();
     }
 }

@@ -135,6 +135,38 @@ class TrainJobITCase extends WithKafka {
         assertThat(dead).extracting(DeadLetter::getReason).containsExactlyInAnyOrder("NOT_AVRO", "UNKNOWN_SCHEMA", "EMPTY");
         assertThat(dead).allSatisfy(d -> assertThat(d.getTopic()).isEqualTo("samples"));
         assertThat(dead.get(0).getValue()).isNotNull();
+
+        assertReportDrawn(bootstrap, snapshots, tmp.resolve("report"));
+    }
+
+    /**
+     * {@code report} draws the run: a page naming the model and its newest version, a curve per
+     * metric the snapshots carry, and an embedding map whose points take a colour per class.
+     */
+    static void assertReportDrawn(String bootstrap, List<EncoderSnapshot> snapshots, Path dir) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = KontrastCli.run(new String[] {"report", "--bootstrap", bootstrap, "--out", dir.toString(),
+            "--dataset", "synthetic", "--map-samples", "600"}, new PrintStream(out, true), System.err);
+        assertThat(exit).as(out.toString()).isZero();
+        EncoderSnapshot last = snapshots.get(snapshots.size() - 1);
+        String page = Files.readString(dir.resolve("index.html"));
+        assertThat(page).contains(last.getModelId().toString(), "version " + last.getVersion(), "<img src=\"loss.png\"",
+                "<img src=\"map.png\"", "<img src=\"throughput.png\"");
+        for (String png : new String[] {"loss.png", "embedding-std.png", "throughput.png", "map.png"}) {
+            java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(dir.resolve(png).toFile());
+            assertThat(img).as(png).isNotNull();
+            assertThat(img.getWidth()).as(png).isEqualTo(ReportCommand.WIDTH);
+        }
+        // The plot (left of the legend) shows points of the ten synthetic classes in ten palette colours.
+        java.awt.image.BufferedImage map = javax.imageio.ImageIO.read(dir.resolve("map.png").toFile());
+        java.util.Set<Integer> classColours = new java.util.HashSet<>();
+        for (int y = 0; y < map.getHeight(); y++) {
+            for (int x = 0; x < map.getWidth() * 7 / 10; x++) {
+                int rgb = map.getRGB(x, y) & 0xFFFFFF;
+                for (int c = 0; c < 10; c++) if (rgb == (ReportCommand.PALETTE[c].getRGB() & 0xFFFFFF)) classColours.add(c);
+            }
+        }
+        assertThat(classColours).hasSizeGreaterThanOrEqualTo(9);
     }
 
     @Test

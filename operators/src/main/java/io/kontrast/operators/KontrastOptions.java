@@ -130,7 +130,8 @@ public final class KontrastOptions {
                             + "encoder), simclr (NT-Xent over the 2N views of a batch), simsiam (a predictor, negative "
                             + "cosine, stop-gradient; no negatives), byol (SimSiam's predictor against an EMA target "
                             + "network at kontrast.key.momentum), instdisc (a memory bank of one feature per instance, "
-                            + "sampled softmax) or context (context prediction: two patches of an image, a head predicts "
+                            + "sampled softmax), dim (Deep InfoMax, global-local InfoNCE on the backbone's last feature map) "
+                            + "or context (context prediction: two patches of an image, a head predicts "
                             + "where the second lies around the first).");
 
     public static final ConfigOption<Integer> PREDICTOR_HIDDEN =

@@ -13,6 +13,7 @@ import io.kontrast.math.Network;
 import io.kontrast.math.Learner;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.objective.ContextPrediction;
+import io.kontrast.math.objective.DeepInfoMax;
 import io.kontrast.math.objective.InstDisc;
 import io.kontrast.math.objective.ObjectiveLearner;
 import io.kontrast.math.objective.Siamese;
@@ -90,7 +91,7 @@ public record TrainerSettings(
     }
 
     /** Objectives the trainer knows. */
-    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "context");
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -266,12 +267,16 @@ public record TrainerSettings(
                 shape.channels(),
                 shape.height(), shape.width(), hp, objective, replay, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
                 conf.get(TRAINER_LANES), overlap);
+        Network net;
         try {
-            settings.network();
+            net = settings.network();
         } catch (IllegalArgumentException e) {
             throw new InvalidOptionException(encoder.equals("custom") ? ENCODER_SPEC.key() : ENCODER.key(),
                     "the " + encoder + " encoder does not fit input shape " + shape + ": " + e.getMessage());
         }
+        require(!objectiveName.equals("dim") || net instanceof LayerNet ln && ln.hasFeatureMap(), OBJECTIVE,
+                "dim needs an encoder whose backbone has a feature map (cnn, resnet or a convolutional layer list), got "
+                        + encoder);
         return settings;
     }
 
@@ -340,6 +345,16 @@ public record TrainerSettings(
             case "instdisc" -> new ObjectiveLearner(net, hyperParams, new InstDisc(hyperParams.batchSize(), net.outputDim(),
                     objective.negatives(), objective.bankSize(), objective.instDiscTemperature(), objective.bankMomentum(),
                     DataType.FLOAT, seed ^ 0x2545F4914F6CDD1DL), seed);
+            case "dim" -> {
+                if (!(net instanceof LayerNet ln) || !ln.hasFeatureMap()) {
+                    throw new InvalidOptionException(OBJECTIVE.key(), "dim needs an encoder with a feature map (cnn, resnet "
+                            + "or a convolutional layer list), got " + encoder);
+                }
+                var map = ln.featureMapShape();
+                yield new ObjectiveLearner(net, hyperParams, new DeepInfoMax(hyperParams.batchSize(), map.channels(),
+                        map.height() * map.width(), net.outputDim(), hyperParams.temperature(), DataType.FLOAT,
+                        seed ^ 0x3C6EF372FE94F82BL), seed);
+            }
             case "context" -> new ObjectiveLearner(net, hyperParams, new ContextPrediction(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);
             default -> throw new IllegalStateException("unknown objective " + objective.name());

@@ -34,7 +34,7 @@ public class LearningTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp:moco", "cnn:moco", "mlp:simclr", "cnn:simsiam", "cnn:byol", "cnn:instdisc", "cnn:context"})
+    @ValueSource(strings = {"mlp:moco", "cnn:moco", "mlp:simclr", "cnn:simsiam", "cnn:byol", "cnn:instdisc", "cnn:dim", "cnn:context"})
     void shortRunBeatsTheRandomInitEncoderOnKnn(String encoderAndObjective) {
         Nd4jRuntime.init();
         String encoder = encoderAndObjective.split(":")[0];

@@ -39,6 +39,8 @@ public final class LayerNet implements Network {
     private final List<Layer> all = new ArrayList<>();
     private final long paramCount;
     private final long statsCount;
+    /** The backbone's last layer whose output has more than one location (its last feature map), or -1. */
+    private final int featureMapIndex;
     /** An activation's place: an array of its own rather than the arena. */
     private static final long STANDALONE = -2;
 
@@ -67,6 +69,12 @@ public final class LayerNet implements Network {
         }
         paramCount = p;
         statsCount = s;
+        int map = -1;
+        for (int i = 0; i < backbone.size(); i++) {
+            Shape o = backbone.get(i).out;
+            if (o.height() * o.width() > 1) map = i;
+        }
+        featureMapIndex = map;
     }
 
     public LayerNet(String architecture, EncoderSpec spec, int bnGroups) {
@@ -257,7 +265,7 @@ public final class LayerNet implements Network {
 
     @Override
     public Workspace newWorkspace(int batch) {
-        return new Workspace(batch, false);
+        return new Workspace(batch, false, false);
     }
 
     /**
@@ -265,7 +273,45 @@ public final class LayerNet implements Network {
      * for a network that sits on another one's output, as a predictor head does.
      */
     public Workspace newWorkspaceWithInputGradient(int batch) {
-        return new Workspace(batch, true);
+        return new Workspace(batch, true, false);
+    }
+
+    /** Whether the backbone has a feature map (an output of more than one location), for local objectives. */
+    public boolean hasFeatureMap() {
+        return featureMapIndex >= 0;
+    }
+
+    /** The shape of the backbone's last feature map. */
+    public Shape featureMapShape() {
+        if (featureMapIndex < 0) throw new IllegalStateException(architecture + " has no feature map");
+        return backbone.get(featureMapIndex).out;
+    }
+
+    /**
+     * A workspace that keeps the backbone's last feature map after the forward pass ({@link
+     * #featureMap}) and takes a gradient into it in backward ({@link #backward(INDArray, INDArray,
+     * Network.Workspace, INDArray, INDArray, INDArray)}).
+     */
+    public Workspace newWorkspaceWithFeatureMap(int batch) {
+        if (featureMapIndex < 0) throw new IllegalStateException(architecture + " has no feature map");
+        return new Workspace(batch, false, true);
+    }
+
+    /** The last forward pass's feature map {@code [batch, H·W·C]} (NHWC), on a workspace made with {@link #newWorkspaceWithFeatureMap}. */
+    public INDArray featureMap(Network.Workspace ws) {
+        Workspace w = (Workspace) ws;
+        if (!w.keepsFeatureMap) throw new IllegalStateException("the workspace was not made with a feature map");
+        return w.backbone[featureMapIndex].out.flat;
+    }
+
+    /**
+     * {@link #backward(INDArray, INDArray, Network.Workspace, INDArray, INDArray)} with a further
+     * gradient {@code dFeatureMap} on the feature map, added to what flows into it from above.
+     */
+    public void backward(INDArray params, INDArray x, Network.Workspace w, INDArray dOut, INDArray grads, INDArray dFeatureMap) {
+        Workspace ws = (Workspace) w;
+        if (!ws.keepsFeatureMap) throw new IllegalStateException("the workspace was not made with a feature map");
+        backward(ws, params, dOut, grads, featureMapIndex, dFeatureMap);
     }
 
     /** dLoss/dInput of the last backward pass on a workspace made with {@link #newWorkspaceWithInputGradient}. */
@@ -309,19 +355,27 @@ public final class LayerNet implements Network {
 
     @Override
     public void backward(INDArray params, INDArray x, Network.Workspace w, INDArray dOut, INDArray grads) {
-        Workspace ws = (Workspace) w;
+        backward((Workspace) w, params, dOut, grads, -1, null);
+    }
+
+    private void backward(Workspace ws, INDArray params, INDArray dOut, INDArray grads, int addAt, INDArray add) {
         INDArray d = ws.last().dOut.flat;
         if (dOut != d) {
             d.assign(dOut);
         }
         Pass pass = new Pass(ws.views(params), ws.views(grads), null, true);
         for (int i = ws.head.length - 1; i >= 0; i--) ws.head[i].layer.backward(ws.head[i], pass);
-        for (int i = ws.backbone.length - 1; i >= 0; i--) ws.backbone[i].layer.backward(ws.backbone[i], pass);
+        for (int i = ws.backbone.length - 1; i >= 0; i--) {
+            // Everything above has written its gradient into this layer's output gradient.
+            if (i == addAt) ws.backbone[i].dOut.flat.addi(add);
+            ws.backbone[i].layer.backward(ws.backbone[i], pass);
+        }
     }
 
     /** The arena of one batch size and every layer's place in it. */
     public final class Workspace implements Network.Workspace {
         final int batch;
+        final boolean keepsFeatureMap;
         final int groups;
         final Act input;
         final Act inputGrad;
@@ -334,14 +388,16 @@ public final class LayerNet implements Network {
         private final Map<INDArray, INDArray[][]> viewCache = new IdentityHashMap<>();
         private final Map<INDArray, INDArray[][]> statCache = new IdentityHashMap<>();
 
-        Workspace(int batch, boolean withInputGradient) {
+        Workspace(int batch, boolean withInputGradient, boolean keepFeatureMap) {
             this.batch = batch;
+            this.keepsFeatureMap = keepFeatureMap;
             // Evaluation batches of any size use one group.
             this.groups = bnGroups > 1 && batch % bnGroups == 0 ? bnGroups : 1;
             input = act(spec.input(), -1);
             inputGrad = withInputGradient ? act(spec.input(), -1) : null;
             boolean headless = LayerNet.this.head.isEmpty();
-            backbone = chain(LayerNet.this.backbone, input, inputGrad, true, false, null, headless);
+            backbone = chain(LayerNet.this.backbone, input, inputGrad, true, false, null, headless,
+                    keepFeatureMap ? featureMapIndex : -1);
             Node lastBackbone = backbone[backbone.length - 1];
             head = chain(LayerNet.this.head, lastBackbone.out, lastBackbone.dOut, true,
                     lastBackbone.layer.backwardNeedsOutput(), null, true);
@@ -408,6 +464,12 @@ public final class LayerNet implements Network {
          * (a residual block's), or null for a new one.
          */
         private Node[] chain(List<Layer> layers, Act in, Act dIn, boolean shared, boolean needed, Act lastDOut, boolean ownLast) {
+            return chain(layers, in, dIn, shared, needed, lastDOut, ownLast, -1);
+        }
+
+        /** {@code keep}: the index of a layer whose output no later layer may overwrite (the feature map), or -1. */
+        private Node[] chain(List<Layer> layers, Act in, Act dIn, boolean shared, boolean needed, Act lastDOut, boolean ownLast,
+                int keep) {
             Node[] nodes = new Node[layers.size()];
             Act cur = in;
             Act curD = dIn;
@@ -459,6 +521,7 @@ public final class LayerNet implements Network {
                 nodes[i] = n;
                 cur = n.out;
                 curD = n.dOut;
+                if (i == keep) shared = true; // read after the pass: no later layer works in its memory
             }
             return nodes;
         }

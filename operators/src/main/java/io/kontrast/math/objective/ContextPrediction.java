@@ -1,16 +1,7 @@
 package io.kontrast.math.objective;
 
-import static io.kontrast.math.nn.LayerSpec.batchNorm;
-import static io.kontrast.math.nn.LayerSpec.linear;
-import static io.kontrast.math.nn.LayerSpec.relu;
-
 import io.kontrast.math.HyperParams;
-import io.kontrast.math.Network;
-import io.kontrast.math.nn.EncoderSpec;
-import io.kontrast.math.nn.LayerNet;
-import io.kontrast.math.nn.Shape;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -34,13 +25,7 @@ public final class ContextPrediction implements Objective {
 
     private final int pairs;
     private final int dim;
-    private final LayerNet head;
-    private final INDArray headParams;
-    private final INDArray headGrads;
-    private final INDArray headVelocity;
-    private final INDArray headStats;
-    private final INDArray headStatsBefore;
-    private final Network.Workspace headWs;
+    private final Head head;
     private final INDArray in;
     private final INDArray inFirst;
     private final INDArray inSecond;
@@ -56,16 +41,7 @@ public final class ContextPrediction implements Objective {
     public ContextPrediction(int pairs, int dim, int hidden, DataType dtype, long seed) {
         this.pairs = pairs;
         this.dim = dim;
-        head = new LayerNet("context-head",
-                new EncoderSpec(Shape.vector(2 * dim), List.of(linear(hidden), batchNorm(), relu(), linear(POSITIONS)), List.of()),
-                1, dtype);
-        headParams = Nd4j.create(dtype, head.paramCount());
-        headGrads = Nd4j.create(dtype, head.paramCount());
-        headVelocity = Nd4j.create(dtype, head.paramCount());
-        headStats = Nd4j.create(dtype, Math.max(1, head.statsCount()));
-        head.init(headParams, headStats, seed);
-        headStatsBefore = headStats.dup();
-        headWs = head.newWorkspaceWithInputGradient(pairs);
+        head = new Head("head", 2 * dim, hidden, POSITIONS, pairs, dtype, seed);
         in = Nd4j.create(dtype, pairs, 2 * dim);
         inFirst = in.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim));
         inSecond = in.get(NDArrayIndex.all(), NDArrayIndex.interval(dim, 2 * dim));
@@ -89,11 +65,10 @@ public final class ContextPrediction implements Objective {
         if (targets == null || targets.length < pairs) {
             throw new IllegalStateException("context prediction needs each pair's position (its views must be patch pairs)");
         }
-        headStatsBefore.assign(headStats);
         INDArray z = batch.z();
         inFirst.assign(z.get(NDArrayIndex.interval(0, pairs), NDArrayIndex.all()));
         inSecond.assign(z.get(NDArrayIndex.interval(pairs, 2 * pairs), NDArrayIndex.all()));
-        Rows.read(head.forward(headParams, headStats, in, headWs, true), logits);
+        Rows.read(head.forward(in), logits);
         int counted = 0;
         for (int i = 0; i < pairs; i++) if (targets[i] >= 0) counted++;
         double loss = 0;
@@ -122,16 +97,14 @@ public final class ContextPrediction implements Objective {
         }
         if (counted == 0) {
             dz.assign(0);
-            headGrads.assign(0);
+            head.gradients().assign(0);
             return 0;
         }
         loss /= counted;
         accuracy = (double) right / counted;
         if (!Double.isFinite(loss)) return loss;
-        INDArray dOut = head.outputGradient(headWs);
-        Rows.write(dLogits, dOut);
-        head.backward(headParams, in, headWs, dOut, headGrads);
-        INDArray dIn = head.inputGradient(headWs);
+        Rows.write(dLogits, head.outputGradient());
+        INDArray dIn = head.backward(in);
         dz.get(NDArrayIndex.interval(0, pairs), NDArrayIndex.all())
                 .assign(dIn.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim)));
         dz.get(NDArrayIndex.interval(pairs, 2 * pairs), NDArrayIndex.all())
@@ -141,26 +114,24 @@ public final class ContextPrediction implements Objective {
 
     @Override
     public void update(double learningRate, HyperParams hp, INDArray onlineParams) {
-        Sgd.step(headParams, headGrads, headVelocity, learningRate, hp.weightDecay(), hp.sgdMomentum());
+        head.update(learningRate, hp);
     }
 
     @Override
     public void discard() {
-        headStats.assign(headStatsBefore);
+        head.discard();
     }
 
     @Override
     public Map<String, INDArray> state() {
         Map<String, INDArray> s = new LinkedHashMap<>();
-        s.put("headParams", headParams);
-        s.put("headVelocity", headVelocity);
-        s.put("headStats", headStats);
+        head.putState(s);
         return s;
     }
 
     @Override
     public void clearMomentum() {
-        headVelocity.assign(0);
+        head.clearMomentum();
     }
 
     /** The share of the last step's pairs whose position the head predicted (chance: 1/8). */
@@ -170,6 +141,6 @@ public final class ContextPrediction implements Objective {
 
     /** The head's gradient of the last step, for tests. */
     INDArray headGradients() {
-        return headGrads;
+        return head.gradients();
     }
 }

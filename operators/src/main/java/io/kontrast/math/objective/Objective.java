@@ -17,6 +17,11 @@ public interface Objective extends AutoCloseable {
     /** The name snapshots record, such as {@code simclr}. */
     String name();
 
+    /** Whether it reads the backbone's last feature map ({@link Batch#featureMap}) and writes its gradient. */
+    default boolean needsFeatureMap() {
+        return false;
+    }
+
     /** Whether the views must carry a target per sample ({@link Batch#targets}). */
     default boolean needsTargets() {
         return false;
@@ -68,6 +73,19 @@ public interface Objective extends AutoCloseable {
 
         /** Each sample's target (context prediction: the second patch's position); null when the views carry none. */
         default int[] targets() {
+            return null;
+        }
+
+        /**
+         * The backbone's last feature map of the 2N views, {@code [2N, H·W·C]} (NHWC), pair
+         * order; null unless the objective {@link #needsFeatureMap needs it}.
+         */
+        default INDArray featureMap() {
+            return null;
+        }
+
+        /** Where the objective writes dLoss/dFeatureMap (overwriting it), pair order; null unless it needs the map. */
+        default INDArray featureMapGradient() {
             return null;
         }
 

@@ -52,6 +52,11 @@ public final class ObjectiveLearner implements Learner {
     private final double[] zFirst;
     private final double[] norms;
     private final BatchView batchView = new BatchView();
+    // Deep InfoMax: the encoder's last feature map and its gradient, pair order (and net order when shuffled).
+    private final io.kontrast.math.nn.LayerNet mapNet;
+    private final INDArray pairMap;
+    private final INDArray pairDMap;
+    private final INDArray netDMap;
     private String[] instances;
     private int[] targets;
     private long step;
@@ -77,7 +82,24 @@ public final class ObjectiveLearner implements Learner {
         statsBefore = stats.dup();
         grads = net.newParams();
         velocity = net.newParams();
-        ws = net.newWorkspace(rows);
+        if (objective.needsFeatureMap()) {
+            if (!(net instanceof io.kontrast.math.nn.LayerNet ln) || !ln.hasFeatureMap()) {
+                throw new IllegalArgumentException("objective " + objective.name() + " needs an encoder whose backbone has a "
+                        + "feature map (a convolutional one), got " + net.architecture());
+            }
+            mapNet = ln;
+            ws = ln.newWorkspaceWithFeatureMap(rows);
+            int mapSize = ln.featureMapShape().size();
+            pairMap = Nd4j.create(dtype, rows, mapSize);
+            pairDMap = Nd4j.create(dtype, rows, mapSize);
+            netDMap = net.shufflesKeys() ? Nd4j.create(dtype, rows, mapSize) : pairDMap;
+        } else {
+            mapNet = null;
+            ws = net.newWorkspace(rows);
+            pairMap = null;
+            pairDMap = null;
+            netDMap = null;
+        }
         pairX = Nd4j.create(dtype, rows, net.inputDim());
         pairXa = pairX.get(NDArrayIndex.interval(0, pairs), NDArrayIndex.all());
         pairXb = pairX.get(NDArrayIndex.interval(pairs, rows), NDArrayIndex.all());
@@ -167,6 +189,7 @@ public final class ObjectiveLearner implements Learner {
         }
         INDArray z = net.forward(params, stats, netX, ws, true);
         toPairOrder(z, pairZ);
+        if (mapNet != null) toPairOrder(mapNet.featureMap(ws), pairMap);
         double loss = objective.lossAndGradient(batchView, pairDz);
         embeddingStd = firstViewStd();
         if (!Double.isFinite(loss)) return loss;
@@ -176,7 +199,12 @@ public final class ObjectiveLearner implements Learner {
         } else {
             dOut.assign(pairDz);
         }
-        net.backward(params, netX, ws, dOut, grads);
+        if (mapNet != null) {
+            if (shuffle) Nd4j.pullRows(pairDMap, netDMap, 1, perm);
+            mapNet.backward(params, netX, ws, dOut, grads, netDMap);
+        } else {
+            net.backward(params, netX, ws, dOut, grads);
+        }
         return loss;
     }
 
@@ -234,6 +262,16 @@ public final class ObjectiveLearner implements Learner {
         @Override
         public int[] targets() {
             return targets;
+        }
+
+        @Override
+        public INDArray featureMap() {
+            return pairMap;
+        }
+
+        @Override
+        public INDArray featureMapGradient() {
+            return pairDMap;
         }
 
         @Override

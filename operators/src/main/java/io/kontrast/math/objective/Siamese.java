@@ -1,16 +1,8 @@
 package io.kontrast.math.objective;
 
-import static io.kontrast.math.nn.LayerSpec.batchNorm;
-import static io.kontrast.math.nn.LayerSpec.linear;
-import static io.kontrast.math.nn.LayerSpec.relu;
-
 import io.kontrast.math.HyperParams;
 import io.kontrast.math.Network;
-import io.kontrast.math.nn.EncoderSpec;
-import io.kontrast.math.nn.LayerNet;
-import io.kontrast.math.nn.Shape;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,13 +32,7 @@ public final class Siamese implements Objective {
     private final int pairs;
     private final int rows;
     private final int dim;
-    private final LayerNet predictor;
-    private final INDArray predParams;
-    private final INDArray predGrads;
-    private final INDArray predVelocity;
-    private final INDArray predStats;
-    private final INDArray predStatsBefore;
-    private final Network.Workspace predWs;
+    private final Head predictor;
     private final Network online;
     private final INDArray targetParams;
     private final Network.Workspace targetWs;
@@ -73,15 +59,7 @@ public final class Siamese implements Objective {
         this.rows = 2 * pairs;
         this.dim = online.outputDim();
         this.online = online;
-        predictor = new LayerNet("predictor",
-                new EncoderSpec(Shape.vector(dim), List.of(linear(hidden), batchNorm(), relu(), linear(dim)), List.of()), 1, dtype);
-        predParams = Nd4j.create(dtype, predictor.paramCount());
-        predGrads = Nd4j.create(dtype, predictor.paramCount());
-        predVelocity = Nd4j.create(dtype, predictor.paramCount());
-        predStats = Nd4j.create(dtype, Math.max(1, predictor.statsCount()));
-        predictor.init(predParams, predStats, seed);
-        predStatsBefore = predStats.dup();
-        predWs = predictor.newWorkspaceWithInputGradient(rows);
+        predictor = new Head("predictor", dim, hidden, dim, rows, dtype, seed);
         targetParams = byol ? online.newParams() : null;
         targetWs = byol ? online.newWorkspace(rows) : null;
         targetOut = byol ? Nd4j.create(dtype, rows, dim) : null;
@@ -105,9 +83,8 @@ public final class Siamese implements Objective {
 
     @Override
     public double lossAndGradient(Batch batch, INDArray dz) {
-        predStatsBefore.assign(predStats);
         INDArray z = batch.z();
-        Rows.read(predictor.forward(predParams, predStats, z, predWs, true), p);
+        Rows.read(predictor.forward(z), p);
         Rows.normalize(p, rows, dim, pNorms);
         if (byol) {
             batch.encode(online, targetParams, targetWs, targetOut);
@@ -137,10 +114,8 @@ public final class Siamese implements Objective {
         double loss = offset - scale * cosSum / rows;
         if (!Double.isFinite(loss)) return loss;
         Rows.throughNormalize(p, pNorms, dp, rows, dim);
-        INDArray dOut = predictor.outputGradient(predWs);
-        Rows.write(dp, dOut);
-        predictor.backward(predParams, z, predWs, dOut, predGrads);
-        dz.assign(predictor.inputGradient(predWs));
+        Rows.write(dp, predictor.outputGradient());
+        dz.assign(predictor.backward(z));
         if (!stopGradient) {
             // The target is z itself: its gradient flows too.
             Rows.throughNormalize(t, tNorms, dzDirect, rows, dim);
@@ -153,32 +128,30 @@ public final class Siamese implements Objective {
 
     @Override
     public void update(double learningRate, HyperParams hp, INDArray onlineParams) {
-        Sgd.step(predParams, predGrads, predVelocity, learningRate, hp.weightDecay(), hp.sgdMomentum());
+        predictor.update(learningRate, hp);
         if (byol) Sgd.ema(targetParams, onlineParams, hp.keyMomentum());
     }
 
     @Override
     public void discard() {
-        predStats.assign(predStatsBefore);
+        predictor.discard();
     }
 
     @Override
     public Map<String, INDArray> state() {
         Map<String, INDArray> s = new LinkedHashMap<>();
-        s.put("predictorParams", predParams);
-        s.put("predictorVelocity", predVelocity);
-        s.put("predictorStats", predStats);
+        predictor.putState(s);
         if (byol) s.put("targetParams", targetParams);
         return s;
     }
 
     @Override
     public void clearMomentum() {
-        predVelocity.assign(0);
+        predictor.clearMomentum();
     }
 
     /** The predictor's gradient of the last step, for tests. */
     INDArray predictorGradients() {
-        return predGrads;
+        return predictor.gradients();
     }
 }

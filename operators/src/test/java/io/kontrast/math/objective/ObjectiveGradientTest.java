@@ -47,6 +47,11 @@ class ObjectiveGradientTest {
 
     static Objective objective(String name, Network online, int pairs) {
         return switch (name) {
+            case "dim" -> {
+                var map = ((LayerNet) online).featureMapShape();
+                yield new DeepInfoMax(pairs, map.channels(), map.height() * map.width(), online.outputDim(), 0.5,
+                        DataType.DOUBLE, 3);
+            }
             case "simclr" -> new SimClr(pairs, online.outputDim(), 0.5);
             case "simsiam" -> new Siamese(false, true, online, pairs, 5, DataType.DOUBLE, 3);
             case "simsiam-no-stop-gradient" -> new Siamese(false, false, online, pairs, 5, DataType.DOUBLE, 3);
@@ -157,8 +162,55 @@ class ObjectiveGradientTest {
         assertThat(wrong).isEmpty();
     }
 
+    /**
+     * Deep InfoMax's gradient with respect to the global features (the outputs), the feature map
+     * and its own local map, against finite differences of its loss (4 locations of 3 channels).
+     */
+    @org.junit.jupiter.api.Test
+    void deepInfoMaxsGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        int channels = 3;
+        int locations = 4;
+        DeepInfoMax dim = new DeepInfoMax(PAIRS, channels, locations, 4, 0.5, DataType.DOUBLE, 3);
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        INDArray map = random(rnd, 2L * PAIRS * locations * channels).reshape(2 * PAIRS, locations * channels);
+        INDArray dMap = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, locations * channels);
+        Objective.Batch batch = new Objective.Batch() {
+            public int pairs() {
+                return PAIRS;
+            }
+
+            public INDArray z() {
+                return z;
+            }
+
+            public INDArray featureMap() {
+                return map;
+            }
+
+            public INDArray featureMapGradient() {
+                return dMap;
+            }
+
+            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
+        assertThat(dim.lossAndGradient(batch, dz)).isFinite();
+        INDArray analyticZ = dz.dup();
+        INDArray analyticMap = dMap.dup();
+        INDArray analyticLocal = dim.localGradients().dup();
+        assertThat(analyticMap.amaxNumber().doubleValue()).isPositive();
+        DoubleSupplier lossOf = () -> dim.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
+        List<String> wrong = compare(z.reshape(-1), analyticZ.reshape(-1), lossOf, 1, "z");
+        wrong.addAll(compare(map.reshape(-1), analyticMap.reshape(-1), lossOf, 1, "feature map"));
+        wrong.addAll(compare(dim.state().get("localParams"), analyticLocal, lossOf, 1, "local map"));
+        assertThat(wrong).isEmpty();
+    }
+
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "dim"})
     void aWholeLearnersGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(12);
         // Split batch norm in two groups: the 2N rows go through the encoder shuffled.

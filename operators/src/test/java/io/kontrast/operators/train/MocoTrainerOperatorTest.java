@@ -254,7 +254,7 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "context"})
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context"})
     void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
         Configuration conf = conf(0);
         conf.set(KontrastOptions.ENCODER, "cnn");
@@ -275,6 +275,9 @@ class MocoTrainerOperatorTest {
         if (objective.equals("instdisc")) {
             assertThat(saved.learner().bank().filled()).isEqualTo(32);
             assertThat(saved.learner().bank().pointer()).isEqualTo(40 - 32);
+        } else if (objective.equals("dim")) {
+            assertThat(state).containsKeys("localParams", "localVelocity");
+            assertThat(state.get("localParams")).isNotEqualTo(fresh.state().get("localParams"));
         } else if (objective.equals("context")) {
             assertThat(state).containsKeys("headParams", "headVelocity", "headStats");
             assertThat(state.get("headParams")).isNotEqualTo(fresh.state().get("headParams"));
