@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.apache.flink.runtime.checkpoint.Checkpoints;
 import org.apache.flink.runtime.checkpoint.OperatorState;
 import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
@@ -78,11 +77,20 @@ final class CheckpointsCommand {
 
     /** The restore points under {@code base}, oldest first. */
     static List<RestorePoint> list(Path base) throws IOException {
-        List<Path> metadata;
-        try (Stream<Path> files = Files.find(base, 3,
-                (p, attrs) -> attrs.isRegularFile() && p.getFileName().toString().equals("_metadata"))) {
-            metadata = files.toList();
-        }
+        List<Path> metadata = new ArrayList<>();
+        // A running job adds and deletes checkpoints as we walk: what goes away is not listed.
+        Files.walkFileTree(base, java.util.Set.of(), 3, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                if (attrs.isRegularFile() && file.getFileName().toString().equals("_metadata")) metadata.add(file);
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
         Map<OperatorID, String> names = new LinkedHashMap<>();
         for (String uid : UIDS) names.put(new OperatorID(StreamGraphHasherV2.generateUserSpecifiedHash(uid)), uid);
         List<RestorePoint> out = new ArrayList<>();
@@ -97,9 +105,11 @@ final class CheckpointsCommand {
     private static Optional<RestorePoint> read(Path metadataFile, Map<OperatorID, String> names) throws IOException {
         Path dir = metadataFile.getParent();
         CheckpointMetadata meta;
+        Instant written;
         try (InputStream in = Files.newInputStream(metadataFile); DataInputStream data = new DataInputStream(in)) {
             meta = Checkpoints.loadCheckpointMetadata(data, CheckpointsCommand.class.getClassLoader(),
                     dir.toAbsolutePath().toString());
+            written = Files.getLastModifiedTime(metadataFile).toInstant();
         } catch (IOException | RuntimeException e) {
             // A restore point being written or deleted as we read: not listed.
             return Optional.empty();
@@ -107,20 +117,19 @@ final class CheckpointsCommand {
         boolean savepoint = dir.getParent() != null && dir.getParent().getFileName() != null
                 && dir.getParent().getFileName().toString().equals(FlinkSetup.SAVEPOINTS_SUBDIR);
         long state = 0;
-        long written = 0;
+        long wrote = 0;
         Map<String, long[]> operators = new LinkedHashMap<>();
         for (OperatorState op : meta.getOperatorStates()) {
             long s = op.getStateSize();
             long w = op.getCheckpointedSize();
             state += s;
-            written += w;
+            wrote += w;
             String name = names.getOrDefault(op.getOperatorID(), op.getOperatorID().toString());
             long[] sizes = operators.computeIfAbsent(name, k -> new long[2]);
             sizes[0] += s;
             sizes[1] += w;
         }
-        return Optional.of(new RestorePoint(dir, savepoint, meta.getCheckpointId(),
-                Files.getLastModifiedTime(metadataFile).toInstant(), state, written, operators));
+        return Optional.of(new RestorePoint(dir, savepoint, meta.getCheckpointId(), written, state, wrote, operators));
     }
 
     private static String json(Path base, RestorePoint p) {

@@ -278,7 +278,11 @@ final class ReportCommand {
                     }
                     for (int e = 0; e < c; e++) orthogonalise(w, components[e]);
                     double norm = Math.sqrt(dot(w, w));
-                    if (norm == 0) break;
+                    if (norm == 0) {
+                        // No variance left in any direction: the component contributes nothing.
+                        v = new double[d];
+                        break;
+                    }
                     for (int j = 0; j < d; j++) w[j] /= norm;
                     v = w;
                 }

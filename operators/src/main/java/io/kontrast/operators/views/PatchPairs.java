@@ -63,9 +63,9 @@ public final class PatchPairs {
     }
 
     /**
-     * Writes the centre patch of {@code pixels} ({@code [C, H, W]}, values in 0..1) into {@code
-     * first} and a neighbour into {@code second}, both resized to {@code [C, H, W]} and
-     * normalised; returns the neighbour's position (0–7).
+     * Writes a patch of {@code pixels} ({@code H × W × C} interleaved, as samples are; values in
+     * 0..1) into {@code first} and a neighbour into {@code second}, both resized to the input size
+     * and normalised; returns the neighbour's position (0–7).
      */
     public int build(float[] pixels, SplittableRandom rnd, float[] first, float[] second) {
         int position = rnd.nextInt(OFFSETS.length);
@@ -91,21 +91,18 @@ public final class PatchPairs {
     private void cut(float[] pixels, int y0, int x0, SplittableRandom rnd, float[] out) {
         int y = y0 + (jitter == 0 ? 0 : rnd.nextInt(2 * jitter + 1) - jitter);
         int x = x0 + (jitter == 0 ? 0 : rnd.nextInt(2 * jitter + 1) - jitter);
-        int plane = height * width;
-        for (int c = 0; c < channels; c++) {
-            for (int r = 0; r < patch; r++) {
-                System.arraycopy(pixels, c * plane + (y + r) * width + x, crop, (c * patch + r) * patch, patch);
-            }
+        // Samples are interleaved (h, w, c): a row of the patch is patch × C consecutive values.
+        for (int r = 0; r < patch; r++) {
+            System.arraycopy(pixels, ((y + r) * width + x) * channels, crop, r * patch * channels, patch * channels);
         }
         resize(crop, out);
     }
 
-    /** Bilinear resize of a {@code [C, patch, patch]} crop to {@code [C, H, W]}, half-pixel centres, normalised. */
+    /** Bilinear resize of a {@code [patch, patch, C]} crop to {@code [H, W, C]}, half-pixel centres, normalised. */
     private void resize(float[] src, float[] out) {
         float sy = (float) patch / height;
         float sx = (float) patch / width;
-        int plane = height * width;
-        int srcPlane = patch * patch;
+        int ch = channels;
         for (int r = 0; r < height; r++) {
             float fy = Math.max(0f, (r + 0.5f) * sy - 0.5f);
             int y0 = Math.min((int) fy, patch - 1);
@@ -116,11 +113,10 @@ public final class PatchPairs {
                 int x0 = Math.min((int) fx, patch - 1);
                 int x1 = Math.min(x0 + 1, patch - 1);
                 float wx = fx - x0;
-                for (int c = 0; c < channels; c++) {
-                    int o = c * srcPlane;
-                    float top = src[o + y0 * patch + x0] * (1 - wx) + src[o + y0 * patch + x1] * wx;
-                    float bottom = src[o + y1 * patch + x0] * (1 - wx) + src[o + y1 * patch + x1] * wx;
-                    out[c * plane + r * width + col] = ((top * (1 - wy) + bottom * wy) - mean) * invStd;
+                for (int c = 0; c < ch; c++) {
+                    float top = src[(y0 * patch + x0) * ch + c] * (1 - wx) + src[(y0 * patch + x1) * ch + c] * wx;
+                    float bottom = src[(y1 * patch + x0) * ch + c] * (1 - wx) + src[(y1 * patch + x1) * ch + c] * wx;
+                    out[(r * width + col) * ch + c] = ((top * (1 - wy) + bottom * wy) - mean) * invStd;
                 }
             }
         }

@@ -12,13 +12,16 @@ class PatchPairsTest {
     static final int H = 28;
     static final int W = 28;
 
-    /** An image whose first channel is each pixel's row and second its column (in 0..1), third 0. */
+    /**
+     * An RGB image, interleaved (h, w, c) as samples are, whose first channel is each pixel's row
+     * and second its column (in 0..1), third 0.
+     */
     static float[] coordinates() {
         float[] x = new float[3 * H * W];
         for (int r = 0; r < H; r++) {
             for (int c = 0; c < W; c++) {
-                x[r * W + c] = (r + 0.5f) / H;
-                x[H * W + r * W + c] = (c + 0.5f) / W;
+                x[(r * W + c) * 3] = (r + 0.5f) / H;
+                x[(r * W + c) * 3 + 1] = (c + 0.5f) / W;
             }
         }
         return x;
@@ -26,7 +29,7 @@ class PatchPairsTest {
 
     static double mean(float[] v, int channel) {
         double s = 0;
-        for (int i = channel * H * W; i < (channel + 1) * H * W; i++) s += v[i];
+        for (int i = channel; i < v.length; i += 3) s += v[i];
         return s / (H * W);
     }
 
