@@ -92,7 +92,12 @@ final class CheckpointsCommand {
             }
         });
         Map<OperatorID, String> names = new LinkedHashMap<>();
-        for (String uid : UIDS) names.put(new OperatorID(StreamGraphHasherV2.generateUserSpecifiedHash(uid)), uid);
+        for (String uid : UIDS) {
+            names.put(new OperatorID(StreamGraphHasherV2.generateUserSpecifiedHash(uid)), uid);
+            // A sink's committer, which Flink gives a uid of its own after the sink's.
+            String committer = "Sink Committer: " + uid;
+            names.put(new OperatorID(StreamGraphHasherV2.generateUserSpecifiedHash(committer)), uid + " (committer)");
+        }
         List<RestorePoint> out = new ArrayList<>();
         for (Path m : metadata) {
             Optional<RestorePoint> p = read(m, names);

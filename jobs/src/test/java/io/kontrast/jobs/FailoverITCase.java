@@ -196,7 +196,7 @@ class FailoverITCase extends WithKafka {
         var out = new java.io.ByteArrayOutputStream();
         assertThat(KontrastCli.run(new String[] {"checkpoints", "--checkpoint-dir", checkpoints.toString()},
                 new java.io.PrintStream(out, true), System.err)).isZero();
-        assertThat(out.toString()).contains("moco-trainer", "savepoints/savepoint-", "<- newest");
+        assertThat(out.toString()).contains("moco-trainer", "snapshots-sink (committer)", "savepoints/savepoint-", "<- newest");
         List<CheckpointsCommand.RestorePoint> points = CheckpointsCommand.list(checkpoints);
         assertThat(points).isNotEmpty();
         RestorePoint newest = points.get(points.size() - 1);
