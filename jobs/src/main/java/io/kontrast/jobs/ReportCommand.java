@@ -225,7 +225,9 @@ final class ReportCommand {
             "learning_rate", "skipped_steps", "replayed", "bank_instances"}) {
             Double v = n.getMetrics().get(m);
             if (v != null && Double.isFinite(v)) {
-                b.append(String.format(Locale.ROOT, "<tr><td>%s</td><td class=\"n\">%.4g</td></tr>\n", m, v));
+                String shown = Math.abs(v) >= 1000 && v == Math.rint(v) ? String.format(Locale.ROOT, "%,.0f", v)
+                        : String.format(Locale.ROOT, "%.4g", v);
+                b.append(String.format(Locale.ROOT, "<tr><td>%s</td><td class=\"n\">%s</td></tr>\n", m, shown));
             }
         }
         b.append("</table>\n");
