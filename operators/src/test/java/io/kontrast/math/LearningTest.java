@@ -71,7 +71,7 @@ public class LearningTest {
         float[] vb = new float[784];
         double firstLoss = 0;
         double lastLoss = 0;
-        int steps = encoder.equals("cnn") ? 200 : 400;
+        int steps = encoder.equals("cnn") ? 120 : 400;
         for (int s = 0; s < steps; s++) {
             for (int r = 0; r < BATCH; r++) {
                 int i = order.nextInt(train.size());
