@@ -16,6 +16,12 @@ public final class Datasets {
     public static final int SYNTHETIC_TRAIN = 20_000;
     public static final int SYNTHETIC_TEST = 2_000;
 
+    /** The names {@code --dataset} takes (for {@code evaluate}, {@code report} and {@code replay}). */
+    public static final String[] NAMES = {"fashion-mnist", "fashion-mnist-vectors", "synthetic", "image-folder"};
+
+    /** {@link #NAMES} as an option's value label. */
+    public static final String CHOICES = String.join("|", NAMES);
+
     private Datasets() {}
 
     public static LabeledImages load(String name, String split, Path dataDir) throws IOException {
@@ -37,6 +43,8 @@ public final class Datasets {
         Path dataDir = dir;
         return switch (name) {
             case "fashion-mnist" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split);
+            // The same images as vectors of 784 features: for vector encoders and their views.
+            case "fashion-mnist-vectors" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asVectors();
             case "synthetic" -> split.equals("train")
                     ? SyntheticShapes.generate(SYNTHETIC_TRAIN, 1, "synthetic/train")
                     : SyntheticShapes.generate(SYNTHETIC_TEST, 2, "synthetic/test");

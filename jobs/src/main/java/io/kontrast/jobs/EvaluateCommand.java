@@ -35,19 +35,19 @@ public final class EvaluateCommand {
                 .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", "encoder-snapshots", "snapshot topic, with --bootstrap")
                 .opt("model-id", "id", null, "with --bootstrap: the newest snapshot of this model (default: of any model)")
-                .opt("dataset", "fashion-mnist|synthetic|image-folder", "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
+                .opt("dataset", Datasets.CHOICES, "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
                 .opt("dir", "dir", null, "the image folder of --dataset image-folder: DIR/<split>/<class>/<image files>")
                 .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory")
                 .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init encoder (baselines)")
                 .opt("encoder", "auto|mlp|cnn|resnet|custom", "auto", "encoder of --features random")
                 .opt("encoder-spec", "file", null, "a JSON layer list, for --features random")
-                .opt("input-shape", "CxHxW", "1x28x28", "input shape, for --features random")
+                .opt("input-shape", "CxHxW|F", "1x28x28", "input shape, for --features random: an image, or a vector of F features")
                 .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")
                 .opt("linear-epochs", "n", "20", "epochs of the linear probe");
     }
 
     static int run(Args a, PrintStream out) throws Exception {
-        String dataset = a.choice("dataset", "fashion-mnist", "synthetic", "image-folder");
+        String dataset = a.choice("dataset", Datasets.NAMES);
         String features = a.choice("features", "snapshot", "raw", "random");
         int limit = a.getInt("bank-limit", 0, Integer.MAX_VALUE);
         int epochs = a.getInt("linear-epochs", 1, 1000);
@@ -73,7 +73,7 @@ public final class EvaluateCommand {
             var stats = net.newStats();
             net.init(params, stats, 1);
             snapshot = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("random-init", 0, 0, 0, Instant.now(),
-                    new int[] {s.inputChannels(), s.inputHeight(), s.inputWidth()}, s.views().inputMean(), s.views().inputStd()), net, params, stats, Map.of());
+                    s.snapshotInputShape(), s.views().inputMean(), s.views().inputStd()), net, params, stats, Map.of());
         }
         // Images are fitted to the encoder's input shape (the snapshot's, or --input-shape).
         io.kontrast.math.nn.Shape shape = snapshot != null && snapshot.getInputShape().size() == 3

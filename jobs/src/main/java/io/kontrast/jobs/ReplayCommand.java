@@ -15,7 +15,7 @@ public final class ReplayCommand {
                 .opt("bootstrap", "servers", "localhost:9092", "Kafka bootstrap servers")
                 .opt("kafka-config", "file", null, KafkaCli.CONFIG_HELP)
                 .opt("topic", "name", "samples", "topic to write to")
-                .opt("dataset", "fashion-mnist|synthetic|image-folder", "fashion-mnist", "dataset to replay")
+                .opt("dataset", Datasets.CHOICES, "fashion-mnist", "dataset to replay")
                 .opt("dir", "dir", null, "the image folder of --dataset image-folder: DIR/<split>/<class>/<image files>")
                 .opt("format", "sample|image", "sample", "records as Avro Samples, or as the image files' own bytes (image-folder only)")
                 .opt("input-shape", "CxHxW", "3x32x32", "shape of the Samples made from an image folder (--format sample)")
@@ -32,7 +32,7 @@ public final class ReplayCommand {
     }
 
     static int run(Args a, PrintStream out) throws Exception {
-        String dataset = a.choice("dataset", "fashion-mnist", "synthetic", "image-folder");
+        String dataset = a.choice("dataset", Datasets.NAMES);
         String format = a.choice("format", "sample", "image");
         if (format.equals("image") && !dataset.equals("image-folder")) {
             throw new UsageException("--format image replays the files of --dataset image-folder");

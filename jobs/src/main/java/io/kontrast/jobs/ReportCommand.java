@@ -56,7 +56,7 @@ final class ReportCommand {
                 .opt("topic", "name", "encoder-snapshots", "snapshot topic")
                 .opt("model-id", "id", null, "the model to report on (default: the model published last)")
                 .opt("out", "dir", "kontrast-report", "directory for index.html and its images")
-                .opt("dataset", "fashion-mnist|synthetic|image-folder", null,
+                .opt("dataset", Datasets.CHOICES, null,
                         "labeled set to map (its test split; default: fashion-mnist if installed, else synthetic)")
                 .opt("dir", "dir", null, "the image folder of --dataset image-folder: DIR/<split>/<class>/<image files>")
                 .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory")
@@ -68,7 +68,7 @@ final class ReportCommand {
         System.setProperty("java.awt.headless", "true");
         int mapSamples = a.getInt("map-samples", 0, 100_000);
         Path dataDir = a.has("data-dir") ? a.path("data-dir") : null;
-        String dataset = a.has("dataset") ? a.choice("dataset", "fashion-mnist", "synthetic", "image-folder")
+        String dataset = a.has("dataset") ? a.choice("dataset", Datasets.NAMES)
                 : Datasets.fashionMnistInstalled(dataDir) ? "fashion-mnist" : "synthetic";
         String topic = a.get("topic");
         List<EncoderSnapshot> all = SnapshotTopicReader.readAll(KafkaCli.client(a), topic, Duration.ofSeconds(60));
@@ -99,7 +99,7 @@ final class ReportCommand {
             if (set.size() > mapSamples) set = set.head(mapSamples);
             INDArray features = SnapshotFeatures.extract(newest, set);
             double[][] xy = Pca.project(features, 2);
-            String[] names = dataset.equals("fashion-mnist") ? FASHION_MNIST : null;
+            String[] names = dataset.startsWith("fashion-mnist") ? FASHION_MNIST : null;
             ChartUtils.saveChartAsPNG(dir.resolve("map.png").toFile(), map(xy, set.labels(), names, newest), WIDTH, 640);
             images.add("map.png");
             mapNote = String.format(Locale.ROOT, "%,d images of the %s test split, embedded by version %d", set.size(),

@@ -42,7 +42,7 @@ public final class TrainCommand {
                 .opt("duration", "duration", "0", "stop cleanly after this long, e.g. 10m (0: never)")
                 .opt("encoder", "auto|mlp|cnn|resnet|custom", ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
-                .opt("input-shape", "CxHxW", INPUT_SHAPE.defaultValue(), "the encoder's input shape, e.g. 1x28x28")
+                .opt("input-shape", "CxHxW|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, or a vector of F features, e.g. 784")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
                 .opt("objective", "moco|simclr|simsiam|byol|instdisc|dim|context", OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")

@@ -4,7 +4,8 @@ package io.kontrast.data;
  * A labeled set of {@code height × width} images of {@code channels} (1 or 3) channels, pixels as
  * unsigned bytes (0..255), image after image, row-major with the channels interleaved ((h, w, c)
  * order). {@code files}, where not null, holds each image's encoded bytes as they were read (an
- * image folder's JPEG or PNG files), for replaying them as they are.
+ * image folder's JPEG or PNG files), for replaying them as they are. A set of feature vectors of
+ * {@code F} values is {@code F × 1 × 1} ({@link #isVectors()}).
  */
 public record LabeledImages(String name, int channels, int height, int width, byte[] pixels, int[] labels, byte[][] files) {
     /** A grayscale set. */
@@ -29,6 +30,21 @@ public record LabeledImages(String name, int channels, int height, int width, by
             out[j] = (pixels[i * n + j] & 0xFF) / 255f;
         }
         return out;
+    }
+
+    /** Whether each sample is a vector of {@code channels} features rather than an image. */
+    public boolean isVectors() {
+        return height == 1 && width == 1;
+    }
+
+    /**
+     * The same samples as flat vectors of {@link #pixelsPerImage()} features in the images' own
+     * (h, w, c) order, named {@code <name>-vectors/<split>} after {@code <name>/<split>}.
+     */
+    public LabeledImages asVectors() {
+        int slash = name.indexOf('/');
+        String named = slash < 0 ? name + "-vectors" : name.substring(0, slash) + "-vectors" + name.substring(slash);
+        return new LabeledImages(named, pixelsPerImage(), 1, 1, pixels, labels, null);
     }
 
     /** The first {@code n} images. */

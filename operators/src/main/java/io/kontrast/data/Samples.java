@@ -13,11 +13,14 @@ import java.util.Map;
 public final class Samples {
     private Samples() {}
 
-    /** Image {@code i} of {@code set} as a UINT8 {@code [1, H, W]} sample. */
+    /**
+     * Image {@code i} of {@code set} as a UINT8 {@code [C, H, W]} sample, or a vector set's sample
+     * as a UINT8 {@code [F]} one.
+     */
     public static Sample sample(LabeledImages set, int i, String id, boolean withLabel) {
         int n = set.pixelsPerImage();
         ByteBuffer data = ByteBuffer.wrap(set.pixels(), i * n, n).slice();
-        if (set.channels() > 1) {
+        if (set.channels() > 1 && !set.isVectors()) {
             // Tensors are [C, H, W]: planes, not the set's interleaved pixels.
             int c = set.channels();
             int area = set.height() * set.width();
@@ -32,7 +35,7 @@ public final class Samples {
                 .setEventTime(Instant.now())
                 .setSource(set.name())
                 .setTensor(Tensor.newBuilder()
-                        .setShape(List.of(set.channels(), set.height(), set.width()))
+                        .setShape(set.isVectors() ? List.of(set.channels()) : List.of(set.channels(), set.height(), set.width()))
                         .setDtype(DType.UINT8)
                         .setData(data)
                         .build())

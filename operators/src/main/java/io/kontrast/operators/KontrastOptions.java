@@ -361,6 +361,20 @@ public final class KontrastOptions {
                     .withDescription("Colour images: probability of a Gaussian blur (sigma 0.1-2.0 pixels at 224x224, "
                             + "scaled to the image).");
 
+    public static final ConfigOption<Double> CORRUPTION_RATE =
+            ConfigOptions.key("kontrast.views.corruption-rate")
+                    .doubleType()
+                    .defaultValue(0.6)
+                    .withDescription("Vector samples (SCARF): the share of features of the second view replaced by the same "
+                            + "feature of another sample of the batch, a draw from its empirical marginal, in [0, 1].");
+
+    public static final ConfigOption<Double> MASK_PROBABILITY =
+            ConfigOptions.key("kontrast.views.mask-probability")
+                    .doubleType()
+                    .defaultValue(0.0)
+                    .withDescription("Vector samples: the probability that a feature of a view is masked (set to the input "
+                            + "mean), in [0, 1].");
+
     public static final ConfigOption<Double> NOISE_STD =
             ConfigOptions.key("kontrast.views.noise-std")
                     .doubleType()

@@ -106,14 +106,24 @@ public record TrainerSettings(
             double hue,
             double jitterProbability,
             double grayscaleProbability,
-            double blurProbability)
+            double blurProbability,
+            double corruptionRate,
+            double maskProbability)
             implements Serializable {
-        /** Single-channel views: the colour settings at their defaults. */
+        /** Single-channel views: the colour and vector settings at their defaults. */
         public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
                 float inputStd, long seed) {
             this(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, SATURATION.defaultValue(),
                     HUE.defaultValue(), JITTER_PROBABILITY.defaultValue(), GRAYSCALE_PROBABILITY.defaultValue(),
                     BLUR_PROBABILITY.defaultValue());
+        }
+
+        /** Image views: the vector settings at their defaults. */
+        public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
+                float inputStd, long seed, double saturation, double hue, double jitterProbability, double grayscaleProbability,
+                double blurProbability) {
+            this(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue, jitterProbability,
+                    grayscaleProbability, blurProbability, CORRUPTION_RATE.defaultValue(), MASK_PROBABILITY.defaultValue());
         }
     }
 
@@ -131,10 +141,13 @@ public record TrainerSettings(
         } catch (IllegalArgumentException e) {
             throw new InvalidOptionException(INPUT_SHAPE.key(), e.getMessage());
         }
-        require(shape.height() > 1 || shape.width() > 1, INPUT_SHAPE, "must be an image, CxHxW, got " + shape);
-        require(shape.channels() == 1 || shape.channels() == 3, INPUT_SHAPE, "must have 1 or 3 channels, got " + shape);
+        boolean vector = shape.isVector();
+        require(vector || shape.channels() == 1 || shape.channels() == 3, INPUT_SHAPE,
+                "must be an image with 1 or 3 channels (CxHxW) or a vector length, got " + shape);
         String format = conf.get(INPUT_FORMAT).trim();
         require(format.equals("sample") || format.equals("image"), INPUT_FORMAT, "must be one of [sample, image], got '" + format + "'");
+        require(!vector || format.equals("sample"), INPUT_FORMAT,
+                "must be sample for a vector input (" + shape.channels() + "), got '" + format + "'");
         long maxPixels = conf.get(MAX_PIXELS);
         require(maxPixels >= 1, MAX_PIXELS, "must be >= 1, got " + maxPixels);
         String specFile = conf.get(ENCODER_SPEC).trim();
@@ -145,7 +158,7 @@ public record TrainerSettings(
                 "must be auto or custom with " + ENCODER_SPEC.key() + ", got '" + encoder + "'");
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
-            encoder = !specFile.isEmpty() ? "custom" : shape.equals(new Shape(1, 28, 28)) ? "mlp" : "cnn";
+            encoder = !specFile.isEmpty() ? "custom" : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
         }
         String specJson = null;
         if (!specFile.isEmpty()) {
@@ -179,6 +192,8 @@ public record TrainerSettings(
         require(contextGap >= 0 && contextGap <= 0.3, CONTEXT_GAP, "must be in [0, 0.3], got " + contextGap);
         double contextJitter = conf.get(CONTEXT_JITTER);
         require(contextJitter >= 0 && contextJitter <= 0.2, CONTEXT_JITTER, "must be in [0, 0.2], got " + contextJitter);
+        require(!vector || !objectiveName.equals("context"), OBJECTIVE,
+                "context needs an image input (its views are patches of one), got a vector of " + shape.channels());
         if (objectiveName.equals("context")) {
             int side = Math.min(shape.height(), shape.width());
             int patch = (side - (int) Math.round(contextGap * side) - 2 * (int) Math.round(contextJitter * side)) / 2;
@@ -235,6 +250,8 @@ public record TrainerSettings(
         String probe = conf.get(PROBE_SET).trim();
         require(probe.isEmpty() || probe.equals("synthetic") || probe.equals("fashion-mnist") || probe.startsWith("fashion-mnist:"),
                 PROBE_SET, "must be '', 'synthetic', 'fashion-mnist' or 'fashion-mnist:<dir>', got '" + probe + "'");
+        require(probe.isEmpty() || shape.size() == 784 && (vector || shape.channels() == 1), PROBE_SET,
+                "holds 28x28 gray images, which fit an input of 1x28x28 or a vector of 784, not " + shape);
         int probeSize = conf.get(PROBE_SIZE);
         require(probeSize >= 200 && probeSize <= 60000, PROBE_SIZE, "must be in 200..60000, got " + probeSize);
         String overlap = conf.get(TRAINER_OVERLAP).trim();
@@ -261,7 +278,8 @@ public record TrainerSettings(
                 new ViewSettings(
                         crop, flip, jitter, noise, (float) mean, (float) std, seed,
                         unit(conf, SATURATION, 1), unit(conf, HUE, 0.5), unit(conf, JITTER_PROBABILITY, 1),
-                        unit(conf, GRAYSCALE_PROBABILITY, 1), unit(conf, BLUR_PROBABILITY, 1));
+                        unit(conf, GRAYSCALE_PROBABILITY, 1), unit(conf, BLUR_PROBABILITY, 1),
+                        unit(conf, CORRUPTION_RATE, 1), unit(conf, MASK_PROBABILITY, 1));
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
@@ -294,6 +312,11 @@ public record TrainerSettings(
 
     public Shape inputShape() {
         return new Shape(inputChannels, inputHeight, inputWidth);
+    }
+
+    /** The input shape as snapshots record it: {@code [F]} for a vector, {@code [C, H, W]} for an image. */
+    public int[] snapshotInputShape() {
+        return inputShape().isVector() ? new int[] {inputChannels} : new int[] {inputChannels, inputHeight, inputWidth};
     }
 
     /** A fresh (uninitialised) network of the configured encoder. */

@@ -8,6 +8,7 @@ public enum RejectReason {
     UNKNOWN_SCHEMA,
     MISSING_FIELD,
     BAD_TENSOR,
+    SHAPE_MISMATCH,
     NON_FINITE,
     BAD_IMAGE
 }

@@ -14,9 +14,11 @@ import org.apache.avro.message.MissingSchemaException;
  * {@link RejectReason} and a message.
  *
  * <p>A record must be Avro single-object encoded ({@code C3 01}, 8-byte schema fingerprint, datum)
- * with a known {@link Sample} schema, carry a non-empty id, and hold an image tensor of shape
- * {@code [1, H, W]} or {@code [H, W]} in UINT8 (0..255) or FLOAT32 (finite) with exactly the
- * bytes its shape needs.
+ * with a known {@link Sample} schema, carry a non-empty id, and hold a tensor the encoder takes, in
+ * UINT8 (0..255, read as 0..1) or FLOAT32 (finite) with exactly the bytes its shape needs: for an
+ * image input, an image ({@code [C, H, W]} with C = 1 or 3, or {@code [H, W]}), fitted to the
+ * input's size; for a vector input of F features ({@code F×1×1}), a vector {@code [F]}. Other
+ * shapes are {@link RejectReason#SHAPE_MISMATCH}, with the expected and the found shape.
  *
  * <p>A decoder reuses its working objects between records: one per thread.
  */
@@ -32,6 +34,7 @@ public final class SampleDecoder {
     private final int height;
     private final int width;
     private final int maxRecordBytes;
+    private final boolean vector;
     // The last decoded datum, which the next decode fills in again instead of allocating a new
     // record, tensor, shape list and data buffer. Nothing of it outlives decode: the sample gets
     // its own id string and pixel array.
@@ -52,7 +55,8 @@ public final class SampleDecoder {
     /**
      * A decoder for an encoder input of {@code channels × height × width}: tensors of that shape
      * pass as they are; others ({@code [C, H, W]} with C = 1 or 3, or {@code [H, W]}) are fitted to
-     * it (see {@link ImageFit}).
+     * it (see {@link ImageFit}). With {@code height} and {@code width} 1, the input is a vector of
+     * {@code channels} features, and only tensors {@code [channels]} pass.
      */
     public SampleDecoder(int channels, int height, int width, int maxRecordBytes) {
         AvroLimits.apply();
@@ -60,6 +64,7 @@ public final class SampleDecoder {
         this.height = height;
         this.width = width;
         this.maxRecordBytes = maxRecordBytes;
+        this.vector = height == 1 && width == 1;
     }
 
     /** Either a sample or a reason. */
@@ -117,7 +122,15 @@ public final class SampleDecoder {
         int c;
         int h;
         int w;
-        if (shape.size() == 3 && (shape.get(0) == 1 || shape.get(0) == 3)) {
+        if (vector) {
+            if (shape.size() != 1 || shape.get(0) != channels) {
+                return Result.reject(RejectReason.SHAPE_MISMATCH,
+                        "tensor shape " + shape + " does not fit the encoder's input: expected [" + channels + "]");
+            }
+            c = channels;
+            h = 1;
+            w = 1;
+        } else if (shape.size() == 3 && (shape.get(0) == 1 || shape.get(0) == 3)) {
             c = shape.get(0);
             h = shape.get(1);
             w = shape.get(2);
@@ -126,7 +139,9 @@ public final class SampleDecoder {
             h = shape.get(0);
             w = shape.get(1);
         } else {
-            return Result.reject(RejectReason.BAD_TENSOR, "tensor shape " + shape + " is not [C, H, W] with C = 1 or 3, nor [H, W]");
+            return Result.reject(RejectReason.SHAPE_MISMATCH, "tensor shape " + shape
+                    + " does not fit the encoder's input: expected an image, [C, H, W] with C = 1 or 3, or [H, W], fitted to ["
+                    + channels + ", " + height + ", " + width + "]");
         }
         if (h < 1 || w < 1 || (long) c * h * w > maxRecordBytes) {
             return Result.reject(RejectReason.BAD_TENSOR, "tensor shape " + shape + " has no pixels or more values than the record has bytes");
@@ -165,7 +180,7 @@ public final class SampleDecoder {
         } else {
             return Result.reject(RejectReason.BAD_TENSOR, "dtype " + t.getDtype() + " is not UINT8 or FLOAT32");
         }
-        if (c == 3) {
+        if (c == 3 && !vector) {
             // The wire's [C, H, W] to the trainer's interleaved (h, w, c).
             float[] hwc = new float[n];
             int area = h * w;
@@ -176,7 +191,7 @@ public final class SampleDecoder {
             }
             pixels = hwc;
         }
-        if (c != channels || h != height || w != width) {
+        if (!vector && (c != channels || h != height || w != width)) {
             pixels = ImageFit.fit(pixels, c, h, w, channels, height, width);
         }
         int label = s.getLabel() == null ? -1 : s.getLabel();

@@ -501,7 +501,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                         p.step,
                         p.samplesSeen,
                         Instant.now(),
-                        new int[] {settings.inputChannels(), settings.inputHeight(), settings.inputWidth()},
+                        settings.snapshotInputShape(),
                         vs.inputMean(),
                         vs.inputStd());
         Map<String, Double> metrics = new HashMap<>();

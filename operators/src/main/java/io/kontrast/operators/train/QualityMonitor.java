@@ -49,8 +49,23 @@ final class QualityMonitor {
         float[] a = new float[n * 784];
         float[] b = new float[n * 784];
         float[] tmp = new float[784];
+        // A vector input's views are SCARF's, drawing replacements from the other queries.
+        float[][] rows = null;
+        io.kontrast.operators.views.VectorViews vectors = null;
+        if (s.inputShape().isVector()) {
+            rows = new float[n][];
+            for (int i = 0; i < n; i++) rows[i] = queries.image(i);
+            vectors = new io.kontrast.operators.views.VectorViews(v, 784);
+        }
+        float[] tmpB = new float[784];
         for (int i = 0; i < n; i++) {
             SplittableRandom rnd = aug.randomFor("probe/" + i);
+            if (vectors != null) {
+                vectors.pair(rows, n, i, rnd, tmp, tmpB);
+                System.arraycopy(tmp, 0, a, i * 784, 784);
+                System.arraycopy(tmpB, 0, b, i * 784, 784);
+                continue;
+            }
             aug.augment(queries.image(i), 28, 28, rnd, tmp);
             System.arraycopy(tmp, 0, a, i * 784, 784);
             aug.augment(queries.image(i), 28, 28, rnd, tmp);

@@ -21,14 +21,21 @@ public final class BatchViews {
     private final int height;
     private final int width;
     private final int channels;
+    private final boolean vector;
     // Context prediction: patch pairs in place of augmented views, one builder per part.
     private final PatchPairs[] patches;
+    // Vector samples (F×1×1): SCARF views in place of image views.
+    private final VectorViews vectors;
 
     public BatchViews(ViewSettings settings, int height, int width) {
         this(settings, 1, height, width);
     }
 
-    /** Views of {@code channels}-channel images: 1 (gray, {@link ViewAugmenter}) or 3 (RGB, {@link ColorAugmenter}). */
+    /**
+     * Views of {@code channels}-channel images: 1 (gray, {@link ViewAugmenter}) or 3 (RGB, {@link
+     * ColorAugmenter}); with {@code height} and {@code width} 1, of vectors of {@code channels}
+     * features ({@link VectorViews}).
+     */
     public BatchViews(ViewSettings settings, int channels, int height, int width) {
         this(settings, channels, height, width, -1, -1);
     }
@@ -38,9 +45,14 @@ public final class BatchViews {
      * PatchPairs}) and each sample's target is the second patch's position.
      */
     public BatchViews(ViewSettings settings, int channels, int height, int width, double gapFraction, double jitterFraction) {
-        if (channels != 1 && channels != 3) {
+        boolean vector = height == 1 && width == 1;
+        if (!vector && channels != 1 && channels != 3) {
             throw new IllegalArgumentException("views take 1 or 3 channels, got " + channels);
         }
+        if (vector && gapFraction >= 0) {
+            throw new IllegalArgumentException("patch pairs need an image, got a vector of " + channels);
+        }
+        vectors = vector ? new VectorViews(settings, channels) : null;
         patches = gapFraction < 0 ? null : new PatchPairs[] {
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
@@ -50,6 +62,7 @@ public final class BatchViews {
         augmenters = new ViewAugmenter[] {new ViewAugmenter(settings), new ViewAugmenter(settings)};
         colors = new ColorAugmenter[] {new ColorAugmenter(settings), new ColorAugmenter(settings)};
         views = new float[2][2][channels * height * width];
+        this.vector = vector;
     }
 
     /**
@@ -92,6 +105,8 @@ public final class BatchViews {
             SplittableRandom rnd = aug.randomFor(ids[i]);
             if (patches != null) {
                 targets[i] = patches[p].build(pixels[i], rnd, a, b);
+            } else if (vector) {
+                vectors.pair(pixels, count, i, rnd, a, b);
             } else if (channels == 3) {
                 color.augment(pixels[i], height, width, rnd, a);
                 color.augment(pixels[i], height, width, rnd, b);

@@ -78,9 +78,9 @@ class SampleDecoderTest {
         byte[] truncated = java.util.Arrays.copyOf(good(0), 40);
         assertThat(decoder.decode(truncated).reason()).isEqualTo(RejectReason.NOT_AVRO);
         assertThat(decoder.decode(withTensor(DType.UINT8, List.of(2, 28, 28), ByteBuffer.allocate(2 * 784))).reason())
-                .isEqualTo(RejectReason.BAD_TENSOR);
+                .isEqualTo(RejectReason.SHAPE_MISMATCH);
         assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 1, 28, 28), ByteBuffer.allocate(784))).reason())
-                .isEqualTo(RejectReason.BAD_TENSOR);
+                .isEqualTo(RejectReason.SHAPE_MISMATCH);
         assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 0, 28), ByteBuffer.allocate(0))).reason())
                 .isEqualTo(RejectReason.BAD_TENSOR);
         assertThat(decoder.decode(withTensor(DType.UINT8, List.of(1, 28, 28), ByteBuffer.allocate(100))).reason())
@@ -171,6 +171,30 @@ class SampleDecoderTest {
      * cropped; a gray one is replicated into three channels; an RGB one becomes its luma for a
      * gray encoder.
      */
+    @Test
+    void aVectorInputTakesVectorsOfItsLengthAndNamesTheShapeOfAnythingElse() {
+        SampleDecoder vectors = new SampleDecoder(5, 1, 1, 1 << 20);
+        ByteBuffer data = ByteBuffer.allocate(5 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 5; i++) data.putFloat(i * 10.5f - 3);
+        SampleDecoder.Result r = vectors.decode(withTensor(DType.FLOAT32, List.of(5), data.flip()));
+        assertThat(r.ok()).as(r.message()).isTrue();
+        assertThat(r.sample().pixels).containsExactly(-3f, 7.5f, 18f, 28.5f, 39f); // values as they are, not fitted
+        assertThat(r.sample().channels).isEqualTo(5);
+        assertThat(vectors.decode(withTensor(DType.UINT8, List.of(5), ByteBuffer.wrap(new byte[] {0, 51, 102, (byte) 255, 0})))
+                .sample().pixels).containsExactly(0f, 0.2f, 0.4f, 1f, 0f);
+
+        SampleDecoder.Result longer = vectors.decode(withTensor(DType.FLOAT32, List.of(6), ByteBuffer.allocate(24)));
+        assertThat(longer.reason()).isEqualTo(RejectReason.SHAPE_MISMATCH);
+        assertThat(longer.message()).contains("[6]", "expected [5]");
+        SampleDecoder.Result image = vectors.decode(good(0));
+        assertThat(image.reason()).isEqualTo(RejectReason.SHAPE_MISMATCH);
+        assertThat(image.message()).contains("[1, 28, 28]", "expected [5]");
+        // And an image input names what it takes when it is sent a vector.
+        SampleDecoder.Result vector = decoder.decode(withTensor(DType.FLOAT32, List.of(784), ByteBuffer.allocate(784 * 4)));
+        assertThat(vector.reason()).isEqualTo(RejectReason.SHAPE_MISMATCH);
+        assertThat(vector.message()).contains("[784]", "[C, H, W]", "[1, 28, 28]");
+    }
+
     @Test
     void tensorsOfOtherShapesAreFittedToTheEncodersInput() {
         // A 3x40x48 tensor whose red plane is 1, green 0.5, blue 0 everywhere.

@@ -1,0 +1,121 @@
+package io.kontrast.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kontrast.data.FashionMnist;
+import io.kontrast.data.LabeledImages;
+import io.kontrast.data.Samples;
+import io.kontrast.jobs.kafka.EmbeddedKafka;
+import io.kontrast.schemas.DeadLetter;
+import io.kontrast.schemas.EncoderSnapshot;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A stream of feature vectors end to end: {@code replay --dataset fashion-mnist-vectors} (each
+ * image as 784 features), {@code train --input-shape 784} (the MLP by default, SCARF's views), a
+ * snapshot whose input is {@code [784]}, images sent to the vector job dead-lettered naming both
+ * shapes, and the snapshot scored by {@code evaluate} and applied by the Python consumer.
+ */
+class VectorStreamITCase extends WithKafka {
+    static String run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = KontrastCli.run(args, new PrintStream(out, true), new PrintStream(out, true));
+        assertThat(exit).as(String.join(" ", args) + "\n" + out).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void aVectorStreamTrainsTheMlpWithScarfViews() throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        EmbeddedKafka.createTopics(bootstrap, EmbeddedKafka.kontrastTopics("samples", "samples.dlq", "encoder-snapshots"));
+        assertThat(run("replay", "--bootstrap", bootstrap, "--dataset", "fashion-mnist-vectors", "--limit", "2560",
+                "--with-labels")).contains("Sent 2560 samples of fashion-mnist-vectors/train");
+        // Three images where vectors are expected.
+        LabeledImages images = FashionMnist.load(FashionMnist.DEFAULT_DIR, "test").head(3);
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 3; i++) {
+                producer.send(new ProducerRecord<>("samples", Samples.encode(Samples.sample(images, i, "image-" + i, false))));
+            }
+        }
+
+        String train = run("train", "--bootstrap", bootstrap, "--input-shape", "784", "--checkpoint-dir",
+                tmp.resolve("ckpt").toString(), "--checkpoint-interval", "2s", "--max-samples", "2560", "--snapshot-every", "10");
+        assertThat(train).contains("samples=2560");
+        List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(bootstrap, "encoder-snapshots", Duration.ofSeconds(30));
+        EncoderSnapshot newest = snapshots.get(snapshots.size() - 1);
+        assertThat(newest.getInputShape()).containsExactly(784);
+        assertThat(newest.getArchitecture().toString()).contains("mlp");
+        assertThat(newest.getSamplesSeen()).isEqualTo(2560);
+
+        List<DeadLetter> dead = new java.util.ArrayList<>();
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "vector-test");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of("samples.dlq"));
+            long until = System.currentTimeMillis() + 30_000;
+            while (dead.size() < 3 && System.currentTimeMillis() < until) {
+                for (var r : consumer.poll(Duration.ofMillis(500))) dead.add(DeadLetter.getDecoder().decode(r.value()));
+            }
+        }
+        assertThat(dead).hasSize(3).allSatisfy(d -> {
+            assertThat(d.getReason().toString()).isEqualTo("SHAPE_MISMATCH");
+            assertThat(d.getMessage().toString()).contains("[1, 28, 28]", "expected [784]");
+        });
+
+        // Scored as vectors, against the same encoder at init.
+        String scored = run("evaluate", "--bootstrap", bootstrap, "--dataset", "fashion-mnist-vectors", "--bank-limit", "2000");
+        String random = run("evaluate", "--features", "random", "--input-shape", "784", "--dataset", "fashion-mnist-vectors",
+                "--bank-limit", "2000");
+        assertThat(scored).contains("\"dataset\": \"fashion-mnist-vectors\"", "\"samples_seen\": 2560");
+        assertThat(knn(scored)).isGreaterThan(0.5);
+        assertThat(knn(random)).isGreaterThan(0.5);
+
+        // The Python consumer takes [n, 784] float32 rows and agrees with Java.
+        LabeledImages vectors = images.asVectors();
+        ByteBuffer x = ByteBuffer.allocate(3 * 784 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 3; i++) for (float v : vectors.image(i)) x.putFloat(v);
+        Files.write(tmp.resolve("x.f32"), x.array());
+        Path root = Path.of(System.getProperty("kontrast.root"));
+        Process py = new ProcessBuilder(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3",
+                root.resolve("clients/python/kontrast_snapshot.py").toString(), "--bootstrap", bootstrap,
+                "--schemas", root.resolve("schemas/src/main/avro/io/kontrast/schemas").toString(),
+                "--images", tmp.resolve("x.f32").toString(), "--out", tmp.resolve("e.f32").toString())
+                .redirectErrorStream(true).start();
+        String pyOut = new String(py.getInputStream().readAllBytes());
+        assertThat(py.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(py.exitValue()).as(pyOut).isZero();
+        INDArray expected = SnapshotFeatures.extract(newest, vectors);
+        ByteBuffer e = ByteBuffer.wrap(Files.readAllBytes(tmp.resolve("e.f32"))).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(e.remaining()).isEqualTo(expected.length() * 4);
+        for (int i = 0; i < expected.length(); i++) {
+            assertThat((double) e.getFloat()).isCloseTo(expected.getDouble(i), org.assertj.core.data.Offset.offset(1e-4));
+        }
+    }
+
+    static double knn(String json) {
+        return Double.parseDouble(json.replaceAll("(?s).*\"knn200\": ([0-9.]+).*", "$1"));
+    }
+}

@@ -1,0 +1,45 @@
+package io.kontrast.operators;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+class TrainerSettingsTest {
+    static Configuration vector(String... keyValues) {
+        Configuration conf = new Configuration();
+        conf.setString(KontrastOptions.INPUT_SHAPE.key(), "32");
+        for (int i = 0; i < keyValues.length; i += 2) conf.setString(keyValues[i], keyValues[i + 1]);
+        return conf;
+    }
+
+    @Test
+    void aVectorInputPicksTheMlpAndSnapshotsItsLength() {
+        TrainerSettings s = TrainerSettings.from(vector());
+        assertThat(s.encoder()).isEqualTo("mlp");
+        assertThat(s.inputShape().isVector()).isTrue();
+        assertThat(s.inputSize()).isEqualTo(32);
+        assertThat(s.mlpDims()[0]).isEqualTo(32);
+        assertThat(s.views().corruptionRate()).isEqualTo(0.6);
+        assertThat(TrainerSettings.from(vector("kontrast.views.mask-probability", "0.2")).views().maskProbability()).isEqualTo(0.2);
+    }
+
+    @Test
+    void whatAVectorCannotTakeFailsAtStartupNamingTheOption() {
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.objective", "context")))
+                .hasMessageContaining("kontrast.objective").hasMessageContaining("image");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.objective", "dim")))
+                .hasMessageContaining("kontrast.objective").hasMessageContaining("feature map");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.format", "image")))
+                .hasMessageContaining("kontrast.input.format").hasMessageContaining("vector");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.encoder", "cnn")))
+                .hasMessageContaining("kontrast.encoder").hasMessageContaining("32");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.monitor.probe-set", "synthetic")))
+                .hasMessageContaining("kontrast.monitor.probe-set").hasMessageContaining("784");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.views.corruption-rate", "1.5")))
+                .hasMessageContaining("kontrast.views.corruption-rate");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "2x28x28")))
+                .hasMessageContaining("kontrast.input.shape").hasMessageContaining("1 or 3 channels");
+    }
+}
