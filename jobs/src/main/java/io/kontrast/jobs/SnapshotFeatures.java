@@ -52,7 +52,7 @@ public final class SnapshotFeatures {
             w.put(t.getName(), Nd4j.createFromArray(v).reshape(ls));
         }
         INDArray all = pixels(set).subi(s.getInputMean()).divi(s.getInputStd());
-        if (set.channels() > 1) {
+        if (set.channels() > 1 && set.isImages()) {
             // The set's interleaved (h, w, c) pixels to the [C, H, W] order snapshots take.
             all = all.reshape('c', set.size(), set.height(), set.width(), set.channels()).permute(0, 3, 1, 2).dup('c')
                     .reshape('c', set.size(), set.pixelsPerImage());

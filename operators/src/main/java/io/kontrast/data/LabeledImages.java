@@ -37,14 +37,36 @@ public record LabeledImages(String name, int channels, int height, int width, by
         return height == 1 && width == 1;
     }
 
+    /** Whether each sample is a sequence of {@code width} steps of {@code channels} features. */
+    public boolean isSequences() {
+        return height == 1 && width > 1;
+    }
+
+    /** Whether each sample is an image (neither a vector nor a sequence). */
+    public boolean isImages() {
+        return height > 1;
+    }
+
+    /**
+     * A gray set's images as sequences of their rows: {@code height} steps of {@code width}
+     * features, named {@code <name>-rows/<split>} after {@code <name>/<split>}.
+     */
+    public LabeledImages asRows() {
+        if (channels != 1 || !isImages()) throw new IllegalArgumentException("rows are taken of gray images, not of " + name);
+        return new LabeledImages(renamed("-rows"), width, 1, height, pixels, labels, null);
+    }
+
+    private String renamed(String suffix) {
+        int slash = name.indexOf('/');
+        return slash < 0 ? name + suffix : name.substring(0, slash) + suffix + name.substring(slash);
+    }
+
     /**
      * The same samples as flat vectors of {@link #pixelsPerImage()} features in the images' own
      * (h, w, c) order, named {@code <name>-vectors/<split>} after {@code <name>/<split>}.
      */
     public LabeledImages asVectors() {
-        int slash = name.indexOf('/');
-        String named = slash < 0 ? name + "-vectors" : name.substring(0, slash) + "-vectors" + name.substring(slash);
-        return new LabeledImages(named, pixelsPerImage(), 1, 1, pixels, labels, null);
+        return new LabeledImages(renamed("-vectors"), pixelsPerImage(), 1, 1, pixels, labels, null);
     }
 
     /** The first {@code n} images. */

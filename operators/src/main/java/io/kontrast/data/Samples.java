@@ -14,13 +14,13 @@ public final class Samples {
     private Samples() {}
 
     /**
-     * Image {@code i} of {@code set} as a UINT8 {@code [C, H, W]} sample, or a vector set's sample
-     * as a UINT8 {@code [F]} one.
+     * Image {@code i} of {@code set} as a UINT8 {@code [C, H, W]} sample, a vector set's sample as
+     * a UINT8 {@code [F]} one, a sequence set's as a UINT8 {@code [T, F]} one.
      */
     public static Sample sample(LabeledImages set, int i, String id, boolean withLabel) {
         int n = set.pixelsPerImage();
         ByteBuffer data = ByteBuffer.wrap(set.pixels(), i * n, n).slice();
-        if (set.channels() > 1 && !set.isVectors()) {
+        if (set.channels() > 1 && set.isImages()) {
             // Tensors are [C, H, W]: planes, not the set's interleaved pixels.
             int c = set.channels();
             int area = set.height() * set.width();
@@ -35,7 +35,9 @@ public final class Samples {
                 .setEventTime(Instant.now())
                 .setSource(set.name())
                 .setTensor(Tensor.newBuilder()
-                        .setShape(set.isVectors() ? List.of(set.channels()) : List.of(set.channels(), set.height(), set.width()))
+                        .setShape(set.isVectors() ? List.of(set.channels())
+                                : set.isSequences() ? List.of(set.width(), set.channels())
+                                : List.of(set.channels(), set.height(), set.width()))
                         .setDtype(DType.UINT8)
                         .setData(data)
                         .build())

@@ -375,6 +375,20 @@ public final class KontrastOptions {
                     .withDescription("Vector samples: the probability that a feature of a view is masked (set to the input "
                             + "mean), in [0, 1].");
 
+    public static final ConfigOption<Double> SCALING =
+            ConfigOptions.key("kontrast.views.scaling")
+                    .doubleType()
+                    .defaultValue(0.2)
+                    .withDescription("Sequence samples: each view's values are multiplied by one factor in [1 - s, 1 + s], "
+                            + "s in [0, 0.99].");
+
+    public static final ConfigOption<Double> TIME_MASK =
+            ConfigOptions.key("kontrast.views.time-mask")
+                    .doubleType()
+                    .defaultValue(0.1)
+                    .withDescription("Sequence samples: the longest span of consecutive steps masked in a view (set to the "
+                            + "input mean), a fraction of the length in [0, 0.9].");
+
     public static final ConfigOption<Double> NOISE_STD =
             ConfigOptions.key("kontrast.views.noise-std")
                     .doubleType()

@@ -108,7 +108,9 @@ public record TrainerSettings(
             double grayscaleProbability,
             double blurProbability,
             double corruptionRate,
-            double maskProbability)
+            double maskProbability,
+            double scaling,
+            double timeMask)
             implements Serializable {
         /** Single-channel views: the colour and vector settings at their defaults. */
         public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
@@ -118,12 +120,26 @@ public record TrainerSettings(
                     BLUR_PROBABILITY.defaultValue());
         }
 
-        /** Image views: the vector settings at their defaults. */
+        /** Image views: the vector and sequence settings at their defaults. */
         public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
                 float inputStd, long seed, double saturation, double hue, double jitterProbability, double grayscaleProbability,
                 double blurProbability) {
             this(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue, jitterProbability,
-                    grayscaleProbability, blurProbability, CORRUPTION_RATE.defaultValue(), MASK_PROBABILITY.defaultValue());
+                    grayscaleProbability, blurProbability, CORRUPTION_RATE.defaultValue(), MASK_PROBABILITY.defaultValue(),
+                    SCALING.defaultValue(), TIME_MASK.defaultValue());
+        }
+
+        /** These settings with the vector views' corruption rate and mask probability. */
+        public ViewSettings withVectorViews(double corruption, double mask) {
+            return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
+                    jitterProbability, grayscaleProbability, blurProbability, corruption, mask, scaling, timeMask);
+        }
+
+        /** These settings with the sequence views' scaling and time mask. */
+        public ViewSettings withSequenceViews(double scalingRange, double longestMask) {
+            return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
+                    jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scalingRange,
+                    longestMask);
         }
     }
 
@@ -142,12 +158,13 @@ public record TrainerSettings(
             throw new InvalidOptionException(INPUT_SHAPE.key(), e.getMessage());
         }
         boolean vector = shape.isVector();
-        require(vector || shape.channels() == 1 || shape.channels() == 3, INPUT_SHAPE,
-                "must be an image with 1 or 3 channels (CxHxW) or a vector length, got " + shape);
+        boolean sequence = shape.isSequence();
+        require(vector || sequence || (shape.channels() == 1 || shape.channels() == 3) && shape.width() > 1, INPUT_SHAPE,
+                "must be an image with 1 or 3 channels (CxHxW), a sequence (TxF) or a vector length, got " + shape);
         String format = conf.get(INPUT_FORMAT).trim();
         require(format.equals("sample") || format.equals("image"), INPUT_FORMAT, "must be one of [sample, image], got '" + format + "'");
-        require(!vector || format.equals("sample"), INPUT_FORMAT,
-                "must be sample for a vector input (" + shape.channels() + "), got '" + format + "'");
+        require(!vector && !sequence || format.equals("sample"), INPUT_FORMAT,
+                "must be sample for a " + (vector ? "vector" : "sequence") + " input (" + shape + "), got '" + format + "'");
         long maxPixels = conf.get(MAX_PIXELS);
         require(maxPixels >= 1, MAX_PIXELS, "must be >= 1, got " + maxPixels);
         String specFile = conf.get(ENCODER_SPEC).trim();
@@ -158,7 +175,7 @@ public record TrainerSettings(
                 "must be auto or custom with " + ENCODER_SPEC.key() + ", got '" + encoder + "'");
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
-            encoder = !specFile.isEmpty() ? "custom" : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
+            encoder = !specFile.isEmpty() ? "custom" : shape.equals(new Shape(1, 28, 28)) || vector || sequence ? "mlp" : "cnn";
         }
         String specJson = null;
         if (!specFile.isEmpty()) {
@@ -192,8 +209,8 @@ public record TrainerSettings(
         require(contextGap >= 0 && contextGap <= 0.3, CONTEXT_GAP, "must be in [0, 0.3], got " + contextGap);
         double contextJitter = conf.get(CONTEXT_JITTER);
         require(contextJitter >= 0 && contextJitter <= 0.2, CONTEXT_JITTER, "must be in [0, 0.2], got " + contextJitter);
-        require(!vector || !objectiveName.equals("context"), OBJECTIVE,
-                "context needs an image input (its views are patches of one), got a vector of " + shape.channels());
+        require(!vector && !sequence || !objectiveName.equals("context"), OBJECTIVE,
+                "context needs an image input (its views are patches of one), got a " + (vector ? "vector" : "sequence") + " of " + shape);
         if (objectiveName.equals("context")) {
             int side = Math.min(shape.height(), shape.width());
             int patch = (side - (int) Math.round(contextGap * side) - 2 * (int) Math.round(contextJitter * side)) / 2;
@@ -250,8 +267,9 @@ public record TrainerSettings(
         String probe = conf.get(PROBE_SET).trim();
         require(probe.isEmpty() || probe.equals("synthetic") || probe.equals("fashion-mnist") || probe.startsWith("fashion-mnist:"),
                 PROBE_SET, "must be '', 'synthetic', 'fashion-mnist' or 'fashion-mnist:<dir>', got '" + probe + "'");
-        require(probe.isEmpty() || shape.size() == 784 && (vector || shape.channels() == 1), PROBE_SET,
-                "holds 28x28 gray images, which fit an input of 1x28x28 or a vector of 784, not " + shape);
+        require(probe.isEmpty() || shape.size() == 784 && (vector || shape.channels() == 1 || shape.equals(Shape.sequence(28, 28))),
+                PROBE_SET, "holds 28x28 gray images, which fit an input of 1x28x28, a 28x28 sequence (rows) or a vector of 784, not "
+                        + shape);
         int probeSize = conf.get(PROBE_SIZE);
         require(probeSize >= 200 && probeSize <= 60000, PROBE_SIZE, "must be in 200..60000, got " + probeSize);
         String overlap = conf.get(TRAINER_OVERLAP).trim();
@@ -279,7 +297,8 @@ public record TrainerSettings(
                         crop, flip, jitter, noise, (float) mean, (float) std, seed,
                         unit(conf, SATURATION, 1), unit(conf, HUE, 0.5), unit(conf, JITTER_PROBABILITY, 1),
                         unit(conf, GRAYSCALE_PROBABILITY, 1), unit(conf, BLUR_PROBABILITY, 1),
-                        unit(conf, CORRUPTION_RATE, 1), unit(conf, MASK_PROBABILITY, 1));
+                        unit(conf, CORRUPTION_RATE, 1), unit(conf, MASK_PROBABILITY, 1), unit(conf, SCALING, 0.99),
+                        unit(conf, TIME_MASK, 0.9));
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
@@ -314,9 +333,15 @@ public record TrainerSettings(
         return new Shape(inputChannels, inputHeight, inputWidth);
     }
 
-    /** The input shape as snapshots record it: {@code [F]} for a vector, {@code [C, H, W]} for an image. */
+    /**
+     * The input shape as snapshots record it: {@code [F]} for a vector, {@code [T, F]} for a
+     * sequence, {@code [C, H, W]} for an image.
+     */
     public int[] snapshotInputShape() {
-        return inputShape().isVector() ? new int[] {inputChannels} : new int[] {inputChannels, inputHeight, inputWidth};
+        Shape shape = inputShape();
+        return shape.isVector() ? new int[] {inputChannels}
+                : shape.isSequence() ? new int[] {inputWidth, inputChannels}
+                : new int[] {inputChannels, inputHeight, inputWidth};
     }
 
     /** A fresh (uninitialised) network of the configured encoder. */

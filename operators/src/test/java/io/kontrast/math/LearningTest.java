@@ -100,14 +100,16 @@ public class LearningTest {
         assertThat(after).isGreaterThan(before + 0.05);
     }
     /**
-     * Vector samples: the synthetic images as flat vectors of 784 features, SCARF's views (no
-     * image views), the MLP and MoCo: the kNN accuracy of the backbone rises above its init.
+     * Vector and sequence samples: the synthetic images as flat vectors of 784 features (SCARF's
+     * views) or as sequences of their 28 rows (windows, scaling, jitter, time masks), the MLP and
+     * MoCo, with no image view: the kNN accuracy of the backbone rises above its init.
      */
-    @org.junit.jupiter.api.Test
-    void scarfViewsTeachTheMlpOnVectors() {
+    @ParameterizedTest
+    @ValueSource(strings = {"784", "28x28"})
+    void vectorAndSequenceViewsTeachTheMlp(String inputShape) {
         Nd4jRuntime.init();
         Configuration conf = new Configuration();
-        conf.set(KontrastOptions.INPUT_SHAPE, "784");
+        conf.set(KontrastOptions.INPUT_SHAPE, inputShape);
         conf.set(KontrastOptions.BATCH_SIZE, BATCH);
         conf.set(KontrastOptions.QUEUE_SIZE, 1024);
         TrainerSettings settings = TrainerSettings.from(conf);
@@ -118,7 +120,8 @@ public class LearningTest {
         Learner learner = new MocoLearner(settings.network(), HyperParams.mocoV2(BATCH, 1024), 3);
         double before = Probes.knnAccuracy(features(learner, train, views.inputMean(), views.inputStd()), train.labels(),
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
-        var batchViews = new io.kontrast.operators.views.BatchViews(views, 784, 1, 1);
+        var shape = settings.inputShape();
+        var batchViews = new io.kontrast.operators.views.BatchViews(views, shape.channels(), shape.height(), shape.width());
         SplittableRandom order = new SplittableRandom(4);
         float[][] rows = new float[BATCH][];
         String[] ids = new String[BATCH];
@@ -140,8 +143,8 @@ public class LearningTest {
         double after = Probes.knnAccuracy(features(learner, train, views.inputMean(), views.inputStd()), train.labels(),
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
         learner.close();
-        System.out.printf("mlp:moco on vectors, SCARF views: synthetic kNN200 random init %.3f -> after %d steps %.3f%n",
-                before, steps, after);
+        System.out.printf("mlp:moco on input %s (%s views): synthetic kNN200 random init %.3f -> after %d steps %.3f%n",
+                inputShape, shape.isVector() ? "vector" : "sequence", before, steps, after);
         assertThat(after).isGreaterThan(before + 0.05);
     }
 }

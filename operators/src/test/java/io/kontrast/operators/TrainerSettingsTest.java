@@ -42,4 +42,27 @@ class TrainerSettingsTest {
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "2x28x28")))
                 .hasMessageContaining("kontrast.input.shape").hasMessageContaining("1 or 3 channels");
     }
+
+    @Test
+    void aSequenceInputIsTxFAndSnapshotsItAsTheWireHasIt() {
+        Configuration conf = new Configuration();
+        conf.setString(KontrastOptions.INPUT_SHAPE.key(), "50x6");
+        TrainerSettings s = TrainerSettings.from(conf);
+        assertThat(s.inputShape().isSequence()).isTrue();
+        assertThat(s.inputShape().steps()).isEqualTo(50);
+        assertThat(s.inputShape().channels()).isEqualTo(6);
+        assertThat(s.inputShape()).hasToString("50x6");
+        assertThat(s.snapshotInputShape()).containsExactly(50, 6);
+        assertThat(s.encoder()).isEqualTo("mlp");
+        assertThat(s.views().scaling()).isEqualTo(0.2);
+        assertThat(s.views().timeMask()).isEqualTo(0.1);
+        conf.setString(KontrastOptions.OBJECTIVE.key(), "context");
+        assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.objective").hasMessageContaining("sequence");
+        Configuration rows = new Configuration();
+        rows.setString(KontrastOptions.INPUT_SHAPE.key(), "28x28");
+        rows.setString(KontrastOptions.PROBE_SET.key(), "synthetic");
+        assertThat(TrainerSettings.from(rows).probeSet()).isEqualTo("synthetic");
+        rows.setString(KontrastOptions.TIME_MASK.key(), "0.95");
+        assertThatThrownBy(() -> TrainerSettings.from(rows)).hasMessageContaining("kontrast.views.time-mask");
+    }
 }

@@ -17,7 +17,8 @@ import org.apache.avro.message.MissingSchemaException;
  * with a known {@link Sample} schema, carry a non-empty id, and hold a tensor the encoder takes, in
  * UINT8 (0..255, read as 0..1) or FLOAT32 (finite) with exactly the bytes its shape needs: for an
  * image input, an image ({@code [C, H, W]} with C = 1 or 3, or {@code [H, W]}), fitted to the
- * input's size; for a vector input of F features ({@code F×1×1}), a vector {@code [F]}. Other
+ * input's size; for a vector input of F features ({@code F×1×1}), a vector {@code [F]}; for a
+ * sequence input of T steps of F features ({@code F×1×T}), a sequence {@code [T, F]}. Other
  * shapes are {@link RejectReason#SHAPE_MISMATCH}, with the expected and the found shape.
  *
  * <p>A decoder reuses its working objects between records: one per thread.
@@ -35,6 +36,7 @@ public final class SampleDecoder {
     private final int width;
     private final int maxRecordBytes;
     private final boolean vector;
+    private final boolean sequence;
     // The last decoded datum, which the next decode fills in again instead of allocating a new
     // record, tensor, shape list and data buffer. Nothing of it outlives decode: the sample gets
     // its own id string and pixel array.
@@ -56,7 +58,9 @@ public final class SampleDecoder {
      * A decoder for an encoder input of {@code channels × height × width}: tensors of that shape
      * pass as they are; others ({@code [C, H, W]} with C = 1 or 3, or {@code [H, W]}) are fitted to
      * it (see {@link ImageFit}). With {@code height} and {@code width} 1, the input is a vector of
-     * {@code channels} features, and only tensors {@code [channels]} pass.
+     * {@code channels} features, and only tensors {@code [channels]} pass; with {@code height} 1
+     * and {@code width} more, a sequence of {@code width} steps, and only {@code [width, channels]}
+     * pass.
      */
     public SampleDecoder(int channels, int height, int width, int maxRecordBytes) {
         AvroLimits.apply();
@@ -65,6 +69,7 @@ public final class SampleDecoder {
         this.width = width;
         this.maxRecordBytes = maxRecordBytes;
         this.vector = height == 1 && width == 1;
+        this.sequence = height == 1 && width > 1;
     }
 
     /** Either a sample or a reason. */
@@ -130,6 +135,14 @@ public final class SampleDecoder {
             c = channels;
             h = 1;
             w = 1;
+        } else if (sequence) {
+            if (shape.size() != 2 || shape.get(0) != width || shape.get(1) != channels) {
+                return Result.reject(RejectReason.SHAPE_MISMATCH, "tensor shape " + shape
+                        + " does not fit the encoder's input: expected a sequence [" + width + ", " + channels + "]");
+            }
+            c = channels;
+            h = 1;
+            w = width;
         } else if (shape.size() == 3 && (shape.get(0) == 1 || shape.get(0) == 3)) {
             c = shape.get(0);
             h = shape.get(1);
@@ -180,7 +193,7 @@ public final class SampleDecoder {
         } else {
             return Result.reject(RejectReason.BAD_TENSOR, "dtype " + t.getDtype() + " is not UINT8 or FLOAT32");
         }
-        if (c == 3 && !vector) {
+        if (c == 3 && !vector && !sequence) {
             // The wire's [C, H, W] to the trainer's interleaved (h, w, c).
             float[] hwc = new float[n];
             int area = h * w;
@@ -191,7 +204,7 @@ public final class SampleDecoder {
             }
             pixels = hwc;
         }
-        if (!vector && (c != channels || h != height || w != width)) {
+        if (!vector && !sequence && (c != channels || h != height || w != width)) {
             pixels = ImageFit.fit(pixels, c, h, w, channels, height, width);
         }
         int label = s.getLabel() == null ? -1 : s.getLabel();

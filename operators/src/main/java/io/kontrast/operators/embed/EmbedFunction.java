@@ -116,7 +116,7 @@ public class EmbedFunction extends BroadcastProcessFunction<ImageSample, byte[],
     }
 
     private Embedding embed(Encoder e, ImageSample s) {
-        float[] v = e.embed(s.channels == 1 ? s.pixels : planar(s));
+        float[] v = e.embed(s.channels == 1 || s.height == 1 ? s.pixels : planar(s)); // vectors and sequences are as on the wire
         ByteBuffer data = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         data.asFloatBuffer().put(v);
         embedded.add(1L);

@@ -58,8 +58,17 @@ final class QualityMonitor {
             vectors = new io.kontrast.operators.views.VectorViews(v, 784);
         }
         float[] tmpB = new float[784];
+        // A sequence input (the images' 28 rows) gets sequence views.
+        var sequences = s.inputShape().isSequence() ? new io.kontrast.operators.views.SequenceViews(v, 28, 28) : null;
         for (int i = 0; i < n; i++) {
             SplittableRandom rnd = aug.randomFor("probe/" + i);
+            if (sequences != null) {
+                sequences.view(queries.image(i), rnd, tmp);
+                System.arraycopy(tmp, 0, a, i * 784, 784);
+                sequences.view(queries.image(i), rnd, tmp);
+                System.arraycopy(tmp, 0, b, i * 784, 784);
+                continue;
+            }
             if (vectors != null) {
                 vectors.pair(rows, n, i, rnd, tmp, tmpB);
                 System.arraycopy(tmp, 0, a, i * 784, 784);

@@ -26,6 +26,8 @@ public final class BatchViews {
     private final PatchPairs[] patches;
     // Vector samples (F×1×1): SCARF views in place of image views.
     private final VectorViews vectors;
+    // Sequence samples (F×1×T): windows, scaling, jitter and time masks.
+    private final SequenceViews sequences;
 
     public BatchViews(ViewSettings settings, int height, int width) {
         this(settings, 1, height, width);
@@ -34,7 +36,8 @@ public final class BatchViews {
     /**
      * Views of {@code channels}-channel images: 1 (gray, {@link ViewAugmenter}) or 3 (RGB, {@link
      * ColorAugmenter}); with {@code height} and {@code width} 1, of vectors of {@code channels}
-     * features ({@link VectorViews}).
+     * features ({@link VectorViews}); with {@code height} 1 only, of sequences of {@code width}
+     * steps of {@code channels} features ({@link SequenceViews}).
      */
     public BatchViews(ViewSettings settings, int channels, int height, int width) {
         this(settings, channels, height, width, -1, -1);
@@ -46,13 +49,15 @@ public final class BatchViews {
      */
     public BatchViews(ViewSettings settings, int channels, int height, int width, double gapFraction, double jitterFraction) {
         boolean vector = height == 1 && width == 1;
-        if (!vector && channels != 1 && channels != 3) {
+        boolean sequence = height == 1 && width > 1;
+        if (!vector && !sequence && channels != 1 && channels != 3) {
             throw new IllegalArgumentException("views take 1 or 3 channels, got " + channels);
         }
-        if (vector && gapFraction >= 0) {
-            throw new IllegalArgumentException("patch pairs need an image, got a vector of " + channels);
+        if ((vector || sequence) && gapFraction >= 0) {
+            throw new IllegalArgumentException("patch pairs need an image, got " + channels + "x" + height + "x" + width);
         }
         vectors = vector ? new VectorViews(settings, channels) : null;
+        sequences = sequence ? new SequenceViews(settings, width, channels) : null;
         patches = gapFraction < 0 ? null : new PatchPairs[] {
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
@@ -107,6 +112,9 @@ public final class BatchViews {
                 targets[i] = patches[p].build(pixels[i], rnd, a, b);
             } else if (vector) {
                 vectors.pair(pixels, count, i, rnd, a, b);
+            } else if (sequences != null) {
+                sequences.view(pixels[i], rnd, a);
+                sequences.view(pixels[i], rnd, b);
             } else if (channels == 3) {
                 color.augment(pixels[i], height, width, rnd, a);
                 color.augment(pixels[i], height, width, rnd, b);

@@ -196,6 +196,21 @@ class SampleDecoderTest {
     }
 
     @Test
+    void aSequenceInputTakesTxFTensorsAsTheyAre() {
+        SampleDecoder sequences = new SampleDecoder(2, 1, 3, 1 << 20); // 3 steps of 2 features
+        ByteBuffer data = ByteBuffer.allocate(6 * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 6; i++) data.putFloat(i);
+        SampleDecoder.Result r = sequences.decode(withTensor(DType.FLOAT32, List.of(3, 2), data.flip()));
+        assertThat(r.ok()).as(r.message()).isTrue();
+        assertThat(r.sample().pixels).containsExactly(0f, 1f, 2f, 3f, 4f, 5f);
+        SampleDecoder.Result transposed = sequences.decode(withTensor(DType.FLOAT32, List.of(2, 3), ByteBuffer.allocate(24)));
+        assertThat(transposed.reason()).isEqualTo(RejectReason.SHAPE_MISMATCH);
+        assertThat(transposed.message()).contains("[2, 3]", "expected a sequence [3, 2]");
+        assertThat(sequences.decode(withTensor(DType.FLOAT32, List.of(6), ByteBuffer.allocate(24))).reason())
+                .isEqualTo(RejectReason.SHAPE_MISMATCH);
+    }
+
+    @Test
     void tensorsOfOtherShapesAreFittedToTheEncodersInput() {
         // A 3x40x48 tensor whose red plane is 1, green 0.5, blue 0 everywhere.
         int h = 40;

@@ -14,9 +14,7 @@ class VectorViewsTest {
     static final float STD = 0.25f;
 
     static ViewSettings settings(double corruption, double noise, double mask) {
-        ViewSettings d = new ViewSettings(0.6, 0.5, 0.4, noise, MEAN, STD, 42);
-        return new ViewSettings(d.cropMinScale(), d.flipProbability(), d.jitter(), noise, MEAN, STD, 42, d.saturation(), d.hue(),
-                d.jitterProbability(), d.grayscaleProbability(), d.blurProbability(), corruption, mask);
+        return new ViewSettings(0.6, 0.5, 0.4, noise, MEAN, STD, 42).withVectorViews(corruption, mask);
     }
 
     /** Row {@code r}'s features are all {@code r * 1000 + j}: a replaced value names its donor row. */

@@ -25,16 +25,17 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A stream of feature vectors end to end: {@code replay --dataset fashion-mnist-vectors} (each
- * image as 784 features), {@code train --input-shape 784} (the MLP by default, SCARF's views), a
- * snapshot whose input is {@code [784]}, images sent to the vector job dead-lettered naming both
- * shapes, and the snapshot scored by {@code evaluate} and applied by the Python consumer.
+ * Streams of samples that are not images, end to end: {@code replay --dataset
+ * fashion-mnist-vectors} (each image as 784 features) into {@code train --input-shape 784} (the
+ * MLP by default, SCARF's views), and {@code fashion-mnist-rows} (each image as a sequence of its
+ * 28 rows) into {@code train --input-shape 28x28} (sequence views); a snapshot whose input is
+ * {@code [784]} or {@code [28, 28]}, images sent to the job dead-lettered naming both shapes, and
+ * the snapshot scored by {@code evaluate} and applied by the Python consumer.
  */
-class VectorStreamITCase extends WithKafka {
+class FeatureStreamITCase extends WithKafka {
     static String run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int exit = KontrastCli.run(args, new PrintStream(out, true), new PrintStream(out, true));
@@ -42,28 +43,35 @@ class VectorStreamITCase extends WithKafka {
         return out.toString();
     }
 
-    @Test
-    void aVectorStreamTrainsTheMlpWithScarfViews() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"fashion-mnist-vectors, 784, expected [784]",
+        "fashion-mnist-rows, 28x28, 'expected a sequence [28, 28]'"})
+    void aStreamOfFeaturesTrainsTheMlpWithItsKindsViews(String dataset, String inputShape, String expectedShape) throws Exception {
         String bootstrap = kafka.bootstrapServers();
-        EmbeddedKafka.createTopics(bootstrap, EmbeddedKafka.kontrastTopics("samples", "samples.dlq", "encoder-snapshots"));
-        assertThat(run("replay", "--bootstrap", bootstrap, "--dataset", "fashion-mnist-vectors", "--limit", "2560",
-                "--with-labels")).contains("Sent 2560 samples of fashion-mnist-vectors/train");
+        String samples = dataset + ".samples";
+        String dlq = dataset + ".dlq";
+        String snapshotTopic = dataset + ".snapshots";
+        EmbeddedKafka.createTopics(bootstrap, EmbeddedKafka.kontrastTopics(samples, dlq, snapshotTopic));
+        assertThat(run("replay", "--bootstrap", bootstrap, "--topic", samples, "--dataset", dataset, "--limit", "2560",
+                "--with-labels")).contains("Sent 2560 samples of " + dataset + "/train");
         // Three images where vectors are expected.
         LabeledImages images = FashionMnist.load(FashionMnist.DEFAULT_DIR, "test").head(3);
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < 3; i++) {
-                producer.send(new ProducerRecord<>("samples", Samples.encode(Samples.sample(images, i, "image-" + i, false))));
+                producer.send(new ProducerRecord<>(samples, Samples.encode(Samples.sample(images, i, "image-" + i, false))));
             }
         }
 
-        String train = run("train", "--bootstrap", bootstrap, "--input-shape", "784", "--checkpoint-dir",
-                tmp.resolve("ckpt").toString(), "--checkpoint-interval", "2s", "--max-samples", "2560", "--snapshot-every", "10");
+        String train = run("train", "--bootstrap", bootstrap, "--topic", samples, "--dlq-topic", dlq, "--snapshot-topic",
+                snapshotTopic, "--input-shape", inputShape, "--checkpoint-dir", tmp.resolve("ckpt-" + dataset).toString(),
+                "--checkpoint-interval", "2s", "--max-samples", "2560", "--snapshot-every", "10",
+                "-D", "kontrast.kafka.group-id=" + dataset);
         assertThat(train).contains("samples=2560");
-        List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(bootstrap, "encoder-snapshots", Duration.ofSeconds(30));
+        List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(bootstrap, snapshotTopic, Duration.ofSeconds(30));
         EncoderSnapshot newest = snapshots.get(snapshots.size() - 1);
-        assertThat(newest.getInputShape()).containsExactly(784);
+        assertThat(newest.getInputShape()).containsExactly(inputShape.equals("784") ? new Integer[] {784} : new Integer[] {28, 28});
         assertThat(newest.getArchitecture().toString()).contains("mlp");
         assertThat(newest.getSamplesSeen()).isEqualTo(2560);
 
@@ -72,9 +80,9 @@ class VectorStreamITCase extends WithKafka {
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, "vector-test");
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "dlq-" + dataset);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of("samples.dlq"));
+            consumer.subscribe(List.of(dlq));
             long until = System.currentTimeMillis() + 30_000;
             while (dead.size() < 3 && System.currentTimeMillis() < until) {
                 for (var r : consumer.poll(Duration.ofMillis(500))) dead.add(DeadLetter.getDecoder().decode(r.value()));
@@ -82,26 +90,26 @@ class VectorStreamITCase extends WithKafka {
         }
         assertThat(dead).hasSize(3).allSatisfy(d -> {
             assertThat(d.getReason().toString()).isEqualTo("SHAPE_MISMATCH");
-            assertThat(d.getMessage().toString()).contains("[1, 28, 28]", "expected [784]");
+            assertThat(d.getMessage().toString()).contains("[1, 28, 28]", expectedShape);
         });
 
-        // Scored as vectors, against the same encoder at init.
-        String scored = run("evaluate", "--bootstrap", bootstrap, "--dataset", "fashion-mnist-vectors", "--bank-limit", "2000");
-        String random = run("evaluate", "--features", "random", "--input-shape", "784", "--dataset", "fashion-mnist-vectors",
+        // Scored on the same kind, and the same encoder at init.
+        String scored = run("evaluate", "--bootstrap", bootstrap, "--topic", snapshotTopic, "--dataset", dataset, "--bank-limit", "2000");
+        String random = run("evaluate", "--features", "random", "--input-shape", inputShape, "--dataset", dataset,
                 "--bank-limit", "2000");
-        assertThat(scored).contains("\"dataset\": \"fashion-mnist-vectors\"", "\"samples_seen\": 2560");
+        assertThat(scored).contains("\"dataset\": \"" + dataset + "\"", "\"samples_seen\": 2560");
         assertThat(knn(scored)).isGreaterThan(0.5);
         assertThat(knn(random)).isGreaterThan(0.5);
 
-        // The Python consumer takes [n, 784] float32 rows and agrees with Java.
-        LabeledImages vectors = images.asVectors();
+        // The Python consumer takes [n, 784] float32 rows (each sample as on the wire) and agrees with Java.
+        LabeledImages vectors = dataset.endsWith("vectors") ? images.asVectors() : images.asRows();
         ByteBuffer x = ByteBuffer.allocate(3 * 784 * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 3; i++) for (float v : vectors.image(i)) x.putFloat(v);
-        Files.write(tmp.resolve("x.f32"), x.array());
+        Files.write(tmp.resolve("x.f32"), x.array()); // the two kinds' runs write in turn
         Path root = Path.of(System.getProperty("kontrast.root"));
         Process py = new ProcessBuilder(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3",
                 root.resolve("clients/python/kontrast_snapshot.py").toString(), "--bootstrap", bootstrap,
-                "--schemas", root.resolve("schemas/src/main/avro/io/kontrast/schemas").toString(),
+                "--topic", snapshotTopic, "--schemas", root.resolve("schemas/src/main/avro/io/kontrast/schemas").toString(),
                 "--images", tmp.resolve("x.f32").toString(), "--out", tmp.resolve("e.f32").toString())
                 .redirectErrorStream(true).start();
         String pyOut = new String(py.getInputStream().readAllBytes());
