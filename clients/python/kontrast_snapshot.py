@@ -103,6 +103,18 @@ def conv2d(x, w, b, stride, padding):
     return y + b[None, :, None, None]
 
 
+def conv1d(x, w, b, stride, padding):
+    """Cross-correlation along time: x [n, c, t], w [out, c, k], zero padding."""
+    n, c, t = x.shape
+    out, _, k = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    ol = (t + 2 * padding - k) // stride + 1
+    y = np.zeros((n, out, ol), dtype=np.float32)
+    for kx in range(k):
+        y += np.einsum("nct,oc->not", xp[:, :, kx:kx + stride * ol:stride], w[:, :, kx])
+    return y + b[None, :, None]
+
+
 def pool2d(x, k, stride, reduce):
     n, c, h, w = x.shape
     oh = (h - k) // stride + 1
@@ -123,12 +135,15 @@ def run(layers, weights, x):
         elif kind == "conv2d":
             x = conv2d(x, weights[name + ".weight"], weights[name + ".bias"],
                        int(attrs["stride"]), int(attrs["padding"]))
+        elif kind == "conv1d":
+            x = conv1d(x, weights[name + ".weight"], weights[name + ".bias"],
+                       int(attrs["stride"]), int(attrs["padding"]))
         elif kind == "max_pool2d":
             x = pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]), np.max)
         elif kind == "avg_pool2d":
             x = pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]), np.mean)
         elif kind == "global_avg_pool":
-            x = x.mean(axis=(2, 3))
+            x = x.mean(axis=tuple(range(2, x.ndim)))
         elif kind == "batch_norm":
             shape = [1, -1] + [1] * (x.ndim - 2)
             x = x * weights[name + ".weight"].reshape(shape) + weights[name + ".bias"].reshape(shape)
@@ -158,6 +173,9 @@ def backbone(snapshot):
     def apply(x):
         x = (x.astype(np.float32) - np.float32(mean)) / np.float32(std)
         x = x.reshape([x.shape[0]] + list(snapshot["input_shape"]))
+        if x.ndim == 3:
+            # A sequence [T, F], step after step, is taken channels first: [F, T].
+            x = x.transpose(0, 2, 1)
         return run(layers, weights, x).reshape(x.shape[0], -1)
 
     return apply

@@ -20,10 +20,13 @@ import java.util.Map;
  * <p>{@code embed(pixels)}: {@code x = (pixels - input_mean) / input_std}, shaped {@code
  * input_shape}, then each backbone layer in order: {@code linear} ({@code y = x W + b} on the
  * flattened input, W of shape {@code [in, out]}), {@code conv2d} (cross-correlation, NCHW,
- * weights {@code [out, in, k, k]}, zero padding), {@code max_pool2d}, {@code avg_pool2d}, {@code
+ * weights {@code [out, in, k, k]}, zero padding), {@code conv1d} (the same along time, weights
+ * {@code [out, in, k]}), {@code max_pool2d}, {@code avg_pool2d}, {@code
  * global_avg_pool}, {@code batch_norm} (per channel {@code x · weight + bias}), {@code residual}
  * (its body plus its shortcut, given by the entries that follow it), {@code flatten} ((c, h, w)
  * order), {@code relu} ({@code max(0, x)}), {@code l2_normalize} ({@code x / max(|x|, 1e-12)}).
+ * A sequence input ({@code input_shape} {@code [T, F]}) is taken channels first, {@code [F, T]},
+ * as PyTorch's {@code Conv1d} takes it: the layers see it as {@code [F, 1, T]}.
  */
 public final class Encoder {
     private final String modelId;
@@ -71,6 +74,19 @@ public final class Encoder {
             throw new InvalidSnapshotException("snapshot has no backbone layers");
         }
         List<Op> ops = new ArrayList<>();
+        if (shape.length == 2) {
+            // A sequence [T, F], step after step, to channels first [F, T].
+            int t = shape[0];
+            int f = shape[1];
+            ops.add(x -> {
+                float[] y = new float[x.length];
+                for (int step = 0; step < t; step++) {
+                    for (int j = 0; j < f; j++) y[j * t + step] = x[step * f + j];
+                }
+                return y;
+            });
+            shape = new int[] {f, 1, t};
+        }
         shape = build(backbone, 0, backbone.size(), shape, weights, ops);
         int size = size(shape);
         if (size != s.getEmbeddingDim()) {
@@ -131,6 +147,29 @@ public final class Encoder {
                     if (oh < 1 || ow < 1) throw new InvalidSnapshotException(l.getName() + ": output would be empty");
                     ops.add(conv2d(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), shape, out, k, stride, pad, oh, ow));
                     shape = new int[] {out, oh, ow};
+                }
+                case "conv1d" -> {
+                    requireImage(l, shape);
+                    int in = attribute(l, "in_channels");
+                    int out = attribute(l, "out_channels");
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    int pad = attribute(l, "padding");
+                    if (shape[1] != 1 || in != shape[0] || k < 1 || stride < 1 || pad < 0) {
+                        throw new InvalidSnapshotException(l.getName() + ": in_channels " + in + ", kernel_size " + k + ", stride "
+                                + stride + ", padding " + pad + " do not fit a sequence input of " + java.util.Arrays.toString(shape));
+                    }
+                    Tensor w = require(weights, l.getName() + ".weight");
+                    Tensor b = require(weights, l.getName() + ".bias");
+                    if (!w.getShape().equals(List.of(out, in, k)) || !b.getShape().equals(List.of(out))) {
+                        throw new InvalidSnapshotException(l.getName() + " weights have shapes " + w.getShape() + " and " + b.getShape()
+                                + ", expected [" + out + ", " + in + ", " + k + "] and [" + out + "]");
+                    }
+                    int ol = (shape[2] + 2 * pad - k) / stride + 1;
+                    if (ol < 1) throw new InvalidSnapshotException(l.getName() + ": output would be empty");
+                    ops.add(conv1d(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), in, shape[2], out, k, stride,
+                            pad, ol));
+                    shape = new int[] {out, 1, ol};
                 }
                 case "max_pool2d", "avg_pool2d" -> {
                     requireImage(l, shape);
@@ -280,6 +319,27 @@ public final class Encoder {
                                     if (sx >= 0 && sx < wd) y[yrow + q] += wv * x[xrow + sx];
                                 }
                             }
+                        }
+                    }
+                }
+            }
+            return y;
+        };
+    }
+
+    /** Cross-correlation along time of a [C, T] input with W [out, C, k], zero padding, plus bias. */
+    private static Op conv1d(float[] w, float[] b, int c, int len, int out, int k, int stride, int pad, int ol) {
+        return x -> {
+            float[] y = new float[out * ol];
+            for (int o = 0; o < out; o++) {
+                int yo = o * ol;
+                java.util.Arrays.fill(y, yo, yo + ol, b[o]);
+                for (int i = 0; i < c; i++) {
+                    for (int kx = 0; kx < k; kx++) {
+                        float wv = w[(o * c + i) * k + kx];
+                        for (int q = 0; q < ol; q++) {
+                            int sx = q * stride + kx - pad;
+                            if (sx >= 0 && sx < len) y[yo + q] += wv * x[i * len + sx];
                         }
                     }
                 }

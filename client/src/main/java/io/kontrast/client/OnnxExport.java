@@ -23,7 +23,8 @@ import java.util.Map;
  * model's metadata carries {@code kontrast.model_id}, {@code kontrast.version}, {@code
  * kontrast.input_mean}, {@code kontrast.input_std} and {@code kontrast.embedding_dim}.
  *
- * <p>Operators: {@code conv2d} is {@code Conv}, {@code linear} is {@code Gemm} (after a {@code
+ * <p>Operators: {@code conv2d} and {@code conv1d} are {@code Conv} (a sequence input {@code [T,
+ * F]} is transposed to {@code [F, T]} first), {@code linear} is {@code Gemm} (after a {@code
  * Flatten} when its input is an image), {@code max_pool2d} and {@code avg_pool2d} are {@code
  * MaxPool} and {@code AveragePool}, {@code global_avg_pool} is {@code GlobalAveragePool} then
  * {@code Flatten}, {@code batch_norm} (inference form) is {@code Mul} and {@code Add}, {@code
@@ -66,7 +67,13 @@ public final class OnnxExport {
         }
         String x = node("Sub", List.of(INPUT, constant("input_mean", new int[0], s.getInputMean())), new Proto[0]);
         x = node("Div", List.of(x, constant("input_std", new int[0], s.getInputStd())), new Proto[0]);
-        Value v = build(backbone, 0, backbone.size(), new Value(x, shape));
+        int[] layerShape = shape;
+        if (shape.length == 2) {
+            // A sequence [T, F] is taken channels first, [F, T], as Conv takes it.
+            x = node("Transpose", List.of(x), new Proto[] {ints("perm", 0, 2, 1)});
+            layerShape = new int[] {shape[1], shape[0]};
+        }
+        Value v = build(backbone, 0, backbone.size(), new Value(x, layerShape));
         if (v.shape.length != 1) v = flatten(v);
         if (!nodes.get(nodes.size() - 1).output.equals(v.name)) {
             throw new IllegalStateException("the last node does not write the embedding");
@@ -133,6 +140,17 @@ public final class OnnxExport {
                     String y = node("Conv", List.of(v.name, wn, bn), new Proto[] {
                             ints("kernel_shape", k, k), ints("strides", stride, stride), ints("pads", pad, pad, pad, pad)});
                     v = new Value(y, new int[] {out, (v.shape[1] + 2 * pad - k) / stride + 1, (v.shape[2] + 2 * pad - k) / stride + 1});
+                }
+                case "conv1d" -> {
+                    int out = attribute(l, "out_channels");
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    int pad = attribute(l, "padding");
+                    String wn = initializer(name + ".weight", weights.get(name + ".weight"));
+                    String bn = initializer(name + ".bias", weights.get(name + ".bias"));
+                    String y = node("Conv", List.of(v.name, wn, bn), new Proto[] {
+                            ints("kernel_shape", k), ints("strides", stride), ints("pads", pad, pad)});
+                    v = new Value(y, new int[] {out, (v.shape[1] + 2 * pad - k) / stride + 1});
                 }
                 case "max_pool2d", "avg_pool2d" -> {
                     int k = attribute(l, "kernel_size");

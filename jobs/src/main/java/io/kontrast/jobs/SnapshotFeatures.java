@@ -77,6 +77,10 @@ public final class SnapshotFeatures {
                 shape[0] = x.rows();
                 for (int i = 0; i < s.getInputShape().size(); i++) shape[i + 1] = s.getInputShape().get(i);
                 x = x.reshape('c', shape);
+                if (shape.length == 3) {
+                    // A sequence [T, F] is taken channels first, as [F, 1, T].
+                    x = x.permute(0, 2, 1).dup('c').reshape('c', shape[0], shape[2], 1, shape[1]);
+                }
                 x = apply(backbone, 0, backbone.size(), x, w);
                 x = x.reshape('c', x.size(0), -1);
                 out.get(NDArrayIndex.interval(start, Math.min(n, start + chunk)), NDArrayIndex.all()).assign(x);
@@ -106,6 +110,20 @@ public final class SnapshotFeatures {
                             .addInputs(x.dup('c'), weight, w.get(l.getName() + ".bias"))
                             .addOutputs(y)
                             .addIntegerArguments(k, k, stride, stride, pad, pad, 1, 1, 0, 0, 1)
+                            .build());
+                    x = y;
+                }
+                case "conv1d" -> {
+                    INDArray weight = w.get(l.getName() + ".weight");
+                    int k = attribute(l, "kernel_size");
+                    int stride = attribute(l, "stride");
+                    int pad = attribute(l, "padding");
+                    long ol = (x.size(3) + 2L * pad - k) / stride + 1;
+                    INDArray y = Nd4j.create(DataType.FLOAT, x.size(0), weight.size(0), 1, ol);
+                    Nd4j.exec(DynamicCustomOp.builder("conv2d")
+                            .addInputs(x.dup('c'), weight.reshape('c', weight.size(0), weight.size(1), 1, k), w.get(l.getName() + ".bias"))
+                            .addOutputs(y)
+                            .addIntegerArguments(1, k, 1, stride, 0, pad, 1, 1, 0, 0, 1)
                             .build());
                     x = y;
                 }

@@ -40,7 +40,7 @@ public final class TrainCommand {
                 .opt("snapshot-every", "steps", SNAPSHOT_EVERY.defaultValue().toString(), "publish a snapshot every this many steps")
                 .opt("max-samples", "n", "0", "stop cleanly after training on n samples, across restarts (0: never)")
                 .opt("duration", "duration", "0", "stop cleanly after this long, e.g. 10m (0: never)")
-                .opt("encoder", "auto|mlp|cnn|resnet|custom", ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
+                .opt("encoder", "auto|mlp|cnn|cnn1d|resnet|custom", ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
                 .opt("input-shape", "CxHxW|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, or a vector of F features, e.g. 784")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")

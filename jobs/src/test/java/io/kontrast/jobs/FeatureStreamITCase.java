@@ -31,7 +31,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Streams of samples that are not images, end to end: {@code replay --dataset
  * fashion-mnist-vectors} (each image as 784 features) into {@code train --input-shape 784} (the
  * MLP by default, SCARF's views), and {@code fashion-mnist-rows} (each image as a sequence of its
- * 28 rows) into {@code train --input-shape 28x28} (sequence views); a snapshot whose input is
+ * 28 rows) into {@code train --input-shape 28x28} (the cnn1d by default, sequence views); a snapshot whose input is
  * {@code [784]} or {@code [28, 28]}, images sent to the job dead-lettered naming both shapes, and
  * the snapshot scored by {@code evaluate} and applied by the Python consumer.
  */
@@ -44,9 +44,10 @@ class FeatureStreamITCase extends WithKafka {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"fashion-mnist-vectors, 784, expected [784]",
-        "fashion-mnist-rows, 28x28, 'expected a sequence [28, 28]'"})
-    void aStreamOfFeaturesTrainsTheMlpWithItsKindsViews(String dataset, String inputShape, String expectedShape) throws Exception {
+    @org.junit.jupiter.params.provider.CsvSource({"fashion-mnist-vectors, 784, expected [784], mlp",
+        "fashion-mnist-rows, 28x28, 'expected a sequence [28, 28]', cnn1d"})
+    void aStreamOfFeaturesTrainsItsKindsEncoderWithItsKindsViews(String dataset, String inputShape, String expectedShape,
+            String encoder) throws Exception {
         String bootstrap = kafka.bootstrapServers();
         String samples = dataset + ".samples";
         String dlq = dataset + ".dlq";
@@ -72,7 +73,7 @@ class FeatureStreamITCase extends WithKafka {
         List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(bootstrap, snapshotTopic, Duration.ofSeconds(30));
         EncoderSnapshot newest = snapshots.get(snapshots.size() - 1);
         assertThat(newest.getInputShape()).containsExactly(inputShape.equals("784") ? new Integer[] {784} : new Integer[] {28, 28});
-        assertThat(newest.getArchitecture().toString()).contains("mlp");
+        assertThat(newest.getArchitecture().toString()).isEqualTo(encoder);
         assertThat(newest.getSamplesSeen()).isEqualTo(2560);
 
         List<DeadLetter> dead = new java.util.ArrayList<>();

@@ -57,10 +57,11 @@ public final class KontrastOptions {
                     .stringType()
                     .defaultValue("auto")
                     .withDescription("Encoder preset: mlp (one 512-wide layer as the backbone; 512-128 head), cnn "
-                            + "(conv3x3-32, pool, conv3x3-64, pool, fc-256 backbone; 256-256-128 head), resnet (a small "
+                            + "(conv3x3-32, pool, conv3x3-64, pool, fc-256 backbone; 256-256-128 head), cnn1d (for "
+                            + "sequences: three conv1d layers, global average pooling over time, fc-256), resnet (a small "
                             + "residual network, see kontrast.resnet.width), custom (the layer list in "
-                            + "kontrast.encoder.spec), or auto: the best preset measured for the input shape (mlp for "
-                            + "1x28x28, cnn otherwise; custom when a spec file is given).");
+                            + "kontrast.encoder.spec), or auto: the best preset for the input shape (mlp for 1x28x28 and "
+                            + "vectors, cnn1d for sequences, cnn otherwise; custom when a spec file is given).");
 
     public static final ConfigOption<String> ENCODER_SPEC =
             ConfigOptions.key("kontrast.encoder.spec")

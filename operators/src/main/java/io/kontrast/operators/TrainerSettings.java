@@ -169,13 +169,13 @@ public record TrainerSettings(
         require(maxPixels >= 1, MAX_PIXELS, "must be >= 1, got " + maxPixels);
         String specFile = conf.get(ENCODER_SPEC).trim();
         String encoder = conf.get(ENCODER).trim();
-        require(List.of("auto", "mlp", "cnn", "resnet", "custom").contains(encoder), ENCODER,
-                "must be one of [auto, mlp, cnn, resnet, custom], got '" + encoder + "'");
+        require(List.of("auto", "mlp", "cnn", "cnn1d", "resnet", "custom").contains(encoder), ENCODER,
+                "must be one of [auto, mlp, cnn, cnn1d, resnet, custom], got '" + encoder + "'");
         require(specFile.isEmpty() || encoder.equals("auto") || encoder.equals("custom"), ENCODER,
                 "must be auto or custom with " + ENCODER_SPEC.key() + ", got '" + encoder + "'");
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
-            encoder = !specFile.isEmpty() ? "custom" : shape.equals(new Shape(1, 28, 28)) || vector || sequence ? "mlp" : "cnn";
+            encoder = !specFile.isEmpty() ? "custom" : sequence ? "cnn1d" : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
         }
         String specJson = null;
         if (!specFile.isEmpty()) {
@@ -349,6 +349,7 @@ public record TrainerSettings(
         return switch (encoder) {
             case "mlp" -> new Mlp(mlpDims(), mlpBackboneLayers());
             case "cnn" -> new LayerNet("cnn", Presets.cnn(inputShape(), 32, 64, 256, 128, batchNorm, headBatchNorm), bnGroups);
+            case "cnn1d" -> new LayerNet("cnn1d", Presets.cnn1d(inputShape()), bnGroups);
             case "resnet" -> new LayerNet("resnet", Presets.resnet(inputShape(), resnetWidth, 128), bnGroups);
             case "custom" -> new LayerNet("custom", SpecJson.parse(encoderSpec, inputShape()), bnGroups);
             default -> throw new IllegalStateException("unknown encoder " + encoder);

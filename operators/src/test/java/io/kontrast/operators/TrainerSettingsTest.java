@@ -53,7 +53,7 @@ class TrainerSettingsTest {
         assertThat(s.inputShape().channels()).isEqualTo(6);
         assertThat(s.inputShape()).hasToString("50x6");
         assertThat(s.snapshotInputShape()).containsExactly(50, 6);
-        assertThat(s.encoder()).isEqualTo("mlp");
+        assertThat(s.encoder()).isEqualTo("cnn1d");
         assertThat(s.views().scaling()).isEqualTo(0.2);
         assertThat(s.views().timeMask()).isEqualTo(0.1);
         conf.setString(KontrastOptions.OBJECTIVE.key(), "context");

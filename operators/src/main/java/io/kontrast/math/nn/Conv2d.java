@@ -11,7 +11,9 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code conv2d}: cross-correlation with a {@code k×k} window, stride {@code s} and zero padding
- * {@code p}; weights {@code [k, k, in, out]}, bias {@code [out]}; NHWC activations.
+ * {@code p}; weights {@code [k, k, in, out]}, bias {@code [out]}; NHWC activations. {@code conv1d}
+ * is the same on a sequence ({@code F×1×T}): a {@code 1×k} window, stride and padding along time
+ * only, weights {@code [1, k, in, out]}.
  *
  * <p>Forward and backward run on libnd4j's {@code conv2d} / {@code conv2d_bp} (oneDNN in the CPU
  * build). Where no gradient flows into the input (the network's first layer), the weight
@@ -22,45 +24,66 @@ final class Conv2d extends Layer {
     final int k;
     final int s;
     final int p;
+    // The window's height, stride and padding along the height: k, s and p, or 1, 1 and 0 for conv1d.
+    final int kh;
+    final int sh;
+    final int ph;
+    final boolean oneD;
 
     Conv2d(String name, Shape in, int outChannels, int kernel, int stride, int padding) {
-        super(name, in, outShape(name, in, outChannels, kernel, stride, padding));
+        this(name, in, outChannels, kernel, stride, padding, false);
+    }
+
+    /** With {@code oneD}, a {@code conv1d} on a sequence: the window, stride and padding act along time only. */
+    Conv2d(String name, Shape in, int outChannels, int kernel, int stride, int padding, boolean oneD) {
+        super(name, in, outShape(name, in, outChannels, kernel, stride, padding, oneD));
         this.k = kernel;
         this.s = stride;
         this.p = padding;
+        this.oneD = oneD;
+        this.kh = oneD ? 1 : kernel;
+        this.sh = oneD ? 1 : stride;
+        this.ph = oneD ? 0 : padding;
     }
 
-    private static Shape outShape(String name, Shape in, int out, int k, int s, int p) {
+    private static Shape outShape(String name, Shape in, int out, int k, int s, int p, boolean oneD) {
+        String kind = oneD ? "conv1d" : "conv2d";
         if (out < 1 || k < 1 || s < 1 || p < 0 || p >= k) {
-            throw new IllegalArgumentException("layer " + name + " (conv2d): needs out_channels >= 1, kernel_size >= 1, stride >= 1 "
+            throw new IllegalArgumentException("layer " + name + " (" + kind + "): needs out_channels >= 1, kernel_size >= 1, stride >= 1 "
                     + "and 0 <= padding < kernel_size, got " + out + ", " + k + ", " + s + ", " + p);
         }
-        int h = (in.height() + 2 * p - k) / s + 1;
+        if (oneD && in.height() != 1) {
+            throw new IllegalArgumentException("layer " + name + " (conv1d): needs a sequence (TxF), got " + in);
+        }
+        int kh = oneD ? 1 : k;
+        int ph = oneD ? 0 : p;
+        int sh = oneD ? 1 : s;
+        int h = (in.height() + 2 * ph - kh) / sh + 1;
         int w = (in.width() + 2 * p - k) / s + 1;
-        if (in.height() + 2 * p < k || in.width() + 2 * p < k) {
-            throw new IllegalArgumentException("layer " + name + " (conv2d): a " + k + "x" + k + " kernel does not fit its "
-                    + in + " input with padding " + p);
+        if (in.height() + 2 * ph < kh || in.width() + 2 * p < k) {
+            throw new IllegalArgumentException("layer " + name + " (" + kind + "): a " + (oneD ? "length-" + k : k + "x" + k)
+                    + " kernel does not fit its " + in + " input with padding " + p);
         }
         return new Shape(out, h, w);
     }
 
     @Override
     String kind() {
-        return "conv2d";
+        return oneD ? "conv1d" : "conv2d";
     }
 
     @Override
     List<Tensor> tensors() {
-        return List.of(new Tensor("weight", k, k, in.channels(), out.channels()), new Tensor("bias", out.channels()));
+        return List.of(new Tensor("weight", kh, k, in.channels(), out.channels()), new Tensor("bias", out.channels()));
     }
 
     @Override
     void init(double[] params, double[] stats, SplittableRandom rnd) {
-        uniform(params, rnd, paramOffset, paramOffset + paramCount(), (long) k * k * in.channels());
+        uniform(params, rnd, paramOffset, paramOffset + paramCount(), (long) kh * k * in.channels());
     }
 
     private int colsWidth() {
-        return k * k * in.channels();
+        return kh * k * in.channels();
     }
 
     private long positions(int batch) {
@@ -69,7 +92,7 @@ final class Conv2d extends Layer {
 
     @Override
     long[] scratch(int batch, int groups, boolean inputGrad, boolean inputWritable) {
-        long w = (long) k * k * in.channels() * out.channels();
+        long w = (long) kh * k * in.channels() * out.channels();
         return inputGrad
                 ? new long[] {w, out.channels()}
                 : new long[] {positions(batch) * colsWidth(), positions(batch)};
@@ -81,13 +104,13 @@ final class Conv2d extends Layer {
             n.scratch[0] = n.scratch[0].reshape('c', positions(n.in.batch), colsWidth());
             n.scratch[1] = n.scratch[1].reshape('c', 1, positions(n.in.batch)).assign(1);
         } else {
-            n.scratch[0] = n.scratch[0].reshape('c', k, k, in.channels(), out.channels());
+            n.scratch[0] = n.scratch[0].reshape('c', kh, k, in.channels(), out.channels());
         }
         return null;
     }
 
     private int[] args() {
-        return new int[] {k, k, s, s, p, p, 1, 1, 0, 1, 0};
+        return new int[] {kh, k, sh, s, ph, p, 1, 1, 0, 1, 0};
     }
 
     @Override
@@ -120,7 +143,7 @@ final class Conv2d extends Layer {
     }
 
     /**
-     * The {@code k×k×C} patch (zero padded) under each output position of NHWC images {@code x}
+     * The {@code kh×k×C} patch (zero padded) under each output position of NHWC images {@code x}
      * as one row of {@code cols}, in (ky, kx, c) order: the weights' row order.
      */
     private void im2col(INDArray x, INDArray cols, int batch) {
@@ -138,8 +161,8 @@ final class Conv2d extends Layer {
                 for (int xo = 0; xo < ow; xo++) {
                     int row = ((b * oh + y) * ow + xo) * width;
                     int col = 0;
-                    for (int ky = 0; ky < k; ky++) {
-                        int yy = y * s + ky - p;
+                    for (int ky = 0; ky < kh; ky++) {
+                        int yy = y * sh + ky - ph;
                         for (int kx = 0; kx < k; kx++) {
                             int xx = xo * s + kx - p;
                             boolean inside = yy >= 0 && yy < h && xx >= 0 && xx < wd;
@@ -156,7 +179,7 @@ final class Conv2d extends Layer {
 
     @Override
     double flops() {
-        return 2.0 * out.area() * k * k * in.channels() * out.channels();
+        return 2.0 * out.area() * kh * k * in.channels() * out.channels();
     }
 
     @Override

@@ -11,7 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * convention of PyTorch and ONNX that consumers implement.
  *
  * <ul>
- *   <li>{@code conv2d} weights become {@code [out, in, k, k]};
+ *   <li>{@code conv2d} weights become {@code [out, in, k, k]}, {@code conv1d} weights {@code [out,
+ *       in, k]} (PyTorch's {@code Conv1d}; a sequence's activations are {@code [C, T]} there);
  *   <li>batch norm directly after a {@code conv2d} or {@code linear} layer is folded into it with
  *       the running statistics ({@code s = γ / sqrt(σ² + ε)}, {@code W' = W s}, {@code b' = (b −
  *       μ) s + β}); anywhere else it is published as {@code batch_norm}, a per-channel affine map
@@ -70,6 +71,23 @@ public final class Export {
                     }
                     out.add(new Entry(l.name, "conv2d", part, l.attributes(), List.of(
                             new Tensor(l.name + ".weight", new int[] {o, in, k, k}, oihw),
+                            new Tensor(l.name + ".bias", new int[] {o}, wb[1]))));
+                }
+                case "conv1d" -> {
+                    Conv2d c = (Conv2d) l;
+                    int in = c.in.channels();
+                    int o = c.out.channels();
+                    float[][] wb = folded(c, next, p, s);
+                    if (next != null) i++;
+                    float[] oik = new float[wb[0].length];
+                    int k = c.k;
+                    for (int kx = 0; kx < k; kx++) {
+                        for (int ci = 0; ci < in; ci++) {
+                            for (int co = 0; co < o; co++) oik[(co * in + ci) * k + kx] = wb[0][(kx * in + ci) * o + co];
+                        }
+                    }
+                    out.add(new Entry(l.name, "conv1d", part, l.attributes(), List.of(
+                            new Tensor(l.name + ".weight", new int[] {o, in, k}, oik),
                             new Tensor(l.name + ".bias", new int[] {o}, wb[1]))));
                 }
                 case "linear" -> {

@@ -95,6 +95,7 @@ public final class LayerNet implements Network {
     private static Layer build(LayerSpec s, Shape in, String name) {
         return switch (s.kind()) {
             case "conv2d" -> new Conv2d(name, in, s.out(), s.kernel(), s.stride(), s.padding());
+            case "conv1d" -> new Conv2d(name, in, s.out(), s.kernel(), s.stride(), s.padding(), true);
             case "batch_norm" -> new BatchNorm(name, in);
             case "relu" -> new Relu(name, in);
             case "max_pool2d" -> new MaxPool2d(name, in, s.kernel(), s.stride());

@@ -9,6 +9,7 @@ import java.util.Set;
  * <ul>
  *   <li>{@code conv2d}: {@code out} channels, a {@code kernel}×{@code kernel} window, {@code
  *       stride}, zero {@code padding};
+ *   <li>{@code conv1d}: the same on a sequence, a window of {@code kernel} steps, along time only;
  *   <li>{@code batch_norm}: per-channel batch normalisation;
  *   <li>{@code relu};
  *   <li>{@code max_pool2d}, {@code avg_pool2d}: {@code kernel}, {@code stride}, no padding;
@@ -27,7 +28,7 @@ import java.util.Set;
 public record LayerSpec(String kind, int out, int kernel, int stride, int padding, List<LayerSpec> body,
         List<LayerSpec> shortcut) {
     /** Every kind this library builds. */
-    public static final Set<String> KINDS = Set.of("conv2d", "batch_norm", "relu", "max_pool2d", "avg_pool2d",
+    public static final Set<String> KINDS = Set.of("conv2d", "conv1d", "batch_norm", "relu", "max_pool2d", "avg_pool2d",
             "global_avg_pool", "flatten", "linear", "residual", "l2_normalize");
 
     public LayerSpec {
@@ -37,6 +38,10 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
 
     public static LayerSpec conv2d(int outChannels, int kernel, int stride, int padding) {
         return new LayerSpec("conv2d", outChannels, kernel, stride, padding, List.of(), List.of());
+    }
+
+    public static LayerSpec conv1d(int outChannels, int kernel, int stride, int padding) {
+        return new LayerSpec("conv1d", outChannels, kernel, stride, padding, List.of(), List.of());
     }
 
     public static LayerSpec batchNorm() {

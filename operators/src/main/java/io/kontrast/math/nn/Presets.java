@@ -1,6 +1,7 @@
 package io.kontrast.math.nn;
 
 import static io.kontrast.math.nn.LayerSpec.batchNorm;
+import static io.kontrast.math.nn.LayerSpec.conv1d;
 import static io.kontrast.math.nn.LayerSpec.conv2d;
 import static io.kontrast.math.nn.LayerSpec.flatten;
 import static io.kontrast.math.nn.LayerSpec.globalAvgPool;
@@ -38,6 +39,27 @@ public final class Presets {
         if (batchNorm && headBatchNorm) head.add(batchNorm());
         head.addAll(List.of(relu(), linear(out)));
         return new EncoderSpec(input, backbone, head);
+    }
+
+    /**
+     * {@code cnn1d}, for sequences: conv1d-5-{@code c1} → BN → ReLU → conv1d-5-{@code c2}, stride 2 →
+     * BN → ReLU → conv1d-3-{@code c2}, stride 2 → BN → ReLU → global average pooling over time →
+     * linear-{@code rep} → BN is the backbone; the head is the {@code cnn}'s: ReLU → linear-{@code
+     * rep} → ReLU → linear-{@code out}.
+     */
+    public static EncoderSpec cnn1d(Shape input, int c1, int c2, int rep, int out) {
+        if (!input.isSequence()) {
+            throw new IllegalArgumentException("the cnn1d encoder needs a sequence input (TxF), got " + input);
+        }
+        List<LayerSpec> backbone = List.of(conv1d(c1, 5, 1, 2), batchNorm(), relu(), conv1d(c2, 5, 2, 2), batchNorm(), relu(),
+                conv1d(c2, 3, 2, 1), batchNorm(), relu(), globalAvgPool(), linear(rep), batchNorm());
+        List<LayerSpec> head = List.of(relu(), linear(rep), relu(), linear(out));
+        return new EncoderSpec(input, backbone, head);
+    }
+
+    /** The default {@code cnn1d}: 64 and 128 channels, a 256-wide representation, 128 out. */
+    public static EncoderSpec cnn1d(Shape input) {
+        return cnn1d(input, 64, 128, 256, 128);
     }
 
     /** The default {@code cnn}: 32 and 64 channels, a 256-wide representation, 128 out, batch norm. */

@@ -24,8 +24,8 @@ import java.util.Set;
  * }</pre>
  *
  * <p>Attributes use the snapshot vocabulary: {@code out_channels}, {@code kernel_size}, {@code
- * stride} (default 1 for conv2d, the kernel size for pooling) and {@code padding} (default 0) for
- * {@code conv2d}; {@code kernel_size} and {@code stride} for the pools; {@code out_features} for
+ * stride} (default 1 for the convolutions, the kernel size for pooling) and {@code padding}
+ * (default 0) for {@code conv2d} and {@code conv1d}; {@code kernel_size} and {@code stride} for the pools; {@code out_features} for
  * {@code linear}; {@code body} and {@code shortcut} (optional: identity) for {@code residual}.
  * {@code input_shape} is optional; the trainer's {@code --input-shape} applies otherwise, and the
  * two must agree. Every error names the layer by its path, such as {@code backbone[3].body[0]}.
@@ -34,6 +34,7 @@ public final class SpecJson {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Set<String>> ATTRIBUTES = Map.of(
             "conv2d", Set.of("out_channels", "kernel_size", "stride", "padding"),
+            "conv1d", Set.of("out_channels", "kernel_size", "stride", "padding"),
             "max_pool2d", Set.of("kernel_size", "stride"),
             "avg_pool2d", Set.of("kernel_size", "stride"),
             "linear", Set.of("out_features"),
@@ -111,6 +112,8 @@ public final class SpecJson {
         return switch (kind) {
             case "conv2d" -> LayerSpec.conv2d(integer(n, "out_channels", path, -1), integer(n, "kernel_size", path, -1),
                     integer(n, "stride", path, 1), integer(n, "padding", path, 0));
+            case "conv1d" -> LayerSpec.conv1d(integer(n, "out_channels", path, -1), integer(n, "kernel_size", path, -1),
+                    integer(n, "stride", path, 1), integer(n, "padding", path, 0));
             case "max_pool2d", "avg_pool2d" -> {
                 int k = integer(n, "kernel_size", path, -1);
                 int s = integer(n, "stride", path, k);
@@ -154,7 +157,7 @@ public final class SpecJson {
             ObjectNode o = into.addObject();
             o.put("kind", l.kind());
             switch (l.kind()) {
-                case "conv2d" -> o.put("out_channels", l.out()).put("kernel_size", l.kernel()).put("stride", l.stride()).put("padding", l.padding());
+                case "conv2d", "conv1d" -> o.put("out_channels", l.out()).put("kernel_size", l.kernel()).put("stride", l.stride()).put("padding", l.padding());
                 case "max_pool2d", "avg_pool2d" -> o.put("kernel_size", l.kernel()).put("stride", l.stride());
                 case "linear" -> o.put("out_features", l.out());
                 case "residual" -> {

@@ -192,7 +192,14 @@ public final class SnapshotCodec {
                             .setPart(part)
                             .setAttributes(Map.of("in_features", Integer.toString(in), "out_features", Integer.toString(out)))
                             .build());
-            weights.add(tensor(name + ".weight", params, (int) mlp.weightOffset(l), in, out));
+            if (l == 0) {
+                // The trainer's rows are the sample in its (h, w, c) layout; consumers flatten
+                // (c, h, w), and a sequence [T, F] channels first, [F, T]: reorder the rows.
+                weights.add(tensor(name + ".weight", publishedRows(params, (int) mlp.weightOffset(l), in, out, h.inputShape()), 0,
+                        in, out));
+            } else {
+                weights.add(tensor(name + ".weight", params, (int) mlp.weightOffset(l), in, out));
+            }
             weights.add(tensor(name + ".bias", params, (int) mlp.biasOffset(l), out));
             if (l < mlp.layers() - 1) {
                 layers.add(
@@ -228,6 +235,31 @@ public final class SnapshotCodec {
                 .setMetrics(metrics)
                 .setChecksum(checksum(weights))
                 .build();
+    }
+
+    /**
+     * The {@code in × out} rows at {@code offset}, in the order consumers flatten an input of
+     * {@code inputShape}: (c, h, w) for an image, (f, t) for a sequence {@code [T, F]}; the
+     * trainer holds them in (h, w, c) and (t, f) order.
+     */
+    static float[] publishedRows(float[] src, int offset, int in, int out, int[] inputShape) {
+        int c;
+        int area;
+        if (inputShape.length == 2) {
+            c = inputShape[1];
+            area = inputShape[0];
+        } else if (inputShape.length == 3) {
+            c = inputShape[0];
+            area = inputShape[1] * inputShape[2];
+        } else {
+            c = 1;
+            area = in;
+        }
+        float[] rows = new float[in * out];
+        for (int p = 0; p < area; p++) {
+            for (int ch = 0; ch < c; ch++) System.arraycopy(src, offset + (p * c + ch) * out, rows, (ch * area + p) * out, out);
+        }
+        return rows;
     }
 
     private static NamedTensor tensor(String name, float[] src, int offset, int... shape) {

@@ -2,6 +2,7 @@ package io.kontrast.math.nn;
 
 import static io.kontrast.math.nn.LayerSpec.avgPool2d;
 import static io.kontrast.math.nn.LayerSpec.batchNorm;
+import static io.kontrast.math.nn.LayerSpec.conv1d;
 import static io.kontrast.math.nn.LayerSpec.conv2d;
 import static io.kontrast.math.nn.LayerSpec.flatten;
 import static io.kontrast.math.nn.LayerSpec.globalAvgPool;
@@ -66,6 +67,11 @@ class LayerGradientTest {
                 Arguments.of("residual, projection shortcut", img, List.of(conv2d(3, 3, 1, 1),
                         residual(List.of(conv2d(4, 3, 2, 1), batchNorm(), relu(), conv2d(4, 3, 1, 1), batchNorm()),
                                 List.of(conv2d(4, 1, 2, 0), batchNorm())), relu()), 2),
+                Arguments.of("conv1d k3 s1 p1, first", Shape.sequence(9, 3), List.of(conv1d(4, 3, 1, 1)), 1),
+                Arguments.of("conv1d k5 s2 p2 after conv1d, batch_norm, relu, global_avg_pool", Shape.sequence(11, 2),
+                        List.of(conv1d(3, 3, 1, 0), batchNorm(), relu(), conv1d(4, 5, 2, 2), globalAvgPool()), 1),
+                Arguments.of("conv1d then flatten then linear", Shape.sequence(8, 3),
+                        List.of(conv1d(2, 3, 2, 1), flatten(), linear(5)), 1),
                 Arguments.of("residual first, identity shortcut", img,
                         List.of(residual(List.of(conv2d(2, 3, 1, 1), relu(), conv2d(2, 3, 1, 1)), List.of())), 1));
     }

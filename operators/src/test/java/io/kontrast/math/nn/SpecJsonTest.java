@@ -9,7 +9,7 @@ class SpecJsonTest {
     @Test
     void everyPresetSurvivesARoundTripThroughJson() {
         for (EncoderSpec spec : new EncoderSpec[] {Presets.cnn(new Shape(1, 28, 28)), Presets.resnet(new Shape(3, 32, 32)),
-                Presets.cnn(new Shape(3, 64, 64), 16, 32, 64, 32, false, false)}) {
+                Presets.cnn(new Shape(3, 64, 64), 16, 32, 64, 32, false, false), Presets.cnn1d(Shape.sequence(50, 6))}) {
             assertThat(SpecJson.parse(SpecJson.write(spec), null)).isEqualTo(spec);
         }
     }

@@ -67,6 +67,11 @@ class SnapshotConsumersAgreeTest {
     static Network network(String encoder) {
         return switch (encoder) {
             case "mlp" -> new Mlp(new int[] {784, 512, 512, 128}, 1);
+            // The MLP on colour images and on sequences: the trainer's (h, w, c) and (t, f) rows
+            // against the consumers' (c, h, w) and channels-first (f, t).
+            case "mlp-rgb" -> new Mlp(new int[] {3 * 6 * 5, 32, 32, 16}, 1);
+            case "mlp-sequence" -> new Mlp(new int[] {12 * 5, 32, 32, 16}, 1);
+            case "cnn1d" -> new LayerNet("cnn1d", Presets.cnn1d(Shape.sequence(16, 5), 6, 8, 12, 8), 2);
             case "cnn" -> new LayerNet("cnn", Presets.cnn(new Shape(1, 28, 28)), 2);
             case "resnet" -> new LayerNet("resnet", Presets.resnet(new Shape(3, 32, 32), 8, 32), 2);
             case "every-kind" -> new LayerNet("custom", new EncoderSpec(new Shape(3, 12, 12), List.of(
@@ -83,7 +88,8 @@ class SnapshotConsumersAgreeTest {
     static synchronized Fixture fixture(String encoder) {
         return fixtures.computeIfAbsent(encoder, e -> {
             Network net = network(e);
-            Shape shape = net instanceof LayerNet l ? l.inputShape() : new Shape(1, 28, 28);
+            Shape shape = net instanceof LayerNet l ? l.inputShape()
+                    : e.equals("mlp-rgb") ? new Shape(3, 6, 5) : e.equals("mlp-sequence") ? Shape.sequence(12, 5) : new Shape(1, 28, 28);
             int size = shape.size();
             MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(16, 64), 5);
             SplittableRandom rnd = new SplittableRandom(1);
@@ -95,7 +101,8 @@ class SnapshotConsumersAgreeTest {
             }
             EncoderSnapshot snapshot = SnapshotCodec.fromNetwork(
                     new SnapshotCodec.Header("agree", 4, 5, 80, Instant.now(),
-                            new int[] {shape.channels(), shape.height(), shape.width()}, MEAN, STD),
+                            shape.isSequence() ? new int[] {shape.steps(), shape.channels()}
+                                    : new int[] {shape.channels(), shape.height(), shape.width()}, MEAN, STD),
                     net, learner.params(), learner.stats(), Map.of("loss", 1.0));
             float[][] images = new float[N][];
             if (size == 784) {
@@ -119,7 +126,9 @@ class SnapshotConsumersAgreeTest {
         for (int i = 0; i < N; i++) {
             for (int c = 0; c < sh.channels(); c++) {
                 for (int p = 0; p < sh.area(); p++) {
-                    flat[i * size + p * sh.channels() + c] = (f.images()[i][c * sh.area() + p] - MEAN) / STD;
+                    // Images come [C, H, W] to consumers; sequences [T, F], as the trainer holds them.
+                    float v = sh.isSequence() ? f.images()[i][p * sh.channels() + c] : f.images()[i][c * sh.area() + p];
+                    flat[i * size + p * sh.channels() + c] = (v - MEAN) / STD;
                 }
             }
         }
@@ -143,7 +152,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "cnn", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "resnet", "every-kind"})
     void javaClientMatchesTheTrainer(String encoder) {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -161,7 +170,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "cnn", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "resnet", "every-kind"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -192,7 +201,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "cnn", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "resnet", "every-kind"})
     void onnxRuntimeMatchesTheTrainer(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -215,7 +224,8 @@ class SnapshotConsumersAgreeTest {
         pixels.flip();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions());
-                OnnxTensor input = OnnxTensor.createTensor(env, pixels, new long[] {N, sh.channels(), sh.height(), sh.width()});
+                OnnxTensor input = OnnxTensor.createTensor(env, pixels, sh.isSequence()
+                        ? new long[] {N, sh.steps(), sh.channels()} : new long[] {N, sh.channels(), sh.height(), sh.width()});
                 OrtSession.Result result = session.run(Map.of(OnnxExport.INPUT, input))) {
             assertThat(session.getInputNames()).containsExactly(OnnxExport.INPUT);
             assertThat(session.getOutputNames()).containsExactly(OnnxExport.OUTPUT);
