@@ -65,4 +65,28 @@ class TrainerSettingsTest {
         rows.setString(KontrastOptions.TIME_MASK.key(), "0.95");
         assertThatThrownBy(() -> TrainerSettings.from(rows)).hasMessageContaining("kontrast.views.time-mask");
     }
+
+    /**
+     * Deep InfoMax needs a feature map: the cnn1d's last convolution gives one over time, so it
+     * trains on sequences (each time position of the map picks its own sequence's embedding).
+     */
+    @Test
+    void deepInfoMaxTakesTheCnn1dsFeatureMapOverTime() {
+        io.kontrast.math.Nd4jRuntime.init();
+        Configuration conf = new Configuration();
+        conf.setString(KontrastOptions.INPUT_SHAPE.key(), "16x3");
+        conf.setString(KontrastOptions.OBJECTIVE.key(), "dim");
+        conf.setString(KontrastOptions.BATCH_SIZE.key(), "8");
+        conf.setString(KontrastOptions.BN_GROUPS.key(), "1");
+        TrainerSettings s = TrainerSettings.from(conf);
+        try (var learner = s.newLearner(1)) {
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+            float[] a = new float[8 * 48];
+            for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
+            var x = org.nd4j.linalg.factory.Nd4j.createFromArray(a).reshape(8, 48);
+            String[] ids = new String[8];
+            for (int i = 0; i < 8; i++) ids[i] = "s" + i;
+            for (int step = 0; step < 3; step++) assertThat(learner.step(x, x.add(0.1), ids)).isFinite();
+        }
+    }
 }

@@ -43,16 +43,18 @@ public final class Presets {
 
     /**
      * {@code cnn1d}, for sequences: conv1d-5-{@code c1} → BN → ReLU → conv1d-5-{@code c2}, stride 2 →
-     * BN → ReLU → conv1d-3-{@code c2}, stride 2 → BN → ReLU → global average pooling over time →
-     * linear-{@code rep} → BN is the backbone; the head is the {@code cnn}'s: ReLU → linear-{@code
-     * rep} → ReLU → linear-{@code out}.
+     * BN → ReLU → conv1d-3-{@code c2}, stride 2 → BN → ReLU → flatten → linear-{@code rep} → BN is
+     * the backbone; the head is the {@code cnn}'s: ReLU → linear-{@code rep} → ReLU → linear-{@code
+     * out}. It flattens rather than pooling over time, as the {@code cnn} does over the image: on
+     * Fashion-MNIST's rows, pooling lost where in the image each row is (0.779 / 0.802 against the
+     * raw rows' 0.789 / 0.829 at 300,000 samples).
      */
     public static EncoderSpec cnn1d(Shape input, int c1, int c2, int rep, int out) {
         if (!input.isSequence()) {
             throw new IllegalArgumentException("the cnn1d encoder needs a sequence input (TxF), got " + input);
         }
         List<LayerSpec> backbone = List.of(conv1d(c1, 5, 1, 2), batchNorm(), relu(), conv1d(c2, 5, 2, 2), batchNorm(), relu(),
-                conv1d(c2, 3, 2, 1), batchNorm(), relu(), globalAvgPool(), linear(rep), batchNorm());
+                conv1d(c2, 3, 2, 1), batchNorm(), relu(), flatten(), linear(rep), batchNorm());
         List<LayerSpec> head = List.of(relu(), linear(rep), relu(), linear(out));
         return new EncoderSpec(input, backbone, head);
     }
