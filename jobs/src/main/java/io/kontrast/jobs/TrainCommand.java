@@ -44,7 +44,7 @@ public final class TrainCommand {
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
                 .opt("input-shape", "CxHxW|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, or a vector of F features, e.g. 784")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
-                .opt("objective", "moco|simclr|simsiam|byol|instdisc|dim|context", OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
+                .opt("objective", "moco|simclr|simsiam|byol|instdisc|dim|context|sop", OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K")
                 .opt("model-id", "id", MODEL_ID.defaultValue(), "model id of the snapshots")

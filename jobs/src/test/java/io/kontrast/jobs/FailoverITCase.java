@@ -175,7 +175,7 @@ class FailoverITCase extends WithKafka {
         // Each run in a process of its own, with a MiniCluster of its own, as a user starts it: the
         // budget is reached as soon as the restored trainer reports, while the other tasks may
         // still be deploying.
-        for (int run = 0; run < 4; run++) {
+        for (int run = 0; run < 3; run++) {
             Path log = tmp.resolve("finished-" + run + ".log");
             Process p = start(argv, log);
             assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();

@@ -132,8 +132,9 @@ public final class KontrastOptions {
                             + "cosine, stop-gradient; no negatives), byol (SimSiam's predictor against an EMA target "
                             + "network at kontrast.key.momentum), instdisc (a memory bank of one feature per instance, "
                             + "sampled softmax), dim (Deep InfoMax, global-local InfoNCE on the backbone's last feature map) "
-                            + "or context (context prediction: two patches of an image, a head predicts "
-                            + "where the second lies around the first).");
+                            + ", context (context prediction: two patches of an image, a head predicts "
+                            + "where the second lies around the first) or sop (sentence-order prediction, for sequences: "
+                            + "two consecutive segments, in order or swapped, a head predicts which).");
 
     public static final ConfigOption<Integer> PREDICTOR_HIDDEN =
             ConfigOptions.key("kontrast.objective.predictor-hidden")

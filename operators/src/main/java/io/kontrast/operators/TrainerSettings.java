@@ -91,7 +91,7 @@ public record TrainerSettings(
     }
 
     /** Objectives the trainer knows. */
-    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context");
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -211,6 +211,10 @@ public record TrainerSettings(
         require(contextJitter >= 0 && contextJitter <= 0.2, CONTEXT_JITTER, "must be in [0, 0.2], got " + contextJitter);
         require(!vector && !sequence || !objectiveName.equals("context"), OBJECTIVE,
                 "context needs an image input (its views are patches of one), got a " + (vector ? "vector" : "sequence") + " of " + shape);
+        require(sequence || !objectiveName.equals("sop"), OBJECTIVE,
+                "sop needs a sequence input (TxF: its views are two segments of one), got " + shape);
+        require(!sequence || !objectiveName.equals("sop") || shape.steps() >= 4, OBJECTIVE,
+                "sop needs sequences of at least 4 steps, got " + shape.steps());
         if (objectiveName.equals("context")) {
             int side = Math.min(shape.height(), shape.width());
             int patch = (side - (int) Math.round(contextGap * side) - 2 * (int) Math.round(contextJitter * side)) / 2;
@@ -405,6 +409,8 @@ public record TrainerSettings(
                         seed ^ 0x3C6EF372FE94F82BL), seed);
             }
             case "context" -> new ObjectiveLearner(net, hyperParams, new ContextPrediction(hyperParams.batchSize(),
+                    net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);
+            case "sop" -> new ObjectiveLearner(net, hyperParams, ContextPrediction.sentenceOrder(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);
             default -> throw new IllegalStateException("unknown objective " + objective.name());
         };

@@ -105,11 +105,14 @@ public class LearningTest {
      * cnn1d), with MoCo and no image view: the kNN accuracy of the backbone rises above its init.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"784", "28x28"})
-    void vectorAndSequenceViewsTeachTheirEncoders(String inputShape) {
+    @ValueSource(strings = {"784", "28x28", "28x28:sop"})
+    void vectorAndSequenceViewsTeachTheirEncoders(String inputShapeAndObjective) {
         Nd4jRuntime.init();
+        String inputShape = inputShapeAndObjective.split(":")[0];
+        String objective = inputShapeAndObjective.contains(":") ? inputShapeAndObjective.split(":")[1] : "moco";
         Configuration conf = new Configuration();
         conf.set(KontrastOptions.INPUT_SHAPE, inputShape);
+        conf.set(KontrastOptions.OBJECTIVE, objective);
         conf.set(KontrastOptions.BATCH_SIZE, BATCH);
         conf.set(KontrastOptions.QUEUE_SIZE, 1024);
         TrainerSettings settings = TrainerSettings.from(conf);
@@ -117,11 +120,16 @@ public class LearningTest {
         var views = settings.views();
         LabeledImages train = SyntheticShapes.generate(3000, 21, "synthetic/train");
         LabeledImages test = SyntheticShapes.generate(1000, 22, "synthetic/test");
-        Learner learner = new MocoLearner(settings.network(), HyperParams.mocoV2(BATCH, 1024), 3);
+        Learner learner = objective.equals("moco") ? new MocoLearner(settings.network(), HyperParams.mocoV2(BATCH, 1024), 3)
+                : settings.newLearner(3);
         double before = Probes.knnAccuracy(features(learner, train, views.inputMean(), views.inputStd()), train.labels(),
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
         var shape = settings.inputShape();
-        var batchViews = new io.kontrast.operators.views.BatchViews(views, shape.channels(), shape.height(), shape.width());
+        // Sentence-order prediction: segment pairs, each with its order as the target.
+        int[] targets = learner.needsTargets() ? new int[BATCH] : null;
+        var batchViews = targets == null
+                ? new io.kontrast.operators.views.BatchViews(views, shape.channels(), shape.height(), shape.width())
+                : new io.kontrast.operators.views.BatchViews(views, shape.channels(), shape.height(), shape.width(), 0, 0);
         SplittableRandom order = new SplittableRandom(4);
         float[][] rows = new float[BATCH][];
         String[] ids = new String[BATCH];
@@ -134,17 +142,18 @@ public class LearningTest {
                 rows[r] = train.image(i);
                 ids[r] = "syn/" + i + "/" + s;
             }
-            batchViews.build(rows, ids, null, BATCH, a.data().asNioFloat(), b.data().asNioFloat(), (helper, caller) -> {
+            batchViews.build(rows, ids, null, BATCH, a.data().asNioFloat(), b.data().asNioFloat(), targets, (helper, caller) -> {
                 helper.run();
                 caller.run();
             });
-            learner.step(a, b, ids, null);
+            learner.step(a, b, ids, targets);
         }
         double after = Probes.knnAccuracy(features(learner, train, views.inputMean(), views.inputStd()), train.labels(),
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
         learner.close();
-        System.out.printf("%s:moco on input %s (%s views): synthetic kNN200 random init %.3f -> after %d steps %.3f%n",
-                settings.encoder(), inputShape, shape.isVector() ? "vector" : "sequence", before, steps, after);
+        System.out.printf("%s:%s on input %s (%s views): synthetic kNN200 random init %.3f -> after %d steps %.3f%n",
+                settings.encoder(), objective, inputShape, shape.isVector() ? "vector" : targets != null ? "segment pair" : "sequence", before,
+                steps, after);
         assertThat(after).isGreaterThan(before + 0.05);
     }
 }

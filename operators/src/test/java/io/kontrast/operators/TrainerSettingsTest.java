@@ -31,6 +31,8 @@ class TrainerSettingsTest {
                 .hasMessageContaining("kontrast.objective").hasMessageContaining("image");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.objective", "dim")))
                 .hasMessageContaining("kontrast.objective").hasMessageContaining("feature map");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.objective", "sop")))
+                .hasMessageContaining("kontrast.objective").hasMessageContaining("sequence input");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.format", "image")))
                 .hasMessageContaining("kontrast.input.format").hasMessageContaining("vector");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.encoder", "cnn")))

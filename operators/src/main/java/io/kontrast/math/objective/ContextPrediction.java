@@ -12,6 +12,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Context prediction (Doersch et al.), the relative-position family: the two views of a sample are
  * two patches of it (see {@code PatchPairs}), and a classifier head on the pair's two encoder
  * outputs, concatenated, predicts where the second patch lies around the first (8 positions).
+ * Sentence-order prediction (ALBERT's SOP) is the same with 2 classes: the views are two
+ * consecutive segments of a sequence (see {@code SegmentPairs}), in order or swapped.
  * Loss: softmax cross-entropy, the mean over the samples; the gradient flows through the head
  * into both outputs.
  *
@@ -25,6 +27,8 @@ public final class ContextPrediction implements Objective {
 
     private final int pairs;
     private final int dim;
+    private final int classes;
+    private final String name;
     private final Head head;
     private final INDArray in;
     private final INDArray inFirst;
@@ -39,19 +43,30 @@ public final class ContextPrediction implements Objective {
      * @param dtype the online encoder's float type (DOUBLE in gradient checks)
      */
     public ContextPrediction(int pairs, int dim, int hidden, DataType dtype, long seed) {
+        this("context", POSITIONS, pairs, dim, hidden, dtype, seed);
+    }
+
+    /** Sentence-order prediction: two classes, in order (0) or swapped (1). */
+    public static ContextPrediction sentenceOrder(int pairs, int dim, int hidden, DataType dtype, long seed) {
+        return new ContextPrediction("sop", 2, pairs, dim, hidden, dtype, seed);
+    }
+
+    private ContextPrediction(String name, int classes, int pairs, int dim, int hidden, DataType dtype, long seed) {
+        this.name = name;
+        this.classes = classes;
         this.pairs = pairs;
         this.dim = dim;
-        head = new Head("head", 2 * dim, hidden, POSITIONS, pairs, dtype, seed);
+        head = new Head("head", 2 * dim, hidden, classes, pairs, dtype, seed);
         in = Nd4j.create(dtype, pairs, 2 * dim);
         inFirst = in.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim));
         inSecond = in.get(NDArrayIndex.all(), NDArrayIndex.interval(dim, 2 * dim));
-        logits = new double[pairs * POSITIONS];
-        dLogits = new double[pairs * POSITIONS];
+        logits = new double[pairs * classes];
+        dLogits = new double[pairs * classes];
     }
 
     @Override
     public String name() {
-        return "context";
+        return name;
     }
 
     @Override
@@ -63,7 +78,7 @@ public final class ContextPrediction implements Objective {
     public double lossAndGradient(Batch batch, INDArray dz) {
         int[] targets = batch.targets();
         if (targets == null || targets.length < pairs) {
-            throw new IllegalStateException("context prediction needs each pair's position (its views must be patch pairs)");
+            throw new IllegalStateException(name + " needs each pair's class (its views must be patch or segment pairs)");
         }
         INDArray z = batch.z();
         inFirst.assign(z.get(NDArrayIndex.interval(0, pairs), NDArrayIndex.all()));
@@ -77,11 +92,11 @@ public final class ContextPrediction implements Objective {
         for (int i = 0; i < pairs; i++) {
             int t = targets[i];
             if (t < 0) continue; // a pair without a position (built by an earlier version): no loss
-            if (t >= POSITIONS) throw new IllegalStateException("position " + t + " of pair " + i);
-            int o = i * POSITIONS;
+            if (t >= classes) throw new IllegalStateException("position " + t + " of pair " + i);
+            int o = i * classes;
             double max = Double.NEGATIVE_INFINITY;
             int best = 0;
-            for (int k = 0; k < POSITIONS; k++) {
+            for (int k = 0; k < classes; k++) {
                 if (logits[o + k] > max) {
                     max = logits[o + k];
                     best = k;
@@ -89,9 +104,9 @@ public final class ContextPrediction implements Objective {
             }
             if (best == t) right++;
             double sum = 0;
-            for (int k = 0; k < POSITIONS; k++) sum += Math.exp(logits[o + k] - max);
+            for (int k = 0; k < classes; k++) sum += Math.exp(logits[o + k] - max);
             loss += Math.log(sum) + max - logits[o + t];
-            for (int k = 0; k < POSITIONS; k++) {
+            for (int k = 0; k < classes; k++) {
                 dLogits[o + k] = (Math.exp(logits[o + k] - max) / sum - (k == t ? 1 : 0)) / counted;
             }
         }
@@ -134,7 +149,7 @@ public final class ContextPrediction implements Objective {
         head.clearMomentum();
     }
 
-    /** The share of the last step's pairs whose position the head predicted (chance: 1/8). */
+    /** The share of the last step's pairs whose class the head predicted (chance: 1/8, or 1/2 for SOP). */
     public double accuracy() {
         return accuracy;
     }

@@ -28,6 +28,8 @@ public final class BatchViews {
     private final VectorViews vectors;
     // Sequence samples (F×1×T): windows, scaling, jitter and time masks.
     private final SequenceViews sequences;
+    // Sentence-order prediction: segment pairs of a sequence in place of its views.
+    private final SegmentPairs segments;
 
     public BatchViews(ViewSettings settings, int height, int width) {
         this(settings, 1, height, width);
@@ -45,7 +47,8 @@ public final class BatchViews {
 
     /**
      * With {@code gapFraction} ≥ 0, the pairs are context prediction's patches ({@link
-     * PatchPairs}) and each sample's target is the second patch's position.
+     * PatchPairs}) and each sample's target is the second patch's position; on a sequence, they
+     * are sentence-order prediction's segments ({@link SegmentPairs}) and the target is their order.
      */
     public BatchViews(ViewSettings settings, int channels, int height, int width, double gapFraction, double jitterFraction) {
         boolean vector = height == 1 && width == 1;
@@ -53,12 +56,13 @@ public final class BatchViews {
         if (!vector && !sequence && channels != 1 && channels != 3) {
             throw new IllegalArgumentException("views take 1 or 3 channels, got " + channels);
         }
-        if ((vector || sequence) && gapFraction >= 0) {
-            throw new IllegalArgumentException("patch pairs need an image, got " + channels + "x" + height + "x" + width);
+        if (vector && gapFraction >= 0) {
+            throw new IllegalArgumentException("patch or segment pairs need an image or a sequence, got a vector of " + channels);
         }
+        segments = sequence && gapFraction >= 0 ? new SegmentPairs(width, channels, settings.inputMean(), settings.inputStd()) : null;
         vectors = vector ? new VectorViews(settings, channels) : null;
         sequences = sequence ? new SequenceViews(settings, width, channels) : null;
-        patches = gapFraction < 0 ? null : new PatchPairs[] {
+        patches = gapFraction < 0 || sequence ? null : new PatchPairs[] {
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
         this.height = height;
@@ -87,15 +91,15 @@ public final class BatchViews {
      */
     public void build(float[][] pixels, String[] ids, boolean[] skip, int count, FloatBuffer first, FloatBuffer second,
             int[] targets, BiConsumer<Runnable, Runnable> twoParts) {
-        if (patches != null && targets == null) throw new IllegalArgumentException("patch pairs need an array for their targets");
+        if (patchPairs() && targets == null) throw new IllegalArgumentException("patch and segment pairs need an array for their targets");
         next.set(0);
         twoParts.accept(() -> part(1, pixels, ids, skip, count, first, second, targets),
                 () -> part(0, pixels, ids, skip, count, first, second, targets));
     }
 
-    /** Whether the pairs are context prediction's patches, with targets. */
+    /** Whether the pairs are context prediction's patches or sentence-order prediction's segments, with targets. */
     public boolean patchPairs() {
-        return patches != null;
+        return patches != null || segments != null;
     }
 
     private void part(int p, float[][] pixels, String[] ids, boolean[] skip, int count, FloatBuffer first, FloatBuffer second,
@@ -110,6 +114,8 @@ public final class BatchViews {
             SplittableRandom rnd = aug.randomFor(ids[i]);
             if (patches != null) {
                 targets[i] = patches[p].build(pixels[i], rnd, a, b);
+            } else if (segments != null) {
+                targets[i] = segments.build(pixels[i], rnd, a, b);
             } else if (vector) {
                 vectors.pair(pixels, count, i, rnd, a, b);
             } else if (sequences != null) {
@@ -122,7 +128,7 @@ public final class BatchViews {
                 aug.augment(pixels[i], height, width, rnd, a);
                 aug.augment(pixels[i], height, width, rnd, b);
             }
-            if (patches == null && targets != null) targets[i] = -1;
+            if (!patchPairs() && targets != null) targets[i] = -1;
             first.put(i * n, a);
             second.put(i * n, b);
         }

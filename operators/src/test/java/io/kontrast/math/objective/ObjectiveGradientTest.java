@@ -58,6 +58,7 @@ class ObjectiveGradientTest {
             case "byol" -> new Siamese(true, true, online, pairs, 5, DataType.DOUBLE, 3);
             case "instdisc" -> new InstDisc(pairs, online.outputDim(), 6, 16, 0.5, 0.5, DataType.DOUBLE, 3);
             case "context" -> new ContextPrediction(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
+            case "sop" -> ContextPrediction.sentenceOrder(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -128,7 +129,7 @@ class ObjectiveGradientTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop"})
     void theObjectivesGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(11);
         LayerNet online = smallEncoder();
@@ -140,7 +141,7 @@ class ObjectiveGradientTest {
         INDArray x = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
         String[] instances = objective instanceof InstDisc d ? knownInstances(d.bank(), rnd) : null;
         // Context prediction: positions of the pairs, one of them without (a pair built by an earlier version).
-        int[] targets = objective.needsTargets() ? new int[] {5, 0, -1, 7} : null;
+        int[] targets = !objective.needsTargets() ? null : name.equals("sop") ? new int[] {1, 0, -1, 1} : new int[] {5, 0, -1, 7};
         FixedBatch batch = new FixedBatch(PAIRS, z, x, instances, targets);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
         double loss = objective.lossAndGradient(batch, dz);
@@ -210,7 +211,7 @@ class ObjectiveGradientTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "dim"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop", "dim"})
     void aWholeLearnersGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(12);
         // Split batch norm in two groups: the 2N rows go through the encoder shuffled.
@@ -223,7 +224,7 @@ class ObjectiveGradientTest {
         INDArray a = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
         INDArray b = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
         if (learner.bank() != null) learner.instances(knownInstances(learner.bank(), rnd));
-        if (learner.needsTargets()) learner.targets(new int[] {3, 6, 1, 4});
+        if (learner.needsTargets()) learner.targets(name.equals("sop") ? new int[] {1, 0, 0, 1} : new int[] {3, 6, 1, 4});
         assertThat(learner.lossAndGradient(a, b)).isFinite();
         INDArray analytic = learner.gradients().dup();
         List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 3, "θ");

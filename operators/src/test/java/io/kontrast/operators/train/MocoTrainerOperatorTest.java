@@ -66,6 +66,13 @@ class MocoTrainerOperatorTest {
         return out;
     }
 
+    /** The samples' 28×28 values as sequences of 28 steps of 28 features. */
+    static List<ImageSample> asSequences(List<ImageSample> images) {
+        List<ImageSample> out = new ArrayList<>();
+        for (ImageSample s : images) out.add(new ImageSample(s.id, s.eventTime, 28, 1, 28, s.pixels, s.label));
+        return out;
+    }
+
     /** View pairs built beforehand, as an earlier version kept a partial batch in its state. */
     static List<ViewPair> builtPairs(int n, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -254,17 +261,20 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context"})
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop"})
     void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
         Configuration conf = conf(0);
-        conf.set(KontrastOptions.ENCODER, "cnn");
+        // Sentence-order prediction takes sequences: the same values as 28 steps of 28 features.
+        boolean sequences = objective.equals("sop");
+        conf.set(KontrastOptions.ENCODER, sequences ? "cnn1d" : "cnn");
+        if (sequences) conf.set(KontrastOptions.INPUT_SHAPE, "28x28");
         conf.set(KontrastOptions.OBJECTIVE, objective);
         conf.set(KontrastOptions.PREDICTOR_HIDDEN, 32);
         // 43 samples, 40 trained on: the bank of 32 is full and has given its oldest slots to new instances.
         conf.set(KontrastOptions.INSTDISC_BANK_SIZE, 32);
         conf.set(KontrastOptions.INSTDISC_NEGATIVES, 16);
         TrainerSettings settings = TrainerSettings.from(conf);
-        Restored r = checkpointAndRestore(settings, pairs(5 * BATCH + 3, 21));
+        Restored r = checkpointAndRestore(settings, sequences ? asSequences(pairs(5 * BATCH + 3, 21)) : pairs(5 * BATCH + 3, 21));
         var original = r.original();
         var restored = r.restored();
         var saved = r.saved();
@@ -278,7 +288,7 @@ class MocoTrainerOperatorTest {
         } else if (objective.equals("dim")) {
             assertThat(state).containsKeys("localParams", "localVelocity");
             assertThat(state.get("localParams")).isNotEqualTo(fresh.state().get("localParams"));
-        } else if (objective.equals("context")) {
+        } else if (objective.equals("context") || objective.equals("sop")) {
             assertThat(state).containsKeys("headParams", "headVelocity", "headStats");
             assertThat(state.get("headParams")).isNotEqualTo(fresh.state().get("headParams"));
         } else if (!objective.equals("simclr")) {
@@ -304,7 +314,7 @@ class MocoTrainerOperatorTest {
                 assertThat(b.vector(slot)).containsExactly(a.vector(slot));
             }
         }
-        continuesAlike(original, restored, pairs(2 * BATCH - 3, 22), 7);
+        continuesAlike(original, restored, sequences ? asSequences(pairs(2 * BATCH - 3, 22)) : pairs(2 * BATCH - 3, 22), 7);
         List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
         List<EncoderSnapshot> fromRestored = restored.extractOutputValues();
         assertThat(fromOriginal).extracting(EncoderSnapshot::getObjective).containsOnly(objective);

@@ -1,0 +1,54 @@
+package io.kontrast.operators.views;
+
+import java.util.SplittableRandom;
+
+/**
+ * The views of sentence-order prediction (ALBERT's SOP) on a sequence of {@code T} steps of
+ * {@code F} features: the sequence is cut at a random step in [0.3 T, 0.7 T] into two consecutive
+ * segments, each resampled (linear interpolation along time) to the full {@code T} steps, so that
+ * the encoder and the backbone it publishes stay those of the other objectives, and normalised as
+ * the other views are. With probability 1/2 the two are swapped.
+ *
+ * <p>The target of the pair: 0 when the first view is the earlier segment, 1 when swapped. The
+ * cut's range is symmetric, so a segment's length (its stretch) does not give the order away.
+ * Stateless; thread-safe.
+ */
+public final class SegmentPairs {
+    private final int steps;
+    private final int features;
+    private final float mean;
+    private final float invStd;
+
+    public SegmentPairs(int steps, int features, float mean, float std) {
+        if (steps < 4) throw new IllegalArgumentException("segment pairs need a sequence of at least 4 steps, got " + steps);
+        this.steps = steps;
+        this.features = features;
+        this.mean = mean;
+        this.invStd = 1f / std;
+    }
+
+    /** Writes the pair of {@code x} into {@code a} and {@code b}; returns its target (0 in order, 1 swapped). */
+    public int build(float[] x, SplittableRandom rnd, float[] a, float[] b) {
+        int lo = (int) Math.ceil(0.3 * steps);
+        int hi = (int) Math.floor(0.7 * steps);
+        int cut = lo + rnd.nextInt(Math.max(1, hi - lo + 1));
+        boolean swap = rnd.nextBoolean();
+        segment(x, 0, cut, swap ? b : a);
+        segment(x, cut, steps, swap ? a : b);
+        return swap ? 1 : 0;
+    }
+
+    /** Steps {@code [from, to)} of {@code x}, resampled to {@code steps} steps and normalised, into {@code out}. */
+    private void segment(float[] x, int from, int to, float[] out) {
+        int length = to - from;
+        int f = features;
+        for (int o = 0; o < steps; o++) {
+            double at = from + (o + 0.5) * length / steps - 0.5;
+            at = Math.max(from, Math.min(to - 1, at));
+            int l = (int) Math.floor(at);
+            int h = Math.min(l + 1, to - 1);
+            float w = (float) (at - l);
+            for (int j = 0; j < f; j++) out[o * f + j] = (x[l * f + j] * (1 - w) + x[h * f + j] * w - mean) * invStd;
+        }
+    }
+}
