@@ -39,12 +39,25 @@ class BrokerOutageITCase extends WithKafka {
         assertThat(train.isAlive()).as("the job waits for its broker: %s", Files.readString(logFile)).isTrue();
         kafka.restart();
 
-        assertThat(train.waitFor(5, TimeUnit.MINUTES)).as("the job ends by itself").isTrue();
+        boolean ended = train.waitFor(5, TimeUnit.MINUTES);
+        if (!ended) {
+            keep(logFile);
+            train.destroyForcibly().waitFor();
+        }
+        assertThat(ended).as("the job ends by itself: %s", Files.readString(logFile)).isTrue();
         String log = Files.readString(logFile);
+        if (train.exitValue() != 0) keep(logFile);
         assertThat(train.exitValue()).as(log).isZero();
         List<EncoderSnapshot> snapshots = FailoverITCase.committed("snapshots-" + name);
         assertThat(snapshots.size()).isGreaterThan(before);
         FailoverITCase.assertContiguousVersionsFromOne(snapshots);
         FailoverITCase.assertEachGarbageRecordOnceInTheDeadLetters(name);
+    }
+
+    /** Keeps a failed run's log where the build leaves its reports: the temporary directory goes. */
+    private static void keep(Path logFile) throws java.io.IOException {
+        Path kept = Path.of("target", "broker-outage-train.log");
+        Files.createDirectories(kept.getParent());
+        Files.copy(logFile, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 }
