@@ -115,6 +115,21 @@ def conv1d(x, w, b, stride, padding):
     return y + b[None, :, None]
 
 
+def gru(x, w_ih, w_hh, b_ih, b_hh):
+    """A GRU over x [n, f, t] (channels first) to its last hidden state [n, h]; gates r, z, n."""
+    n, _, steps = x.shape
+    h = w_hh.shape[0]
+    state = np.zeros((n, h), dtype=np.float64)
+    for t in range(steps):
+        gi = x[:, :, t].astype(np.float64) @ w_ih + b_ih
+        gh = state @ w_hh + b_hh
+        r = 1 / (1 + np.exp(-(gi[:, :h] + gh[:, :h])))
+        z = 1 / (1 + np.exp(-(gi[:, h:2 * h] + gh[:, h:2 * h])))
+        cand = np.tanh(gi[:, 2 * h:] + r * gh[:, 2 * h:])
+        state = (1 - z) * cand + z * state
+    return state.astype(np.float32)
+
+
 def pool2d(x, k, stride, reduce):
     n, c, h, w = x.shape
     oh = (h - k) // stride + 1
@@ -138,6 +153,10 @@ def run(layers, weights, x):
         elif kind == "conv1d":
             x = conv1d(x, weights[name + ".weight"], weights[name + ".bias"],
                        int(attrs["stride"]), int(attrs["padding"]))
+        elif kind == "gru":
+            x = x.reshape(x.shape[0], x.shape[1], -1)
+            x = gru(x, weights[name + ".weight_ih"], weights[name + ".weight_hh"],
+                    weights[name + ".bias_ih"], weights[name + ".bias_hh"])
         elif kind == "max_pool2d":
             x = pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]), np.max)
         elif kind == "avg_pool2d":

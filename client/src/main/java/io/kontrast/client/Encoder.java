@@ -22,7 +22,9 @@ import java.util.Map;
  * flattened input, W of shape {@code [in, out]}), {@code conv2d} (cross-correlation, NCHW,
  * weights {@code [out, in, k, k]}, zero padding), {@code conv1d} (the same along time, weights
  * {@code [out, in, k]}), {@code max_pool2d}, {@code avg_pool2d}, {@code
- * global_avg_pool}, {@code batch_norm} (per channel {@code x · weight + bias}), {@code residual}
+ * global_avg_pool}, {@code gru} (on a sequence, to its last hidden state: gates r, z, n, {@code
+ * x W_ih + b_ih}, W_ih {@code [F, 3H]}, and {@code h W_hh + b_hh}, {@code n = tanh(x_n + r ⊙ h_n)},
+ * {@code h' = (1 − z) ⊙ n + z ⊙ h} from 0), {@code batch_norm} (per channel {@code x · weight + bias}), {@code residual}
  * (its body plus its shortcut, given by the entries that follow it), {@code flatten} ((c, h, w)
  * order), {@code relu} ({@code max(0, x)}), {@code l2_normalize} ({@code x / max(|x|, 1e-12)}).
  * A sequence input ({@code input_shape} {@code [T, F]}) is taken channels first, {@code [F, T]},
@@ -170,6 +172,29 @@ public final class Encoder {
                     ops.add(conv1d(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), in, shape[2], out, k, stride,
                             pad, ol));
                     shape = new int[] {out, 1, ol};
+                }
+                case "gru" -> {
+                    requireImage(l, shape);
+                    int in = attribute(l, "input_size");
+                    int h = attribute(l, "hidden_size");
+                    CharSequence output = l.getAttributes().get("output");
+                    if (shape[1] != 1 || in != shape[0] || h < 1 || output != null && !output.toString().equals("last")) {
+                        throw new InvalidSnapshotException(l.getName() + ": input_size " + in + ", hidden_size " + h + ", output "
+                                + output + " do not fit a sequence input of " + java.util.Arrays.toString(shape));
+                    }
+                    float[][] p = new float[4][];
+                    String[] names = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
+                    List<List<Integer>> shapes = List.of(List.of(in, 3 * h), List.of(h, 3 * h), List.of(3 * h), List.of(3 * h));
+                    for (int t = 0; t < 4; t++) {
+                        Tensor w = require(weights, l.getName() + "." + names[t]);
+                        if (!w.getShape().equals(shapes.get(t))) {
+                            throw new InvalidSnapshotException(l.getName() + "." + names[t] + " has shape " + w.getShape()
+                                    + ", expected " + shapes.get(t));
+                        }
+                        p[t] = floats(w, l.getName() + "." + names[t]);
+                    }
+                    ops.add(gru(p[0], p[1], p[2], p[3], in, shape[2], h));
+                    shape = new int[] {h};
                 }
                 case "max_pool2d", "avg_pool2d" -> {
                     requireImage(l, shape);
@@ -323,6 +348,42 @@ public final class Encoder {
                     }
                 }
             }
+            return y;
+        };
+    }
+
+    /**
+     * A GRU over a [F, T] input (channels first) to its last hidden state: gates r, z, n with
+     * {@code x W_ih + b_ih} and {@code h W_hh + b_hh}, {@code n = tanh(x_n + r (h_n))}, {@code h' =
+     * (1 - z) n + z h} from {@code h = 0}.
+     */
+    private static Op gru(float[] wih, float[] whh, float[] bih, float[] bhh, int f, int steps, int h) {
+        return x -> {
+            double[] state = new double[h];
+            double[] gi = new double[3 * h];
+            double[] gh = new double[3 * h];
+            for (int t = 0; t < steps; t++) {
+                for (int j = 0; j < 3 * h; j++) {
+                    gi[j] = bih[j];
+                    gh[j] = bhh[j];
+                }
+                for (int i = 0; i < f; i++) {
+                    double v = x[i * steps + t];
+                    for (int j = 0; j < 3 * h; j++) gi[j] += v * wih[i * 3 * h + j];
+                }
+                for (int i = 0; i < h; i++) {
+                    double v = state[i];
+                    for (int j = 0; j < 3 * h; j++) gh[j] += v * whh[i * 3 * h + j];
+                }
+                for (int j = 0; j < h; j++) {
+                    double r = 1 / (1 + Math.exp(-(gi[j] + gh[j])));
+                    double z = 1 / (1 + Math.exp(-(gi[h + j] + gh[h + j])));
+                    double n = Math.tanh(gi[2 * h + j] + r * gh[2 * h + j]);
+                    state[j] = (1 - z) * n + z * state[j];
+                }
+            }
+            float[] y = new float[h];
+            for (int j = 0; j < h; j++) y[j] = (float) state[j];
             return y;
         };
     }

@@ -28,7 +28,9 @@ import java.util.Map;
  * Flatten} when its input is an image), {@code max_pool2d} and {@code avg_pool2d} are {@code
  * MaxPool} and {@code AveragePool}, {@code global_avg_pool} is {@code GlobalAveragePool} then
  * {@code Flatten}, {@code batch_norm} (inference form) is {@code Mul} and {@code Add}, {@code
- * residual} is its body and its shortcut joined by {@code Add}, {@code relu} is {@code Relu} and
+ * residual} is its body and its shortcut joined by {@code Add}, {@code gru} is {@code GRU} with
+ * {@code linear_before_reset} (its gates reordered to z, r, h; the sequence transposed to {@code
+ * [T, batch, F]} and the last state back), {@code relu} is {@code Relu} and
  * {@code l2_normalize} is {@code ReduceL2}, {@code Max} with 1e-12 and {@code Div}.
  */
 public final class OnnxExport {
@@ -152,6 +154,26 @@ public final class OnnxExport {
                             ints("kernel_shape", k), ints("strides", stride), ints("pads", pad, pad)});
                     v = new Value(y, new int[] {out, (v.shape[1] + 2 * pad - k) / stride + 1});
                 }
+                case "gru" -> {
+                    int h = attribute(l, "hidden_size");
+                    int f = v.shape[0];
+                    // [batch, F, T] -> [T, batch, F]; GRU's Y_h [1, batch, H] -> [batch, H].
+                    String seq = node("Transpose", List.of(v.name), new Proto[] {ints("perm", 2, 0, 1)});
+                    float[] wih = floats(weights.get(name + ".weight_ih"));
+                    float[] whh = floats(weights.get(name + ".weight_hh"));
+                    float[] bih = floats(weights.get(name + ".bias_ih"));
+                    float[] bhh = floats(weights.get(name + ".bias_hh"));
+                    String w = initializer(name + ".W", new int[] {1, 3 * h, f}, gatesFirst(wih, f, h));
+                    String r = initializer(name + ".R", new int[] {1, 3 * h, h}, gatesFirst(whh, h, h));
+                    float[] b = new float[6 * h];
+                    System.arraycopy(gatesFirst(bih, 1, h), 0, b, 0, 3 * h);
+                    System.arraycopy(gatesFirst(bhh, 1, h), 0, b, 3 * h, 3 * h);
+                    String bias = initializer(name + ".B", new int[] {1, 6 * h}, b);
+                    String last = node("GRU", List.of(seq, w, r, bias), new Proto[] {integer("hidden_size", h),
+                            integer("linear_before_reset", 1)}, 1);
+                    String batchFirst = node("Transpose", List.of(last), new Proto[] {ints("perm", 1, 0, 2)});
+                    v = flatten(new Value(batchFirst, new int[] {1, h}));
+                }
                 case "max_pool2d", "avg_pool2d" -> {
                     int k = attribute(l, "kernel_size");
                     int stride = attribute(l, "stride");
@@ -207,16 +229,22 @@ public final class OnnxExport {
 
     /** Appends a node; returns the name of its (single) output. */
     private String node(String op, List<String> inputs, Proto[] attributes) {
+        return node(op, inputs, attributes, 0);
+    }
+
+    /** Appends a node whose one used output comes after {@code skipped} outputs left unnamed; returns its name. */
+    private String node(String op, List<String> inputs, Proto[] attributes, int skipped) {
         String out = fresh(op.toLowerCase());
-        nodes.add(new Node(op, inputs, out, attributes));
+        nodes.add(new Node(op, inputs, out, attributes, skipped));
         return out;
     }
 
-    private record Node(String op, List<String> inputs, String output, Proto[] attributes) {
+    private record Node(String op, List<String> inputs, String output, Proto[] attributes, int skipped) {
         /** NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5. */
         Proto proto(String outputName) {
             Proto n = new Proto();
             for (String in : inputs) n.string(1, in);
+            for (int i = 0; i < skipped; i++) n.string(2, "");
             n.string(2, outputName).string(3, output + "_node").string(4, op);
             for (Proto a : attributes) n.message(5, a);
             return n;
@@ -244,6 +272,36 @@ public final class OnnxExport {
         data.get(raw);
         initializers.put(name, tensor(name, dims, raw));
         return name;
+    }
+
+    /** A float32 weight from values, row-major under {@code dims}. */
+    private String initializer(String name, int[] dims, float[] values) {
+        ByteBuffer raw = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) raw.putFloat(v);
+        initializers.put(name, tensor(name, dims, raw.array()));
+        return name;
+    }
+
+    private static float[] floats(Tensor t) {
+        java.nio.FloatBuffer f = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        float[] v = new float[f.remaining()];
+        f.get(v);
+        return v;
+    }
+
+    /**
+     * A published GRU weight {@code [in, 3H]} (x W, gates r, z, n) as ONNX's {@code [3H, in]} (W
+     * xᵀ, gates z, r, h); a bias is the case {@code in = 1}.
+     */
+    private static float[] gatesFirst(float[] w, int in, int h) {
+        int[] from = {1, 0, 2};
+        float[] out = new float[w.length];
+        for (int g = 0; g < 3; g++) {
+            for (int j = 0; j < h; j++) {
+                for (int i = 0; i < in; i++) out[((g * h) + j) * in + i] = w[i * 3 * h + from[g] * h + j];
+            }
+        }
+        return out;
     }
 
     private String constant(String name, int[] dims, float value) {

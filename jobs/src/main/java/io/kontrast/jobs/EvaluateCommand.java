@@ -39,7 +39,7 @@ public final class EvaluateCommand {
                 .opt("dir", "dir", null, "the image folder of --dataset image-folder: DIR/<split>/<class>/<image files>")
                 .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory")
                 .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init encoder (baselines)")
-                .opt("encoder", "auto|mlp|cnn|cnn1d|resnet|custom", "auto", "encoder of --features random")
+                .opt("encoder", String.join("|", TrainerSettings.ENCODERS), "auto", "encoder of --features random")
                 .opt("encoder-spec", "file", null, "a JSON layer list, for --features random")
                 .opt("input-shape", "CxHxW|F", "1x28x28", "input shape, for --features random: an image, or a vector of F features")
                 .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")

@@ -127,6 +127,19 @@ public final class SnapshotFeatures {
                             .build());
                     x = y;
                 }
+                case "gru" -> {
+                    int h = attribute(l, "hidden_size");
+                    int n = (int) x.size(0);
+                    int f = (int) x.size(1);
+                    int steps = (int) x.size(3);
+                    // [n, F, 1, T] -> rows (sample, step) of F features, the kernel's layout.
+                    INDArray rows = x.reshape('c', n, f, steps).permute(0, 2, 1).dup('c').reshape('c', (long) n * steps, f);
+                    INDArray y = Nd4j.create(DataType.FLOAT, n, h);
+                    io.kontrast.math.nn.GruKernel.allocate(n, steps, f, h, false, DataType.FLOAT).forward(rows,
+                            w.get(l.getName() + ".weight_ih"), w.get(l.getName() + ".weight_hh"),
+                            w.get(l.getName() + ".bias_ih"), w.get(l.getName() + ".bias_hh"), y);
+                    x = y;
+                }
                 case "max_pool2d", "avg_pool2d" -> {
                     int k = attribute(l, "kernel_size");
                     int stride = attribute(l, "stride");

@@ -40,11 +40,11 @@ public final class TrainCommand {
                 .opt("snapshot-every", "steps", SNAPSHOT_EVERY.defaultValue().toString(), "publish a snapshot every this many steps")
                 .opt("max-samples", "n", "0", "stop cleanly after training on n samples, across restarts (0: never)")
                 .opt("duration", "duration", "0", "stop cleanly after this long, e.g. 10m (0: never)")
-                .opt("encoder", "auto|mlp|cnn|cnn1d|resnet|custom", ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
+                .opt("encoder", String.join("|", TrainerSettings.ENCODERS), ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
                 .opt("input-shape", "CxHxW|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, or a vector of F features, e.g. 784")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
-                .opt("objective", "moco|simclr|simsiam|byol|instdisc|dim|context|sop", OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
+                .opt("objective", String.join("|", TrainerSettings.OBJECTIVES), OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
                 .opt("queue-size", "n", QUEUE_SIZE.defaultValue().toString(), "negative keys K")
                 .opt("model-id", "id", MODEL_ID.defaultValue(), "model id of the snapshots")
@@ -104,7 +104,7 @@ public final class TrainCommand {
     /** {@code --encoder}, {@code --encoder-spec} and {@code --input-shape} into their options. */
     static void encoderOptions(Args a, Configuration conf) {
         if (a.has("encoder")) {
-            conf.set(ENCODER, a.choice("encoder", "auto", "mlp", "cnn", "resnet", "custom"));
+            conf.set(ENCODER, a.choice("encoder", TrainerSettings.ENCODERS.toArray(String[]::new)));
         }
         if (a.has("encoder-spec")) {
             conf.set(ENCODER_SPEC, a.path("encoder-spec").toAbsolutePath().toString());

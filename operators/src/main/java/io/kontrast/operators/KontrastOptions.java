@@ -58,10 +58,12 @@ public final class KontrastOptions {
                     .defaultValue("auto")
                     .withDescription("Encoder preset: mlp (one 512-wide layer as the backbone; 512-128 head), cnn "
                             + "(conv3x3-32, pool, conv3x3-64, pool, fc-256 backbone; 256-256-128 head), cnn1d (for "
-                            + "sequences: three conv1d layers, global average pooling over time, fc-256), resnet (a small "
-                            + "residual network, see kontrast.resnet.width), custom (the layer list in "
-                            + "kontrast.encoder.spec), or auto: the best preset for the input shape (mlp for 1x28x28 and "
-                            + "vectors, cnn1d for sequences, cnn otherwise; custom when a spec file is given).");
+                            + "sequences: three conv1d layers, flattened over time, fc-256), cnn1d-steps (cnn1d's "
+                            + "convolutions, every step's features flattened as the representation: what cpc trains), gru "
+                            + "(for sequences: a GRU of 256 units, its last state), resnet (a small residual network, see "
+                            + "kontrast.resnet.width), custom (the layer list in kontrast.encoder.spec), or auto: the best "
+                            + "preset for the input shape (mlp for 1x28x28 and vectors, cnn1d for sequences, cnn1d-steps "
+                            + "with cpc, cnn otherwise; custom when a spec file is given).");
 
     public static final ConfigOption<String> ENCODER_SPEC =
             ConfigOptions.key("kontrast.encoder.spec")
@@ -133,8 +135,23 @@ public final class KontrastOptions {
                             + "network at kontrast.key.momentum), instdisc (a memory bank of one feature per instance, "
                             + "sampled softmax), dim (Deep InfoMax, global-local InfoNCE on the backbone's last feature map) "
                             + ", context (context prediction: two patches of an image, a head predicts "
-                            + "where the second lies around the first) or sop (sentence-order prediction, for sequences: "
-                            + "two consecutive segments, in order or swapped, a head predicts which).");
+                            + "where the second lies around the first), sop (sentence-order prediction, for sequences: "
+                            + "two consecutive segments, in order or swapped, a head predicts which) or cpc (contrastive "
+                            + "predictive coding, for sequences: a GRU over the feature map's steps predicts the next "
+                            + "kontrast.cpc.steps-ahead steps against the batch's other sequences).");
+
+    public static final ConfigOption<Integer> CPC_STEPS_AHEAD =
+            ConfigOptions.key("kontrast.cpc.steps-ahead")
+                    .intType()
+                    .defaultValue(3)
+                    .withDescription("cpc: how many steps of the feature map ahead each context predicts (1 to the map's "
+                            + "steps - 1).");
+
+    public static final ConfigOption<Integer> CPC_CONTEXT_SIZE =
+            ConfigOptions.key("kontrast.cpc.context-size")
+                    .intType()
+                    .defaultValue(128)
+                    .withDescription("cpc: units of the GRU that summarises the steps so far into a context.");
 
     public static final ConfigOption<Integer> PREDICTOR_HIDDEN =
             ConfigOptions.key("kontrast.objective.predictor-hidden")

@@ -13,6 +13,7 @@ import io.kontrast.math.Network;
 import io.kontrast.math.Learner;
 import io.kontrast.math.MocoLearner;
 import io.kontrast.math.objective.ContextPrediction;
+import io.kontrast.math.objective.Cpc;
 import io.kontrast.math.objective.DeepInfoMax;
 import io.kontrast.math.objective.InstDisc;
 import io.kontrast.math.objective.ObjectiveLearner;
@@ -73,7 +74,7 @@ public record TrainerSettings(
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
-            double contextJitter) implements Serializable {}
+            double contextJitter, int cpcStepsAhead, int cpcContextSize) implements Serializable {}
 
     /**
      * The replay buffer.
@@ -90,8 +91,11 @@ public record TrainerSettings(
         }
     }
 
+    /** Encoder presets, with auto and custom. */
+    public static final List<String> ENCODERS = List.of("auto", "mlp", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "custom");
+
     /** Objectives the trainer knows. */
-    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop");
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -169,13 +173,13 @@ public record TrainerSettings(
         require(maxPixels >= 1, MAX_PIXELS, "must be >= 1, got " + maxPixels);
         String specFile = conf.get(ENCODER_SPEC).trim();
         String encoder = conf.get(ENCODER).trim();
-        require(List.of("auto", "mlp", "cnn", "cnn1d", "resnet", "custom").contains(encoder), ENCODER,
-                "must be one of [auto, mlp, cnn, cnn1d, resnet, custom], got '" + encoder + "'");
+        require(ENCODERS.contains(encoder), ENCODER, "must be one of " + ENCODERS + ", got '" + encoder + "'");
         require(specFile.isEmpty() || encoder.equals("auto") || encoder.equals("custom"), ENCODER,
                 "must be auto or custom with " + ENCODER_SPEC.key() + ", got '" + encoder + "'");
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
-            encoder = !specFile.isEmpty() ? "custom" : sequence ? "cnn1d" : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
+            boolean cpc = conf.get(OBJECTIVE).trim().equals("cpc");
+            encoder = !specFile.isEmpty() ? "custom" : sequence ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
         }
         String specJson = null;
         if (!specFile.isEmpty()) {
@@ -213,6 +217,12 @@ public record TrainerSettings(
                 "context needs an image input (its views are patches of one), got a " + (vector ? "vector" : "sequence") + " of " + shape);
         require(sequence || !objectiveName.equals("sop"), OBJECTIVE,
                 "sop needs a sequence input (TxF: its views are two segments of one), got " + shape);
+        require(sequence || !objectiveName.equals("cpc"), OBJECTIVE,
+                "cpc needs a sequence input (TxF: it predicts later steps from earlier ones), got " + shape);
+        int cpcAhead = conf.get(CPC_STEPS_AHEAD);
+        require(cpcAhead >= 1 && cpcAhead <= 1024, CPC_STEPS_AHEAD, "must be in 1..1024, got " + cpcAhead);
+        int cpcContext = conf.get(CPC_CONTEXT_SIZE);
+        require(cpcContext >= 1 && cpcContext <= 4096, CPC_CONTEXT_SIZE, "must be in 1..4096, got " + cpcContext);
         require(!sequence || !objectiveName.equals("sop") || shape.steps() >= 4, OBJECTIVE,
                 "sop needs sequences of at least 4 steps, got " + shape.steps());
         if (objectiveName.equals("context")) {
@@ -222,7 +232,7 @@ public record TrainerSettings(
                     + " pixels of a " + shape.height() + "x" + shape.width() + " input; at least 4 are needed");
         }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
-                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter);
+                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext);
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
@@ -315,6 +325,13 @@ public record TrainerSettings(
             throw new InvalidOptionException(encoder.equals("custom") ? ENCODER_SPEC.key() : ENCODER.key(),
                     "the " + encoder + " encoder does not fit input shape " + shape + ": " + e.getMessage());
         }
+        if (objectiveName.equals("cpc")) {
+            Shape map = net instanceof LayerNet ln && ln.hasFeatureMap() ? ln.featureMapShape() : null;
+            require(map != null && map.height() == 1, OBJECTIVE, "cpc needs an encoder with a feature map over time "
+                    + "(cnn1d-steps, cnn1d or a layer list with conv1d layers), got " + encoder);
+            require(cpcAhead < map.steps(), CPC_STEPS_AHEAD, "must be below the " + map.steps() + " steps of the "
+                    + encoder + " encoder's feature map, got " + cpcAhead);
+        }
         require(!objectiveName.equals("dim") || net instanceof LayerNet ln && ln.hasFeatureMap(), OBJECTIVE,
                 "dim needs an encoder whose backbone has a feature map (cnn, resnet or a convolutional layer list), got "
                         + encoder);
@@ -354,6 +371,8 @@ public record TrainerSettings(
             case "mlp" -> new Mlp(mlpDims(), mlpBackboneLayers());
             case "cnn" -> new LayerNet("cnn", Presets.cnn(inputShape(), 32, 64, 256, 128, batchNorm, headBatchNorm), bnGroups);
             case "cnn1d" -> new LayerNet("cnn1d", Presets.cnn1d(inputShape()), bnGroups);
+            case "cnn1d-steps" -> new LayerNet("cnn1d-steps", Presets.cnn1dSteps(inputShape()), bnGroups);
+            case "gru" -> new LayerNet("gru", Presets.gru(inputShape()), bnGroups);
             case "resnet" -> new LayerNet("resnet", Presets.resnet(inputShape(), resnetWidth, 128), bnGroups);
             case "custom" -> new LayerNet("custom", SpecJson.parse(encoderSpec, inputShape()), bnGroups);
             default -> throw new IllegalStateException("unknown encoder " + encoder);
@@ -410,6 +429,11 @@ public record TrainerSettings(
             }
             case "context" -> new ObjectiveLearner(net, hyperParams, new ContextPrediction(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);
+            case "cpc" -> {
+                Shape map = ((LayerNet) net).featureMapShape();
+                yield new ObjectiveLearner(net, hyperParams, new Cpc(hyperParams.batchSize(), map.steps(), map.channels(),
+                        objective.cpcContextSize(), objective.cpcStepsAhead(), DataType.FLOAT, seed ^ 0x510E527FADE682D1L), seed);
+            }
             case "sop" -> new ObjectiveLearner(net, hyperParams, ContextPrediction.sentenceOrder(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);
             default -> throw new IllegalStateException("unknown objective " + objective.name());

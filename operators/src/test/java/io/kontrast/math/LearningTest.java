@@ -105,7 +105,7 @@ public class LearningTest {
      * cnn1d), with MoCo and no image view: the kNN accuracy of the backbone rises above its init.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"784", "28x28", "28x28:sop"})
+    @ValueSource(strings = {"784", "28x28", "28x28:sop", "28x28:cpc"})
     void vectorAndSequenceViewsTeachTheirEncoders(String inputShapeAndObjective) {
         Nd4jRuntime.init();
         String inputShape = inputShapeAndObjective.split(":")[0];
@@ -116,7 +116,7 @@ public class LearningTest {
         conf.set(KontrastOptions.BATCH_SIZE, BATCH);
         conf.set(KontrastOptions.QUEUE_SIZE, 1024);
         TrainerSettings settings = TrainerSettings.from(conf);
-        assertThat(settings.encoder()).isEqualTo(inputShape.contains("x") ? "cnn1d" : "mlp");
+        assertThat(settings.encoder()).isEqualTo(objective.equals("cpc") ? "cnn1d-steps" : inputShape.contains("x") ? "cnn1d" : "mlp");
         var views = settings.views();
         LabeledImages train = SyntheticShapes.generate(3000, 21, "synthetic/train");
         LabeledImages test = SyntheticShapes.generate(1000, 22, "synthetic/test");

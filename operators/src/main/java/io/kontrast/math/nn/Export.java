@@ -20,6 +20,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *   <li>the trainer flattens images in (h, w, c) order, snapshots in (c, h, w): the rows of the
  *       {@code linear} layer after a {@code flatten} (and a vector batch norm between them) are
  *       reordered to match;
+ *   <li>{@code gru} is published as trained: {@code weight_ih} {@code [F, 3H]}, {@code weight_hh}
+ *       {@code [H, 3H]}, {@code bias_ih} and {@code bias_hh} {@code [3H]}, gates r, z, n;
  *   <li>a {@code residual} block is published as one {@code residual} entry whose attributes
  *       {@code body} and {@code shortcut} count the entries that follow it for each branch (0 for
  *       an identity shortcut), nested blocks included.
@@ -149,6 +151,19 @@ public final class Export {
                 case "global_avg_pool" -> {
                     out.add(new Entry(l.name, l.kind(), part, l.attributes(), List.of()));
                     order = null;
+                }
+                case "gru" -> {
+                    List<Tensor> weights = new ArrayList<>();
+                    long o = l.paramOffset;
+                    for (Layer.Tensor t : l.tensors()) {
+                        int[] shape = new int[t.shape().length];
+                        for (int d = 0; d < shape.length; d++) shape[d] = (int) t.shape()[d];
+                        float[] v = new float[(int) t.size()];
+                        System.arraycopy(p, (int) o, v, 0, v.length);
+                        weights.add(new Tensor(l.name + "." + t.suffix(), shape, v));
+                        o += t.size();
+                    }
+                    out.add(new Entry(l.name, "gru", part, l.attributes(), weights));
                 }
                 default -> out.add(new Entry(l.name, l.kind(), part, l.attributes(), List.of()));
             }

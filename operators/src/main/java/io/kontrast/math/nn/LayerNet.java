@@ -104,6 +104,7 @@ public final class LayerNet implements Network {
             case "flatten" -> new Flatten(name, in);
             case "linear" -> new Linear(name, in, s.out());
             case "l2_normalize" -> new L2Normalize(name, in);
+            case "gru" -> new Gru(name, in, s.out(), false);
             case "residual" -> {
                 if (s.body().isEmpty()) {
                     throw new IllegalArgumentException("layer " + name + " (residual): needs a body of at least one layer");
@@ -343,10 +344,20 @@ public final class LayerNet implements Network {
         return ws.last().out.flat;
     }
 
+    /**
+     * The backbone's output, in the order snapshots publish it: a backbone that ends by flattening
+     * a feature map ({@code cnn1d-steps}) holds it in (h, w, c) order, and consumers flatten in (c,
+     * h, w) order, so it is permuted into a buffer of the workspace's own.
+     */
     @Override
     public INDArray representation(Network.Workspace ws) {
         Workspace w = (Workspace) ws;
-        return w.backbone[w.backbone.length - 1].out.flat;
+        Node last = w.backbone[w.backbone.length - 1];
+        if (!(last.layer instanceof Flatten) || last.in.shape.area() == 1) return last.out.flat;
+        Shape in = last.in.shape;
+        if (w.published == null) w.published = Nd4j.create(dtype, w.batch, in.size());
+        w.published.reshape('c', w.batch, in.channels(), in.height(), in.width()).assign(last.in.nhwc.permute(0, 3, 1, 2));
+        return w.published;
     }
 
     @Override
@@ -388,6 +399,8 @@ public final class LayerNet implements Network {
         private long size;
         private final Map<INDArray, INDArray[][]> viewCache = new IdentityHashMap<>();
         private final Map<INDArray, INDArray[][]> statCache = new IdentityHashMap<>();
+        /** The representation in published order, where it differs from the backbone's output (see {@link #representation}). */
+        private INDArray published;
 
         Workspace(int batch, boolean withInputGradient, boolean keepFeatureMap) {
             this.batch = batch;

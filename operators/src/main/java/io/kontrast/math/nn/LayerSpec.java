@@ -19,7 +19,9 @@ import java.util.Set;
  *   <li>{@code residual}: {@code body} applied to the input and added to the input, or to the
  *       input passed through {@code shortcut} (a projection, typically a 1×1 {@code conv2d} and a
  *       {@code batch_norm}) where the body changes the shape;
- *   <li>{@code l2_normalize}: each sample scaled to unit length.
+ *   <li>{@code l2_normalize}: each sample scaled to unit length;
+ *   <li>{@code gru}: a gated recurrent unit of {@code out} hidden units over a sequence, to its last
+ *       hidden state.
  * </ul>
  *
  * <p>Sizes not used by a kind are 0; {@code body} and {@code shortcut} are empty except for {@code
@@ -29,7 +31,7 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
         List<LayerSpec> shortcut) {
     /** Every kind this library builds. */
     public static final Set<String> KINDS = Set.of("conv2d", "conv1d", "batch_norm", "relu", "max_pool2d", "avg_pool2d",
-            "global_avg_pool", "flatten", "linear", "residual", "l2_normalize");
+            "global_avg_pool", "flatten", "linear", "residual", "l2_normalize", "gru");
 
     public LayerSpec {
         body = List.copyOf(body);
@@ -74,6 +76,10 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
 
     public static LayerSpec l2Normalize() {
         return simple("l2_normalize");
+    }
+
+    public static LayerSpec gru(int hidden) {
+        return new LayerSpec("gru", hidden, 0, 0, 0, List.of(), List.of());
     }
 
     /** {@code y = body(x) + shortcut(x)}; an empty shortcut is the identity. */

@@ -59,6 +59,35 @@ public final class Presets {
         return new EncoderSpec(input, backbone, head);
     }
 
+    /**
+     * {@code cnn1d-steps}: the default {@code cnn1d}'s convolutions, flattened: the representation is
+     * every step's features of the last feature map ({@code ⌈T/4⌉ × 128}), with no layer after it
+     * that an objective on the feature map (cpc) would leave untrained. Head: ReLU → linear-256 →
+     * ReLU → linear-128.
+     */
+    public static EncoderSpec cnn1dSteps(Shape input) {
+        EncoderSpec full = cnn1d(input);
+        List<LayerSpec> backbone = full.backbone().subList(0, full.backbone().indexOf(flatten()) + 1);
+        return new EncoderSpec(input, backbone, full.head());
+    }
+
+    /**
+     * {@code gru}, for sequences: a GRU of {@code hidden} units over the steps, its last hidden
+     * state → BN is the representation; head ReLU → linear-{@code hidden} → ReLU → linear-{@code out}.
+     */
+    public static EncoderSpec gru(Shape input, int hidden, int out) {
+        if (!input.isSequence()) {
+            throw new IllegalArgumentException("the gru encoder needs a sequence input (TxF), got " + input);
+        }
+        return new EncoderSpec(input, List.of(LayerSpec.gru(hidden), batchNorm()),
+                List.of(relu(), linear(hidden), relu(), linear(out)));
+    }
+
+    /** The default {@code gru}: 256 units, 128 out. */
+    public static EncoderSpec gru(Shape input) {
+        return gru(input, 256, 128);
+    }
+
     /** The default {@code cnn1d}: 64 and 128 channels, a 256-wide representation, 128 out. */
     public static EncoderSpec cnn1d(Shape input) {
         return cnn1d(input, 64, 128, 256, 128);

@@ -6,6 +6,7 @@ import static io.kontrast.math.nn.LayerSpec.conv1d;
 import static io.kontrast.math.nn.LayerSpec.conv2d;
 import static io.kontrast.math.nn.LayerSpec.flatten;
 import static io.kontrast.math.nn.LayerSpec.globalAvgPool;
+import static io.kontrast.math.nn.LayerSpec.gru;
 import static io.kontrast.math.nn.LayerSpec.l2Normalize;
 import static io.kontrast.math.nn.LayerSpec.linear;
 import static io.kontrast.math.nn.LayerSpec.maxPool2d;
@@ -72,6 +73,9 @@ class LayerGradientTest {
                         List.of(conv1d(3, 3, 1, 0), batchNorm(), relu(), conv1d(4, 5, 2, 2), globalAvgPool()), 1),
                 Arguments.of("conv1d then flatten then linear", Shape.sequence(8, 3),
                         List.of(conv1d(2, 3, 2, 1), flatten(), linear(5)), 1),
+                Arguments.of("gru, first", Shape.sequence(5, 3), List.of(gru(4)), 1),
+                Arguments.of("gru after conv1d and relu, then batch_norm and linear", Shape.sequence(7, 2),
+                        List.of(conv1d(3, 3, 1, 1), relu(), gru(4), batchNorm(), linear(3)), 2),
                 Arguments.of("residual first, identity shortcut", img,
                         List.of(residual(List.of(conv2d(2, 3, 1, 1), relu(), conv2d(2, 3, 1, 1)), List.of())), 1));
     }

@@ -1,6 +1,7 @@
 package io.kontrast.math.objective;
 
 import static io.kontrast.math.nn.LayerSpec.batchNorm;
+import static io.kontrast.math.nn.LayerSpec.conv1d;
 import static io.kontrast.math.nn.LayerSpec.conv2d;
 import static io.kontrast.math.nn.LayerSpec.flatten;
 import static io.kontrast.math.nn.LayerSpec.linear;
@@ -51,6 +52,10 @@ class ObjectiveGradientTest {
                 var map = ((LayerNet) online).featureMapShape();
                 yield new DeepInfoMax(pairs, map.channels(), map.height() * map.width(), online.outputDim(), 0.5,
                         DataType.DOUBLE, 3);
+            }
+            case "cpc" -> {
+                var map = ((LayerNet) online).featureMapShape();
+                yield new Cpc(pairs, map.steps(), map.channels(), 3, 2, DataType.DOUBLE, 3);
             }
             case "simclr" -> new SimClr(pairs, online.outputDim(), 0.5);
             case "simsiam" -> new Siamese(false, true, online, pairs, 5, DataType.DOUBLE, 3);
@@ -207,6 +212,70 @@ class ObjectiveGradientTest {
         List<String> wrong = compare(z.reshape(-1), analyticZ.reshape(-1), lossOf, 1, "z");
         wrong.addAll(compare(map.reshape(-1), analyticMap.reshape(-1), lossOf, 1, "feature map"));
         wrong.addAll(compare(dim.state().get("localParams"), analyticLocal, lossOf, 1, "local map"));
+        assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * CPC's gradient with respect to the feature map (through both the predicted latents and the
+     * context model's input) and to its own parameters (the GRU and the k-step predictions),
+     * against finite differences of its loss; the encoder's output takes none.
+     */
+    @org.junit.jupiter.api.Test
+    void cpcsGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(19);
+        int steps = 4;
+        int channels = 3;
+        Cpc cpc = new Cpc(PAIRS, steps, channels, 3, 2, DataType.DOUBLE, 5);
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        INDArray map = random(rnd, 2L * PAIRS * steps * channels).reshape(2 * PAIRS, steps * channels);
+        INDArray dMap = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, steps * channels);
+        Objective.Batch batch = new Objective.Batch() {
+            public int pairs() {
+                return PAIRS;
+            }
+
+            public INDArray z() {
+                return z;
+            }
+
+            public INDArray featureMap() {
+                return map;
+            }
+
+            public INDArray featureMapGradient() {
+                return dMap;
+            }
+
+            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4).assign(Double.NaN);
+        assertThat(cpc.lossAndGradient(batch, dz)).isFinite();
+        assertThat(dz.amaxNumber().doubleValue()).as("the output takes no gradient").isZero();
+        INDArray analyticMap = dMap.dup();
+        INDArray analyticOwn = cpc.gradients().dup();
+        assertThat(analyticMap.amaxNumber().doubleValue()).isPositive();
+        DoubleSupplier lossOf = () -> cpc.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
+        List<String> wrong = compare(map.reshape(-1), analyticMap.reshape(-1), lossOf, 1, "feature map");
+        wrong.addAll(compare(cpc.parameters(), analyticOwn, lossOf, 1, "context model and predictions"));
+        assertThat(wrong).isEmpty();
+    }
+
+    /** CPC through a whole learner: a conv1d encoder with split batch norm, its feature map over time. */
+    @org.junit.jupiter.api.Test
+    void aWholeCpcLearnersGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(13);
+        LayerNet net = new LayerNet("test", new EncoderSpec(Shape.sequence(6, 2),
+                List.of(conv1d(3, 3, 1, 1), batchNorm(), relu(), flatten(), linear(5), batchNorm()),
+                List.of(relu(), linear(4))), 2, DataType.DOUBLE);
+        HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0);
+        ObjectiveLearner learner = new ObjectiveLearner(net, hp, objective("cpc", net, PAIRS), 21, DataType.DOUBLE);
+        INDArray a = random(rnd, PAIRS * 12L).reshape(PAIRS, 12);
+        INDArray b = random(rnd, PAIRS * 12L).reshape(PAIRS, 12);
+        assertThat(learner.lossAndGradient(a, b)).isFinite();
+        INDArray analytic = learner.gradients().dup();
+        List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 2, "θ");
         assertThat(wrong).isEmpty();
     }
 

@@ -72,6 +72,10 @@ class SnapshotConsumersAgreeTest {
             case "mlp-rgb" -> new Mlp(new int[] {3 * 6 * 5, 32, 32, 16}, 1);
             case "mlp-sequence" -> new Mlp(new int[] {12 * 5, 32, 32, 16}, 1);
             case "cnn1d" -> new LayerNet("cnn1d", Presets.cnn1d(Shape.sequence(16, 5), 6, 8, 12, 8), 2);
+            case "cnn1d-steps" -> new LayerNet("cnn1d-steps", Presets.cnn1dSteps(Shape.sequence(16, 5)), 2);
+            // A GRU after a convolution over time, batch norm on its last state.
+            case "gru" -> new LayerNet("custom", new EncoderSpec(Shape.sequence(10, 4), List.of(LayerSpec.conv1d(6, 3, 1, 1),
+                    LayerSpec.relu(), LayerSpec.gru(8), LayerSpec.batchNorm()), List.of(LayerSpec.linear(8))), 2);
             case "cnn" -> new LayerNet("cnn", Presets.cnn(new Shape(1, 28, 28)), 2);
             case "resnet" -> new LayerNet("resnet", Presets.resnet(new Shape(3, 32, 32), 8, 32), 2);
             case "every-kind" -> new LayerNet("custom", new EncoderSpec(new Shape(3, 12, 12), List.of(
@@ -152,7 +156,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "every-kind"})
     void javaClientMatchesTheTrainer(String encoder) {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -170,7 +174,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "every-kind"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -201,7 +205,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "every-kind"})
     void onnxRuntimeMatchesTheTrainer(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();

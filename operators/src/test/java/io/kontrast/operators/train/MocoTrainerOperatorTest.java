@@ -261,12 +261,12 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop"})
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc"})
     void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
         Configuration conf = conf(0);
-        // Sentence-order prediction takes sequences: the same values as 28 steps of 28 features.
-        boolean sequences = objective.equals("sop");
-        conf.set(KontrastOptions.ENCODER, sequences ? "cnn1d" : "cnn");
+        // Sentence-order prediction and CPC take sequences: the same values as 28 steps of 28 features.
+        boolean sequences = objective.equals("sop") || objective.equals("cpc");
+        conf.set(KontrastOptions.ENCODER, objective.equals("cpc") ? "cnn1d-steps" : sequences ? "cnn1d" : "cnn");
         if (sequences) conf.set(KontrastOptions.INPUT_SHAPE, "28x28");
         conf.set(KontrastOptions.OBJECTIVE, objective);
         conf.set(KontrastOptions.PREDICTOR_HIDDEN, 32);
@@ -285,6 +285,9 @@ class MocoTrainerOperatorTest {
         if (objective.equals("instdisc")) {
             assertThat(saved.learner().bank().filled()).isEqualTo(32);
             assertThat(saved.learner().bank().pointer()).isEqualTo(40 - 32);
+        } else if (objective.equals("cpc")) {
+            assertThat(state).containsKeys("contextParams", "contextVelocity");
+            assertThat(state.get("contextParams")).isNotEqualTo(fresh.state().get("contextParams"));
         } else if (objective.equals("dim")) {
             assertThat(state).containsKeys("localParams", "localVelocity");
             assertThat(state.get("localParams")).isNotEqualTo(fresh.state().get("localParams"));
