@@ -108,11 +108,17 @@ public final class BenchCommand {
                 handWritten = handWritten == null || h.samplesPerSecond() > handWritten.samplesPerSecond() ? h : handWritten;
             }
             cnnJson = json(cnn).replace("}", String.format(Locale.ROOT, ", \"hand_written_samples_per_s\": %.1f}", handWritten.samplesPerSecond()));
-            // Every other preset, at the colour input it is made for.
+            // Every other preset, at the input it is made for: colour images, sequences of 28 steps.
             StringBuilder list = new StringBuilder();
-            for (String preset : new String[] {"cnn", "resnet"}) {
-                Shape shape = new Shape(3, 32, 32);
-                LayerNet net = new LayerNet(preset, preset.equals("cnn") ? Presets.cnn(shape) : Presets.resnet(shape), 1);
+            for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru"}) {
+                Shape shape = preset.startsWith("cnn1d") || preset.equals("gru") ? Shape.sequence(28, 28) : new Shape(3, 32, 32);
+                LayerNet net = new LayerNet(preset, switch (preset) {
+                    case "cnn" -> Presets.cnn(shape);
+                    case "resnet" -> Presets.resnet(shape);
+                    case "cnn1d" -> Presets.cnn1d(shape);
+                    case "cnn1d-steps" -> Presets.cnn1dSteps(shape);
+                    default -> Presets.gru(shape);
+                }, 1);
                 Result r = trainerStep(net, lanes, batch, queue, 3, cnnSteps, 4, gemmProbe, gemms);
                 out.printf(Locale.ROOT, "%s trainer step, %s (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
                         preset, shape, batch, queue, r.stepsPerSecond(), r.samplesPerSecond(), r.gflops(), r.fractionOfGemm());

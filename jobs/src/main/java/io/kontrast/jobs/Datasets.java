@@ -17,7 +17,8 @@ public final class Datasets {
     public static final int SYNTHETIC_TEST = 2_000;
 
     /** The names {@code --dataset} takes (for {@code evaluate}, {@code report} and {@code replay}). */
-    public static final String[] NAMES = {"fashion-mnist", "fashion-mnist-vectors", "fashion-mnist-rows", "synthetic", "image-folder"};
+    public static final String[] NAMES = {"fashion-mnist", "fashion-mnist-vectors", "fashion-mnist-rows", "fashion-mnist-halves", "synthetic",
+        "image-folder"};
 
     /** {@link #NAMES} as an option's value label. */
     public static final String CHOICES = String.join("|", NAMES);
@@ -47,6 +48,8 @@ public final class Datasets {
             case "fashion-mnist-vectors" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asVectors();
             // Each image as a sequence of its 28 rows of 28 features: for sequence encoders.
             case "fashion-mnist-rows" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asRows();
+            // Each image as a pair of its top and bottom halves (parts top and bottom): for clip.
+            case "fashion-mnist-halves" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asHalves();
             case "synthetic" -> split.equals("train")
                     ? SyntheticShapes.generate(SYNTHETIC_TRAIN, 1, "synthetic/train")
                     : SyntheticShapes.generate(SYNTHETIC_TEST, 2, "synthetic/test");

@@ -51,6 +51,7 @@ public final class EvaluateCommand {
         String features = a.choice("features", "snapshot", "raw", "random");
         int limit = a.getInt("bank-limit", 0, Integer.MAX_VALUE);
         int epochs = a.getInt("linear-epochs", 1, 1000);
+        if (dataset.equals("fashion-mnist-halves")) return runPairs(a, out, features, limit, epochs);
         EncoderSnapshot snapshot = null;
         if (features.equals("snapshot")) {
             if (a.has("snapshot-file") == a.has("bootstrap")) {
@@ -95,6 +96,80 @@ public final class EvaluateCommand {
                 snapshot == null ? 0 : snapshot.getVersion(), snapshot == null ? 0 : snapshot.getStep(),
                 snapshot == null ? 0 : snapshot.getSamplesSeen(), dataset, train.size(), test.size(), knn, linear,
                 (System.nanoTime() - t0) / 1e9));
+        return 0;
+    }
+
+    /**
+     * Paired samples (the halves): each tower embeds its own part of the images, the top tower the
+     * top halves and the bottom tower the bottom ones; kNN and the linear probe score the two
+     * embeddings side by side, and retrieval finds each test image's other half among the test
+     * split's by cosine similarity (recall@1 and @10, both ways). {@code --model-id M} names the
+     * pair of models {@code M.top} and {@code M.bottom}, taken at their newest common version.
+     */
+    static int runPairs(Args a, PrintStream out, String features, int limit, int epochs) throws Exception {
+        List<String> parts = LabeledImages.HALVES;
+        EncoderSnapshot[] towers = new EncoderSnapshot[parts.size()];
+        if (features.equals("snapshot")) {
+            if (!a.has("bootstrap") || !a.has("model-id")) {
+                throw new UsageException("paired samples are scored from the topic: give --bootstrap and --model-id (the "
+                        + "towers are <model-id>.top and <model-id>.bottom)");
+            }
+            String bootstrap = KafkaCli.client(a).getProperty("bootstrap.servers");
+            List<EncoderSnapshot> all = SnapshotTopicReader.readAll(KafkaCli.client(a), a.get("topic"), Duration.ofSeconds(60));
+            long common = Long.MAX_VALUE;
+            for (String part : parts) {
+                String id = a.get("model-id") + "." + part;
+                common = Math.min(common, all.stream().filter(x -> x.getModelId().toString().equals(id))
+                        .mapToLong(EncoderSnapshot::getVersion).max()
+                        .orElseThrow(() -> new UsageException("no committed snapshot of " + id + " on " + a.get("topic") + " at " + bootstrap)));
+            }
+            for (int p = 0; p < towers.length; p++) {
+                String id = a.get("model-id") + "." + parts.get(p);
+                long v = common;
+                towers[p] = all.stream().filter(x -> x.getModelId().toString().equals(id) && x.getVersion() == v).findFirst()
+                        .orElseThrow(() -> new UsageException("no version " + v + " of " + id));
+            }
+        } else if (features.equals("random")) {
+            Configuration conf = new Configuration();
+            conf.set(io.kontrast.operators.KontrastOptions.INPUT_PARTS, "top=1x14x28,bottom=1x14x28");
+            conf.set(io.kontrast.operators.KontrastOptions.OBJECTIVE, "clip");
+            TrainerSettings s = TrainerSettings.from(conf);
+            var net = (io.kontrast.math.nn.Towers) s.network();
+            var params = net.newParams();
+            var stats = net.newStats();
+            net.init(params, stats, 1);
+            List<int[]> shapes = s.parts().stream().map(p -> TrainerSettings.snapshotInputShape(p.shape())).toList();
+            towers = SnapshotCodec.fromTowers(new SnapshotCodec.Header("random-init", 0, 0, 0, Instant.now(), null,
+                    s.views().inputMean(), s.views().inputStd()), net, shapes, params, stats, Map.of()).toArray(EncoderSnapshot[]::new);
+        }
+        LabeledImages train = Datasets.load("fashion-mnist-halves", "train", a.path("data-dir"), null);
+        if (limit > 0) train = train.head(limit);
+        LabeledImages test = Datasets.load("fashion-mnist-halves", "test", a.path("data-dir"), null);
+        long t0 = System.nanoTime();
+        INDArray[] bank = new INDArray[parts.size()];
+        INDArray[] queries = new INDArray[parts.size()];
+        for (int p = 0; p < parts.size(); p++) {
+            LabeledImages trainPart = train.half(p);
+            LabeledImages testPart = test.half(p);
+            bank[p] = towers[p] == null ? SnapshotFeatures.pixels(trainPart) : SnapshotFeatures.extract(towers[p], trainPart);
+            queries[p] = towers[p] == null ? SnapshotFeatures.pixels(testPart) : SnapshotFeatures.extract(towers[p], testPart);
+        }
+        INDArray bankBoth = org.nd4j.linalg.factory.Nd4j.hstack(bank);
+        INDArray queriesBoth = org.nd4j.linalg.factory.Nd4j.hstack(queries);
+        double knn = Probes.knnAccuracy(bankBoth, train.labels(), queriesBoth, test.labels(), 200, 0.1, 10);
+        double linear = Probes.linearProbe(bankBoth, train.labels(), queriesBoth, test.labels(), 10, epochs, 7);
+        double[] forward = Probes.recall(queries[0], queries[1], 1, 10);
+        double[] backward = Probes.recall(queries[1], queries[0], 1, 10);
+        EncoderSnapshot first = towers[0];
+        out.println(String.format(Locale.ROOT,
+                "{\"features\": \"%s\", \"model_id\": %s, \"version\": %d, \"step\": %d, \"samples_seen\": %d, "
+                        + "\"dataset\": \"fashion-mnist-halves\", \"bank\": %d, \"queries\": %d, \"knn200\": %.4f, \"linear\": %.4f, "
+                        + "\"top_to_bottom_recall1\": %.4f, \"top_to_bottom_recall10\": %.4f, "
+                        + "\"bottom_to_top_recall1\": %.4f, \"bottom_to_top_recall10\": %.4f, \"seconds\": %.1f}",
+                features, first == null ? "null" : "\"" + (features.equals("snapshot") ? a.get("model-id") : first.getModelId()) + "\"",
+                first == null ? 0 : first.getVersion(), first == null ? 0 : first.getStep(),
+                first == null ? 0 : first.getSamplesSeen(), train.size(), test.size(), knn, linear,
+                forward[0], forward[1], backward[0], backward[1], (System.nanoTime() - t0) / 1e9));
         return 0;
     }
 

@@ -42,7 +42,8 @@ public final class TrainCommand {
                 .opt("duration", "duration", "0", "stop cleanly after this long, e.g. 10m (0: never)")
                 .opt("encoder", String.join("|", TrainerSettings.ENCODERS), ENCODER.defaultValue(), "encoder preset (auto: the best measured for the input shape)")
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
-                .opt("input-shape", "CxHxW|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, or a vector of F features, e.g. 784")
+                .opt("input-shape", "CxHxW|TxF|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, a sequence of T steps of F features, e.g. 28x28, or a vector of F features, e.g. 784")
+                .opt("parts", "name=shape,name=shape", null, "paired samples, e.g. top=1x14x28,bottom=1x14x28: a tower per part, with --objective clip")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
                 .opt("objective", String.join("|", TrainerSettings.OBJECTIVES), OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
@@ -108,6 +109,9 @@ public final class TrainCommand {
         }
         if (a.has("encoder-spec")) {
             conf.set(ENCODER_SPEC, a.path("encoder-spec").toAbsolutePath().toString());
+        }
+        if (a.has("parts")) {
+            conf.set(INPUT_PARTS, a.get("parts"));
         }
         if (a.has("input-shape")) {
             conf.set(INPUT_SHAPE, a.get("input-shape"));

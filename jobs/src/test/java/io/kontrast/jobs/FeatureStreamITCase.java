@@ -124,6 +124,51 @@ class FeatureStreamITCase extends WithKafka {
         }
     }
 
+    /**
+     * Paired samples end to end: {@code replay --dataset fashion-mnist-halves} (each image as its
+     * top and bottom halves, two parts of one record) into {@code train --parts
+     * top=1x14x28,bottom=1x14x28 --objective clip}; each tower is published as an encoder of its
+     * own, {@code <model>.top} and {@code <model>.bottom}, at the same versions, and {@code
+     * evaluate} scores retrieval of one half from the other, which beats the untrained towers'.
+     */
+    @org.junit.jupiter.api.Test
+    void aStreamOfPairsTrainsATowerPerPart() throws Exception {
+        String bootstrap = kafka.bootstrapServers();
+        String dataset = "fashion-mnist-halves";
+        String samples = dataset + ".samples";
+        String snapshotTopic = dataset + ".snapshots";
+        EmbeddedKafka.createTopics(bootstrap, EmbeddedKafka.kontrastTopics(samples, dataset + ".dlq", snapshotTopic));
+        assertThat(run("replay", "--bootstrap", bootstrap, "--topic", samples, "--dataset", dataset, "--limit", "2560",
+                "--with-labels")).contains("Sent 2560 samples of " + dataset + "/train");
+        String train = run("train", "--bootstrap", bootstrap, "--topic", samples, "--dlq-topic", dataset + ".dlq",
+                "--snapshot-topic", snapshotTopic, "--parts", "top=1x14x28,bottom=1x14x28", "--objective", "clip",
+                "--model-id", "halves", "--checkpoint-dir", tmp.resolve("ckpt-" + dataset).toString(),
+                "--checkpoint-interval", "2s", "--max-samples", "2560", "--snapshot-every", "10",
+                "-D", "kontrast.kafka.group-id=" + dataset);
+        assertThat(train).contains("samples=2560");
+        List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(bootstrap, snapshotTopic, Duration.ofSeconds(30));
+        List<EncoderSnapshot> tops = snapshots.stream().filter(x -> x.getModelId().toString().equals("halves.top")).toList();
+        List<EncoderSnapshot> bottoms = snapshots.stream().filter(x -> x.getModelId().toString().equals("halves.bottom")).toList();
+        assertThat(tops).isNotEmpty();
+        assertThat(tops).extracting(EncoderSnapshot::getVersion).isEqualTo(bottoms.stream().map(EncoderSnapshot::getVersion).toList());
+        EncoderSnapshot top = tops.get(tops.size() - 1);
+        assertThat(top.getInputShape()).containsExactly(1, 14, 28);
+        assertThat(top.getObjective().toString()).isEqualTo("clip");
+        assertThat(top.getSamplesSeen()).isEqualTo(2560);
+        assertThat(top.getMetrics()).containsKey("temperature");
+
+        String scored = run("evaluate", "--bootstrap", bootstrap, "--topic", snapshotTopic, "--model-id", "halves",
+                "--dataset", dataset, "--bank-limit", "2000");
+        String random = run("evaluate", "--features", "random", "--dataset", dataset, "--bank-limit", "2000");
+        assertThat(scored).contains("\"model_id\": \"halves\"", "\"samples_seen\": 2560", "top_to_bottom_recall10");
+        assertThat(recall10(scored)).isGreaterThan(recall10(random) + 0.05);
+        assertThat(knn(scored)).isGreaterThan(0.5);
+    }
+
+    static double recall10(String json) {
+        return Double.parseDouble(json.replaceAll("(?s).*\"top_to_bottom_recall10\": ([0-9.]+).*", "$1"));
+    }
+
     static double knn(String json) {
         return Double.parseDouble(json.replaceAll("(?s).*\"knn200\": ([0-9.]+).*", "$1"));
     }

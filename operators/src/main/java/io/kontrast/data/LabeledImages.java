@@ -69,6 +69,42 @@ public record LabeledImages(String name, int channels, int height, int width, by
         return new LabeledImages(renamed("-vectors"), pixelsPerImage(), 1, 1, pixels, labels, null);
     }
 
+    /**
+     * A gray set's images as pairs of their top and bottom halves, named {@code
+     * <name>-halves/<split>}: the pixels stay the images' ({@link #halfShape} each half); {@link
+     * Samples#sample} publishes each as a paired sample of the parts {@code top} and {@code
+     * bottom}.
+     */
+    public LabeledImages asHalves() {
+        if (channels != 1 || !isImages() || height % 2 != 0) {
+            throw new IllegalArgumentException("halves are taken of gray images of an even height, not of " + name);
+        }
+        return new LabeledImages(renamed("-halves"), channels, height, width, pixels, labels, null);
+    }
+
+    /** Whether the samples are pairs of image halves ({@link #asHalves}). */
+    public boolean isHalves() {
+        int slash = name.indexOf('/');
+        return (slash < 0 ? name : name.substring(0, slash)).endsWith("-halves");
+    }
+
+    /** The parts of a halves set: their names, in order. */
+    public static final java.util.List<String> HALVES = java.util.List.of("top", "bottom");
+
+    /** A half's shape, {@code [C, H/2, W]}. */
+    public int[] halfShape() {
+        return new int[] {channels, height / 2, width};
+    }
+
+    /** Half {@code p} (0: top, 1: bottom) of every image of a halves set, as a set of {@link #halfShape} images. */
+    public LabeledImages half(int p) {
+        int n = pixelsPerImage();
+        int h = n / 2;
+        byte[] out = new byte[size() * h];
+        for (int i = 0; i < size(); i++) System.arraycopy(pixels, i * n + p * h, out, i * h, h);
+        return new LabeledImages(name + "#" + HALVES.get(p), channels, height / 2, width, out, labels, null);
+    }
+
     /** The first {@code n} images. */
     public LabeledImages head(int n) {
         n = Math.min(n, size());

@@ -18,6 +18,7 @@ public final class Samples {
      * a UINT8 {@code [F]} one, a sequence set's as a UINT8 {@code [T, F]} one.
      */
     public static Sample sample(LabeledImages set, int i, String id, boolean withLabel) {
+        if (set.isHalves()) return halves(set, i, id, withLabel);
         int n = set.pixelsPerImage();
         ByteBuffer data = ByteBuffer.wrap(set.pixels(), i * n, n).slice();
         if (set.channels() > 1 && set.isImages()) {
@@ -44,6 +45,32 @@ public final class Samples {
                 .setLabel(withLabel ? set.labels()[i] : null)
                 // The image's place in its set names the object: every epoch's sighting shares it.
                 .setAttributes(Map.of("instance", set.name() + "/" + i))
+                .build();
+    }
+
+    /**
+     * Image {@code i} of a halves set as a paired sample: parts {@code top} and {@code bottom},
+     * each UINT8 {@code [1, H/2, W]}; the sample's own tensor is empty ({@code [0]}).
+     */
+    static Sample halves(LabeledImages set, int i, String id, boolean withLabel) {
+        int n = set.pixelsPerImage();
+        int half = n / 2;
+        int[] shape = set.halfShape();
+        List<io.kontrast.schemas.NamedTensor> parts = new java.util.ArrayList<>();
+        for (int p = 0; p < 2; p++) {
+            parts.add(io.kontrast.schemas.NamedTensor.newBuilder().setName(LabeledImages.HALVES.get(p))
+                    .setTensor(Tensor.newBuilder().setShape(List.of(shape[0], shape[1], shape[2])).setDtype(DType.UINT8)
+                            .setData(ByteBuffer.wrap(set.pixels(), i * n + p * half, half).slice()).build())
+                    .build());
+        }
+        return Sample.newBuilder()
+                .setId(id)
+                .setEventTime(Instant.now())
+                .setSource(set.name())
+                .setTensor(Tensor.newBuilder().setShape(List.of(0)).setDtype(DType.UINT8).setData(ByteBuffer.allocate(0)).build())
+                .setLabel(withLabel ? set.labels()[i] : null)
+                .setAttributes(Map.of("instance", set.name() + "/" + i))
+                .setParts(parts)
                 .build();
     }
 

@@ -60,6 +60,34 @@ public final class Probes {
         return correct / (double) q.rows();
     }
 
+    /**
+     * Cross-part retrieval: for each row {@code i} of {@code queries}, the rank of its own match,
+     * row {@code i} of {@code gallery}, among all of the gallery's rows by cosine similarity (ties
+     * count against it); returns recall@k, the fraction of queries whose match ranks within the
+     * first k, for each k asked. The two sets embed the same samples, in the same order, each in
+     * its own part's space.
+     */
+    public static double[] recall(INDArray queries, INDArray gallery, int... ks) {
+        INDArray q = normalizeRows(queries);
+        INDArray g = normalizeRows(gallery);
+        int n = g.rows();
+        int[] hits = new int[ks.length];
+        int chunk = 256;
+        for (int start = 0; start < q.rows(); start += chunk) {
+            int end = Math.min(q.rows(), start + chunk);
+            float[] s = Nd4j.gemm(q.get(NDArrayIndex.interval(start, end), NDArrayIndex.all()), g, false, true).data().asFloat();
+            for (int r = 0; r < end - start; r++) {
+                float own = s[r * n + start + r];
+                int above = 0;
+                for (int j = 0; j < n; j++) if (j != start + r && s[r * n + j] >= own) above++;
+                for (int k = 0; k < ks.length; k++) if (above < ks[k]) hits[k]++;
+            }
+        }
+        double[] out = new double[ks.length];
+        for (int k = 0; k < ks.length; k++) out[k] = hits[k] / (double) q.rows();
+        return out;
+    }
+
     /** The k largest of s[off .. off+n) by a bounded min-heap: indices into top, values into topSim. */
     static void selectTopK(float[] s, int off, int n, int k, int[] top, float[] topSim) {
         int size = 0;

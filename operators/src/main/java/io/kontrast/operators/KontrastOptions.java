@@ -79,6 +79,15 @@ public final class KontrastOptions {
                     .withDescription("Shape of the encoder's input, CxHxW (channels, height, width), such as 1x28x28 or "
                             + "3x32x32. Samples of another shape are dead letters.");
 
+    public static final ConfigOption<String> INPUT_PARTS =
+            ConfigOptions.key("kontrast.input.parts")
+                    .stringType()
+                    .defaultValue("")
+                    .withDescription("Paired samples: the two named parts each record carries in its parts field, with "
+                            + "their shapes, such as top=1x14x28,bottom=1x14x28 (then kontrast.input.shape is not used). "
+                            + "Each part gets a tower of its own, the preset auto takes for its shape; the objective is "
+                            + "clip. Empty: samples are not paired.");
+
     public static final ConfigOption<String> INPUT_FORMAT =
             ConfigOptions.key("kontrast.input.format")
                     .stringType()
@@ -138,14 +147,25 @@ public final class KontrastOptions {
                             + "where the second lies around the first), sop (sentence-order prediction, for sequences: "
                             + "two consecutive segments, in order or swapped, a head predicts which) or cpc (contrastive "
                             + "predictive coding, for sequences: a GRU over the feature map's steps predicts the next "
-                            + "kontrast.cpc.steps-ahead steps against the batch's other sequences).");
+                            + "kontrast.cpc.steps-ahead steps against the batch's other sequences) or clip (for paired "
+                            + "samples, kontrast.input.parts: a tower per part, symmetric InfoNCE between the parts with "
+                            + "a learned temperature).");
 
     public static final ConfigOption<Integer> CPC_STEPS_AHEAD =
             ConfigOptions.key("kontrast.cpc.steps-ahead")
                     .intType()
                     .defaultValue(3)
-                    .withDescription("cpc: how many steps of the feature map ahead each context predicts (1 to the map's "
-                            + "steps - 1).");
+                    .withDescription("cpc: how many steps of the feature map each context predicts, from "
+                            + "kontrast.cpc.min-offset on (the farthest below the map's steps).");
+
+    public static final ConfigOption<Integer> CPC_MIN_OFFSET =
+            ConfigOptions.key("kontrast.cpc.min-offset")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("cpc: the nearest step of the feature map predicted; 0 (auto): the nearest whose "
+                            + "latent sees none of the input steps the context has seen (neighbouring latents of a "
+                            + "convolutional encoder overlap, and a target that shares inputs with its context is "
+                            + "predicted by copying). Offsets min-offset to min-offset + steps-ahead - 1 are predicted.");
 
     public static final ConfigOption<Integer> CPC_CONTEXT_SIZE =
             ConfigOptions.key("kontrast.cpc.context-size")

@@ -12,6 +12,7 @@ import io.kontrast.math.HyperParams;
 import io.kontrast.math.Network;
 import io.kontrast.math.Learner;
 import io.kontrast.math.MocoLearner;
+import io.kontrast.math.objective.Clip;
 import io.kontrast.math.objective.ContextPrediction;
 import io.kontrast.math.objective.Cpc;
 import io.kontrast.math.objective.DeepInfoMax;
@@ -55,8 +56,46 @@ public record TrainerSettings(
         String probeSet,
         int probeSize,
         boolean lanes,
-        String overlap)
+        String overlap,
+        String inputParts)
         implements Serializable {
+
+    /** One part of a paired sample: its name in the record's {@code parts} and its shape. */
+    public record Part(String name, Shape shape) {}
+
+    /**
+     * Parses {@code name=shape,name=shape} (such as {@code top=1x14x28,bottom=1x14x28}); each
+     * shape as {@link Shape#parse} reads it.
+     */
+    public static List<Part> parseParts(String spec) {
+        List<Part> parts = new java.util.ArrayList<>();
+        for (String item : spec.split(",")) {
+            String[] kv = item.trim().split("=", 2);
+            if (kv.length != 2 || !kv[0].trim().matches("[A-Za-z0-9_-]+")) {
+                throw new IllegalArgumentException("expected name=shape pairs such as top=1x14x28,bottom=1x14x28 (names of "
+                        + "letters, digits, _ and -), got '" + item.trim() + "'");
+            }
+            String name = kv[0].trim();
+            if (parts.stream().anyMatch(p -> p.name().equals(name))) throw new IllegalArgumentException("part '" + name + "' named twice");
+            Shape shape = Shape.parse(kv[1]);
+            if (!shape.isVector() && !shape.isSequence() && shape.channels() != 1 && shape.channels() != 3) {
+                throw new IllegalArgumentException("part '" + name + "' must be an image with 1 or 3 channels, a sequence or a "
+                        + "vector, got " + shape);
+            }
+            parts.add(new Part(name, shape));
+        }
+        return List.copyOf(parts);
+    }
+
+    /** The parts of a paired sample, in order; empty unless the samples are pairs. */
+    public List<Part> parts() {
+        return inputParts == null || inputParts.isEmpty() ? List.of() : parseParts(inputParts);
+    }
+
+    /** Whether the samples are pairs of parts (CLIP's two towers). */
+    public boolean paired() {
+        return inputParts != null && !inputParts.isEmpty();
+    }
 
     /**
      * The contrastive objective and its own options.
@@ -74,7 +113,7 @@ public record TrainerSettings(
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
-            double contextJitter, int cpcStepsAhead, int cpcContextSize) implements Serializable {}
+            double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset) implements Serializable {}
 
     /**
      * The replay buffer.
@@ -95,7 +134,7 @@ public record TrainerSettings(
     public static final List<String> ENCODERS = List.of("auto", "mlp", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "custom");
 
     /** Objectives the trainer knows. */
-    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc");
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -161,6 +200,27 @@ public record TrainerSettings(
         } catch (IllegalArgumentException e) {
             throw new InvalidOptionException(INPUT_SHAPE.key(), e.getMessage());
         }
+        String partsSpec = conf.get(INPUT_PARTS).trim();
+        List<Part> parts = List.of();
+        if (!partsSpec.isEmpty()) {
+            try {
+                parts = parseParts(partsSpec);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidOptionException(INPUT_PARTS.key(), e.getMessage());
+            }
+            require(parts.size() == 2, INPUT_PARTS, "takes two parts, one per tower, got " + parts.size());
+            require(conf.get(OBJECTIVE).trim().equals("clip"), OBJECTIVE, "must be clip for paired samples ("
+                    + INPUT_PARTS.key() + " is set), got '" + conf.get(OBJECTIVE).trim() + "'");
+            require(conf.get(ENCODER).trim().equals("auto"), ENCODER, "must be auto for paired samples: each part gets the "
+                    + "preset for its shape, got '" + conf.get(ENCODER).trim() + "'");
+            require(conf.get(PROBE_SET).trim().isEmpty(), PROBE_SET, "must be empty for paired samples");
+            // Through the trainer a pair is one row of all its parts' values; the towers split it.
+            int total = 0;
+            for (Part p : parts) total += p.shape().size();
+            shape = Shape.vector(total);
+        }
+        require(!parts.isEmpty() || !conf.get(OBJECTIVE).trim().equals("clip"), OBJECTIVE,
+                "clip needs paired samples: set " + INPUT_PARTS.key() + " (such as top=1x14x28,bottom=1x14x28)");
         boolean vector = shape.isVector();
         boolean sequence = shape.isSequence();
         require(vector || sequence || (shape.channels() == 1 || shape.channels() == 3) && shape.width() > 1, INPUT_SHAPE,
@@ -179,7 +239,7 @@ public record TrainerSettings(
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
             boolean cpc = conf.get(OBJECTIVE).trim().equals("cpc");
-            encoder = !specFile.isEmpty() ? "custom" : sequence ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
+            encoder = !partsSpec.isEmpty() ? "towers" : !specFile.isEmpty() ? "custom" : sequence ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
         }
         String specJson = null;
         if (!specFile.isEmpty()) {
@@ -221,6 +281,8 @@ public record TrainerSettings(
                 "cpc needs a sequence input (TxF: it predicts later steps from earlier ones), got " + shape);
         int cpcAhead = conf.get(CPC_STEPS_AHEAD);
         require(cpcAhead >= 1 && cpcAhead <= 1024, CPC_STEPS_AHEAD, "must be in 1..1024, got " + cpcAhead);
+        int cpcMinOffset = conf.get(CPC_MIN_OFFSET);
+        require(cpcMinOffset >= 0 && cpcMinOffset <= 1024, CPC_MIN_OFFSET, "must be in 0..1024 (0: auto), got " + cpcMinOffset);
         int cpcContext = conf.get(CPC_CONTEXT_SIZE);
         require(cpcContext >= 1 && cpcContext <= 4096, CPC_CONTEXT_SIZE, "must be in 1..4096, got " + cpcContext);
         require(!sequence || !objectiveName.equals("sop") || shape.steps() >= 4, OBJECTIVE,
@@ -232,7 +294,7 @@ public record TrainerSettings(
                     + " pixels of a " + shape.height() + "x" + shape.width() + " input; at least 4 are needed");
         }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
-                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext);
+                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext, cpcMinOffset);
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
@@ -311,13 +373,15 @@ public record TrainerSettings(
                         crop, flip, jitter, noise, (float) mean, (float) std, seed,
                         unit(conf, SATURATION, 1), unit(conf, HUE, 0.5), unit(conf, JITTER_PROBABILITY, 1),
                         unit(conf, GRAYSCALE_PROBABILITY, 1), unit(conf, BLUR_PROBABILITY, 1),
-                        unit(conf, CORRUPTION_RATE, 1), unit(conf, MASK_PROBABILITY, 1), unit(conf, SCALING, 0.99),
+                        // A pair's views are its parts, each normalised, with noise and masking: no SCARF
+                        // corruption, which would mix one sample's part with another's.
+                        partsSpec.isEmpty() ? unit(conf, CORRUPTION_RATE, 1) : 0, unit(conf, MASK_PROBABILITY, 1), unit(conf, SCALING, 0.99),
                         unit(conf, TIME_MASK, 0.9));
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
                 shape.height(), shape.width(), hp, objective, replay, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
-                conf.get(TRAINER_LANES), overlap);
+                conf.get(TRAINER_LANES), overlap, partsSpec);
         Network net;
         try {
             net = settings.network();
@@ -329,8 +393,12 @@ public record TrainerSettings(
             Shape map = net instanceof LayerNet ln && ln.hasFeatureMap() ? ln.featureMapShape() : null;
             require(map != null && map.height() == 1, OBJECTIVE, "cpc needs an encoder with a feature map over time "
                     + "(cnn1d-steps, cnn1d or a layer list with conv1d layers), got " + encoder);
-            require(cpcAhead < map.steps(), CPC_STEPS_AHEAD, "must be below the " + map.steps() + " steps of the "
-                    + encoder + " encoder's feature map, got " + cpcAhead);
+            int first = settings.cpcFirstOffset();
+            require(first + cpcAhead - 1 < map.steps(), cpcMinOffset == 0 ? CPC_STEPS_AHEAD : CPC_MIN_OFFSET,
+                    "predicts offsets " + first + " to " + (first + cpcAhead - 1) + (cpcMinOffset == 0 ? " (" + first
+                            + ": the nearest whose latent sees none of the context's inputs)" : "") + ", but the " + encoder
+                            + " encoder's feature map has " + map.steps() + " steps, offsets 1 to " + (map.steps() - 1)
+                            + "; lower " + CPC_STEPS_AHEAD.key() + " or " + CPC_MIN_OFFSET.key() + ", or give longer sequences");
         }
         require(!objectiveName.equals("dim") || net instanceof LayerNet ln && ln.hasFeatureMap(), OBJECTIVE,
                 "dim needs an encoder whose backbone has a feature map (cnn, resnet or a convolutional layer list), got "
@@ -359,10 +427,14 @@ public record TrainerSettings(
      * sequence, {@code [C, H, W]} for an image.
      */
     public int[] snapshotInputShape() {
-        Shape shape = inputShape();
-        return shape.isVector() ? new int[] {inputChannels}
-                : shape.isSequence() ? new int[] {inputWidth, inputChannels}
-                : new int[] {inputChannels, inputHeight, inputWidth};
+        return snapshotInputShape(inputShape());
+    }
+
+    /** {@code shape} as snapshots record it: {@code [F]}, {@code [T, F]} or {@code [C, H, W]}. */
+    public static int[] snapshotInputShape(Shape shape) {
+        return shape.isVector() ? new int[] {shape.channels()}
+                : shape.isSequence() ? new int[] {shape.steps(), shape.channels()}
+                : new int[] {shape.channels(), shape.height(), shape.width()};
     }
 
     /** A fresh (uninitialised) network of the configured encoder. */
@@ -373,11 +445,48 @@ public record TrainerSettings(
             case "cnn1d" -> new LayerNet("cnn1d", Presets.cnn1d(inputShape()), bnGroups);
             case "cnn1d-steps" -> new LayerNet("cnn1d-steps", Presets.cnn1dSteps(inputShape()), bnGroups);
             case "gru" -> new LayerNet("gru", Presets.gru(inputShape()), bnGroups);
+            case "towers" -> {
+                List<String> names = new java.util.ArrayList<>();
+                List<LayerNet> towers = new java.util.ArrayList<>();
+                for (Part p : parts()) {
+                    names.add(p.name());
+                    towers.add(towerFor(p.shape()));
+                }
+                yield new io.kontrast.math.nn.Towers(names, towers);
+            }
             case "resnet" -> new LayerNet("resnet", Presets.resnet(inputShape(), resnetWidth, 128), bnGroups);
             case "custom" -> new LayerNet("custom", SpecJson.parse(encoderSpec, inputShape()), bnGroups);
             default -> throw new IllegalStateException("unknown encoder " + encoder);
         };
     }
+
+    /**
+     * A part's tower: the preset {@code auto} takes for its shape (the MLP as a layer list where
+     * that is the mlp), with the projection into the space the parts share (ReLU → linear-128) as
+     * the end of its backbone and no head: CLIP aligns the towers' outputs, so that is what each
+     * publishes, and what cross-part retrieval compares.
+     */
+    private LayerNet towerFor(Shape shape) {
+        io.kontrast.math.nn.EncoderSpec preset;
+        String name;
+        if (shape.isSequence()) {
+            preset = Presets.cnn1d(shape);
+            name = "cnn1d";
+        } else if (!shape.isVector() && shape.height() % 4 == 0 && shape.width() % 4 == 0 && !shape.equals(new Shape(1, 28, 28))) {
+            preset = Presets.cnn(shape);
+            name = "cnn";
+        } else {
+            preset = Presets.mlp(shape);
+            name = "mlp";
+        }
+        List<io.kontrast.math.nn.LayerSpec> backbone = new java.util.ArrayList<>(preset.backbone());
+        backbone.add(io.kontrast.math.nn.LayerSpec.relu());
+        backbone.add(io.kontrast.math.nn.LayerSpec.linear(CLIP_EMBEDDING));
+        return new LayerNet(name + "-tower", new io.kontrast.math.nn.EncoderSpec(shape, backbone, List.of()), bnGroups);
+    }
+
+    /** Width of the space a pair's towers share. */
+    public static final int CLIP_EMBEDDING = 128;
 
     private static ReplaySettings replay(Configuration conf, int batch, int inputSize) {
         ReplayBuffer.Policy policy;
@@ -402,6 +511,17 @@ public record TrainerSettings(
         require(fresh >= 0 && fresh <= 1, REPLAY_FRESH_FRACTION, "must be in [0, 1], got " + fresh);
         int freshPerStep = (int) Math.round(fresh * batch);
         return new ReplaySettings(policy, size, steps, freshPerStep);
+    }
+
+    /**
+     * CPC's nearest offset: {@code kontrast.cpc.min-offset}, or where it is 0 the nearest whose
+     * latent's inputs lie wholly after the context's, {@code ⌈size / jump⌉} of the feature map's
+     * receptive field (4 for the {@code cnn1d}'s: 13 steps, 4 apart).
+     */
+    public int cpcFirstOffset() {
+        if (objective.cpcMinOffset() > 0) return objective.cpcMinOffset();
+        int[] field = ((LayerNet) network()).featureMapReceptiveField();
+        return Math.max(1, (field[0] + field[1] - 1) / field[1]);
     }
 
     /** A fresh learner of the configured encoder and objective, seeded with {@code seed}. */
@@ -432,7 +552,13 @@ public record TrainerSettings(
             case "cpc" -> {
                 Shape map = ((LayerNet) net).featureMapShape();
                 yield new ObjectiveLearner(net, hyperParams, new Cpc(hyperParams.batchSize(), map.steps(), map.channels(),
-                        objective.cpcContextSize(), objective.cpcStepsAhead(), DataType.FLOAT, seed ^ 0x510E527FADE682D1L), seed);
+                        objective.cpcContextSize(), cpcFirstOffset(), objective.cpcStepsAhead(), DataType.FLOAT,
+                        seed ^ 0x510E527FADE682D1L), seed);
+            }
+            case "clip" -> {
+                var towers = (io.kontrast.math.nn.Towers) net;
+                yield new ObjectiveLearner(net, hyperParams, new Clip(hyperParams.batchSize(), towers.tower(0).outputDim(),
+                        hyperParams.temperature(), DataType.FLOAT), seed);
             }
             case "sop" -> new ObjectiveLearner(net, hyperParams, ContextPrediction.sentenceOrder(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);

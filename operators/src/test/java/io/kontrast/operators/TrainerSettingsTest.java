@@ -45,6 +45,40 @@ class TrainerSettingsTest {
                 .hasMessageContaining("kontrast.input.shape").hasMessageContaining("1 or 3 channels");
     }
 
+    /**
+     * CPC picks the cnn1d-steps and predicts from the nearest offset whose latent shares no input
+     * with its context; CLIP and paired samples need each other; what cannot run fails at startup
+     * naming the option.
+     */
+    @Test
+    void cpcAndClipFitTheirKindsOrFailNamingTheOption() {
+        TrainerSettings cpc = TrainerSettings.from(vector("kontrast.input.shape", "28x28", "kontrast.objective", "cpc"));
+        assertThat(cpc.encoder()).isEqualTo("cnn1d-steps");
+        assertThat(cpc.cpcFirstOffset()).isEqualTo(4);
+        assertThat(TrainerSettings.from(vector("kontrast.input.shape", "28x28", "kontrast.objective", "cpc",
+                "kontrast.cpc.min-offset", "1")).cpcFirstOffset()).isEqualTo(1);
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "16x28", "kontrast.objective", "cpc")))
+                .hasMessageContaining("kontrast.cpc.steps-ahead").hasMessageContaining("4 steps");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.objective", "cpc")))
+                .hasMessageContaining("kontrast.objective").hasMessageContaining("sequence input");
+
+        TrainerSettings clip = TrainerSettings.from(vector("kontrast.input.parts", "top=1x14x28,bottom=1x14x28", "kontrast.objective", "clip"));
+        assertThat(clip.encoder()).isEqualTo("towers");
+        assertThat(clip.paired()).isTrue();
+        assertThat(clip.inputSize()).isEqualTo(784);
+        assertThat(clip.parts()).extracting(TrainerSettings.Part::name).containsExactly("top", "bottom");
+        assertThat(clip.views().corruptionRate()).as("a pair's parts are not mixed with other samples'").isZero();
+        assertThat(clip.network().outputDim()).isEqualTo(2 * TrainerSettings.CLIP_EMBEDDING);
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.objective", "clip")))
+                .hasMessageContaining("kontrast.objective").hasMessageContaining("kontrast.input.parts");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.parts", "top=1x14x28,bottom=1x14x28")))
+                .hasMessageContaining("kontrast.objective").hasMessageContaining("clip");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.parts", "top=1x14x28", "kontrast.objective", "clip")))
+                .hasMessageContaining("kontrast.input.parts").hasMessageContaining("two parts");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.parts", "top:1x14x28,x=2", "kontrast.objective", "clip")))
+                .hasMessageContaining("kontrast.input.parts").hasMessageContaining("name=shape");
+    }
+
     @Test
     void aSequenceInputIsTxFAndSnapshotsItAsTheWireHasIt() {
         Configuration conf = new Configuration();

@@ -58,6 +58,42 @@ class SchemasTest {
         assertThat(DeadLetter.getDecoder().decode(DeadLetter.getEncoder().encode(d))).isEqualTo(d);
     }
 
+    /**
+     * A producer still on version 1 of the schema (no {@code parts}): its records, written with
+     * that schema's fingerprint, decode into the current schema with every field and no parts; a
+     * paired record of the current version keeps its parts.
+     */
+    @Test
+    void recordsOfTheFirstSchemaVersionStillDecode() throws Exception {
+        org.apache.avro.Schema v1 = SampleSchemas.earlier().get(0);
+        assertThat(v1.getField("parts")).isNull();
+        assertThat(SchemaNormalization.parsingFingerprint64(v1))
+                .isNotEqualTo(SchemaNormalization.parsingFingerprint64(Sample.getClassSchema()));
+        org.apache.avro.generic.GenericData.Record tensor = new org.apache.avro.generic.GenericData.Record(Tensor.getClassSchema());
+        tensor.put("shape", List.of(1, 2, 2));
+        tensor.put("dtype", new org.apache.avro.generic.GenericData.EnumSymbol(DType.getClassSchema(), "UINT8"));
+        tensor.put("data", ByteBuffer.wrap(new byte[] {1, 2, 3, (byte) 255}));
+        org.apache.avro.generic.GenericData.Record old = new org.apache.avro.generic.GenericData.Record(v1);
+        old.put("id", "a/1");
+        old.put("event_time", 1_700_000_000_123L);
+        old.put("source", "test");
+        old.put("tensor", tensor);
+        old.put("label", 3);
+        old.put("attributes", Map.of("camera", "7"));
+        ByteBuffer wire = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericData.Record>(
+                org.apache.avro.generic.GenericData.get(), v1).encode(old);
+        byte[] bytes = new byte[wire.remaining()];
+        wire.get(bytes);
+        assertThatThrownBy(() -> Sample.getDecoder().decode(bytes)).isInstanceOf(MissingSchemaException.class);
+        Sample decoded = SampleSchemas.decoder().decode(bytes);
+        assertThat(decoded).isEqualTo(sample());
+        assertThat(decoded.getParts()).isEmpty();
+
+        Sample paired = Sample.newBuilder(sample()).setParts(List.of(NamedTensor.newBuilder().setName("top")
+                .setTensor(sample().getTensor()).build())).build();
+        assertThat(SampleSchemas.decoder().decode(Sample.getEncoder().encode(paired))).isEqualTo(paired);
+    }
+
     @Test
     void unknownFingerprintIsAnErrorWithAMessage() throws Exception {
         ByteBuffer wire = Sample.getEncoder().encode(sample());

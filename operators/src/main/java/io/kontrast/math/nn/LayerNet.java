@@ -284,6 +284,31 @@ public final class LayerNet implements Network {
     }
 
     /** The shape of the backbone's last feature map. */
+    /**
+     * The receptive field of the feature map along its width (a sequence's time): {@code {size,
+     * jump}}, the input steps one location sees and the input steps between neighbouring
+     * locations. Two locations {@code d} apart see disjoint inputs when {@code d · jump ≥ size}.
+     */
+    public int[] featureMapReceptiveField() {
+        if (featureMapIndex < 0) throw new IllegalStateException(architecture + " has no feature map");
+        return receptiveField(backbone.subList(0, featureMapIndex + 1));
+    }
+
+    private static int[] receptiveField(List<Layer> layers) {
+        int size = 1;
+        int jump = 1;
+        for (Layer l : layers) {
+            int[] w = l instanceof Conv2d c ? new int[] {c.k, c.s}
+                    : l instanceof MaxPool2d m ? new int[] {m.k, m.s}
+                    : l instanceof AvgPool2d a ? new int[] {a.k, a.s}
+                    : l instanceof Residual r ? receptiveField(r.body)
+                    : new int[] {1, 1};
+            size += (w[0] - 1) * jump;
+            jump *= w[1];
+        }
+        return new int[] {size, jump};
+    }
+
     public Shape featureMapShape() {
         if (featureMapIndex < 0) throw new IllegalStateException(architecture + " has no feature map");
         return backbone.get(featureMapIndex).out;

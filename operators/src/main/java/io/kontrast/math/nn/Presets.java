@@ -88,6 +88,14 @@ public final class Presets {
         return gru(input, 256, 128);
     }
 
+    /**
+     * The MLP as a layer list, for any input: flatten → linear-512 → BN is the backbone; head ReLU
+     * → linear-512 → ReLU → linear-128. A paired sample's tower where the {@code mlp} would be.
+     */
+    public static EncoderSpec mlp(Shape input) {
+        return new EncoderSpec(input, List.of(flatten(), linear(512), batchNorm()), List.of(relu(), linear(512), relu(), linear(128)));
+    }
+
     /** The default {@code cnn1d}: 64 and 128 channels, a 256-wide representation, 128 out. */
     public static EncoderSpec cnn1d(Shape input) {
         return cnn1d(input, 64, 128, 256, 128);

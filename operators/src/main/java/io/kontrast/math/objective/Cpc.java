@@ -15,7 +15,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * family's objective between a sequence's past and its future. The backbone's last feature map
  * over time gives one latent {@code z_t} per step (its C channels); an autoregressive model, a GRU
  * of {@code H} units, summarises {@code z_0 … z_t} into a context {@code c_t}; for each of {@code K}
- * steps ahead a linear map {@code W_k} predicts {@code z_{t+k}} from {@code c_t}, scored by the
+ * offsets {@code k} ahead, from the nearest whose latent sees none of the context's inputs, a
+ * linear map {@code W_k} predicts {@code z_{t+k}} from {@code c_t}, scored by the
  * log-bilinear {@code z_{t+k}ᵀ W_k c_t} (the paper's {@code f_k}) against the same step of the
  * batch's other sequences. The loss is InfoNCE's cross-entropy of that choice, the mean over
  * sequences, offsets {@code k} and positions {@code t}.
@@ -33,6 +34,8 @@ public final class Cpc implements Objective {
     private final int channels;
     private final int hidden;
     private final int ahead;
+    /** The nearest step predicted: offsets {@code first … first + ahead − 1}. */
+    private final int first;
     private final int terms;
     private final INDArray params;
     private final INDArray grads;
@@ -65,14 +68,17 @@ public final class Cpc implements Objective {
      * @param steps T, the feature map's steps
      * @param channels C, its channels
      * @param hidden H, the context model's units
-     * @param ahead K, the steps predicted, {@code 1 ≤ K < T}
+     * @param first the nearest offset predicted, at least 1: the encoder's latents overlap in
+     *     their inputs, and a target that shares inputs with the context is predicted by copying
+     * @param ahead K, the offsets predicted, {@code first … first + K − 1}, the farthest below T
      * @param dtype the online encoder's float type (DOUBLE in gradient checks)
      */
-    public Cpc(int pairs, int steps, int channels, int hidden, int ahead, DataType dtype, long seed) {
-        if (ahead < 1 || ahead >= steps) {
-            throw new IllegalArgumentException("cpc predicts 1 to T-1 steps ahead of a feature map of T = " + steps
-                    + " steps, got " + ahead);
+    public Cpc(int pairs, int steps, int channels, int hidden, int first, int ahead, DataType dtype, long seed) {
+        if (first < 1 || ahead < 1 || first + ahead - 1 >= steps) {
+            throw new IllegalArgumentException("cpc predicts offsets " + first + " to " + (first + ahead - 1)
+                    + " ahead, and a feature map of T = " + steps + " steps has offsets 1 to " + (steps - 1));
         }
+        this.first = first;
         this.pairs = pairs;
         this.rows = 2 * pairs;
         this.steps = steps;
@@ -80,7 +86,7 @@ public final class Cpc implements Objective {
         this.hidden = hidden;
         this.ahead = ahead;
         int t = 0;
-        for (int k = 1; k <= ahead; k++) t += steps - k;
+        for (int k = first; k < first + ahead; k++) t += steps - k;
         this.terms = t * rows;
         long[] sizes = {(long) channels * 3 * hidden, (long) hidden * 3 * hidden, 3L * hidden, 3L * hidden};
         long total = 0;
@@ -106,6 +112,7 @@ public final class Cpc implements Objective {
         gk = new INDArray[ahead + 1];
         long each = (long) hidden * channels;
         for (int k = 1; k <= ahead; k++) {
+            // wk[k]: the map of offset first + k − 1.
             wk[k] = params.get(NDArrayIndex.interval(o, o + each)).reshape('c', hidden, channels);
             gk[k] = grads.get(NDArrayIndex.interval(o, o + each)).reshape('c', hidden, channels);
             o += each;
@@ -169,14 +176,15 @@ public final class Cpc implements Objective {
         for (int k = 1; k <= ahead; k++) gk[k].assign(0);
         double loss = 0;
         for (int k = 1; k <= ahead; k++) {
-            for (int t = 0; t + k < steps; t++) {
+            int offset = first + k - 1;
+            for (int t = 0; t + offset < steps; t++) {
                 Nd4j.gemm(cs[t], wk[k], pred, false, false, 1, 0);
-                Nd4j.gemm(pred, zs[t + k], scores, false, true, 1, 0);
+                Nd4j.gemm(pred, zs[t + offset], scores, false, true, 1, 0);
                 Rows.read(scores, s);
                 loss += crossEntropy();
                 Rows.write(s, dScores);
-                Nd4j.gemm(dScores, zs[t + k], dPred, false, false, 1, 0);
-                Nd4j.gemm(dScores, pred, dzs[t + k], true, false, 1, 1);
+                Nd4j.gemm(dScores, zs[t + offset], dPred, false, false, 1, 0);
+                Nd4j.gemm(dScores, pred, dzs[t + offset], true, false, 1, 1);
                 Nd4j.gemm(cs[t], dPred, gk[k], true, false, 1, 1);
                 Nd4j.gemm(dPred, wk[k], dcs[t], false, true, 1, 1);
             }
@@ -208,19 +216,7 @@ public final class Cpc implements Objective {
     private double crossEntropy() {
         double loss = 0;
         for (int r = 0; r < rows; r++) {
-            int partner = r < pairs ? r + pairs : r - pairs;
-            int o = r * rows;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < rows; j++) if (j != partner) max = Math.max(max, s[o + j]);
-            double sum = 0;
-            for (int j = 0; j < rows; j++) {
-                if (j == partner) continue;
-                double e = Math.exp(s[o + j] - max);
-                s[o + j] = e;
-                sum += e;
-            }
-            loss += Math.log(sum) - Math.log(s[o + r]);
-            for (int j = 0; j < rows; j++) s[o + j] = j == partner ? 0 : (s[o + j] / sum - (j == r ? 1 : 0)) / terms;
+            loss += Rows.crossEntropy(s, r * rows, rows, r, r < pairs ? r + pairs : r - pairs, 1.0 / terms);
         }
         return loss;
     }

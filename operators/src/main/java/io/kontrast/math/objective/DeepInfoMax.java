@@ -125,20 +125,7 @@ public final class DeepInfoMax implements Objective {
         for (int r = 0; r < q; r++) {
             int own = r / locations;
             int partner = own < pairs ? own + pairs : own - pairs;
-            int o = r * rows;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < rows; j++) if (j != partner) max = Math.max(max, s[o + j]);
-            double sum = 0;
-            for (int j = 0; j < rows; j++) {
-                if (j == partner) continue;
-                double e = Math.exp(s[o + j] - max);
-                s[o + j] = e;
-                sum += e;
-            }
-            loss += Math.log(sum) - Math.log(s[o + own]);
-            for (int j = 0; j < rows; j++) {
-                s[o + j] = j == partner ? 0 : (s[o + j] / sum - (j == own ? 1 : 0)) / q;
-            }
+            loss += Rows.crossEntropy(s, r * rows, rows, own, partner, 1.0 / q);
         }
         loss /= q;
         if (!Double.isFinite(loss)) return loss;

@@ -61,4 +61,24 @@ final class Rows {
             for (int c = o; c < o + dim; c++) du[c] = (du[c] - u[c] * dot) / norms[r];
         }
     }
+
+    /**
+     * Softmax cross-entropy of the scores {@code s[o, o + n)} choosing entry {@code own}, entry
+     * {@code skip} left out (a row's partner view: neither a positive nor a negative); returns the
+     * loss and leaves its gradient times {@code scale} in place, 0 at {@code skip}.
+     */
+    static double crossEntropy(double[] s, int o, int n, int own, int skip, double scale) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) if (j != skip) max = Math.max(max, s[o + j]);
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            if (j == skip) continue;
+            double e = Math.exp(s[o + j] - max);
+            s[o + j] = e;
+            sum += e;
+        }
+        double loss = Math.log(sum) - Math.log(s[o + own]);
+        for (int j = 0; j < n; j++) s[o + j] = j == skip ? 0 : (s[o + j] / sum - (j == own ? 1 : 0)) * scale;
+        return loss;
+    }
 }

@@ -52,18 +52,30 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
     }
 
     private String instanceAttribute = "instance";
+    /** Paired samples: the parts' names and shapes ({C, H, W}); null otherwise. */
+    private java.util.List<String> partNames;
+    private java.util.List<int[]> partShapes;
 
     /** The decoding function the settings ask for. */
     public static SampleDecodeFunction of(io.kontrast.operators.TrainerSettings s) {
         SampleDecodeFunction f = new SampleDecodeFunction(
                 s.inputChannels(), s.inputHeight(), s.inputWidth(), s.maxRecordBytes(), s.inputFormat(), s.maxPixels());
         f.instanceAttribute = s.objective().instanceAttribute();
+        if (s.paired()) {
+            f.partNames = new java.util.ArrayList<>();
+            f.partShapes = new java.util.ArrayList<>();
+            for (var p : s.parts()) {
+                f.partNames.add(p.name());
+                f.partShapes.add(new int[] {p.shape().channels(), p.shape().height(), p.shape().width()});
+            }
+        }
         return f;
     }
 
     @Override
     public void open(OpenContext ctx) {
-        decoder = new SampleDecoder(channels, height, width, maxRecordBytes).instanceAttribute(instanceAttribute);
+        decoder = (partNames != null ? new SampleDecoder(partNames, partShapes, maxRecordBytes)
+                : new SampleDecoder(channels, height, width, maxRecordBytes)).instanceAttribute(instanceAttribute);
         imageDecoder = images ? new ImageDecoder(channels, height, width, maxRecordBytes, maxPixels) : null;
         rejected = new EnumMap<>(RejectReason.class);
         for (RejectReason r : RejectReason.values()) {

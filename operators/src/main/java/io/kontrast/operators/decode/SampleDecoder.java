@@ -1,6 +1,7 @@
 package io.kontrast.operators.decode;
 
 import io.kontrast.schemas.DType;
+import io.kontrast.schemas.NamedTensor;
 import io.kontrast.schemas.Sample;
 import io.kontrast.schemas.Tensor;
 import java.nio.ByteBuffer;
@@ -35,8 +36,12 @@ public final class SampleDecoder {
     private final int height;
     private final int width;
     private final int maxRecordBytes;
-    private final boolean vector;
-    private final boolean sequence;
+    private final Input input;
+    /** A paired sample's parts, in order (null: not paired): their values are concatenated. */
+    private final Input[] parts;
+    private final String[] partNames;
+    private final int partsSize;
+    private final org.apache.avro.message.BinaryMessageDecoder<Sample> avro = io.kontrast.schemas.SampleSchemas.decoder();
     // The last decoded datum, which the next decode fills in again instead of allocating a new
     // record, tensor, shape list and data buffer. Nothing of it outlives decode: the sample gets
     // its own id string and pixel array.
@@ -68,8 +73,34 @@ public final class SampleDecoder {
         this.height = height;
         this.width = width;
         this.maxRecordBytes = maxRecordBytes;
-        this.vector = height == 1 && width == 1;
-        this.sequence = height == 1 && width > 1;
+        this.input = new Input(channels, height, width, maxRecordBytes);
+        this.parts = null;
+        this.partNames = null;
+        this.partsSize = 0;
+    }
+
+    /**
+     * A decoder of paired samples: each record carries the named parts in {@code parts}, each
+     * read as a sample of its shape alone would be (a vector and a sequence exactly, an image
+     * fitted); the sample's values are the parts' values, concatenated in the given order. Its
+     * {@link ImageSample} has the shape of a vector of all those values.
+     */
+    public SampleDecoder(java.util.List<String> names, java.util.List<int[]> shapes, int maxRecordBytes) {
+        AvroLimits.apply();
+        this.maxRecordBytes = maxRecordBytes;
+        this.input = null;
+        this.parts = new Input[names.size()];
+        this.partNames = names.toArray(String[]::new);
+        int size = 0;
+        for (int p = 0; p < parts.length; p++) {
+            int[] sh = shapes.get(p);
+            parts[p] = new Input(sh[0], sh[1], sh[2], maxRecordBytes);
+            size += sh[0] * sh[1] * sh[2];
+        }
+        this.partsSize = size;
+        this.channels = size;
+        this.height = 1;
+        this.width = 1;
     }
 
     /** Either a sample or a reason. */
@@ -98,7 +129,7 @@ public final class SampleDecoder {
         }
         Sample sample;
         try {
-            sample = Sample.getDecoder().decode(value, reuse);
+            sample = avro.decode(value, reuse);
             reuse = sample;
         } catch (MissingSchemaException e) {
             return Result.reject(RejectReason.UNKNOWN_SCHEMA, "unknown schema fingerprint: " + e.getMessage());
@@ -119,93 +150,28 @@ public final class SampleDecoder {
         if (s.getId() == null || s.getId().isEmpty()) {
             return Result.reject(RejectReason.MISSING_FIELD, "sample id is empty");
         }
-        Tensor t = s.getTensor();
-        if (t == null || t.getShape() == null || t.getData() == null || t.getDtype() == null) {
-            return Result.reject(RejectReason.MISSING_FIELD, "sample " + s.getId() + " has no tensor");
-        }
-        List<Integer> shape = t.getShape();
-        int c;
-        int h;
-        int w;
-        if (vector) {
-            if (shape.size() != 1 || shape.get(0) != channels) {
-                return Result.reject(RejectReason.SHAPE_MISMATCH,
-                        "tensor shape " + shape + " does not fit the encoder's input: expected [" + channels + "]");
-            }
-            c = channels;
-            h = 1;
-            w = 1;
-        } else if (sequence) {
-            if (shape.size() != 2 || shape.get(0) != width || shape.get(1) != channels) {
-                return Result.reject(RejectReason.SHAPE_MISMATCH, "tensor shape " + shape
-                        + " does not fit the encoder's input: expected a sequence [" + width + ", " + channels + "]");
-            }
-            c = channels;
-            h = 1;
-            w = width;
-        } else if (shape.size() == 3 && (shape.get(0) == 1 || shape.get(0) == 3)) {
-            c = shape.get(0);
-            h = shape.get(1);
-            w = shape.get(2);
-        } else if (shape.size() == 2) {
-            c = 1;
-            h = shape.get(0);
-            w = shape.get(1);
-        } else {
-            return Result.reject(RejectReason.SHAPE_MISMATCH, "tensor shape " + shape
-                    + " does not fit the encoder's input: expected an image, [C, H, W] with C = 1 or 3, or [H, W], fitted to ["
-                    + channels + ", " + height + ", " + width + "]");
-        }
-        if (h < 1 || w < 1 || (long) c * h * w > maxRecordBytes) {
-            return Result.reject(RejectReason.BAD_TENSOR, "tensor shape " + shape + " has no pixels or more values than the record has bytes");
-        }
-        int n = c * h * w;
-        ByteBuffer data = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        float[] pixels = new float[n];
-        if (t.getDtype() == DType.UINT8) {
-            if (data.remaining() != n) {
-                return Result.reject(RejectReason.BAD_TENSOR, "UINT8 tensor needs " + n + " bytes, has " + data.remaining());
-            }
-            byte[] bytes;
-            int at;
-            if (data.hasArray()) {
-                bytes = data.array();
-                at = data.arrayOffset() + data.position();
-            } else {
-                bytes = new byte[n];
-                data.get(bytes);
-                at = 0;
-            }
-            for (int i = 0; i < n; i++) {
-                pixels[i] = UNIT[bytes[at + i] & 0xFF];
-            }
-        } else if (t.getDtype() == DType.FLOAT32) {
-            if (data.remaining() != 4 * n) {
-                return Result.reject(RejectReason.BAD_TENSOR, "FLOAT32 tensor needs " + 4 * n + " bytes, has " + data.remaining());
-            }
-            for (int i = 0; i < n; i++) {
-                float v = data.getFloat();
-                if (!Float.isFinite(v)) {
-                    return Result.reject(RejectReason.NON_FINITE, "pixel " + i + " is " + v);
+        float[] pixels;
+        if (parts != null) {
+            pixels = new float[partsSize];
+            int at = 0;
+            for (int p = 0; p < parts.length; p++) {
+                Tensor t = null;
+                for (NamedTensor nt : s.getParts()) {
+                    if (partNames[p].contentEquals(nt.getName())) t = nt.getTensor();
                 }
-                pixels[i] = v;
+                if (t == null) {
+                    return Result.reject(RejectReason.MISSING_FIELD, "sample " + s.getId() + " has no part '" + partNames[p]
+                            + "'; a paired sample needs the parts " + java.util.Arrays.toString(partNames));
+                }
+                Read r = parts[p].read(t, s.getId(), "part '" + partNames[p] + "': ");
+                if (r.reject() != null) return r.reject();
+                System.arraycopy(r.pixels(), 0, pixels, at, r.pixels().length);
+                at += r.pixels().length;
             }
         } else {
-            return Result.reject(RejectReason.BAD_TENSOR, "dtype " + t.getDtype() + " is not UINT8 or FLOAT32");
-        }
-        if (c == 3 && !vector && !sequence) {
-            // The wire's [C, H, W] to the trainer's interleaved (h, w, c).
-            float[] hwc = new float[n];
-            int area = h * w;
-            for (int p = 0; p < area; p++) {
-                hwc[3 * p] = pixels[p];
-                hwc[3 * p + 1] = pixels[area + p];
-                hwc[3 * p + 2] = pixels[2 * area + p];
-            }
-            pixels = hwc;
-        }
-        if (!vector && !sequence && (c != channels || h != height || w != width)) {
-            pixels = ImageFit.fit(pixels, c, h, w, channels, height, width);
+            Read r = input.read(s.getTensor(), s.getId(), "");
+            if (r.reject() != null) return r.reject();
+            pixels = r.pixels();
         }
         int label = s.getLabel() == null ? -1 : s.getLabel();
         ImageSample out = new ImageSample(s.getId(), s.getEventTime().toEpochMilli(), channels, height, width, pixels, label);
@@ -216,5 +182,122 @@ public final class SampleDecoder {
             }
         }
         return Result.ok(out);
+    }
+
+    /** A tensor's values, or why they were refused. */
+    private record Read(float[] pixels, Result reject) {
+        static Read reject(RejectReason reason, String message) {
+            return new Read(null, Result.reject(reason, message));
+        }
+    }
+
+    /** Reads tensors for one input: an image (fitted), a vector or a sequence. */
+    private static final class Input {
+        private final int channels;
+        private final int height;
+        private final int width;
+        private final int maxRecordBytes;
+        private final boolean vector;
+        private final boolean sequence;
+
+        Input(int channels, int height, int width, int maxRecordBytes) {
+            this.channels = channels;
+            this.height = height;
+            this.width = width;
+            this.maxRecordBytes = maxRecordBytes;
+            this.vector = height == 1 && width == 1;
+            this.sequence = height == 1 && width > 1;
+        }
+
+        Read read(Tensor t, CharSequence id, String prefix) {
+            if (t == null || t.getShape() == null || t.getData() == null || t.getDtype() == null) {
+                return Read.reject(RejectReason.MISSING_FIELD, prefix + "sample " + id + " has no tensor");
+            }
+            List<Integer> shape = t.getShape();
+            int c;
+            int h;
+            int w;
+            if (vector) {
+                if (shape.size() != 1 || shape.get(0) != channels) {
+                    return Read.reject(RejectReason.SHAPE_MISMATCH,
+                            prefix + "tensor shape " + shape + " does not fit the encoder's input: expected [" + channels + "]");
+                }
+                c = channels;
+                h = 1;
+                w = 1;
+            } else if (sequence) {
+                if (shape.size() != 2 || shape.get(0) != width || shape.get(1) != channels) {
+                    return Read.reject(RejectReason.SHAPE_MISMATCH, prefix + "tensor shape " + shape
+                            + " does not fit the encoder's input: expected a sequence [" + width + ", " + channels + "]");
+                }
+                c = channels;
+                h = 1;
+                w = width;
+            } else if (shape.size() == 3 && (shape.get(0) == 1 || shape.get(0) == 3)) {
+                c = shape.get(0);
+                h = shape.get(1);
+                w = shape.get(2);
+            } else if (shape.size() == 2) {
+                c = 1;
+                h = shape.get(0);
+                w = shape.get(1);
+            } else {
+                return Read.reject(RejectReason.SHAPE_MISMATCH, prefix + "tensor shape " + shape
+                        + " does not fit the encoder's input: expected an image, [C, H, W] with C = 1 or 3, or [H, W], fitted to ["
+                        + channels + ", " + height + ", " + width + "]");
+            }
+            if (h < 1 || w < 1 || (long) c * h * w > maxRecordBytes) {
+                return Read.reject(RejectReason.BAD_TENSOR, prefix + "tensor shape " + shape + " has no pixels or more values than the record has bytes");
+            }
+            int n = c * h * w;
+            ByteBuffer data = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            float[] pixels = new float[n];
+            if (t.getDtype() == DType.UINT8) {
+                if (data.remaining() != n) {
+                    return Read.reject(RejectReason.BAD_TENSOR, prefix + "UINT8 tensor needs " + n + " bytes, has " + data.remaining());
+                }
+                byte[] bytes;
+                int at;
+                if (data.hasArray()) {
+                    bytes = data.array();
+                    at = data.arrayOffset() + data.position();
+                } else {
+                    bytes = new byte[n];
+                    data.get(bytes);
+                    at = 0;
+                }
+                for (int i = 0; i < n; i++) {
+                    pixels[i] = UNIT[bytes[at + i] & 0xFF];
+                }
+            } else if (t.getDtype() == DType.FLOAT32) {
+                if (data.remaining() != 4 * n) {
+                    return Read.reject(RejectReason.BAD_TENSOR, prefix + "FLOAT32 tensor needs " + 4 * n + " bytes, has " + data.remaining());
+                }
+                for (int i = 0; i < n; i++) {
+                    float v = data.getFloat();
+                    if (!Float.isFinite(v)) {
+                        return Read.reject(RejectReason.NON_FINITE, prefix + "pixel " + i + " is " + v);
+                    }
+                    pixels[i] = v;
+                }
+            } else {
+                return Read.reject(RejectReason.BAD_TENSOR, prefix + "dtype " + t.getDtype() + " is not UINT8 or FLOAT32");
+            }
+            if (c == 3 && !vector && !sequence) {
+                // The wire's [C, H, W] to the trainer's interleaved (h, w, c).
+                float[] hwc = new float[n];
+                int area = h * w;
+                for (int p = 0; p < area; p++) {
+                    hwc[3 * p] = pixels[p];
+                    hwc[3 * p + 1] = pixels[area + p];
+                    hwc[3 * p + 2] = pixels[2 * area + p];
+                }
+                pixels = hwc;
+            }
+            if (!vector && !sequence && (c != channels || h != height || w != width)) {
+                pixels = ImageFit.fit(pixels, c, h, w, channels, height, width);
+            }
+            return new Read(pixels, null);
+        }
     }
 }

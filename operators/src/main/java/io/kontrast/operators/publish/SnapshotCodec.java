@@ -60,6 +60,22 @@ public final class SnapshotCodec {
         throw new IllegalArgumentException("no snapshot format for " + net.architecture());
     }
 
+    /**
+     * One snapshot per tower of a paired encoder, each an ordinary encoder of its part: model id
+     * {@code <model id>.<part name>}, the part's input shape, the header's version. Consumers take
+     * the tower of the part they embed; both come from the same step.
+     */
+    public static List<EncoderSnapshot> fromTowers(Header h, io.kontrast.math.nn.Towers towers, List<int[]> inputShapes,
+            INDArray params, INDArray stats, Map<String, Double> metrics) {
+        List<EncoderSnapshot> out = new ArrayList<>();
+        for (int k = 0; k < towers.size(); k++) {
+            Header part = new Header(h.modelId() + "." + towers.names().get(k), h.version(), h.step(), h.samplesSeen(),
+                    h.createdAt(), inputShapes.get(k), h.inputMean(), h.inputStd());
+            out.add(fromLayers(part, towers.tower(k), towers.towerParams(params, k), towers.towerStats(stats, k), metrics));
+        }
+        return out;
+    }
+
     /** A snapshot of an encoder built from a layer list, as {@link Export} publishes it. */
     public static EncoderSnapshot fromLayers(Header h, LayerNet net, INDArray params, INDArray stats, Map<String, Double> metrics) {
         List<Layer> layers = new ArrayList<>();

@@ -541,6 +541,18 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             metrics.putAll(lastQuality);
             knnAccumulator.add(lastQuality.get("probe_knn200"));
         }
+        INDArray logitScale = s.learner.state().get("logitScale");
+        if (logitScale != null) metrics.put("temperature", Math.exp(-logitScale.getDouble(0)));
+        if (s.learner.network() instanceof io.kontrast.math.nn.Towers towers) {
+            List<int[]> shapes = new ArrayList<>();
+            for (var part : settings.parts()) shapes.add(TrainerSettings.snapshotInputShape(part.shape()));
+            for (EncoderSnapshot snapshot : SnapshotCodec.fromTowers(header, towers, shapes, s.learner.params(),
+                    s.learner.stats(), metrics)) {
+                snapshot.setObjective(s.learner.objective());
+                output.collect(new StreamRecord<>(snapshot));
+            }
+            return;
+        }
         EncoderSnapshot snapshot =
                 SnapshotCodec.fromNetwork(header, s.learner.network(), s.learner.params(), s.learner.stats(), metrics);
         snapshot.setObjective(s.learner.objective());

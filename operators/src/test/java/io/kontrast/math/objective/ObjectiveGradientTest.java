@@ -55,7 +55,7 @@ class ObjectiveGradientTest {
             }
             case "cpc" -> {
                 var map = ((LayerNet) online).featureMapShape();
-                yield new Cpc(pairs, map.steps(), map.channels(), 3, 2, DataType.DOUBLE, 3);
+                yield new Cpc(pairs, map.steps(), map.channels(), 3, 2, 2, DataType.DOUBLE, 3);
             }
             case "simclr" -> new SimClr(pairs, online.outputDim(), 0.5);
             case "simsiam" -> new Siamese(false, true, online, pairs, 5, DataType.DOUBLE, 3);
@@ -65,6 +65,31 @@ class ObjectiveGradientTest {
             case "context" -> new ContextPrediction(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
             case "sop" -> ContextPrediction.sentenceOrder(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
             default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /** A batch of given outputs and a given feature map, its gradient written into {@code dMap}. */
+    static Objective.Batch mapBatch(INDArray z, INDArray map, INDArray dMap) {
+        return new Objective.Batch() {
+            public int pairs() {
+                return PAIRS;
+            }
+
+            public INDArray z() {
+                return z;
+            }
+
+            public INDArray featureMap() {
+                return map;
+            }
+
+            public INDArray featureMapGradient() {
+                return dMap;
+            }
+
+            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
+                throw new UnsupportedOperationException();
+            }
         };
     }
 
@@ -181,27 +206,7 @@ class ObjectiveGradientTest {
         INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
         INDArray map = random(rnd, 2L * PAIRS * locations * channels).reshape(2 * PAIRS, locations * channels);
         INDArray dMap = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, locations * channels);
-        Objective.Batch batch = new Objective.Batch() {
-            public int pairs() {
-                return PAIRS;
-            }
-
-            public INDArray z() {
-                return z;
-            }
-
-            public INDArray featureMap() {
-                return map;
-            }
-
-            public INDArray featureMapGradient() {
-                return dMap;
-            }
-
-            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
-                throw new UnsupportedOperationException();
-            }
-        };
+        Objective.Batch batch = mapBatch(z, map, dMap);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
         assertThat(dim.lossAndGradient(batch, dz)).isFinite();
         INDArray analyticZ = dz.dup();
@@ -225,31 +230,11 @@ class ObjectiveGradientTest {
         SplittableRandom rnd = new SplittableRandom(19);
         int steps = 4;
         int channels = 3;
-        Cpc cpc = new Cpc(PAIRS, steps, channels, 3, 2, DataType.DOUBLE, 5);
+        Cpc cpc = new Cpc(PAIRS, steps, channels, 3, 1, 2, DataType.DOUBLE, 5);
         INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
         INDArray map = random(rnd, 2L * PAIRS * steps * channels).reshape(2 * PAIRS, steps * channels);
         INDArray dMap = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, steps * channels);
-        Objective.Batch batch = new Objective.Batch() {
-            public int pairs() {
-                return PAIRS;
-            }
-
-            public INDArray z() {
-                return z;
-            }
-
-            public INDArray featureMap() {
-                return map;
-            }
-
-            public INDArray featureMapGradient() {
-                return dMap;
-            }
-
-            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
-                throw new UnsupportedOperationException();
-            }
-        };
+        Objective.Batch batch = mapBatch(z, map, dMap);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4).assign(Double.NaN);
         assertThat(cpc.lossAndGradient(batch, dz)).isFinite();
         assertThat(dz.amaxNumber().doubleValue()).as("the output takes no gradient").isZero();
@@ -259,6 +244,55 @@ class ObjectiveGradientTest {
         DoubleSupplier lossOf = () -> cpc.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
         List<String> wrong = compare(map.reshape(-1), analyticMap.reshape(-1), lossOf, 1, "feature map");
         wrong.addAll(compare(cpc.parameters(), analyticOwn, lossOf, 1, "context model and predictions"));
+        assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * CLIP's symmetric InfoNCE: its gradient with respect to both towers' outputs and to its
+     * learned log-scale, against finite differences of its loss.
+     */
+    @org.junit.jupiter.api.Test
+    void clipsGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        Clip clip = new Clip(PAIRS, 3, 0.5, DataType.DOUBLE);
+        INDArray z = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
+        INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 6);
+        Objective.Batch batch = new FixedBatch(PAIRS, z, null);
+        assertThat(clip.lossAndGradient(batch, dz)).isFinite();
+        INDArray analytic = dz.dup();
+        double analyticScale = clip.logScaleGradient();
+        DoubleSupplier lossOf = () -> clip.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 6));
+        List<String> wrong = compare(z.reshape(-1), analytic.reshape(-1), lossOf, 1, "z");
+        double t = clip.logScale().getDouble(0);
+        clip.logScale().putScalar(0, t + EPS);
+        double up = lossOf.getAsDouble();
+        clip.logScale().putScalar(0, t - EPS);
+        double down = lossOf.getAsDouble();
+        clip.logScale().putScalar(0, t);
+        assertThat(analyticScale).isCloseTo((up - down) / (2 * EPS), org.assertj.core.data.Offset.offset(1e-7));
+        assertThat(wrong).isEmpty();
+    }
+
+    /** CLIP through a whole learner: two towers of their own (a convolution and an MLP), split batch norm. */
+    @org.junit.jupiter.api.Test
+    void aWholeClipLearnersGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(14);
+        io.kontrast.math.nn.Towers towers = new io.kontrast.math.nn.Towers(List.of("left", "right"), List.of(
+                new LayerNet("test", new EncoderSpec(new Shape(1, 4, 4),
+                        List.of(conv2d(2, 3, 1, 1), batchNorm(), relu(), flatten(), linear(4)), List.of(relu(), linear(3))),
+                        2, DataType.DOUBLE),
+                new LayerNet("test", new EncoderSpec(Shape.vector(5), List.of(linear(4), batchNorm()), List.of(relu(), linear(3))),
+                        2, DataType.DOUBLE)));
+        assertThat(towers.inputDim()).isEqualTo(21);
+        assertThat(towers.outputDim()).isEqualTo(6);
+        HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0);
+        ObjectiveLearner learner = new ObjectiveLearner(towers, hp, new Clip(PAIRS, 3, 0.5, DataType.DOUBLE), 21, DataType.DOUBLE);
+        INDArray a = random(rnd, PAIRS * 21L).reshape(PAIRS, 21);
+        INDArray b = random(rnd, PAIRS * 21L).reshape(PAIRS, 21);
+        assertThat(learner.lossAndGradient(a, b)).isFinite();
+        INDArray analytic = learner.gradients().dup();
+        assertThat(analytic.amaxNumber().doubleValue()).isPositive();
+        List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 2, "θ");
         assertThat(wrong).isEmpty();
     }
 

@@ -56,6 +56,40 @@ class SampleDecoderTest {
         assertThat(byObject.decode(bytes).sample().instance).isEqualTo("cat-7");
     }
 
+    /**
+     * Paired samples: each named part read as a sample of its own shape would be, the parts'
+     * values concatenated in the configured order (whatever their order in the record); a missing
+     * part and a part of the wrong shape are dead letters whose messages name the part.
+     */
+    @Test
+    void decodesPairedSamplesPartByPart() {
+        var halves = images.set.asHalves();
+        var pairs = new SampleDecoder(List.of("top", "bottom"), List.of(new int[] {1, 14, 28}, new int[] {1, 14, 28}), 1 << 20);
+        Sample s = Samples.sample(halves, 6, "pair-6", true);
+        assertThat(s.getParts()).extracting(p -> p.getName().toString()).containsExactly("top", "bottom");
+        SampleDecoder.Result r = pairs.decode(Samples.encode(s));
+        assertThat(r.ok()).as("%s", r.message()).isTrue();
+        assertThat(r.sample().pixels).containsExactly(images.set.image(6));
+        assertThat(r.sample().channels).isEqualTo(784);
+        // The parts in the other order in the record: the configured order still rules.
+        var reversed = new SampleDecoder(List.of("bottom", "top"), List.of(new int[] {1, 14, 28}, new int[] {1, 14, 28}), 1 << 20);
+        float[] swapped = reversed.decode(Samples.encode(s)).sample().pixels;
+        assertThat(java.util.Arrays.copyOfRange(swapped, 0, 392)).containsExactly(java.util.Arrays.copyOfRange(images.set.image(6), 392, 784));
+
+        Sample missing = Samples.sample(halves, 6, "pair-6", true);
+        missing.setParts(List.of(missing.getParts().get(0)));
+        r = pairs.decode(Samples.encode(missing));
+        assertThat(r.reason()).isEqualTo(RejectReason.MISSING_FIELD);
+        assertThat(r.message()).contains("no part 'bottom'");
+
+        var sequences = new SampleDecoder(List.of("top", "bottom"), List.of(new int[] {28, 1, 14}, new int[] {1, 14, 28}), 1 << 20);
+        r = sequences.decode(Samples.encode(s));
+        assertThat(r.reason()).isEqualTo(RejectReason.SHAPE_MISMATCH);
+        assertThat(r.message()).startsWith("part 'top': tensor shape [1, 14, 28]").contains("expected a sequence [14, 28]");
+        // An ordinary sample to a decoder of pairs has no parts.
+        assertThat(pairs.decode(good(1)).reason()).isEqualTo(RejectReason.MISSING_FIELD);
+    }
+
     @Test
     void acceptsFiniteFloat32Tensors() {
         ByteBuffer data = ByteBuffer.allocate(784 * 4).order(ByteOrder.LITTLE_ENDIAN);

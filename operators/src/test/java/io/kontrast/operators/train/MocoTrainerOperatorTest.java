@@ -67,6 +67,13 @@ class MocoTrainerOperatorTest {
     }
 
     /** The samples' 28×28 values as sequences of 28 steps of 28 features. */
+    /** The same values as paired samples: one row of a top and a bottom half, as the trainer holds a pair. */
+    static List<ImageSample> asPairs(List<ImageSample> images) {
+        List<ImageSample> out = new ArrayList<>();
+        for (ImageSample s : images) out.add(new ImageSample(s.id, s.eventTime, 784, 1, 1, s.pixels, s.label));
+        return out;
+    }
+
     static List<ImageSample> asSequences(List<ImageSample> images) {
         List<ImageSample> out = new ArrayList<>();
         for (ImageSample s : images) out.add(new ImageSample(s.id, s.eventTime, 28, 1, 28, s.pixels, s.label));
@@ -261,12 +268,18 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc"})
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip"})
     void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
         Configuration conf = conf(0);
-        // Sentence-order prediction and CPC take sequences: the same values as 28 steps of 28 features.
+        // Sentence-order prediction and CPC take sequences: the same values as 28 steps of 28
+        // features; CLIP pairs: the same values as the top and bottom halves, one row of both.
         boolean sequences = objective.equals("sop") || objective.equals("cpc");
-        conf.set(KontrastOptions.ENCODER, objective.equals("cpc") ? "cnn1d-steps" : sequences ? "cnn1d" : "cnn");
+        boolean paired = objective.equals("clip");
+        if (paired) {
+            conf.set(KontrastOptions.INPUT_PARTS, "top=1x14x28,bottom=1x14x28");
+        } else {
+            conf.set(KontrastOptions.ENCODER, objective.equals("cpc") ? "cnn1d-steps" : sequences ? "cnn1d" : "cnn");
+        }
         if (sequences) conf.set(KontrastOptions.INPUT_SHAPE, "28x28");
         conf.set(KontrastOptions.OBJECTIVE, objective);
         conf.set(KontrastOptions.PREDICTOR_HIDDEN, 32);
@@ -274,7 +287,9 @@ class MocoTrainerOperatorTest {
         conf.set(KontrastOptions.INSTDISC_BANK_SIZE, 32);
         conf.set(KontrastOptions.INSTDISC_NEGATIVES, 16);
         TrainerSettings settings = TrainerSettings.from(conf);
-        Restored r = checkpointAndRestore(settings, sequences ? asSequences(pairs(5 * BATCH + 3, 21)) : pairs(5 * BATCH + 3, 21));
+        java.util.function.UnaryOperator<List<ImageSample>> kind = paired ? MocoTrainerOperatorTest::asPairs
+                : sequences ? MocoTrainerOperatorTest::asSequences : x -> x;
+        Restored r = checkpointAndRestore(settings, kind.apply(pairs(5 * BATCH + 3, 21)));
         var original = r.original();
         var restored = r.restored();
         var saved = r.saved();
@@ -285,6 +300,9 @@ class MocoTrainerOperatorTest {
         if (objective.equals("instdisc")) {
             assertThat(saved.learner().bank().filled()).isEqualTo(32);
             assertThat(saved.learner().bank().pointer()).isEqualTo(40 - 32);
+        } else if (paired) {
+            assertThat(state).containsKeys("logitScale", "logitScaleVelocity");
+            assertThat(state.get("logitScale")).isNotEqualTo(fresh.state().get("logitScale"));
         } else if (objective.equals("cpc")) {
             assertThat(state).containsKeys("contextParams", "contextVelocity");
             assertThat(state.get("contextParams")).isNotEqualTo(fresh.state().get("contextParams"));
@@ -317,11 +335,21 @@ class MocoTrainerOperatorTest {
                 assertThat(b.vector(slot)).containsExactly(a.vector(slot));
             }
         }
-        continuesAlike(original, restored, sequences ? asSequences(pairs(2 * BATCH - 3, 22)) : pairs(2 * BATCH - 3, 22), 7);
+        continuesAlike(original, restored, kind.apply(pairs(2 * BATCH - 3, 22)), 7);
         List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
         List<EncoderSnapshot> fromRestored = restored.extractOutputValues();
         assertThat(fromOriginal).extracting(EncoderSnapshot::getObjective).containsOnly(objective);
-        assertThat(fromRestored.get(0).getChecksum()).isEqualTo(fromOriginal.get(1).getChecksum());
+        // A pair's towers go out as a snapshot each, named by part, of one version.
+        int perVersion = paired ? 2 : 1;
+        for (int i = 0; i < perVersion; i++) {
+            assertThat(fromRestored.get(i).getChecksum()).isEqualTo(fromOriginal.get(perVersion + i).getChecksum());
+        }
+        if (paired) {
+            assertThat(fromOriginal.subList(0, 2)).extracting(x -> x.getModelId().toString())
+                    .containsExactly(settings.modelId() + ".top", settings.modelId() + ".bottom");
+            assertThat(fromOriginal.get(0).getVersion()).isEqualTo(fromOriginal.get(1).getVersion());
+            assertThat(fromOriginal.get(0).getInputShape()).containsExactly(1, 14, 28);
+        }
         original.close();
         restored.close();
     }

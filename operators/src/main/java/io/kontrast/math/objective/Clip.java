@@ -1,0 +1,184 @@
+package io.kontrast.math.objective;
+
+import io.kontrast.math.HyperParams;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * CLIP's objective (Radford et al.) on paired samples: the mutual-information family across two
+ * modalities. The encoder is a pair of towers ({@link io.kontrast.math.nn.Towers}), each row of its
+ * output the two towers' outputs side by side, {@code [a | b]}. Each row's {@code a}, normalised,
+ * picks its own {@code b} among the batch's by softmax cross-entropy over cosine similarities
+ * times a learned scale {@code e^t} (the inverse temperature), and each {@code b} picks its own
+ * {@code a} the same way: the symmetric InfoNCE. The scale is learning state of the objective,
+ * kept in {@code [1, 100]} as CLIP does, starting at the inverse of {@code kontrast.temperature}.
+ *
+ * <p>Both views of a sample go through (2N rows); a row's partner view is the same sample, so
+ * the partner's column is left out of the row's negatives (and its row out of the column's)
+ * rather than counted as one. The loss is the mean of the 4N cross-entropies.
+ */
+public final class Clip implements Objective {
+    static final double MAX_LOG_SCALE = Math.log(100);
+
+    private final int pairs;
+    private final int rows;
+    private final int dim;
+    private final INDArray logScale;
+    private final INDArray logScaleGrad;
+    private final INDArray logScaleVelocity;
+    private final double[] z;
+    private final double[] a;
+    private final double[] b;
+    private final double[] aNorms;
+    private final double[] bNorms;
+    private final double[] c;
+    private final double[] pr;
+    private final double[] pc;
+    private final double[] da;
+    private final double[] db;
+
+    /**
+     * @param dim each tower's output width (the encoder's output is twice that)
+     * @param temperature the initial temperature, {@code 1 / e^t}
+     */
+    public Clip(int pairs, int dim, double temperature, DataType dtype) {
+        this.pairs = pairs;
+        this.rows = 2 * pairs;
+        this.dim = dim;
+        logScale = Nd4j.createFromArray(new double[] {Math.min(MAX_LOG_SCALE, Math.max(0, Math.log(1 / temperature)))}).castTo(dtype);
+        logScaleGrad = Nd4j.create(dtype, 1);
+        logScaleVelocity = Nd4j.create(dtype, 1);
+        z = new double[rows * 2 * dim];
+        a = new double[rows * dim];
+        b = new double[rows * dim];
+        aNorms = new double[rows];
+        bNorms = new double[rows];
+        c = new double[rows * rows];
+        pr = new double[rows * rows];
+        pc = new double[rows * rows];
+        da = new double[rows * dim];
+        db = new double[rows * dim];
+    }
+
+    @Override
+    public String name() {
+        return "clip";
+    }
+
+    /** The current temperature, {@code 1 / e^t}. */
+    public double temperature() {
+        return Math.exp(-logScale.getDouble(0));
+    }
+
+    @Override
+    public double lossAndGradient(Batch batch, INDArray dz) {
+        Rows.read(batch.z(), z);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(z, r * 2 * dim, a, r * dim, dim);
+            System.arraycopy(z, r * 2 * dim + dim, b, r * dim, dim);
+        }
+        Rows.normalize(a, rows, dim, aNorms);
+        Rows.normalize(b, rows, dim, bNorms);
+        double s = Math.exp(logScale.getDouble(0));
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < rows; j++) {
+                double dot = 0;
+                for (int k = 0; k < dim; k++) dot += a[i * dim + k] * b[j * dim + k];
+                c[i * rows + j] = dot;
+            }
+        }
+        double loss = 0;
+        // a picks its b: softmax along each row; b picks its a: along each column.
+        for (int i = 0; i < rows; i++) loss += softmax(i, true);
+        for (int j = 0; j < rows; j++) loss += softmax(j, false);
+        int terms = 2 * rows;
+        loss /= terms;
+        if (!Double.isFinite(loss)) return loss;
+        java.util.Arrays.fill(da, 0);
+        java.util.Arrays.fill(db, 0);
+        double dLogScale = 0;
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < rows; j++) {
+                double g = (pr[i * rows + j] + pc[i * rows + j] - (i == j ? 2 : 0)) / terms;
+                if (g == 0) continue;
+                dLogScale += g * s * c[i * rows + j];
+                double w = g * s;
+                for (int k = 0; k < dim; k++) {
+                    da[i * dim + k] += w * b[j * dim + k];
+                    db[j * dim + k] += w * a[i * dim + k];
+                }
+            }
+        }
+        Rows.throughNormalize(a, aNorms, da, rows, dim);
+        Rows.throughNormalize(b, bNorms, db, rows, dim);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(da, r * dim, z, r * 2 * dim, dim);
+            System.arraycopy(db, r * dim, z, r * 2 * dim + dim, dim);
+        }
+        Rows.write(z, dz);
+        logScaleGrad.putScalar(0, dLogScale);
+        return loss;
+    }
+
+    /**
+     * The cross-entropy of row {@code i} (or column, when {@code !alongRow}) of the scaled
+     * similarities choosing its diagonal, the partner left out; its softmax goes to {@link #pr}
+     * (or {@link #pc}), 0 at the partner.
+     */
+    private double softmax(int i, boolean alongRow) {
+        double s = Math.exp(logScale.getDouble(0));
+        int partner = i < pairs ? i + pairs : i - pairs;
+        double[] p = alongRow ? pr : pc;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < rows; j++) {
+            if (j == partner) continue;
+            max = Math.max(max, s * (alongRow ? c[i * rows + j] : c[j * rows + i]));
+        }
+        double sum = 0;
+        for (int j = 0; j < rows; j++) {
+            int at = alongRow ? i * rows + j : j * rows + i;
+            if (j == partner) {
+                p[at] = 0;
+                continue;
+            }
+            double e = Math.exp(s * c[at] - max);
+            p[at] = e;
+            sum += e;
+        }
+        for (int j = 0; j < rows; j++) p[alongRow ? i * rows + j : j * rows + i] /= sum;
+        return Math.log(sum) + max - s * c[i * rows + i];
+    }
+
+    @Override
+    public void update(double learningRate, HyperParams hp, INDArray onlineParams) {
+        // No weight decay on the temperature; clamped as CLIP clamps its logit scale.
+        Sgd.step(logScale, logScaleGrad, logScaleVelocity, learningRate, 0, hp.sgdMomentum());
+        double t = logScale.getDouble(0);
+        if (t < 0 || t > MAX_LOG_SCALE) logScale.putScalar(0, Math.min(MAX_LOG_SCALE, Math.max(0, t)));
+    }
+
+    @Override
+    public Map<String, INDArray> state() {
+        Map<String, INDArray> st = new LinkedHashMap<>();
+        st.put("logitScale", logScale);
+        st.put("logitScaleVelocity", logScaleVelocity);
+        return st;
+    }
+
+    @Override
+    public void clearMomentum() {
+        logScaleVelocity.assign(0);
+    }
+
+    /** dLoss/dt of the last step, for tests. */
+    double logScaleGradient() {
+        return logScaleGrad.getDouble(0);
+    }
+
+    INDArray logScale() {
+        return logScale;
+    }
+}
