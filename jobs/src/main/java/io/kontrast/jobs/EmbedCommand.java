@@ -45,6 +45,7 @@ public final class EmbedCommand {
                 .opt("embeddings-topic", "name", "embeddings", "output topic")
                 .opt("dlq-topic", "name", DLQ_TOPIC.defaultValue(), "dead-letter topic")
                 .opt("model-id", "id", null, "embed only with snapshots of this model (default: any)")
+                .opt("part", "name", null, "paired samples: embed this part of each record, with its tower (--model-id <model>.<part>, -D kontrast.input.shape=<the part's shape>)")
                 .opt("group-id", "id", "kontrast-embed", "consumer group of the samples source")
                 .opt("parallelism", "n", "1", "parallelism of decoding and embedding")
                 .opt("max-samples", "n", "0", "stop cleanly after embedding n samples (0: never)")
@@ -123,7 +124,8 @@ public final class EmbedCommand {
                     .build();
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        new EmbedJob(samples, snapshots, embeddings, deadLetters, settings, a.get("model-id"), parallelism).build(env);
+        new EmbedJob(samples, snapshots, embeddings, deadLetters, settings, a.get("model-id"), parallelism)
+                .part(a.has("part") ? a.get("part") : null).build(env);
         JobRunner.Outcome o = new JobRunner(out, Duration.ofSeconds(10), EmbedFunction.EMBEDDED_ACCUMULATOR)
                 .run(env, "kontrast-embed", max, Duration.ZERO);
         out.println("Embedding ended: " + o.status() + ", samples embedded=" + o.samplesSeen());

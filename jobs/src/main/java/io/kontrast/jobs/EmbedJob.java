@@ -27,6 +27,13 @@ public final class EmbedJob {
     private final TrainerSettings settings;
     private final String modelId;
     private final int parallelism;
+    private String part;
+
+    /** Paired samples: embed the part of this name of each record (null: the sample's own tensor). */
+    public EmbedJob part(String name) {
+        this.part = name;
+        return this;
+    }
 
     public EmbedJob(Source<RawRecord, ?, ?> samples, Source<byte[], ?, ?> snapshots, Sink<Embedding> embeddings,
             Sink<DeadLetter> deadLetters, TrainerSettings settings, String modelId, int parallelism) {
@@ -44,7 +51,7 @@ public final class EmbedJob {
                 env.fromSource(samples, WatermarkStrategy.noWatermarks(), "samples")
                         .uid("embed-samples-source")
                         .setParallelism(parallelism)
-                        .process(SampleDecodeFunction.of(settings))
+                        .process(part == null ? SampleDecodeFunction.of(settings) : SampleDecodeFunction.ofPart(settings, part))
                         .returns(ImageSample.class)
                         .name("decode")
                         .uid("embed-decode")

@@ -163,6 +163,35 @@ class FeatureStreamITCase extends WithKafka {
         assertThat(scored).contains("\"model_id\": \"halves\"", "\"samples_seen\": 2560", "top_to_bottom_recall10");
         assertThat(recall10(scored)).isGreaterThan(recall10(random) + 0.05);
         assertThat(knn(scored)).isGreaterThan(0.5);
+
+        // A downstream service embeds one part of the paired records with its tower.
+        run("embed", "--bootstrap", bootstrap, "--topic", samples, "--snapshot-topic", snapshotTopic, "--embeddings-topic",
+                dataset + ".embeddings", "--dlq-topic", dataset + ".embed-dlq", "--model-id", "halves.top", "--part", "top",
+                "-D", "kontrast.input.shape=1x14x28", "--max-samples", "64", "--checkpoint-interval", "1s",
+                "--checkpoint-dir", tmp.resolve("embed-" + dataset).toString());
+        // Each record is embedded with the tower's version current when it arrived.
+        java.util.Map<Long, io.kontrast.client.Encoder> towerByVersion = new java.util.HashMap<>();
+        for (EncoderSnapshot t : tops) towerByVersion.put(t.getVersion(), io.kontrast.client.Encoder.fromSnapshot(t));
+        LabeledImages halves = io.kontrast.data.FashionMnist.load(io.kontrast.data.FashionMnist.DEFAULT_DIR, "train").head(2560).asHalves();
+        List<io.kontrast.schemas.Embedding> embedded = new java.util.ArrayList<>();
+        TrainJobITCase.readRaw(bootstrap, dataset + ".embeddings", 64).forEach(r -> {
+            try {
+                embedded.add(io.kontrast.schemas.Embedding.getDecoder().decode(r.value()));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(embedded).hasSizeGreaterThanOrEqualTo(64);
+        LabeledImages topHalves = halves.half(0);
+        for (var e : embedded) {
+            io.kontrast.client.Encoder tower = towerByVersion.get(e.getSnapshotVersion());
+            assertThat(tower).as("a version of the top tower").isNotNull();
+            String[] id = e.getSampleId().toString().split("/"); // <set>/<split>/<index>/e<epoch>
+            int i = Integer.parseInt(id[id.length - 2]);
+            float[] actual = new float[tower.embeddingDim()];
+            e.getVector().getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(actual);
+            assertThat(actual).containsExactly(tower.embed(topHalves.image(i)));
+        }
     }
 
     static double recall10(String json) {

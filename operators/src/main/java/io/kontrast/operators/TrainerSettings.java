@@ -239,7 +239,9 @@ public record TrainerSettings(
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
             boolean cpc = conf.get(OBJECTIVE).trim().equals("cpc");
-            encoder = !partsSpec.isEmpty() ? "towers" : !specFile.isEmpty() ? "custom" : sequence ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector ? "mlp" : "cnn";
+            encoder = !partsSpec.isEmpty() ? "towers" : !specFile.isEmpty() ? "custom" : sequence ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector
+                    // The cnn pools twice by 2: an image of other sides takes the MLP.
+                    || shape.height() % 4 != 0 || shape.width() % 4 != 0 ? "mlp" : "cnn";
         }
         String specJson = null;
         if (!specFile.isEmpty()) {

@@ -72,6 +72,18 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
         return f;
     }
 
+    /**
+     * Decoding of one part of paired samples, as one tower's input: the part named {@code part}
+     * of each record, read at the settings' input shape.
+     */
+    public static SampleDecodeFunction ofPart(io.kontrast.operators.TrainerSettings s, String part) {
+        SampleDecodeFunction f = of(s);
+        f.partNames = new java.util.ArrayList<>(java.util.List.of(part));
+        f.partShapes = new java.util.ArrayList<>();
+        f.partShapes.add(new int[] {s.inputChannels(), s.inputHeight(), s.inputWidth()});
+        return f;
+    }
+
     @Override
     public void open(OpenContext ctx) {
         decoder = (partNames != null ? new SampleDecoder(partNames, partShapes, maxRecordBytes)

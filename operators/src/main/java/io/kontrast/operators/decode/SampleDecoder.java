@@ -83,7 +83,8 @@ public final class SampleDecoder {
      * A decoder of paired samples: each record carries the named parts in {@code parts}, each
      * read as a sample of its shape alone would be (a vector and a sequence exactly, an image
      * fitted); the sample's values are the parts' values, concatenated in the given order. Its
-     * {@link ImageSample} has the shape of a vector of all those values.
+     * {@link ImageSample} has the shape of a vector of all those values, or with one part only
+     * (one tower's input), that part's shape.
      */
     public SampleDecoder(java.util.List<String> names, java.util.List<int[]> shapes, int maxRecordBytes) {
         AvroLimits.apply();
@@ -98,9 +99,11 @@ public final class SampleDecoder {
             size += sh[0] * sh[1] * sh[2];
         }
         this.partsSize = size;
-        this.channels = size;
-        this.height = 1;
-        this.width = 1;
+        // One part alone (a tower's input, as embed reads it) keeps its own shape.
+        int[] only = shapes.size() == 1 ? shapes.get(0) : null;
+        this.channels = only != null ? only[0] : size;
+        this.height = only != null ? only[1] : 1;
+        this.width = only != null ? only[2] : 1;
     }
 
     /** Either a sample or a reason. */
