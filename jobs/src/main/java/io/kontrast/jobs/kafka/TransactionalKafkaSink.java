@@ -53,6 +53,9 @@ public final class TransactionalKafkaSink<IN>
                 SupportsPostCommitTopology<KafkaCommittable> {
     private static final long serialVersionUID = 1L;
 
+    /** How long the writers wait for an unreachable broker before they fail (and the job restarts). */
+    public static final Duration OUTAGE_RIDDEN_OUT = Duration.ofMinutes(5);
+
     private final KafkaSink<IN> delegate;
     private final Properties adminConfig;
 
@@ -76,6 +79,13 @@ public final class TransactionalKafkaSink<IN>
         if (!properties.containsKey(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)) {
             // Below the broker's transaction.max.timeout.ms (15 minutes by default).
             b.setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "600000");
+        }
+        // A broker outage shorter than this blocks the writers and their commits instead of
+        // failing them: the job then waits for its broker and goes on where it was, rather than
+        // restarting from its last checkpoint again and again while the broker is away (the
+        // clients' defaults give up after one and two minutes). Longer outages still fail over.
+        for (String key : List.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG)) {
+            if (!properties.containsKey(key)) b.setProperty(key, Long.toString(OUTAGE_RIDDEN_OUT.toMillis()));
         }
         Properties admin = new Properties();
         for (String key : properties.stringPropertyNames()) {
