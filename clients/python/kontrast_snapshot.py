@@ -157,6 +157,13 @@ def run(layers, weights, x):
             x = x.reshape(x.shape[0], x.shape[1], -1)
             x = gru(x, weights[name + ".weight_ih"], weights[name + ".weight_hh"],
                     weights[name + ".bias_ih"], weights[name + ".bias_hh"])
+        elif kind == "embedding":
+            # Token ids [n, T] (whole numbers) to the table's rows, channels first: [n, D, T].
+            table = weights[name + ".weight"]
+            ids = x.reshape(x.shape[0], -1)
+            if (ids != np.round(ids)).any() or (ids < 0).any() or (ids >= table.shape[0]).any():
+                raise ValueError(name + ": token ids must be whole numbers in [0, %d)" % table.shape[0])
+            x = table[ids.astype(np.int64)].transpose(0, 2, 1)
         elif kind == "max_pool2d":
             x = pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]), np.max)
         elif kind == "avg_pool2d":

@@ -28,7 +28,10 @@ import java.util.Map;
  * (its body plus its shortcut, given by the entries that follow it), {@code flatten} ((c, h, w)
  * order), {@code relu} ({@code max(0, x)}), {@code l2_normalize} ({@code x / max(|x|, 1e-12)}).
  * A sequence input ({@code input_shape} {@code [T, F]}) is taken channels first, {@code [F, T]},
- * as PyTorch's {@code Conv1d} takes it: the layers see it as {@code [F, 1, T]}.
+ * as PyTorch's {@code Conv1d} takes it: the layers see it as {@code [F, 1, T]}. {@code embedding}
+ * (first, on {@code T} token ids given as whole numbers; {@code weight} {@code [num_embeddings,
+ * embedding_dim]}) gives such a sequence, {@code [D, 1, T]}; {@link #embedTokens} takes the ids
+ * as ints.
  */
 public final class Encoder {
     private final String modelId;
@@ -196,6 +199,21 @@ public final class Encoder {
                     ops.add(gru(p[0], p[1], p[2], p[3], in, shape[2], h));
                     shape = new int[] {h};
                 }
+                case "embedding" -> {
+                    int vocab = attribute(l, "num_embeddings");
+                    int dim = attribute(l, "embedding_dim");
+                    if (shape.length != 1 || vocab < 1 || dim < 1) {
+                        throw new InvalidSnapshotException(l.getName() + ": num_embeddings " + vocab + ", embedding_dim " + dim
+                                + " do not fit an input of " + java.util.Arrays.toString(shape) + " (token ids [T])");
+                    }
+                    Tensor w = require(weights, l.getName() + ".weight");
+                    if (!w.getShape().equals(List.of(vocab, dim))) {
+                        throw new InvalidSnapshotException(l.getName() + ".weight has shape " + w.getShape() + ", expected ["
+                                + vocab + ", " + dim + "]");
+                    }
+                    ops.add(embedding(floats(w, l.getName() + ".weight"), vocab, dim, shape[0]));
+                    shape = new int[] {dim, 1, shape[0]};
+                }
                 case "max_pool2d", "avg_pool2d" -> {
                     requireImage(l, shape);
                     int k = attribute(l, "kernel_size");
@@ -357,6 +375,22 @@ public final class Encoder {
      * {@code x W_ih + b_ih} and {@code h W_hh + b_hh}, {@code n = tanh(x_n + r (h_n))}, {@code h' =
      * (1 - z) n + z h} from {@code h = 0}.
      */
+    /** Token ids {@code [T]} to the table's rows, channels first: {@code [D, 1, T]}. */
+    private static Op embedding(float[] table, int vocab, int dim, int steps) {
+        return x -> {
+            float[] y = new float[dim * steps];
+            for (int t = 0; t < steps; t++) {
+                float v = x[t];
+                int id = (int) v;
+                if (id != v || id < 0 || id >= vocab) {
+                    throw new IllegalArgumentException("token " + t + " is " + v + ", not an id in [0, " + vocab + ")");
+                }
+                for (int d = 0; d < dim; d++) y[d * steps + t] = table[id * dim + d];
+            }
+            return y;
+        };
+    }
+
     private static Op gru(float[] wih, float[] whh, float[] bih, float[] bhh, int f, int steps, int h) {
         return x -> {
             double[] state = new double[h];
@@ -466,6 +500,17 @@ public final class Encoder {
     public float[] embed(byte[] pixels) {
         float[] f = new float[pixels.length];
         for (int i = 0; i < f.length; i++) f[i] = (pixels[i] & 0xFF) / 255f;
+        return embed(f);
+    }
+
+    /**
+     * The representation of one sample of token ids, for an encoder whose first layer is an
+     * {@code embedding} (its snapshot's {@code input_mean} is 0 and {@code input_std} 1, so the
+     * ids reach it unchanged).
+     */
+    public float[] embedTokens(int[] ids) {
+        float[] f = new float[ids.length];
+        for (int i = 0; i < f.length; i++) f[i] = ids[i];
         return embed(f);
     }
 

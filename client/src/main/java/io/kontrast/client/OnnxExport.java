@@ -30,7 +30,8 @@ import java.util.Map;
  * {@code Flatten}, {@code batch_norm} (inference form) is {@code Mul} and {@code Add}, {@code
  * residual} is its body and its shortcut joined by {@code Add}, {@code gru} is {@code GRU} with
  * {@code linear_before_reset} (its gates reordered to z, r, h; the sequence transposed to {@code
- * [T, batch, F]} and the last state back), {@code relu} is {@code Relu} and
+ * [T, batch, F]} and the last state back), {@code embedding} is {@code Cast} to int64 and {@code
+ * Gather} (then transposed to {@code [D, T]}), {@code relu} is {@code Relu} and
  * {@code l2_normalize} is {@code ReduceL2}, {@code Max} with 1e-12 and {@code Div}.
  */
 public final class OnnxExport {
@@ -39,8 +40,9 @@ public final class OnnxExport {
     public static final String INPUT = "pixels";
     public static final String OUTPUT = "embedding";
 
-    // TensorProto.DataType.FLOAT
+    // TensorProto.DataType.FLOAT and INT64
     private static final int FLOAT = 1;
+    private static final int INT64 = 7;
 
     private final Map<String, Tensor> weights = new HashMap<>();
     private final List<Node> nodes = new ArrayList<>();
@@ -173,6 +175,15 @@ public final class OnnxExport {
                             integer("linear_before_reset", 1)}, 1);
                     String batchFirst = node("Transpose", List.of(last), new Proto[] {ints("perm", 1, 0, 2)});
                     v = flatten(new Value(batchFirst, new int[] {1, h}));
+                }
+                case "embedding" -> {
+                    int dim = attribute(l, "embedding_dim");
+                    int steps = v.shape[0];
+                    // [batch, T] ids (whole floats) -> int64 -> Gather rows [batch, T, D] -> [batch, D, T].
+                    String ids = node("Cast", List.of(v.name), new Proto[] {integer("to", INT64)});
+                    String table = initializer(name + ".weight", weights.get(name + ".weight"));
+                    String rows = node("Gather", List.of(table, ids), new Proto[] {integer("axis", 0)});
+                    v = new Value(node("Transpose", List.of(rows), new Proto[] {ints("perm", 0, 2, 1)}), new int[] {dim, steps});
                 }
                 case "max_pool2d", "avg_pool2d" -> {
                     int k = attribute(l, "kernel_size");

@@ -110,13 +110,16 @@ public final class BenchCommand {
             cnnJson = json(cnn).replace("}", String.format(Locale.ROOT, ", \"hand_written_samples_per_s\": %.1f}", handWritten.samplesPerSecond()));
             // Every other preset, at the input it is made for: colour images, sequences of 28 steps.
             StringBuilder list = new StringBuilder();
-            for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru"}) {
-                Shape shape = preset.startsWith("cnn1d") || preset.equals("gru") ? Shape.sequence(28, 28) : new Shape(3, 32, 32);
+            for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d"}) {
+                Shape shape = preset.equals("tokens-cnn1d") ? Shape.vector(28)
+                        : preset.startsWith("cnn1d") || preset.equals("gru") ? Shape.sequence(28, 28) : new Shape(3, 32, 32);
                 LayerNet net = new LayerNet(preset, switch (preset) {
                     case "cnn" -> Presets.cnn(shape);
                     case "resnet" -> Presets.resnet(shape);
                     case "cnn1d" -> Presets.cnn1d(shape);
                     case "cnn1d-steps" -> Presets.cnn1dSteps(shape);
+                    // 28 token ids of a vocabulary of 129 (fashion-mnist-tokens) through the embedding and the cnn1d.
+                    case "tokens-cnn1d" -> Presets.tokens(28, 129, Presets::cnn1d);
                     default -> Presets.gru(shape);
                 }, 1);
                 Result r = trainerStep(net, lanes, batch, queue, 3, cnnSteps, 4, gemmProbe, gemms);
@@ -378,9 +381,12 @@ public final class BenchCommand {
         MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(batch, queue), 1, lanes);
         SplittableRandom rnd = new SplittableRandom(3);
         float[] v = new float[batch * net.inputDim()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
+        // A token encoder takes ids of its embedding's vocabulary; any other, values.
+        LayerNet.Param first = net instanceof LayerNet ln ? ln.params().get(0) : null;
+        int vocab = first != null && first.kind().equals("embedding") ? (int) first.shape()[0] : 0;
+        for (int i = 0; i < v.length; i++) v[i] = vocab > 0 ? rnd.nextInt(vocab) : (float) rnd.nextGaussian();
         INDArray a = Nd4j.createFromArray(v).reshape(batch, net.inputDim());
-        INDArray b = a.add(0.1);
+        INDArray b = vocab > 0 ? a.dup() : a.add(0.1);
         // Warm-up: the JIT compiles the step's loops (the optimizer's vector pass among them) in
         // the first seconds; a long-running job runs compiled code.
         long warmUntil = System.nanoTime() + 3_000_000_000L;

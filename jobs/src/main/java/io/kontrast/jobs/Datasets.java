@@ -17,7 +17,8 @@ public final class Datasets {
     public static final int SYNTHETIC_TEST = 2_000;
 
     /** The names {@code --dataset} takes (for {@code evaluate}, {@code report} and {@code replay}). */
-    public static final String[] NAMES = {"fashion-mnist", "fashion-mnist-vectors", "fashion-mnist-rows", "fashion-mnist-halves", "synthetic",
+    public static final String[] NAMES = {"fashion-mnist", "fashion-mnist-vectors", "fashion-mnist-rows", "fashion-mnist-halves", "fashion-mnist-tokens",
+        "synthetic",
         "image-folder"};
 
     /** {@link #NAMES} as an option's value label. */
@@ -50,6 +51,8 @@ public final class Datasets {
             case "fashion-mnist-rows" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asRows();
             // Each image as a pair of its top and bottom halves (parts top and bottom): for clip.
             case "fashion-mnist-halves" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asHalves();
+            // Each image as a sequence of 28 tokens, one word per row (vocabulary 129, 0 pads): for token encoders.
+            case "fashion-mnist-tokens" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asRowWords();
             case "synthetic" -> split.equals("train")
                     ? SyntheticShapes.generate(SYNTHETIC_TRAIN, 1, "synthetic/train")
                     : SyntheticShapes.generate(SYNTHETIC_TEST, 2, "synthetic/test");

@@ -41,7 +41,8 @@ public final class EvaluateCommand {
                 .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init encoder (baselines)")
                 .opt("encoder", String.join("|", TrainerSettings.ENCODERS), "auto", "encoder of --features random")
                 .opt("encoder-spec", "file", null, "a JSON layer list, for --features random")
-                .opt("input-shape", "CxHxW|F", "1x28x28", "input shape, for --features random: an image, or a vector of F features")
+                .opt("input-shape", "CxHxW|TxF|F", "1x28x28", "input shape, for --features random: an image, a sequence of T steps of F features, or a vector of F features (T tokens with --vocab)")
+                .opt("vocab", "V", null, "token samples, for --features random (a token dataset sets it and the input shape)")
                 .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")
                 .opt("linear-epochs", "n", "20", "epochs of the linear probe");
     }
@@ -63,6 +64,12 @@ public final class EvaluateCommand {
         } else if (features.equals("random")) {
             Configuration conf = new Configuration();
             TrainCommand.encoderOptions(a, conf);
+            if (dataset.endsWith("-tokens")) {
+                // A token set's own vocabulary and length, unless given.
+                LabeledImages probe = Datasets.load(dataset, "test", a.path("data-dir"), null).head(1);
+                if (!a.has("vocab")) conf.set(io.kontrast.operators.KontrastOptions.INPUT_VOCAB, probe.vocab());
+                if (!a.has("input-shape")) conf.set(io.kontrast.operators.KontrastOptions.INPUT_SHAPE, Integer.toString(probe.pixelsPerImage()));
+            }
             TrainerSettings s;
             try {
                 s = TrainerSettings.from(conf);
@@ -85,8 +92,8 @@ public final class EvaluateCommand {
         if (limit > 0) train = train.head(limit);
         LabeledImages test = Datasets.load(dataset, "test", dir, shape);
         long t0 = System.nanoTime();
-        INDArray bank = snapshot == null ? SnapshotFeatures.pixels(train) : SnapshotFeatures.extract(snapshot, train);
-        INDArray queries = snapshot == null ? SnapshotFeatures.pixels(test) : SnapshotFeatures.extract(snapshot, test);
+        INDArray bank = snapshot == null ? SnapshotFeatures.raw(train) : SnapshotFeatures.extract(snapshot, train);
+        INDArray queries = snapshot == null ? SnapshotFeatures.raw(test) : SnapshotFeatures.extract(snapshot, test);
         double knn = Probes.knnAccuracy(bank, train.labels(), queries, test.labels(), 200, 0.1, 10);
         double linear = Probes.linearProbe(bank, train.labels(), queries, test.labels(), 10, epochs, 7);
         out.println(String.format(Locale.ROOT,

@@ -26,14 +26,32 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class SnapshotFeatures {
     private SnapshotFeatures() {}
 
-    /** Pixels of a set as a {@code [n, h*w]} matrix in 0..1. */
+    /** Pixels of a set as a {@code [n, h*w]} matrix in 0..1; a token set's ids as they are. */
     public static INDArray pixels(LabeledImages set) {
         int n = set.size();
         int d = set.pixelsPerImage();
         float[] f = new float[n * d];
         byte[] p = set.pixels();
-        for (int i = 0; i < f.length; i++) f[i] = (p[i] & 0xFF) / 255f;
+        boolean ids = set.isTokens();
+        for (int i = 0; i < f.length; i++) f[i] = ids ? p[i] & 0xFF : (p[i] & 0xFF) / 255f;
         return Nd4j.createFromArray(f).reshape(n, d);
+    }
+
+    /**
+     * The raw features of a set for the probes: its pixels, or for a token set each position's id
+     * one-hot ({@code [n, T·V]}): ids are names, not quantities.
+     */
+    public static INDArray raw(LabeledImages set) {
+        if (!set.isTokens()) return pixels(set);
+        int n = set.size();
+        int t = set.pixelsPerImage();
+        int v = set.vocab();
+        INDArray out = Nd4j.create(DataType.FLOAT, n, (long) t * v);
+        byte[] p = set.pixels();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < t; j++) out.putScalar(i, (long) j * v + (p[i * t + j] & 0xFF), 1f);
+        }
+        return out;
     }
 
     private static int attribute(Layer l, String name) {
@@ -139,6 +157,28 @@ public final class SnapshotFeatures {
                             w.get(l.getName() + ".weight_ih"), w.get(l.getName() + ".weight_hh"),
                             w.get(l.getName() + ".bias_ih"), w.get(l.getName() + ".bias_hh"), y);
                     x = y;
+                }
+                case "embedding" -> {
+                    // [n, T] ids -> the table's rows, channels first: [n, D, 1, T].
+                    INDArray table = w.get(l.getName() + ".weight");
+                    int n = (int) x.size(0);
+                    int steps = (int) (x.length() / n);
+                    int vocab = (int) table.size(0);
+                    int dim = (int) table.size(1);
+                    float[] ids = x.dup('c').reshape(-1).toFloatVector();
+                    float[] rows = table.dup('c').reshape(-1).toFloatVector();
+                    float[] y = new float[n * dim * steps];
+                    for (int b = 0; b < n; b++) {
+                        for (int t = 0; t < steps; t++) {
+                            float v = ids[b * steps + t];
+                            int id = (int) v;
+                            if (id != v || id < 0 || id >= vocab) {
+                                throw new IllegalArgumentException(l.getName() + ": token " + t + " is " + v + ", not an id in [0, " + vocab + ")");
+                            }
+                            for (int d = 0; d < dim; d++) y[(b * dim + d) * steps + t] = rows[id * dim + d];
+                        }
+                    }
+                    x = Nd4j.createFromArray(y).reshape('c', n, dim, 1, steps);
                 }
                 case "max_pool2d", "avg_pool2d" -> {
                     int k = attribute(l, "kernel_size");

@@ -44,6 +44,7 @@ public final class TrainCommand {
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
                 .opt("input-shape", "CxHxW|TxF|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, a sequence of T steps of F features, e.g. 28x28, or a vector of F features, e.g. 784")
                 .opt("parts", "name=shape,name=shape", null, "paired samples, e.g. top=1x14x28,bottom=1x14x28: a tower per part, with --objective clip")
+                .opt("vocab", "V", null, "token samples: [T] INT32 ids in [0, V), with --input-shape T (e.g. --input-shape 28 --vocab 129)")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
                 .opt("objective", String.join("|", TrainerSettings.OBJECTIVES), OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
@@ -102,7 +103,7 @@ public final class TrainCommand {
         return conf;
     }
 
-    /** {@code --encoder}, {@code --encoder-spec} and {@code --input-shape} into their options. */
+    /** {@code --encoder}, {@code --encoder-spec}, {@code --parts}, {@code --input-shape} and {@code --vocab} into their options. */
     static void encoderOptions(Args a, Configuration conf) {
         if (a.has("encoder")) {
             conf.set(ENCODER, a.choice("encoder", TrainerSettings.ENCODERS.toArray(String[]::new)));
@@ -115,6 +116,9 @@ public final class TrainCommand {
         }
         if (a.has("input-shape")) {
             conf.set(INPUT_SHAPE, a.get("input-shape"));
+        }
+        if (a.has("vocab")) {
+            conf.set(INPUT_VOCAB, a.getInt("vocab", 0, 1 << 24));
         }
     }
 

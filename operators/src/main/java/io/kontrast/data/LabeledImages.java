@@ -22,19 +22,66 @@ public record LabeledImages(String name, int channels, int height, int width, by
         return channels * height * width;
     }
 
-    /** Image {@code i} scaled to 0..1. */
+    /** Image {@code i} scaled to 0..1; a token set's sample {@code i} as its ids. */
     public float[] image(int i) {
         int n = pixelsPerImage();
         float[] out = new float[n];
+        boolean ids = isTokens();
         for (int j = 0; j < n; j++) {
-            out[j] = (pixels[i * n + j] & 0xFF) / 255f;
+            int v = pixels[i * n + j] & 0xFF;
+            out[j] = ids ? v : v / 255f;
         }
         return out;
     }
 
-    /** Whether each sample is a vector of {@code channels} features rather than an image. */
+    /** Vocabulary of {@link #asRowWords} sets: 0 (the pad id, in no sample) and the 128 row words. */
+    public static final int ROW_WORD_VOCAB = 129;
+
+    /** Cells a row is cut into for its word, and the mean a cell needs (of 255) to be set. */
+    private static final int WORD_CELLS = 7;
+    private static final int CELL_THRESHOLD = 64;
+
+    /**
+     * A gray set's images as token sequences, named {@code <name>-tokens/<split>}: each of the
+     * {@code height} rows is one word, its {@code 7} cells of {@code width / 7} pixels each a bit
+     * (set where the cell's mean is at least 64 of 255), so that a row is one of 128 words, id 1 +
+     * its bits (id 0 pads). A sample is {@code height} ids: a vector set of ids as bytes.
+     */
+    public LabeledImages asRowWords() {
+        if (channels != 1 || !isImages() || width % WORD_CELLS != 0) {
+            throw new IllegalArgumentException("row words are taken of gray images " + WORD_CELLS + "k pixels wide, not of " + name);
+        }
+        int cell = width / WORD_CELLS;
+        byte[] ids = new byte[size() * height];
+        for (int i = 0; i < size(); i++) {
+            for (int y = 0; y < height; y++) {
+                int bits = 0;
+                for (int c = 0; c < WORD_CELLS; c++) {
+                    int sum = 0;
+                    for (int x = c * cell; x < (c + 1) * cell; x++) sum += pixels[(i * height + y) * width + x] & 0xFF;
+                    if (sum >= CELL_THRESHOLD * cell) bits |= 1 << c;
+                }
+                ids[i * height + y] = (byte) (1 + bits);
+            }
+        }
+        return new LabeledImages(renamed("-tokens"), height, 1, 1, ids, labels, null);
+    }
+
+    /** Whether each sample is a sequence of token ids ({@link #asRowWords}): a vector set of ids. */
+    public boolean isTokens() {
+        int slash = name.indexOf('/');
+        return (slash < 0 ? name : name.substring(0, slash)).endsWith("-tokens");
+    }
+
+    /** A token set's vocabulary size. */
+    public int vocab() {
+        if (!isTokens()) throw new IllegalStateException(name + " is not a token set");
+        return ROW_WORD_VOCAB;
+    }
+
+    /** Whether each sample is a vector of {@code channels} features rather than an image (token sets are not). */
     public boolean isVectors() {
-        return height == 1 && width == 1;
+        return height == 1 && width == 1 && !isTokens();
     }
 
     /** Whether each sample is a sequence of {@code width} steps of {@code channels} features. */

@@ -15,12 +15,27 @@ public final class Samples {
 
     /**
      * Image {@code i} of {@code set} as a UINT8 {@code [C, H, W]} sample, a vector set's sample as
-     * a UINT8 {@code [F]} one, a sequence set's as a UINT8 {@code [T, F]} one.
+     * a UINT8 {@code [F]} one, a sequence set's as a UINT8 {@code [T, F]} one, a token set's as an
+     * INT32 {@code [T]} one.
      */
     public static Sample sample(LabeledImages set, int i, String id, boolean withLabel) {
         if (set.isHalves()) return halves(set, i, id, withLabel);
         int n = set.pixelsPerImage();
         ByteBuffer data = ByteBuffer.wrap(set.pixels(), i * n, n).slice();
+        if (set.isTokens()) {
+            // Token ids as INT32, little-endian.
+            ByteBuffer ids = ByteBuffer.allocate(4 * n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int t = 0; t < n; t++) ids.putInt(set.pixels()[i * n + t] & 0xFF);
+            ids.flip();
+            return Sample.newBuilder()
+                    .setId(id)
+                    .setEventTime(Instant.now())
+                    .setSource(set.name())
+                    .setTensor(Tensor.newBuilder().setShape(List.of(n)).setDtype(DType.INT32).setData(ids).build())
+                    .setLabel(withLabel ? set.labels()[i] : null)
+                    .setAttributes(Map.of("instance", set.name() + "/" + i))
+                    .build();
+        }
         if (set.channels() > 1 && set.isImages()) {
             // Tensors are [C, H, W]: planes, not the set's interleaved pixels.
             int c = set.channels();

@@ -428,6 +428,36 @@ public final class KontrastOptions {
                     .withDescription("Sequence samples: the longest span of consecutive steps masked in a view (set to the "
                             + "input mean), a fraction of the length in [0, 0.9].");
 
+    public static final ConfigOption<Integer> INPUT_VOCAB =
+            ConfigOptions.key("kontrast.input.vocab")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("Token samples: the vocabulary size V. Each sample is then a [T] INT32 tensor of token "
+                            + "ids in [0, V), T the input shape's single number (such as kontrast.input.shape=28); ids "
+                            + "outside it are dead letters (BAD_TENSOR). The encoder starts with an embedding layer; "
+                            + "inputs are not normalised. 0: samples are not tokens.");
+
+    public static final ConfigOption<Integer> PAD_ID =
+            ConfigOptions.key("kontrast.input.pad-id")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("Token samples: the id that a cropped view is padded with and that masking writes, "
+                            + "in [0, V).");
+
+    public static final ConfigOption<Double> TOKEN_MASK =
+            ConfigOptions.key("kontrast.views.token-mask")
+                    .doubleType()
+                    .defaultValue(0.15)
+                    .withDescription("Token samples: the probability that a token of a view is replaced by the pad id, in "
+                            + "[0, 1].");
+
+    public static final ConfigOption<Double> TOKEN_REPLACE =
+            ConfigOptions.key("kontrast.views.token-replace")
+                    .doubleType()
+                    .defaultValue(0.0)
+                    .withDescription("Token samples: the probability that a token of a view is replaced by a random id of "
+                            + "the vocabulary, in [0, 1].");
+
     public static final ConfigOption<Double> NOISE_STD =
             ConfigOptions.key("kontrast.views.noise-std")
                     .doubleType()

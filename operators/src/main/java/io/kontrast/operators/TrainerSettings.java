@@ -2,7 +2,9 @@ package io.kontrast.operators;
 
 import static io.kontrast.operators.KontrastOptions.*;
 
+import io.kontrast.math.nn.EncoderSpec;
 import io.kontrast.math.nn.LayerNet;
+import io.kontrast.math.nn.LayerSpec;
 import io.kontrast.math.nn.Presets;
 import io.kontrast.math.nn.Shape;
 import io.kontrast.math.nn.SpecJson;
@@ -57,7 +59,8 @@ public record TrainerSettings(
         int probeSize,
         boolean lanes,
         String overlap,
-        String inputParts)
+        String inputParts,
+        int inputVocab)
         implements Serializable {
 
     /** One part of a paired sample: its name in the record's {@code parts} and its shape. */
@@ -153,8 +156,33 @@ public record TrainerSettings(
             double corruptionRate,
             double maskProbability,
             double scaling,
-            double timeMask)
+            double timeMask,
+            int vocab,
+            double tokenMask,
+            double tokenReplace,
+            int padId)
             implements Serializable {
+        /** Everything but the token settings: samples are not tokens. */
+        public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
+                float inputStd, long seed, double saturation, double hue, double jitterProbability, double grayscaleProbability,
+                double blurProbability, double corruptionRate, double maskProbability, double scaling, double timeMask) {
+            this(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue, jitterProbability,
+                    grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask, 0,
+                    TOKEN_MASK.defaultValue(), TOKEN_REPLACE.defaultValue(), PAD_ID.defaultValue());
+        }
+
+        /** Whether the samples are token ids. */
+        public boolean tokens() {
+            return vocab > 0;
+        }
+
+        /** These settings for token samples of a vocabulary of {@code vocabSize} ids. */
+        public ViewSettings withTokenViews(int vocabSize, double mask, double replace, int pad) {
+            return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
+                    jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask,
+                    vocabSize, mask, replace, pad);
+        }
+
         /** Single-channel views: the colour and vector settings at their defaults. */
         public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
                 float inputStd, long seed) {
@@ -175,14 +203,15 @@ public record TrainerSettings(
         /** These settings with the vector views' corruption rate and mask probability. */
         public ViewSettings withVectorViews(double corruption, double mask) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
-                    jitterProbability, grayscaleProbability, blurProbability, corruption, mask, scaling, timeMask);
+                    jitterProbability, grayscaleProbability, blurProbability, corruption, mask, scaling, timeMask, vocab, tokenMask,
+                    tokenReplace, padId);
         }
 
         /** These settings with the sequence views' scaling and time mask. */
         public ViewSettings withSequenceViews(double scalingRange, double longestMask) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scalingRange,
-                    longestMask);
+                    longestMask, vocab, tokenMask, tokenReplace, padId);
         }
     }
 
@@ -221,14 +250,24 @@ public record TrainerSettings(
         }
         require(!parts.isEmpty() || !conf.get(OBJECTIVE).trim().equals("clip"), OBJECTIVE,
                 "clip needs paired samples: set " + INPUT_PARTS.key() + " (such as top=1x14x28,bottom=1x14x28)");
-        boolean vector = shape.isVector();
+        int vocab = conf.get(INPUT_VOCAB);
+        require(vocab >= 0 && vocab <= 1 << 24, INPUT_VOCAB, "must be in 0..16777216 (0: not tokens), got " + vocab);
+        boolean tokens = vocab > 0;
+        require(!tokens || shape.isVector() && shape.channels() >= 2, INPUT_SHAPE, "must be the number of tokens T (2 or more) "
+                + "for token samples (" + INPUT_VOCAB.key() + " is set), got " + shape);
+        require(!tokens || partsSpec.isEmpty(), INPUT_VOCAB, "must be 0 for paired samples (" + INPUT_PARTS.key() + " is set)");
+        int padId = conf.get(PAD_ID);
+        require(!tokens || padId >= 0 && padId < vocab, PAD_ID, "must be an id in [0, " + vocab + "), got " + padId);
+        require(!tokens || conf.get(PROBE_SET).trim().isEmpty(), PROBE_SET, "must be empty for token samples");
+        boolean vector = shape.isVector() && !tokens;
         boolean sequence = shape.isSequence();
-        require(vector || sequence || (shape.channels() == 1 || shape.channels() == 3) && shape.width() > 1, INPUT_SHAPE,
+        require(vector || sequence || tokens || (shape.channels() == 1 || shape.channels() == 3) && shape.width() > 1, INPUT_SHAPE,
                 "must be an image with 1 or 3 channels (CxHxW), a sequence (TxF) or a vector length, got " + shape);
         String format = conf.get(INPUT_FORMAT).trim();
         require(format.equals("sample") || format.equals("image"), INPUT_FORMAT, "must be one of [sample, image], got '" + format + "'");
-        require(!vector && !sequence || format.equals("sample"), INPUT_FORMAT,
-                "must be sample for a " + (vector ? "vector" : "sequence") + " input (" + shape + "), got '" + format + "'");
+        require(!vector && !sequence && !tokens || format.equals("sample"), INPUT_FORMAT,
+                "must be sample for a " + (tokens ? "token" : vector ? "vector" : "sequence") + " input (" + shape + "), got '"
+                        + format + "'");
         long maxPixels = conf.get(MAX_PIXELS);
         require(maxPixels >= 1, MAX_PIXELS, "must be >= 1, got " + maxPixels);
         String specFile = conf.get(ENCODER_SPEC).trim();
@@ -239,7 +278,7 @@ public record TrainerSettings(
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
             boolean cpc = conf.get(OBJECTIVE).trim().equals("cpc");
-            encoder = !partsSpec.isEmpty() ? "towers" : !specFile.isEmpty() ? "custom" : sequence ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector
+            encoder = !partsSpec.isEmpty() ? "towers" : !specFile.isEmpty() ? "custom" : sequence || tokens ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector
                     // The cnn pools twice by 2: an image of other sides takes the MLP.
                     || shape.height() % 4 != 0 || shape.width() % 4 != 0 ? "mlp" : "cnn";
         }
@@ -275,12 +314,18 @@ public record TrainerSettings(
         require(contextGap >= 0 && contextGap <= 0.3, CONTEXT_GAP, "must be in [0, 0.3], got " + contextGap);
         double contextJitter = conf.get(CONTEXT_JITTER);
         require(contextJitter >= 0 && contextJitter <= 0.2, CONTEXT_JITTER, "must be in [0, 0.2], got " + contextJitter);
-        require(!vector && !sequence || !objectiveName.equals("context"), OBJECTIVE,
-                "context needs an image input (its views are patches of one), got a " + (vector ? "vector" : "sequence") + " of " + shape);
-        require(sequence || !objectiveName.equals("sop"), OBJECTIVE,
-                "sop needs a sequence input (TxF: its views are two segments of one), got " + shape);
-        require(sequence || !objectiveName.equals("cpc"), OBJECTIVE,
-                "cpc needs a sequence input (TxF: it predicts later steps from earlier ones), got " + shape);
+        require(!vector && !sequence && !tokens || !objectiveName.equals("context"), OBJECTIVE,
+                "context needs an image input (its views are patches of one), got a " + (tokens ? "token sequence" : vector ? "vector" : "sequence")
+                        + " of " + shape);
+        require(sequence || tokens || !objectiveName.equals("sop"), OBJECTIVE,
+                "sop needs a sequence input (TxF or tokens: its views are two segments of one), got " + shape);
+        require(sequence || tokens || !objectiveName.equals("cpc"), OBJECTIVE,
+                "cpc needs a sequence input (TxF or tokens: it predicts later steps from earlier ones), got " + shape);
+        require(!tokens || !objectiveName.equals("sop") || shape.channels() >= 4, OBJECTIVE,
+                "sop needs sequences of at least 4 tokens, got " + shape.channels());
+        require(!tokens || List.of("mlp", "cnn1d", "cnn1d-steps", "gru", "custom").contains(encoder), ENCODER,
+                "must be one of [auto, mlp, cnn1d, cnn1d-steps, gru, custom] for token samples (each preset starts with an "
+                        + "embedding layer), got '" + encoder + "'");
         int cpcAhead = conf.get(CPC_STEPS_AHEAD);
         require(cpcAhead >= 1 && cpcAhead <= 1024, CPC_STEPS_AHEAD, "must be in 1..1024, got " + cpcAhead);
         int cpcMinOffset = conf.get(CPC_MIN_OFFSET);
@@ -336,6 +381,13 @@ public record TrainerSettings(
         double std = conf.getOptional(INPUT_STD).orElse(color ? COLOR_INPUT_STD : INPUT_STD.defaultValue());
         double mean = conf.getOptional(INPUT_MEAN).orElse(color ? COLOR_INPUT_MEAN : INPUT_MEAN.defaultValue());
         require(std > 0, INPUT_STD, "must be > 0, got " + std);
+        if (tokens) {
+            // Token ids reach the embedding as they are.
+            require(!conf.contains(INPUT_MEAN) && !conf.contains(INPUT_STD), INPUT_MEAN,
+                    "and " + INPUT_STD.key() + " do not apply to token samples (ids are not normalised)");
+            mean = 0;
+            std = 1;
+        }
         int maxBytes = conf.get(MAX_RECORD_BYTES);
         require(maxBytes >= 64, MAX_RECORD_BYTES, "must be >= 64, got " + maxBytes);
         int rollbackAfter = conf.get(ROLLBACK_AFTER);
@@ -379,11 +431,12 @@ public record TrainerSettings(
                         // corruption, which would mix one sample's part with another's.
                         partsSpec.isEmpty() ? unit(conf, CORRUPTION_RATE, 1) : 0, unit(conf, MASK_PROBABILITY, 1), unit(conf, SCALING, 0.99),
                         unit(conf, TIME_MASK, 0.9));
+        if (tokens) views = views.withTokenViews(vocab, unit(conf, TOKEN_MASK, 1), unit(conf, TOKEN_REPLACE, 1), padId);
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
                 shape.height(), shape.width(), hp, objective, replay, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
-                conf.get(TRAINER_LANES), overlap, partsSpec);
+                conf.get(TRAINER_LANES), overlap, partsSpec, vocab);
         Network net;
         try {
             net = settings.network();
@@ -439,8 +492,34 @@ public record TrainerSettings(
                 : new int[] {shape.channels(), shape.height(), shape.width()};
     }
 
+    /** Whether the samples are token ids (then the encoder starts with an {@code embedding} layer). */
+    public boolean tokens() {
+        return inputVocab > 0;
+    }
+
     /** A fresh (uninitialised) network of the configured encoder. */
     public Network network() {
+        if (tokens()) {
+            int steps = inputShape().channels();
+            EncoderSpec spec = switch (encoder) {
+                case "mlp" -> Presets.tokens(steps, inputVocab, Presets::mlp);
+                case "cnn1d" -> Presets.tokens(steps, inputVocab, Presets::cnn1d);
+                case "cnn1d-steps" -> Presets.tokens(steps, inputVocab, Presets::cnn1dSteps);
+                case "gru" -> Presets.tokens(steps, inputVocab, Presets::gru);
+                case "custom" -> {
+                    EncoderSpec own = SpecJson.parse(encoderSpec, inputShape());
+                    LayerSpec first = own.backbone().get(0);
+                    if (!first.kind().equals("embedding") || first.vocab() != inputVocab) {
+                        throw new IllegalArgumentException("a layer list for token samples starts with an embedding of "
+                                + "num_embeddings " + inputVocab + ", got " + first.kind()
+                                + (first.kind().equals("embedding") ? " of " + first.vocab() : ""));
+                    }
+                    yield own;
+                }
+                default -> throw new IllegalStateException("no " + encoder + " encoder for token samples");
+            };
+            return new LayerNet(encoder, spec, bnGroups);
+        }
         return switch (encoder) {
             case "mlp" -> new Mlp(mlpDims(), mlpBackboneLayers());
             case "cnn" -> new LayerNet("cnn", Presets.cnn(inputShape(), 32, 64, 256, 128, batchNorm, headBatchNorm), bnGroups);

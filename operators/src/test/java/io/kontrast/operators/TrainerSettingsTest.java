@@ -46,6 +46,45 @@ class TrainerSettingsTest {
     }
 
     /**
+     * Token samples: the cnn1d (cnn1d-steps with cpc) behind an embedding of the vocabulary, token
+     * views, inputs not normalised, snapshots of {@code [T]}; what cannot take tokens fails at
+     * startup naming the option.
+     */
+    @Test
+    void tokenSamplesTakeAnEmbeddingFirstOrFailNamingTheOption() {
+        TrainerSettings s = TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129"));
+        assertThat(s.tokens()).isTrue();
+        assertThat(s.encoder()).isEqualTo("cnn1d");
+        assertThat(s.snapshotInputShape()).containsExactly(28);
+        assertThat(s.views().tokens()).isTrue();
+        assertThat(s.views().vocab()).isEqualTo(129);
+        assertThat(s.views().tokenMask()).isEqualTo(0.15);
+        assertThat(s.views().inputMean()).isZero();
+        assertThat(s.views().inputStd()).isEqualTo(1f);
+        io.kontrast.math.nn.LayerNet net = (io.kontrast.math.nn.LayerNet) s.network();
+        assertThat(net.inputDim()).isEqualTo(28);
+        assertThat(net.params().get(0).name()).isEqualTo("backbone.0.weight");
+        assertThat(net.params().get(0).shape()).containsExactly(129L, io.kontrast.math.nn.Presets.TOKEN_EMBEDDING);
+        assertThat(TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129",
+                "kontrast.objective", "cpc")).encoder()).isEqualTo("cnn1d-steps");
+        assertThat(TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129",
+                "kontrast.encoder", "gru")).network().representationDim()).isEqualTo(256);
+
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28x28", "kontrast.input.vocab", "129")))
+                .hasMessageContaining("kontrast.input.shape").hasMessageContaining("number of tokens");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129",
+                "kontrast.encoder", "cnn"))).hasMessageContaining("kontrast.encoder").hasMessageContaining("token");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129",
+                "kontrast.input.pad-id", "129"))).hasMessageContaining("kontrast.input.pad-id");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129",
+                "kontrast.input.mean", "0.5"))).hasMessageContaining("kontrast.input.mean");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129",
+                "kontrast.objective", "context"))).hasMessageContaining("kontrast.objective").hasMessageContaining("image");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "-1")))
+                .hasMessageContaining("kontrast.input.vocab");
+    }
+
+    /**
      * CPC picks the cnn1d-steps and predicts from the nearest offset whose latent shares no input
      * with its context; CLIP and paired samples need each other; what cannot run fails at startup
      * naming the option.

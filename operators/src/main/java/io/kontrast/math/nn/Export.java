@@ -22,6 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       reordered to match;
  *   <li>{@code gru} is published as trained: {@code weight_ih} {@code [F, 3H]}, {@code weight_hh}
  *       {@code [H, 3H]}, {@code bias_ih} and {@code bias_hh} {@code [3H]}, gates r, z, n;
+ *   <li>{@code embedding} is published as trained: {@code weight} {@code [num_embeddings,
+ *       embedding_dim]};
  *   <li>a {@code residual} block is published as one {@code residual} entry whose attributes
  *       {@code body} and {@code shortcut} count the entries that follow it for each branch (0 for
  *       an identity shortcut), nested blocks included.
@@ -152,7 +154,7 @@ public final class Export {
                     out.add(new Entry(l.name, l.kind(), part, l.attributes(), List.of()));
                     order = null;
                 }
-                case "gru" -> {
+                case "gru", "embedding" -> {
                     List<Tensor> weights = new ArrayList<>();
                     long o = l.paramOffset;
                     for (Layer.Tensor t : l.tensors()) {
@@ -163,7 +165,7 @@ public final class Export {
                         weights.add(new Tensor(l.name + "." + t.suffix(), shape, v));
                         o += t.size();
                     }
-                    out.add(new Entry(l.name, "gru", part, l.attributes(), weights));
+                    out.add(new Entry(l.name, l.kind(), part, l.attributes(), weights));
                 }
                 default -> out.add(new Entry(l.name, l.kind(), part, l.attributes(), List.of()));
             }

@@ -105,6 +105,7 @@ public final class LayerNet implements Network {
             case "linear" -> new Linear(name, in, s.out());
             case "l2_normalize" -> new L2Normalize(name, in);
             case "gru" -> new Gru(name, in, s.out(), false);
+            case "embedding" -> new Embedding(name, in, s.vocab(), s.out());
             case "residual" -> {
                 if (s.body().isEmpty()) {
                     throw new IllegalArgumentException("layer " + name + " (residual): needs a body of at least one layer");

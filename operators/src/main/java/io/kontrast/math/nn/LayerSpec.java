@@ -21,7 +21,9 @@ import java.util.Set;
  *       {@code batch_norm}) where the body changes the shape;
  *   <li>{@code l2_normalize}: each sample scaled to unit length;
  *   <li>{@code gru}: a gated recurrent unit of {@code out} hidden units over a sequence, to its last
- *       hidden state.
+ *       hidden state;
+ *   <li>{@code embedding}: token ids to vectors, a table of {@code kernel} rows (the vocabulary)
+ *       of {@code out} values; a sample of {@code T} ids becomes a sequence of {@code T} steps.
  * </ul>
  *
  * <p>Sizes not used by a kind are 0; {@code body} and {@code shortcut} are empty except for {@code
@@ -31,7 +33,7 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
         List<LayerSpec> shortcut) {
     /** Every kind this library builds. */
     public static final Set<String> KINDS = Set.of("conv2d", "conv1d", "batch_norm", "relu", "max_pool2d", "avg_pool2d",
-            "global_avg_pool", "flatten", "linear", "residual", "l2_normalize", "gru");
+            "global_avg_pool", "flatten", "linear", "residual", "l2_normalize", "gru", "embedding");
 
     public LayerSpec {
         body = List.copyOf(body);
@@ -80,6 +82,16 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
 
     public static LayerSpec gru(int hidden) {
         return new LayerSpec("gru", hidden, 0, 0, 0, List.of(), List.of());
+    }
+
+    /** A table of {@code vocab} rows of {@code dim} values: token ids to a sequence of vectors. */
+    public static LayerSpec embedding(int vocab, int dim) {
+        return new LayerSpec("embedding", dim, vocab, 0, 0, List.of(), List.of());
+    }
+
+    /** An {@code embedding}'s vocabulary size (kept in {@link #kernel}). */
+    public int vocab() {
+        return kernel;
     }
 
     /** {@code y = body(x) + shortcut(x)}; an empty shortcut is the identity. */

@@ -96,6 +96,22 @@ public final class Presets {
         return new EncoderSpec(input, List.of(flatten(), linear(512), batchNorm()), List.of(relu(), linear(512), relu(), linear(128)));
     }
 
+    /** Width of the vectors that the token presets' {@code embedding} gives each token. */
+    public static final int TOKEN_EMBEDDING = 64;
+
+    /**
+     * A sequence preset on token ids: {@code embedding} ({@code vocab} rows of {@value
+     * #TOKEN_EMBEDDING}) first, which turns {@code steps} ids into a sequence of {@code steps}
+     * steps, then the preset {@code sequencePreset} builds for that sequence.
+     */
+    public static EncoderSpec tokens(int steps, int vocab, java.util.function.Function<Shape, EncoderSpec> sequencePreset) {
+        EncoderSpec over = sequencePreset.apply(Shape.sequence(steps, TOKEN_EMBEDDING));
+        List<LayerSpec> backbone = new ArrayList<>();
+        backbone.add(LayerSpec.embedding(vocab, TOKEN_EMBEDDING));
+        backbone.addAll(over.backbone());
+        return new EncoderSpec(Shape.vector(steps), backbone, over.head());
+    }
+
     /** The default {@code cnn1d}: 64 and 128 channels, a 256-wide representation, 128 out. */
     public static EncoderSpec cnn1d(Shape input) {
         return cnn1d(input, 64, 128, 256, 128);

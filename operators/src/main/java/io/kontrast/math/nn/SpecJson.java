@@ -26,7 +26,7 @@ import java.util.Set;
  * <p>Attributes use the snapshot vocabulary: {@code out_channels}, {@code kernel_size}, {@code
  * stride} (default 1 for the convolutions, the kernel size for pooling) and {@code padding}
  * (default 0) for {@code conv2d} and {@code conv1d}; {@code kernel_size} and {@code stride} for the pools; {@code out_features} for
- * {@code linear}; {@code hidden_size} for {@code gru}; {@code body} and {@code shortcut} (optional: identity) for {@code residual}.
+ * {@code linear}; {@code hidden_size} for {@code gru}; {@code num_embeddings} and {@code embedding_dim} for {@code embedding}; {@code body} and {@code shortcut} (optional: identity) for {@code residual}.
  * {@code input_shape} is optional; the trainer's {@code --input-shape} applies otherwise, and the
  * two must agree. Every error names the layer by its path, such as {@code backbone[3].body[0]}.
  */
@@ -39,6 +39,7 @@ public final class SpecJson {
             "avg_pool2d", Set.of("kernel_size", "stride"),
             "linear", Set.of("out_features"),
             "gru", Set.of("hidden_size"),
+            "embedding", Set.of("num_embeddings", "embedding_dim"),
             "residual", Set.of("body", "shortcut"));
 
     private SpecJson() {}
@@ -122,6 +123,7 @@ public final class SpecJson {
             }
             case "linear" -> LayerSpec.linear(integer(n, "out_features", path, -1));
             case "gru" -> LayerSpec.gru(integer(n, "hidden_size", path, -1));
+            case "embedding" -> LayerSpec.embedding(integer(n, "num_embeddings", path, -1), integer(n, "embedding_dim", path, -1));
             case "residual" -> LayerSpec.residual(list(n.get("body"), path + ".body", true), list(n.get("shortcut"), path + ".shortcut", false));
             default -> new LayerSpec(kind, 0, 0, 0, 0, List.of(), List.of());
         };
@@ -163,6 +165,7 @@ public final class SpecJson {
                 case "max_pool2d", "avg_pool2d" -> o.put("kernel_size", l.kernel()).put("stride", l.stride());
                 case "linear" -> o.put("out_features", l.out());
                 case "gru" -> o.put("hidden_size", l.out());
+                case "embedding" -> o.put("num_embeddings", l.vocab()).put("embedding_dim", l.out());
                 case "residual" -> {
                     write(o.putArray("body"), l.body());
                     write(o.putArray("shortcut"), l.shortcut());

@@ -52,6 +52,8 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
     }
 
     private String instanceAttribute = "instance";
+    /** Token samples: the vocabulary size; 0 otherwise. */
+    private int vocab;
     /** Paired samples: the parts' names and shapes ({C, H, W}); null otherwise. */
     private java.util.List<String> partNames;
     private java.util.List<int[]> partShapes;
@@ -61,6 +63,7 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
         SampleDecodeFunction f = new SampleDecodeFunction(
                 s.inputChannels(), s.inputHeight(), s.inputWidth(), s.maxRecordBytes(), s.inputFormat(), s.maxPixels());
         f.instanceAttribute = s.objective().instanceAttribute();
+        f.vocab = s.inputVocab();
         if (s.paired()) {
             f.partNames = new java.util.ArrayList<>();
             f.partShapes = new java.util.ArrayList<>();
@@ -87,7 +90,7 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
     @Override
     public void open(OpenContext ctx) {
         decoder = (partNames != null ? new SampleDecoder(partNames, partShapes, maxRecordBytes)
-                : new SampleDecoder(channels, height, width, maxRecordBytes)).instanceAttribute(instanceAttribute);
+                : new SampleDecoder(channels, height, width, maxRecordBytes).tokens(vocab)).instanceAttribute(instanceAttribute);
         imageDecoder = images ? new ImageDecoder(channels, height, width, maxRecordBytes, maxPixels) : null;
         rejected = new EnumMap<>(RejectReason.class);
         for (RejectReason r : RejectReason.values()) {

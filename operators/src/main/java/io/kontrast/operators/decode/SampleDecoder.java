@@ -19,7 +19,8 @@ import org.apache.avro.message.MissingSchemaException;
  * UINT8 (0..255, read as 0..1) or FLOAT32 (finite) with exactly the bytes its shape needs: for an
  * image input, an image ({@code [C, H, W]} with C = 1 or 3, or {@code [H, W]}), fitted to the
  * input's size; for a vector input of F features ({@code F×1×1}), a vector {@code [F]}; for a
- * sequence input of T steps of F features ({@code F×1×T}), a sequence {@code [T, F]}. Other
+ * sequence input of T steps of F features ({@code F×1×T}), a sequence {@code [T, F]}; for token
+ * samples ({@link #tokens}), INT32 ids {@code [T]} in the vocabulary. Other
  * shapes are {@link RejectReason#SHAPE_MISMATCH}, with the expected and the found shape.
  *
  * <p>A decoder reuses its working objects between records: one per thread.
@@ -52,6 +53,18 @@ public final class SampleDecoder {
     /** The attribute that names a sample's instance (see {@link ImageSample#instance}); null: none. */
     public SampleDecoder instanceAttribute(String name) {
         this.instanceAttribute = name == null || name.isEmpty() ? null : name;
+        return this;
+    }
+
+    /**
+     * Token samples of a vocabulary of {@code vocab} ids (0: not tokens): with a vector input of
+     * {@code T}, only INT32 tensors {@code [T]} of ids in {@code [0, vocab)} pass.
+     */
+    public SampleDecoder tokens(int vocab) {
+        if (vocab > 0 && (input == null || !input.vector)) {
+            throw new IllegalArgumentException("token samples need a vector input of T ids");
+        }
+        if (input != null) input.vocab = vocab;
         return this;
     }
 
@@ -202,6 +215,8 @@ public final class SampleDecoder {
         private final int maxRecordBytes;
         private final boolean vector;
         private final boolean sequence;
+        /** Token samples: the vocabulary size; 0 otherwise. */
+        private int vocab;
 
         Input(int channels, int height, int width, int maxRecordBytes) {
             this.channels = channels;
@@ -217,6 +232,7 @@ public final class SampleDecoder {
                 return Read.reject(RejectReason.MISSING_FIELD, prefix + "sample " + id + " has no tensor");
             }
             List<Integer> shape = t.getShape();
+            if (vocab > 0) return readTokens(t, shape, prefix);
             int c;
             int h;
             int w;
@@ -301,6 +317,31 @@ public final class SampleDecoder {
                 pixels = ImageFit.fit(pixels, c, h, w, channels, height, width);
             }
             return new Read(pixels, null);
+        }
+
+        /** A sample of {@code channels} token ids, INT32 in {@code [0, vocab)}, as floats. */
+        private Read readTokens(Tensor t, List<Integer> shape, String prefix) {
+            if (shape.size() != 1 || shape.get(0) != channels) {
+                return Read.reject(RejectReason.SHAPE_MISMATCH, prefix + "tensor shape " + shape
+                        + " does not fit the encoder's input: expected " + channels + " tokens [" + channels + "]");
+            }
+            if (t.getDtype() != DType.INT32) {
+                return Read.reject(RejectReason.BAD_TENSOR, prefix + "dtype " + t.getDtype() + " is not INT32 (token ids)");
+            }
+            ByteBuffer data = t.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            if (data.remaining() != 4 * channels) {
+                return Read.reject(RejectReason.BAD_TENSOR, prefix + "INT32 tensor needs " + 4 * channels + " bytes, has " + data.remaining());
+            }
+            float[] ids = new float[channels];
+            for (int i = 0; i < channels; i++) {
+                int id = data.getInt();
+                if (id < 0 || id >= vocab) {
+                    return Read.reject(RejectReason.BAD_TENSOR, prefix + "token " + i + " is " + id + ", outside the vocabulary [0, "
+                            + vocab + ")");
+                }
+                ids[i] = id;
+            }
+            return new Read(ids, null);
         }
     }
 }

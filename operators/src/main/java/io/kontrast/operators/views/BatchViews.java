@@ -28,6 +28,8 @@ public final class BatchViews {
     private final VectorViews vectors;
     // Sequence samples (F×1×T): windows, scaling, jitter and time masks.
     private final SequenceViews sequences;
+    // Token samples (T ids): windows, masking and replacement of ids.
+    private final TokenViews tokens;
     // Sentence-order prediction: segment pairs of a sequence in place of its views.
     private final SegmentPairs segments;
 
@@ -39,7 +41,8 @@ public final class BatchViews {
      * Views of {@code channels}-channel images: 1 (gray, {@link ViewAugmenter}) or 3 (RGB, {@link
      * ColorAugmenter}); with {@code height} and {@code width} 1, of vectors of {@code channels}
      * features ({@link VectorViews}); with {@code height} 1 only, of sequences of {@code width}
-     * steps of {@code channels} features ({@link SequenceViews}).
+     * steps of {@code channels} features ({@link SequenceViews}); with token settings, of {@code
+     * channels} token ids ({@link TokenViews}).
      */
     public BatchViews(ViewSettings settings, int channels, int height, int width) {
         this(settings, channels, height, width, -1, -1);
@@ -51,18 +54,21 @@ public final class BatchViews {
      * are sentence-order prediction's segments ({@link SegmentPairs}) and the target is their order.
      */
     public BatchViews(ViewSettings settings, int channels, int height, int width, double gapFraction, double jitterFraction) {
-        boolean vector = height == 1 && width == 1;
+        boolean tokensIn = settings.tokens();
+        boolean vector = height == 1 && width == 1 && !tokensIn;
         boolean sequence = height == 1 && width > 1;
-        if (!vector && !sequence && channels != 1 && channels != 3) {
+        if (!vector && !sequence && !tokensIn && channels != 1 && channels != 3) {
             throw new IllegalArgumentException("views take 1 or 3 channels, got " + channels);
         }
         if (vector && gapFraction >= 0) {
             throw new IllegalArgumentException("patch or segment pairs need an image or a sequence, got a vector of " + channels);
         }
-        segments = sequence && gapFraction >= 0 ? new SegmentPairs(width, channels, settings.inputMean(), settings.inputStd()) : null;
+        segments = tokensIn && gapFraction >= 0 ? SegmentPairs.tokens(channels, settings.padId())
+                : sequence && gapFraction >= 0 ? new SegmentPairs(width, channels, settings.inputMean(), settings.inputStd()) : null;
+        tokens = tokensIn ? new TokenViews(settings, channels) : null;
         vectors = vector ? new VectorViews(settings, channels) : null;
         sequences = sequence ? new SequenceViews(settings, width, channels) : null;
-        patches = gapFraction < 0 || sequence ? null : new PatchPairs[] {
+        patches = gapFraction < 0 || sequence || tokensIn ? null : new PatchPairs[] {
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
         this.height = height;
@@ -116,6 +122,9 @@ public final class BatchViews {
                 targets[i] = patches[p].build(pixels[i], rnd, a, b);
             } else if (segments != null) {
                 targets[i] = segments.build(pixels[i], rnd, a, b);
+            } else if (tokens != null) {
+                tokens.view(pixels[i], rnd, a);
+                tokens.view(pixels[i], rnd, b);
             } else if (vector) {
                 vectors.pair(pixels, count, i, rnd, a, b);
             } else if (sequences != null) {

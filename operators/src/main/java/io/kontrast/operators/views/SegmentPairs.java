@@ -19,12 +19,28 @@ public final class SegmentPairs {
     private final float mean;
     private final float invStd;
 
+    /** Token samples: the pad id that follows a segment's ids (which are not resampled); NaN otherwise. */
+    private final float pad;
+
     public SegmentPairs(int steps, int features, float mean, float std) {
+        this(steps, features, mean, std, Float.NaN);
+    }
+
+    private SegmentPairs(int steps, int features, float mean, float std, float pad) {
         if (steps < 4) throw new IllegalArgumentException("segment pairs need a sequence of at least 4 steps, got " + steps);
         this.steps = steps;
         this.features = features;
         this.mean = mean;
         this.invStd = 1f / std;
+        this.pad = pad;
+    }
+
+    /**
+     * Segment pairs of {@code steps} token ids: each segment's ids as they are, at the front,
+     * padded with {@code padId} to {@code steps} (ids are not interpolated or normalised).
+     */
+    public static SegmentPairs tokens(int steps, int padId) {
+        return new SegmentPairs(steps, 1, 0, 1, padId);
     }
 
     /** Writes the pair of {@code x} into {@code a} and {@code b}; returns its target (0 in order, 1 swapped). */
@@ -41,6 +57,11 @@ public final class SegmentPairs {
     /** Steps {@code [from, to)} of {@code x}, resampled to {@code steps} steps and normalised, into {@code out}. */
     private void segment(float[] x, int from, int to, float[] out) {
         int length = to - from;
+        if (!Float.isNaN(pad)) {
+            System.arraycopy(x, from, out, 0, length);
+            java.util.Arrays.fill(out, length, steps, pad);
+            return;
+        }
         int f = features;
         for (int o = 0; o < steps; o++) {
             double at = from + (o + 0.5) * length / steps - 0.5;

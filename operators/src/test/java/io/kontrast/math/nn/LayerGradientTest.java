@@ -101,13 +101,41 @@ class LayerGradientTest {
         check(new LayerNet("test", spec, groups, DataType.DOUBLE), 8, 7);
     }
 
+    /**
+     * {@code embedding} takes whole ids, not a smooth input: it is checked first, on random ids of
+     * a small vocabulary (every row is hit), under a sequence encoder and under a GRU.
+     */
+    @ParameterizedTest(name = "embedding then {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"conv1d", "gru", "flatten"})
+    void embeddingMatchesFiniteDifferences(String then) {
+        int steps = 6;
+        int vocab = 5;
+        List<LayerSpec> layers = new ArrayList<>(List.of(LayerSpec.embedding(vocab, 3)));
+        layers.addAll(switch (then) {
+            case "conv1d" -> List.of(conv1d(4, 3, 1, 1), batchNorm(), relu(), flatten(), linear(3));
+            case "gru" -> List.of(gru(4), batchNorm());
+            default -> List.of(flatten(), linear(4));
+        });
+        LayerNet net = new LayerNet("test", new EncoderSpec(Shape.vector(steps), layers, List.of()), 1, DataType.DOUBLE);
+        SplittableRandom rnd = new SplittableRandom(3);
+        int batch = 6;
+        double[] ids = new double[batch * steps];
+        for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(vocab);
+        check(net, batch, 29, Nd4j.createFromArray(ids).reshape(batch, steps));
+    }
+
     static void check(LayerNet net, int batch, long seed) {
+        check(net, batch, seed, null);
+    }
+
+    /** {@code input}: the batch to check at, or null for a random one. */
+    static void check(LayerNet net, int batch, long seed, INDArray input) {
         SplittableRandom rnd = new SplittableRandom(seed);
         INDArray params = net.newParams();
         INDArray stats = net.newStats();
         net.init(params, stats, seed);
         params.addi(random(rnd, DataType.DOUBLE, net.paramCount()).muli(0.3));
-        INDArray x = random(rnd, DataType.DOUBLE, batch, net.inputDim());
+        INDArray x = input != null ? input : random(rnd, DataType.DOUBLE, batch, net.inputDim());
         INDArray r = random(rnd, DataType.DOUBLE, batch, net.outputDim());
         LayerNet.Workspace ws = net.newWorkspace(batch);
 

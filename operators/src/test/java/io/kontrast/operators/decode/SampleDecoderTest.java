@@ -229,6 +229,42 @@ class SampleDecoderTest {
         assertThat(vector.message()).contains("[784]", "[C, H, W]", "[1, 28, 28]");
     }
 
+    /**
+     * Token samples: INT32 ids of the vocabulary pass as they are; an id outside it, another
+     * dtype or a wrong byte count is BAD_TENSOR naming the token, another shape SHAPE_MISMATCH
+     * naming the expected length; and the replayed token set's records decode to its ids.
+     */
+    @Test
+    void aTokenInputTakesInt32IdsOfItsVocabularyOnly() {
+        SampleDecoder tokens = new SampleDecoder(4, 1, 1, 1 << 20).tokens(10);
+        ByteBuffer ids = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0).putInt(9).putInt(3).putInt(3);
+        SampleDecoder.Result r = tokens.decode(withTensor(DType.INT32, List.of(4), ids.flip()));
+        assertThat(r.ok()).as(r.message()).isTrue();
+        assertThat(r.sample().pixels).containsExactly(0f, 9f, 3f, 3f);
+
+        ByteBuffer outside = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(1).putInt(2).putInt(10).putInt(0);
+        SampleDecoder.Result high = tokens.decode(withTensor(DType.INT32, List.of(4), outside.flip()));
+        assertThat(high.reason()).isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(high.message()).contains("token 2 is 10", "[0, 10)");
+        ByteBuffer negative = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(-1).putInt(2).putInt(1).putInt(0);
+        assertThat(tokens.decode(withTensor(DType.INT32, List.of(4), negative.flip())).message()).contains("token 0 is -1");
+        SampleDecoder.Result floats = tokens.decode(withTensor(DType.FLOAT32, List.of(4), ByteBuffer.allocate(16)));
+        assertThat(floats.reason()).isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(floats.message()).contains("FLOAT32", "INT32");
+        assertThat(tokens.decode(withTensor(DType.INT32, List.of(4), ByteBuffer.allocate(12))).reason()).isEqualTo(RejectReason.BAD_TENSOR);
+        SampleDecoder.Result longer = tokens.decode(withTensor(DType.INT32, List.of(5), ByteBuffer.allocate(20)));
+        assertThat(longer.reason()).isEqualTo(RejectReason.SHAPE_MISMATCH);
+        assertThat(longer.message()).contains("[5]", "expected 4 tokens [4]");
+
+        var words = images.set.asRowWords();
+        SampleDecoder rows = new SampleDecoder(28, 1, 1, 1 << 20).tokens(words.vocab());
+        for (int i = 0; i < 5; i++) {
+            SampleDecoder.Result w = rows.decode(Samples.encode(Samples.sample(words, i, "w" + i, true)));
+            assertThat(w.ok()).as(w.message()).isTrue();
+            assertThat(w.sample().pixels).containsExactly(words.image(i));
+        }
+    }
+
     @Test
     void aSequenceInputTakesTxFTensorsAsTheyAre() {
         SampleDecoder sequences = new SampleDecoder(2, 1, 3, 1 << 20); // 3 steps of 2 features

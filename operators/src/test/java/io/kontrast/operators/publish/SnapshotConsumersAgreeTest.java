@@ -48,6 +48,12 @@ class SnapshotConsumersAgreeTest {
     static final int N = 32;
     static final float MEAN = 0.286f;
     static final float STD = 0.353f;
+    /** The token encoders' vocabulary. */
+    static final int VOCAB = 9;
+
+    static boolean tokens(String encoder) {
+        return encoder.startsWith("tokens-");
+    }
 
     static final Map<String, Fixture> fixtures = new HashMap<>();
 
@@ -76,6 +82,9 @@ class SnapshotConsumersAgreeTest {
             // A GRU after a convolution over time, batch norm on its last state.
             case "gru" -> new LayerNet("custom", new EncoderSpec(Shape.sequence(10, 4), List.of(LayerSpec.conv1d(6, 3, 1, 1),
                     LayerSpec.relu(), LayerSpec.gru(8), LayerSpec.batchNorm()), List.of(LayerSpec.linear(8))), 2);
+            // Token ids through an embedding, then the cnn1d and a GRU.
+            case "tokens-cnn1d" -> new LayerNet("cnn1d", Presets.tokens(12, VOCAB, sh -> Presets.cnn1d(sh, 6, 8, 12, 8)), 2);
+            case "tokens-gru" -> new LayerNet("gru", Presets.tokens(10, VOCAB, sh -> Presets.gru(sh, 8, 8)), 2);
             case "cnn" -> new LayerNet("cnn", Presets.cnn(new Shape(1, 28, 28)), 2);
             case "resnet" -> new LayerNet("resnet", Presets.resnet(new Shape(3, 32, 32), 8, 32), 2);
             case "every-kind" -> new LayerNet("custom", new EncoderSpec(new Shape(3, 12, 12), List.of(
@@ -97,19 +106,30 @@ class SnapshotConsumersAgreeTest {
             int size = shape.size();
             MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(16, 64), 5);
             SplittableRandom rnd = new SplittableRandom(1);
+            boolean tokens = tokens(e);
             for (int s = 0; s < 5; s++) {
                 float[] a = new float[16 * size];
-                for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian() * 0.5f + 0.3f;
-                INDArray x = Nd4j.createFromArray(a).reshape(16, size);
-                learner.step(x, x.add(0.1));
+                float[] b = new float[16 * size];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = tokens ? rnd.nextInt(VOCAB) : (float) rnd.nextGaussian() * 0.5f + 0.3f;
+                    b[i] = tokens ? rnd.nextInt(VOCAB) : a[i] + 0.1f;
+                }
+                learner.step(Nd4j.createFromArray(a).reshape(16, size), Nd4j.createFromArray(b).reshape(16, size));
             }
             EncoderSnapshot snapshot = SnapshotCodec.fromNetwork(
                     new SnapshotCodec.Header("agree", 4, 5, 80, Instant.now(),
                             shape.isSequence() ? new int[] {shape.steps(), shape.channels()}
-                                    : new int[] {shape.channels(), shape.height(), shape.width()}, MEAN, STD),
+                                    : shape.isVector() ? new int[] {shape.channels()}
+                                    : new int[] {shape.channels(), shape.height(), shape.width()},
+                            tokens ? 0f : MEAN, tokens ? 1f : STD),
                     net, learner.params(), learner.stats(), Map.of("loss", 1.0));
             float[][] images = new float[N][];
-            if (size == 784) {
+            if (tokens) {
+                for (int i = 0; i < N; i++) {
+                    images[i] = new float[size];
+                    for (int j = 0; j < size; j++) images[i][j] = rnd.nextInt(VOCAB);
+                }
+            } else if (size == 784) {
                 var set = SyntheticShapes.generate(N, 9, "synthetic/test");
                 for (int i = 0; i < N; i++) images[i] = set.image(i);
             } else {
@@ -132,7 +152,7 @@ class SnapshotConsumersAgreeTest {
                 for (int p = 0; p < sh.area(); p++) {
                     // Images come [C, H, W] to consumers; sequences [T, F], as the trainer holds them.
                     float v = sh.isSequence() ? f.images()[i][p * sh.channels() + c] : f.images()[i][c * sh.area() + p];
-                    flat[i * size + p * sh.channels() + c] = (v - MEAN) / STD;
+                    flat[i * size + p * sh.channels() + c] = (v - f.snapshot().getInputMean()) / f.snapshot().getInputStd();
                 }
             }
         }
@@ -156,7 +176,8 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "resnet",
+        "every-kind"})
     void javaClientMatchesTheTrainer(String encoder) {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -174,7 +195,8 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "resnet",
+        "every-kind"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -205,7 +227,8 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "resnet",
+        "every-kind"})
     void onnxRuntimeMatchesTheTrainer(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -229,7 +252,8 @@ class SnapshotConsumersAgreeTest {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions());
                 OnnxTensor input = OnnxTensor.createTensor(env, pixels, sh.isSequence()
-                        ? new long[] {N, sh.steps(), sh.channels()} : new long[] {N, sh.channels(), sh.height(), sh.width()});
+                        ? new long[] {N, sh.steps(), sh.channels()} : sh.isVector() ? new long[] {N, sh.channels()}
+                        : new long[] {N, sh.channels(), sh.height(), sh.width()});
                 OrtSession.Result result = session.run(Map.of(OnnxExport.INPUT, input))) {
             assertThat(session.getInputNames()).containsExactly(OnnxExport.INPUT);
             assertThat(session.getOutputNames()).containsExactly(OnnxExport.OUTPUT);

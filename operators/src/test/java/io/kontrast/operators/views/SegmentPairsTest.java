@@ -40,6 +40,27 @@ class SegmentPairsTest {
         assertThat(swapped).isBetween(70, 130);
     }
 
+    /** Token ids are cut, not resampled: each segment's ids as they are, then the pad id. */
+    @Test
+    void tokenSegmentsAreTheIdsThemselvesThenPadding() {
+        float[] x = new float[T];
+        for (int t = 0; t < T; t++) x[t] = t + 1;
+        SegmentPairs pairs = SegmentPairs.tokens(T, 0);
+        float[] a = new float[T];
+        float[] b = new float[T];
+        for (int seed = 0; seed < 50; seed++) {
+            int target = pairs.build(x, new SplittableRandom(seed), a, b);
+            float[] earlier = target == 0 ? a : b;
+            float[] later = target == 0 ? b : a;
+            int cut = 0;
+            while (earlier[cut] != 0) cut++;
+            for (int t = 0; t < cut; t++) assertThat(earlier[t]).isEqualTo(t + 1f);
+            for (int t = 0; t < T - cut; t++) assertThat(later[t]).isEqualTo(cut + t + 1f);
+            for (int t = T - cut; t < T; t++) assertThat(later[t]).isZero();
+            assertThat(cut).isBetween((int) Math.ceil(0.3 * T), (int) Math.floor(0.7 * T));
+        }
+    }
+
     @Test
     void valuesAreNormalisedAsTheOtherViews() {
         float[] x = new float[T * F];
