@@ -138,8 +138,21 @@ def pool2d(x, k, stride, reduce):
     return reduce(np.stack(windows), axis=0).astype(np.float32)
 
 
-def run(layers, weights, x):
-    """Applies a list of published layers; a residual entry takes the body and shortcut entries after it."""
+def graph_conv(x, graph, w, b, graph_features):
+    """A graph convolution on x [n, C, N] (its first F channels the features) with the structure of
+    the packed graph [n, N, F0 + N + 1]: m_i (sum_j A^_ij x_j W + b), A^ = (A + I) / (deg + 1)."""
+    nodes = graph.shape[1]
+    adjacency = graph[:, :, graph_features:graph_features + nodes].astype(np.float64)
+    mask = graph[:, :, graph_features + nodes].astype(np.float64)
+    a_hat = (adjacency + np.eye(nodes)) / (adjacency.sum(axis=2, keepdims=True) + 1)
+    h = x[:, :w.shape[0], :].transpose(0, 2, 1).astype(np.float64)
+    y = (a_hat @ h @ w + b) * mask[:, :, None]
+    return y.transpose(0, 2, 1).astype(np.float32)
+
+
+def run(layers, weights, x, graph=None):
+    """Applies a list of published layers; a residual entry takes the body and shortcut entries after it.
+    graph: the packed graph sample (graph layers read its structure)."""
     i = 0
     while i < len(layers):
         layer = layers[i]
@@ -164,6 +177,11 @@ def run(layers, weights, x):
             if (ids != np.round(ids)).any() or (ids < 0).any() or (ids >= table.shape[0]).any():
                 raise ValueError(name + ": token ids must be whole numbers in [0, %d)" % table.shape[0])
             x = table[ids.astype(np.int64)].transpose(0, 2, 1)
+        elif kind == "graph_conv":
+            x = graph_conv(x.reshape(x.shape[0], x.shape[1], -1), graph, weights[name + ".weight"],
+                           weights[name + ".bias"], int(attrs["graph_features"]))
+        elif kind == "graph_centre":
+            x = x.reshape(x.shape[0], x.shape[1], -1)[:, :, 0]
         elif kind == "max_pool2d":
             x = pool2d(x, int(attrs["kernel_size"]), int(attrs["stride"]), np.max)
         elif kind == "avg_pool2d":
@@ -175,8 +193,8 @@ def run(layers, weights, x):
             x = x * weights[name + ".weight"].reshape(shape) + weights[name + ".bias"].reshape(shape)
         elif kind == "residual":
             body, shortcut = int(attrs["body"]), int(attrs["shortcut"])
-            y = run(layers[i:i + body], weights, x)
-            x = y + run(layers[i + body:i + body + shortcut], weights, x)
+            y = run(layers[i:i + body], weights, x, graph)
+            x = y + run(layers[i + body:i + body + shortcut], weights, x, graph)
             i += body + shortcut
         elif kind == "flatten":
             x = x.reshape(x.shape[0], -1)
@@ -199,10 +217,11 @@ def backbone(snapshot):
     def apply(x):
         x = (x.astype(np.float32) - np.float32(mean)) / np.float32(std)
         x = x.reshape([x.shape[0]] + list(snapshot["input_shape"]))
+        graph = x
         if x.ndim == 3:
             # A sequence [T, F], step after step, is taken channels first: [F, T].
             x = x.transpose(0, 2, 1)
-        return run(layers, weights, x).reshape(x.shape[0], -1)
+        return run(layers, weights, x, graph).reshape(x.shape[0], -1)
 
     return apply
 

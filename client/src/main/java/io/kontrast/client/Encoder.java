@@ -46,6 +46,9 @@ public final class Encoder {
         float[] apply(float[] x);
     }
 
+    /** The packed graph of the sample being embedded, node after node (graph layers read its structure). */
+    private static final ThreadLocal<float[]> GRAPH = new ThreadLocal<>();
+
     private Encoder(String modelId, long version, int inputSize, int outputSize, float mean, float std, List<Op> ops) {
         this.modelId = modelId;
         this.version = version;
@@ -214,6 +217,37 @@ public final class Encoder {
                     ops.add(embedding(floats(w, l.getName() + ".weight"), vocab, dim, shape[0]));
                     shape = new int[] {dim, 1, shape[0]};
                 }
+                case "graph_conv" -> {
+                    requireImage(l, shape);
+                    int in = attribute(l, "in_features");
+                    int out = attribute(l, "out_features");
+                    int nodes = attribute(l, "nodes");
+                    int graphFeatures = attribute(l, "graph_features");
+                    if (shape[1] != 1 || shape[2] != nodes || shape[0] < in || in < 1 || out < 1 || graphFeatures < 1) {
+                        throw new InvalidSnapshotException(l.getName() + ": in_features " + in + ", out_features " + out + ", nodes "
+                                + nodes + " do not fit an input of " + java.util.Arrays.toString(shape));
+                    }
+                    Tensor w = require(weights, l.getName() + ".weight");
+                    Tensor b = require(weights, l.getName() + ".bias");
+                    if (!w.getShape().equals(List.of(in, out)) || !b.getShape().equals(List.of(out))) {
+                        throw new InvalidSnapshotException(l.getName() + " weights have shapes " + w.getShape() + " and " + b.getShape()
+                                + ", expected [" + in + ", " + out + "] and [" + out + "]");
+                    }
+                    ops.add(graphConv(floats(w, l.getName() + ".weight"), floats(b, l.getName() + ".bias"), in, out, nodes,
+                            graphFeatures));
+                    shape = new int[] {out, 1, nodes};
+                }
+                case "graph_centre" -> {
+                    requireImage(l, shape);
+                    int c = shape[0];
+                    int nodes = shape[2];
+                    ops.add(x -> {
+                        float[] y = new float[c];
+                        for (int ch = 0; ch < c; ch++) y[ch] = x[ch * nodes];
+                        return y;
+                    });
+                    shape = new int[] {c};
+                }
                 case "max_pool2d", "avg_pool2d" -> {
                     requireImage(l, shape);
                     int k = attribute(l, "kernel_size");
@@ -375,6 +409,41 @@ public final class Encoder {
      * {@code x W_ih + b_ih} and {@code h W_hh + b_hh}, {@code n = tanh(x_n + r (h_n))}, {@code h' =
      * (1 - z) n + z h} from {@code h = 0}.
      */
+    /**
+     * A graph convolution on {@code [C, 1, N]} (channels first; its first {@code in} channels are
+     * the features), with the structure of the packed graph being embedded: node {@code i} gets
+     * {@code m_i (Σ_j Â_ij x_j W + b)}, {@code Â_ij = (A_ij + [i = j]) / (deg_i + 1)}.
+     */
+    private static Op graphConv(float[] w, float[] bias, int in, int out, int nodes, int graphFeatures) {
+        int packed = graphFeatures + nodes + 1;
+        return x -> {
+            float[] g = GRAPH.get();
+            if (g == null || g.length != nodes * packed) {
+                throw new IllegalStateException("graph_conv needs the packed graph of " + nodes + " nodes as the input");
+            }
+            float[] y = new float[out * nodes];
+            double[] agg = new double[in];
+            for (int i = 0; i < nodes; i++) {
+                int row = i * packed;
+                if (g[row + graphFeatures + nodes] == 0) continue;
+                double degree = 1;
+                for (int j = 0; j < nodes; j++) degree += g[row + graphFeatures + j];
+                java.util.Arrays.fill(agg, 0);
+                for (int j = 0; j < nodes; j++) {
+                    double a = (j == i ? 1 : g[row + graphFeatures + j]) / degree;
+                    if (a == 0) continue;
+                    for (int c = 0; c < in; c++) agg[c] += a * x[c * nodes + j];
+                }
+                for (int o = 0; o < out; o++) {
+                    double v = bias[o];
+                    for (int c = 0; c < in; c++) v += agg[c] * w[c * out + o];
+                    y[o * nodes + i] = (float) v;
+                }
+            }
+            return y;
+        };
+    }
+
     /** Token ids {@code [T]} to the table's rows, channels first: {@code [D, 1, T]}. */
     private static Op embedding(float[] table, int vocab, int dim, int steps) {
         return x -> {
@@ -492,7 +561,13 @@ public final class Encoder {
         }
         float[] x = new float[inputSize];
         for (int i = 0; i < inputSize; i++) x[i] = (pixels[i] - mean) * invStd;
-        for (Op op : ops) x = op.apply(x);
+        // Graph layers read the structure from the packed input.
+        GRAPH.set(x.clone());
+        try {
+            for (Op op : ops) x = op.apply(x);
+        } finally {
+            GRAPH.remove();
+        }
         return x;
     }
 

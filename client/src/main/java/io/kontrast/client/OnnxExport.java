@@ -31,7 +31,10 @@ import java.util.Map;
  * residual} is its body and its shortcut joined by {@code Add}, {@code gru} is {@code GRU} with
  * {@code linear_before_reset} (its gates reordered to z, r, h; the sequence transposed to {@code
  * [T, batch, F]} and the last state back), {@code embedding} is {@code Cast} to int64 and {@code
- * Gather} (then transposed to {@code [D, T]}), {@code relu} is {@code Relu} and
+ * Gather} (then transposed to {@code [D, T]}), {@code graph_conv} is the normalised adjacency
+ * ({@code Slice}, {@code ReduceSum}, {@code Add}, {@code Div}) times the features ({@code MatMul})
+ * times the weight, plus the bias, times the node mask, {@code graph_centre} is {@code Gather} of
+ * node 0, {@code relu} is {@code Relu} and
  * {@code l2_normalize} is {@code ReduceL2}, {@code Max} with 1e-12 and {@code Div}.
  */
 public final class OnnxExport {
@@ -48,6 +51,8 @@ public final class OnnxExport {
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Proto> initializers = new LinkedHashMap<>();
     private int counter;
+    /** The normalised input, as it came (a graph's packed nodes, whose structure graph layers read). */
+    private String graphInput;
 
     private OnnxExport(EncoderSnapshot s) {
         for (NamedTensor t : s.getWeights()) weights.put(t.getName(), t.getTensor());
@@ -71,6 +76,7 @@ public final class OnnxExport {
         }
         String x = node("Sub", List.of(INPUT, constant("input_mean", new int[0], s.getInputMean())), new Proto[0]);
         x = node("Div", List.of(x, constant("input_std", new int[0], s.getInputStd())), new Proto[0]);
+        graphInput = x;
         int[] layerShape = shape;
         if (shape.length == 2) {
             // A sequence [T, F] is taken channels first, [F, T], as Conv takes it.
@@ -184,6 +190,33 @@ public final class OnnxExport {
                     String table = initializer(name + ".weight", weights.get(name + ".weight"));
                     String rows = node("Gather", List.of(table, ids), new Proto[] {integer("axis", 0)});
                     v = new Value(node("Transpose", List.of(rows), new Proto[] {ints("perm", 0, 2, 1)}), new int[] {dim, steps});
+                }
+                case "graph_conv" -> {
+                    int in = attribute(l, "in_features");
+                    int out = attribute(l, "out_features");
+                    int nodes = attribute(l, "nodes");
+                    int f0 = attribute(l, "graph_features");
+                    // The structure from the packed input [batch, N, F0 + N + 1]: Â = (A + I) / (deg + 1), the mask m.
+                    String adjacency = slice(graphInput, f0, f0 + nodes, 2);
+                    String mask = slice(graphInput, f0 + nodes, f0 + nodes + 1, 2);
+                    String degree = node("ReduceSum", List.of(adjacency, longs("axes", false, 2)), new Proto[] {integer("keepdims", 1)});
+                    String plusOne = node("Add", List.of(degree, constant(fresh("one"), new int[0], 1f)), new Proto[0]);
+                    float[] eye = new float[nodes * nodes];
+                    for (int d = 0; d < nodes; d++) eye[d * nodes + d] = 1;
+                    String loops = node("Add", List.of(adjacency, initializer(fresh("eye"), new int[] {nodes, nodes}, eye)), new Proto[0]);
+                    String aHat = node("Div", List.of(loops, plusOne), new Proto[0]);
+                    // The features, nodes first: [batch, N, in].
+                    String h = node("Transpose", List.of(slice(v.name, 0, in, 1)), new Proto[] {ints("perm", 0, 2, 1)});
+                    String agg = node("MatMul", List.of(aHat, h), new Proto[0]);
+                    String wn = initializer(name + ".weight", weights.get(name + ".weight"));
+                    String bn = initializer(name + ".bias", weights.get(name + ".bias"));
+                    String y = node("Add", List.of(node("MatMul", List.of(agg, wn), new Proto[0]), bn), new Proto[0]);
+                    String masked = node("Mul", List.of(y, mask), new Proto[0]);
+                    v = new Value(node("Transpose", List.of(masked), new Proto[] {ints("perm", 0, 2, 1)}), new int[] {out, nodes});
+                }
+                case "graph_centre" -> {
+                    String centre = node("Gather", List.of(v.name, longs("centre", true, 0)), new Proto[] {integer("axis", 2)});
+                    v = new Value(centre, new int[] {v.shape[0]});
                 }
                 case "max_pool2d", "avg_pool2d" -> {
                     int k = attribute(l, "kernel_size");
@@ -322,10 +355,29 @@ public final class OnnxExport {
     }
 
     private static Proto tensor(String name, int[] dims, byte[] raw) {
+        return tensor(name, dims, raw, FLOAT);
+    }
+
+    private static Proto tensor(String name, int[] dims, byte[] raw, int type) {
         // TensorProto: dims = 1, data_type = 2, name = 8, raw_data = 9
         Proto t = new Proto();
         for (int d : dims) t.int64(1, d);
-        return t.int64(2, FLOAT).string(8, name).bytes(9, raw);
+        return t.int64(2, type).string(8, name).bytes(9, raw);
+    }
+
+    /** An int64 constant of {@code values} (a vector; a scalar when {@code scalar}). */
+    private String longs(String prefix, boolean scalar, long... values) {
+        String name = fresh(prefix);
+        ByteBuffer raw = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) raw.putLong(v);
+        initializers.put(name, tensor(name, scalar ? new int[0] : new int[] {values.length}, raw.array(), INT64));
+        return name;
+    }
+
+    /** {@code x[..., from:to]} along {@code axis}. */
+    private String slice(String x, long from, long to, long axis) {
+        return node("Slice", List.of(x, longs("starts", false, from), longs("ends", false, to), longs("axes", false, axis)),
+                new Proto[0]);
     }
 
     /** A float tensor value with a symbolic batch axis in front of {@code dims}. */

@@ -18,7 +18,7 @@ public final class Datasets {
 
     /** The names {@code --dataset} takes (for {@code evaluate}, {@code report} and {@code replay}). */
     public static final String[] NAMES = {"fashion-mnist", "fashion-mnist-vectors", "fashion-mnist-rows", "fashion-mnist-halves", "fashion-mnist-tokens",
-        "synthetic",
+        "sbm-graphs", "synthetic",
         "image-folder"};
 
     /** {@link #NAMES} as an option's value label. */
@@ -53,6 +53,8 @@ public final class Datasets {
             case "fashion-mnist-halves" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asHalves();
             // Each image as a sequence of 28 tokens, one word per row (vocabulary 129, 0 pads): for token encoders.
             case "fashion-mnist-tokens" -> FashionMnist.load(dataDir == null ? FashionMnist.DEFAULT_DIR : dataDir, split).asRowWords();
+            // A stochastic block model graph as the neighbourhoods of its nodes (up to 32 nodes of 16 features), the block as label.
+            case "sbm-graphs" -> io.kontrast.data.SbmGraphs.load(split);
             case "synthetic" -> split.equals("train")
                     ? SyntheticShapes.generate(SYNTHETIC_TRAIN, 1, "synthetic/train")
                     : SyntheticShapes.generate(SYNTHETIC_TEST, 2, "synthetic/test");

@@ -43,6 +43,7 @@ public final class EvaluateCommand {
                 .opt("encoder-spec", "file", null, "a JSON layer list, for --features random")
                 .opt("input-shape", "CxHxW|TxF|F", "1x28x28", "input shape, for --features random: an image, a sequence of T steps of F features, or a vector of F features (T tokens with --vocab)")
                 .opt("vocab", "V", null, "token samples, for --features random (a token dataset sets it and the input shape)")
+                .flag("graph", "graph samples, for --features random (sbm-graphs sets it and the input shape)")
                 .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")
                 .opt("linear-epochs", "n", "20", "epochs of the linear probe");
     }
@@ -64,6 +65,13 @@ public final class EvaluateCommand {
         } else if (features.equals("random")) {
             Configuration conf = new Configuration();
             TrainCommand.encoderOptions(a, conf);
+            if (dataset.equals("sbm-graphs")) {
+                conf.set(io.kontrast.operators.KontrastOptions.INPUT_GRAPH, true);
+                if (!a.has("input-shape")) {
+                    conf.set(io.kontrast.operators.KontrastOptions.INPUT_SHAPE,
+                            io.kontrast.data.SbmGraphs.MAX_NODES + "x" + io.kontrast.data.SbmGraphs.FEATURES);
+                }
+            }
             if (dataset.endsWith("-tokens")) {
                 // A token set's own vocabulary and length, unless given.
                 LabeledImages probe = Datasets.load(dataset, "test", a.path("data-dir"), null).head(1);

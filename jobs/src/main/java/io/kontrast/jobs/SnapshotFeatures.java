@@ -26,22 +26,32 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 public final class SnapshotFeatures {
     private SnapshotFeatures() {}
 
-    /** Pixels of a set as a {@code [n, h*w]} matrix in 0..1; a token set's ids as they are. */
+    /** Pixels of a set as a {@code [n, h*w]} matrix in 0..1; a token set's ids as they are; a graph set's packed values. */
     public static INDArray pixels(LabeledImages set) {
         int n = set.size();
         int d = set.pixelsPerImage();
         float[] f = new float[n * d];
         byte[] p = set.pixels();
+        if (set.isGraphs()) {
+            for (int i = 0; i < n; i++) System.arraycopy(set.image(i), 0, f, i * d, d);
+            return Nd4j.createFromArray(f).reshape(n, d);
+        }
         boolean ids = set.isTokens();
         for (int i = 0; i < f.length; i++) f[i] = ids ? p[i] & 0xFF : (p[i] & 0xFF) / 255f;
         return Nd4j.createFromArray(f).reshape(n, d);
     }
 
     /**
-     * The raw features of a set for the probes: its pixels, or for a token set each position's id
-     * one-hot ({@code [n, T·V]}): ids are names, not quantities.
+     * The raw features of a set for the probes: its pixels, for a token set each position's id
+     * one-hot ({@code [n, T·V]}: ids are names, not quantities), for a graph set the centre node's
+     * own features.
      */
     public static INDArray raw(LabeledImages set) {
+        if (set.isGraphs()) {
+            // A node's own features: the first of the packed centre's values.
+            int f = io.kontrast.data.SbmGraphs.FEATURES;
+            return pixels(set).get(NDArrayIndex.all(), NDArrayIndex.interval(0, f)).dup('c');
+        }
         if (!set.isTokens()) return pixels(set);
         int n = set.size();
         int t = set.pixelsPerImage();
@@ -95,11 +105,13 @@ public final class SnapshotFeatures {
                 shape[0] = x.rows();
                 for (int i = 0; i < s.getInputShape().size(); i++) shape[i + 1] = s.getInputShape().get(i);
                 x = x.reshape('c', shape);
+                // A graph's packed input, node after node: its layers read the structure from it.
+                INDArray graph = shape.length == 3 ? x.dup('c') : null;
                 if (shape.length == 3) {
                     // A sequence [T, F] is taken channels first, as [F, 1, T].
                     x = x.permute(0, 2, 1).dup('c').reshape('c', shape[0], shape[2], 1, shape[1]);
                 }
-                x = apply(backbone, 0, backbone.size(), x, w);
+                x = apply(backbone, 0, backbone.size(), x, w, graph);
                 x = x.reshape('c', x.size(0), -1);
                 out.get(NDArrayIndex.interval(start, Math.min(n, start + chunk)), NDArrayIndex.all()).assign(x);
             }
@@ -107,8 +119,52 @@ public final class SnapshotFeatures {
         return out;
     }
 
+    /**
+     * A graph convolution on {@code x} ({@code [n, C, 1, N]}, channels first; the packed graph
+     * itself when it is the first layer) with the structure of {@code graph} ({@code [n, N, F0 + N +
+     * 1]}): node {@code i} gets {@code m_i (Σ_j Â_ij x_j W + b)}, {@code Â_ij = (A_ij + [i = j]) /
+     * (deg_i + 1)}. Returns {@code [n, out, 1, N]}.
+     */
+    static INDArray graphConv(INDArray x, INDArray graph, INDArray weight, INDArray bias, int graphFeatures) {
+        int n = (int) graph.size(0);
+        int nodes = (int) graph.size(1);
+        int packed = (int) graph.size(2);
+        int f = (int) weight.size(0);
+        int o = (int) weight.size(1);
+        int channels = (int) x.size(1);
+        float[] g = graph.dup('c').reshape(-1).toFloatVector();
+        float[] xs = x.dup('c').reshape(-1).toFloatVector();
+        float[] agg = new float[n * nodes * f];
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < nodes; i++) {
+                int row = (b * nodes + i) * packed;
+                if (g[row + graphFeatures + nodes] == 0) continue;
+                float degree = 1;
+                for (int j = 0; j < nodes; j++) degree += g[row + graphFeatures + j];
+                for (int j = 0; j < nodes; j++) {
+                    float a = (j == i ? 1 : g[row + graphFeatures + j]) / degree;
+                    if (a == 0) continue;
+                    for (int c = 0; c < f; c++) {
+                        // Feature c of node j, channels first: [C, 1, N].
+                        agg[(b * nodes + i) * f + c] += a * xs[(b * channels + c) * nodes + j];
+                    }
+                }
+            }
+        }
+        INDArray y = Nd4j.createFromArray(agg).reshape('c', (long) n * nodes, f).mmul(weight).addiRowVector(bias);
+        float[] ys = y.dup('c').reshape(-1).toFloatVector();
+        float[] out = new float[n * o * nodes];
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < nodes; i++) {
+                if (g[(b * nodes + i) * packed + graphFeatures + nodes] == 0) continue;
+                for (int c = 0; c < o; c++) out[(b * o + c) * nodes + i] = ys[(b * nodes + i) * o + c];
+            }
+        }
+        return Nd4j.createFromArray(out).reshape('c', n, o, 1, nodes);
+    }
+
     /** Layers {@code [from, to)} on an NCHW (or [n, features]) batch; a residual entry takes the entries after it. */
-    private static INDArray apply(List<Layer> layers, int from, int to, INDArray x, Map<String, INDArray> w) {
+    private static INDArray apply(List<Layer> layers, int from, int to, INDArray x, Map<String, INDArray> w, INDArray graph) {
         int i = from;
         while (i < to) {
             Layer l = layers.get(i++);
@@ -180,6 +236,10 @@ public final class SnapshotFeatures {
                     }
                     x = Nd4j.createFromArray(y).reshape('c', n, dim, 1, steps);
                 }
+                case "graph_conv" -> x = graphConv(x, graph, w.get(l.getName() + ".weight"), w.get(l.getName() + ".bias"),
+                        attribute(l, "graph_features"));
+                case "graph_centre" -> x = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.point(0))
+                        .dup('c').reshape('c', x.size(0), x.size(1));
                 case "max_pool2d", "avg_pool2d" -> {
                     int k = attribute(l, "kernel_size");
                     int stride = attribute(l, "stride");
@@ -206,8 +266,8 @@ public final class SnapshotFeatures {
                 case "residual" -> {
                     int body = attribute(l, "body");
                     int shortcut = attribute(l, "shortcut");
-                    INDArray b = apply(layers, i, i + body, x, w);
-                    INDArray sc = apply(layers, i + body, i + body + shortcut, x, w);
+                    INDArray b = apply(layers, i, i + body, x, w, graph);
+                    INDArray sc = apply(layers, i + body, i + body + shortcut, x, w, graph);
                     x = b.add(sc);
                     i += body + shortcut;
                 }

@@ -44,6 +44,7 @@ public final class TrainCommand {
                 .opt("encoder-spec", "file", null, "a JSON layer list for the encoder (see docs/encoders.md)")
                 .opt("input-shape", "CxHxW|TxF|F", INPUT_SHAPE.defaultValue(), "the encoder's input: an image, e.g. 1x28x28, a sequence of T steps of F features, e.g. 28x28, or a vector of F features, e.g. 784")
                 .opt("parts", "name=shape,name=shape", null, "paired samples, e.g. top=1x14x28,bottom=1x14x28: a tower per part, with --objective clip")
+                .flag("graph", "graph samples: node neighbourhoods (parts nodes, edges, centre), with --input-shape NxF (up to N nodes of F features)")
                 .opt("vocab", "V", null, "token samples: [T] INT32 ids in [0, V), with --input-shape T (e.g. --input-shape 28 --vocab 129)")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
                 .opt("objective", String.join("|", TrainerSettings.OBJECTIVES), OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
@@ -116,6 +117,9 @@ public final class TrainCommand {
         }
         if (a.has("input-shape")) {
             conf.set(INPUT_SHAPE, a.get("input-shape"));
+        }
+        if (a.flag("graph")) {
+            conf.set(INPUT_GRAPH, true);
         }
         if (a.has("vocab")) {
             conf.set(INPUT_VOCAB, a.getInt("vocab", 0, 1 << 24));

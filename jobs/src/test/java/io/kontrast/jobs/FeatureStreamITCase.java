@@ -33,8 +33,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * MLP by default, SCARF's views), and {@code fashion-mnist-rows} (each image as a sequence of its
  * 28 rows) into {@code train --input-shape 28x28} (the cnn1d by default, sequence views), and {@code
  * fashion-mnist-tokens} (28 INT32 row words) into {@code train --input-shape 28 --vocab 129} (an
- * embedding and the cnn1d, token views); a snapshot whose input is {@code [784]}, {@code [28, 28]}
- * or {@code [28]}, images sent to the job dead-lettered naming both shapes, and
+ * embedding and the cnn1d, token views), and {@code sbm-graphs} (node neighbourhoods) into {@code
+ * train --graph --input-shape 32x16} (the gcn, graph views); a snapshot whose input is {@code
+ * [784]}, {@code [28, 28]}, {@code [28]} or the packed graph's {@code [32, 49]}, images sent to the job dead-lettered naming both shapes, and
  * the snapshot scored by {@code evaluate} and applied by the Python consumer.
  */
 class FeatureStreamITCase extends WithKafka {
@@ -48,10 +49,12 @@ class FeatureStreamITCase extends WithKafka {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"fashion-mnist-vectors, 784, expected [784], mlp",
         "fashion-mnist-rows, 28x28, 'expected a sequence [28, 28]', cnn1d",
-        "fashion-mnist-tokens, 28, 'expected 28 tokens [28]', cnn1d"})
+        "fashion-mnist-tokens, 28, 'expected 28 tokens [28]', cnn1d",
+        "sbm-graphs, 32x16, needs the parts, gcn"})
     void aStreamOfFeaturesTrainsItsKindsEncoderWithItsKindsViews(String dataset, String inputShape, String expectedShape,
             String encoder) throws Exception {
         boolean tokens = dataset.endsWith("tokens");
+        boolean graphs = dataset.endsWith("graphs");
         String bootstrap = kafka.bootstrapServers();
         String samples = dataset + ".samples";
         String dlq = dataset + ".dlq";
@@ -72,12 +75,12 @@ class FeatureStreamITCase extends WithKafka {
         String train = run("train", "--bootstrap", bootstrap, "--topic", samples, "--dlq-topic", dlq, "--snapshot-topic",
                 snapshotTopic, "--input-shape", inputShape, "--checkpoint-dir", tmp.resolve("ckpt-" + dataset).toString(),
                 "--checkpoint-interval", "2s", "--max-samples", "2560", "--snapshot-every", "10",
-                "-D", "kontrast.kafka.group-id=" + dataset, "--vocab", tokens ? "129" : "0");
+                "-D", "kontrast.kafka.group-id=" + dataset, "--vocab", tokens ? "129" : "0", graphs ? "--graph" : "--fresh");
         assertThat(train).contains("samples=2560");
         List<EncoderSnapshot> snapshots = SnapshotTopicReader.readAll(bootstrap, snapshotTopic, Duration.ofSeconds(30));
         EncoderSnapshot newest = snapshots.get(snapshots.size() - 1);
         assertThat(newest.getInputShape()).containsExactly(inputShape.equals("784") ? new Integer[] {784}
-                : tokens ? new Integer[] {28} : new Integer[] {28, 28});
+                : tokens ? new Integer[] {28} : graphs ? new Integer[] {32, 16 + 32 + 1} : new Integer[] {28, 28});
         assertThat(newest.getArchitecture().toString()).isEqualTo(encoder);
         assertThat(newest.getSamplesSeen()).isEqualTo(2560);
 
@@ -95,8 +98,9 @@ class FeatureStreamITCase extends WithKafka {
             }
         }
         assertThat(dead).hasSize(3).allSatisfy(d -> {
-            assertThat(d.getReason().toString()).isEqualTo("SHAPE_MISMATCH");
-            assertThat(d.getMessage().toString()).contains("[1, 28, 28]", expectedShape);
+            // An image where a graph is expected has no parts at all.
+            assertThat(d.getReason().toString()).isEqualTo(graphs ? "MISSING_FIELD" : "SHAPE_MISMATCH");
+            assertThat(d.getMessage().toString()).contains(graphs ? "image-" : "[1, 28, 28]", expectedShape);
         });
 
         // Scored on the same kind, and the same encoder at init.
@@ -108,7 +112,8 @@ class FeatureStreamITCase extends WithKafka {
         assertThat(knn(random)).isGreaterThan(0.5);
 
         // The Python consumer takes [n, 784] float32 rows (each sample as on the wire) and agrees with Java.
-        LabeledImages vectors = dataset.endsWith("vectors") ? images.asVectors() : tokens ? images.asRowWords() : images.asRows();
+        LabeledImages vectors = dataset.endsWith("vectors") ? images.asVectors() : tokens ? images.asRowWords()
+                : graphs ? io.kontrast.data.SbmGraphs.load("test").head(3) : images.asRows();
         ByteBuffer x = ByteBuffer.allocate(3 * vectors.pixelsPerImage() * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 3; i++) for (float v : vectors.image(i)) x.putFloat(v);
         Files.write(tmp.resolve("x.f32"), x.array()); // the two kinds' runs write in turn

@@ -22,10 +22,24 @@ public record LabeledImages(String name, int channels, int height, int width, by
         return channels * height * width;
     }
 
-    /** Image {@code i} scaled to 0..1; a token set's sample {@code i} as its ids. */
+    /** Image {@code i} scaled to 0..1; a token set's sample {@code i} as its ids; a graph set's as its packed values. */
     public float[] image(int i) {
         int n = pixelsPerImage();
         float[] out = new float[n];
+        if (isGraphs()) {
+            // Packed nodes: features (b - 128) / 32, then the adjacency row and the presence, 0 or 1.
+            for (int j = 0; j < n; j++) {
+                int v = pixels[i * n + j] & 0xFF;
+                out[j] = j % SbmGraphs.ROW < SbmGraphs.FEATURES ? (float) ((v - 128) * SbmGraphs.STEP) : v / 255f;
+            }
+            // Absent nodes' features are 0, not -4.
+            for (int node = 0; node < SbmGraphs.MAX_NODES; node++) {
+                if (out[node * SbmGraphs.ROW + SbmGraphs.FEATURES + SbmGraphs.MAX_NODES] == 0) {
+                    java.util.Arrays.fill(out, node * SbmGraphs.ROW, node * SbmGraphs.ROW + SbmGraphs.FEATURES, 0f);
+                }
+            }
+            return out;
+        }
         boolean ids = isTokens();
         for (int j = 0; j < n; j++) {
             int v = pixels[i * n + j] & 0xFF;
@@ -81,7 +95,13 @@ public record LabeledImages(String name, int channels, int height, int width, by
 
     /** Whether each sample is a vector of {@code channels} features rather than an image (token sets are not). */
     public boolean isVectors() {
-        return height == 1 && width == 1 && !isTokens();
+        return height == 1 && width == 1 && !isTokens() && !isGraphs();
+    }
+
+    /** Whether each sample is a packed graph neighbourhood ({@link SbmGraphs}). */
+    public boolean isGraphs() {
+        int slash = name.indexOf('/');
+        return (slash < 0 ? name : name.substring(0, slash)).endsWith("-graphs");
     }
 
     /** Whether each sample is a sequence of {@code width} steps of {@code channels} features. */

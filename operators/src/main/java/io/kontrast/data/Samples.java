@@ -20,6 +20,7 @@ public final class Samples {
      */
     public static Sample sample(LabeledImages set, int i, String id, boolean withLabel) {
         if (set.isHalves()) return halves(set, i, id, withLabel);
+        if (set.isGraphs()) return graph(set, i, id, withLabel);
         int n = set.pixelsPerImage();
         ByteBuffer data = ByteBuffer.wrap(set.pixels(), i * n, n).slice();
         if (set.isTokens()) {
@@ -90,6 +91,46 @@ public final class Samples {
     }
 
     /** Single-object encoding: {@code C3 01}, the schema fingerprint, the datum. */
+    /**
+     * Packed neighbourhood {@code i} of a graph set ({@link SbmGraphs}) as a graph sample: parts
+     * {@code nodes} (FLOAT32 {@code [n, F]}), {@code edges} (INT32 {@code [E, 2]}, each edge once) and
+     * {@code centre} ({@code [1]}: node 0).
+     */
+    static Sample graph(LabeledImages set, int i, String id, boolean withLabel) {
+        int n = SbmGraphs.nodes(set, i);
+        int f = SbmGraphs.FEATURES;
+        int row = SbmGraphs.ROW;
+        int at = i * set.pixelsPerImage();
+        float[] packed = set.image(i);
+        ByteBuffer features = ByteBuffer.allocate(4 * n * f).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        List<int[]> edges = new java.util.ArrayList<>();
+        for (int a = 0; a < n; a++) {
+            for (int k = 0; k < f; k++) features.putFloat(packed[a * row + k]);
+            for (int b = a + 1; b < n; b++) {
+                if (set.pixels()[at + a * row + f + b] != 0) edges.add(new int[] {a, b});
+            }
+        }
+        ByteBuffer e = ByteBuffer.allocate(8 * edges.size()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int[] pair : edges) e.putInt(pair[0]).putInt(pair[1]);
+        e.flip();
+        ByteBuffer centre = ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0).flip();
+        return Sample.newBuilder()
+                .setId(id)
+                .setEventTime(Instant.now())
+                .setSource(set.name())
+                .setTensor(Tensor.newBuilder().setShape(List.of(0)).setDtype(DType.UINT8).setData(ByteBuffer.allocate(0)).build())
+                .setParts(List.of(
+                        io.kontrast.schemas.NamedTensor.newBuilder().setName("nodes").setTensor(Tensor.newBuilder()
+                                .setShape(List.of(n, f)).setDtype(DType.FLOAT32).setData(features.flip()).build()).build(),
+                        io.kontrast.schemas.NamedTensor.newBuilder().setName("edges").setTensor(Tensor.newBuilder()
+                                .setShape(List.of(edges.size(), 2)).setDtype(DType.INT32).setData(e).build()).build(),
+                        io.kontrast.schemas.NamedTensor.newBuilder().setName("centre").setTensor(Tensor.newBuilder()
+                                .setShape(List.of(1)).setDtype(DType.INT32).setData(centre).build()).build()))
+                .setLabel(withLabel ? set.labels()[i] : null)
+                .setAttributes(Map.of("instance", set.name() + "/" + i))
+                .build();
+    }
+
     public static byte[] encode(Sample s) {
         return Wire.encode(Sample.getEncoder(), s);
     }

@@ -437,6 +437,35 @@ public final class KontrastOptions {
                             + "outside it are dead letters (BAD_TENSOR). The encoder starts with an embedding layer; "
                             + "inputs are not normalised. 0: samples are not tokens.");
 
+    public static final ConfigOption<Boolean> INPUT_GRAPH =
+            ConfigOptions.key("kontrast.input.graph")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("Graph samples: each record carries a node neighbourhood in its parts: nodes [n, F] "
+                            + "(UINT8 or FLOAT32), edges [E, 2] INT32 (undirected pairs of node indices) and optionally "
+                            + "centre [1] INT32 (0 by default); kontrast.input.shape is NxF, up to N nodes of F features. "
+                            + "The encoder is graph convolutions (gcn); features are not normalised.");
+
+    public static final ConfigOption<Double> EDGE_DROP =
+            ConfigOptions.key("kontrast.views.edge-drop")
+                    .doubleType()
+                    .defaultValue(0.2)
+                    .withDescription("Graph samples: the probability that an edge is dropped from a view, in [0, 1].");
+
+    public static final ConfigOption<Double> NODE_DROP =
+            ConfigOptions.key("kontrast.views.node-drop")
+                    .doubleType()
+                    .defaultValue(0.0)
+                    .withDescription("Graph samples: the probability that a node other than the centre is dropped from a "
+                            + "view, with its edges, in [0, 1].");
+
+    public static final ConfigOption<Double> FEATURE_MASK =
+            ConfigOptions.key("kontrast.views.feature-mask")
+                    .doubleType()
+                    .defaultValue(0.2)
+                    .withDescription("Graph samples: the probability that a feature is masked (set to 0) in every node of a "
+                            + "view, in [0, 1].");
+
     public static final ConfigOption<Integer> PAD_ID =
             ConfigOptions.key("kontrast.input.pad-id")
                     .intType()

@@ -134,7 +134,7 @@ public record TrainerSettings(
     }
 
     /** Encoder presets, with auto and custom. */
-    public static final List<String> ENCODERS = List.of("auto", "mlp", "cnn", "cnn1d", "cnn1d-steps", "gru", "resnet", "custom");
+    public static final List<String> ENCODERS = List.of("auto", "mlp", "cnn", "cnn1d", "cnn1d-steps", "gru", "gcn", "resnet", "custom");
 
     /** Objectives the trainer knows. */
     public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip");
@@ -160,15 +160,32 @@ public record TrainerSettings(
             int vocab,
             double tokenMask,
             double tokenReplace,
-            int padId)
+            int padId,
+            int graphNodes,
+            double edgeDrop,
+            double featureMask,
+            double nodeDrop)
             implements Serializable {
-        /** Everything but the token settings: samples are not tokens. */
+        /** Everything but the token and graph settings: samples are neither. */
         public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
                 float inputStd, long seed, double saturation, double hue, double jitterProbability, double grayscaleProbability,
                 double blurProbability, double corruptionRate, double maskProbability, double scaling, double timeMask) {
             this(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue, jitterProbability,
                     grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask, 0,
-                    TOKEN_MASK.defaultValue(), TOKEN_REPLACE.defaultValue(), PAD_ID.defaultValue());
+                    TOKEN_MASK.defaultValue(), TOKEN_REPLACE.defaultValue(), PAD_ID.defaultValue(), 0, EDGE_DROP.defaultValue(),
+                    FEATURE_MASK.defaultValue(), NODE_DROP.defaultValue());
+        }
+
+        /** Whether the samples are packed graphs of up to {@link #graphNodes} nodes. */
+        public boolean graphs() {
+            return graphNodes > 0;
+        }
+
+        /** These settings for graph samples of up to {@code nodes} nodes. */
+        public ViewSettings withGraphViews(int nodes, double drop, double mask, double dropNodes) {
+            return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
+                    jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask,
+                    vocab, tokenMask, tokenReplace, padId, nodes, drop, mask, dropNodes);
         }
 
         /** Whether the samples are token ids. */
@@ -180,7 +197,7 @@ public record TrainerSettings(
         public ViewSettings withTokenViews(int vocabSize, double mask, double replace, int pad) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask,
-                    vocabSize, mask, replace, pad);
+                    vocabSize, mask, replace, pad, graphNodes, edgeDrop, featureMask, nodeDrop);
         }
 
         /** Single-channel views: the colour and vector settings at their defaults. */
@@ -204,14 +221,14 @@ public record TrainerSettings(
         public ViewSettings withVectorViews(double corruption, double mask) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruption, mask, scaling, timeMask, vocab, tokenMask,
-                    tokenReplace, padId);
+                    tokenReplace, padId, graphNodes, edgeDrop, featureMask, nodeDrop);
         }
 
         /** These settings with the sequence views' scaling and time mask. */
         public ViewSettings withSequenceViews(double scalingRange, double longestMask) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scalingRange,
-                    longestMask, vocab, tokenMask, tokenReplace, padId);
+                    longestMask, vocab, tokenMask, tokenReplace, padId, graphNodes, edgeDrop, featureMask, nodeDrop);
         }
     }
 
@@ -219,6 +236,7 @@ public record TrainerSettings(
     public static final double COLOR_INPUT_MEAN = 0.449;
     public static final double COLOR_INPUT_STD = 0.226;
     public static final double COLOR_CROP_MIN_SCALE = 0.2;
+    public static final double GRAPH_NOISE_STD = 0.5;
 
     public static TrainerSettings from(Configuration conf) {
         String modelId = conf.get(MODEL_ID);
@@ -259,14 +277,24 @@ public record TrainerSettings(
         int padId = conf.get(PAD_ID);
         require(!tokens || padId >= 0 && padId < vocab, PAD_ID, "must be an id in [0, " + vocab + "), got " + padId);
         require(!tokens || conf.get(PROBE_SET).trim().isEmpty(), PROBE_SET, "must be empty for token samples");
+        boolean graph = conf.get(INPUT_GRAPH);
+        require(!graph || shape.isSequence(), INPUT_SHAPE, "must be NxF for graph samples (" + INPUT_GRAPH.key()
+                + " is set): up to N nodes of F features, got " + shape);
+        require(!graph || !tokens && partsSpec.isEmpty(), INPUT_GRAPH, "excludes token and paired samples");
+        require(!graph || conf.get(PROBE_SET).trim().isEmpty(), PROBE_SET, "must be empty for graph samples");
+        int graphNodes = graph ? shape.steps() : 0;
+        if (graph) {
+            // Packed node after node: a node's features, its adjacency row and whether it exists.
+            shape = Shape.sequence(graphNodes, shape.channels() + graphNodes + 1);
+        }
         boolean vector = shape.isVector() && !tokens;
-        boolean sequence = shape.isSequence();
-        require(vector || sequence || tokens || (shape.channels() == 1 || shape.channels() == 3) && shape.width() > 1, INPUT_SHAPE,
+        boolean sequence = shape.isSequence() && !graph;
+        require(vector || sequence || tokens || graph || (shape.channels() == 1 || shape.channels() == 3) && shape.width() > 1, INPUT_SHAPE,
                 "must be an image with 1 or 3 channels (CxHxW), a sequence (TxF) or a vector length, got " + shape);
         String format = conf.get(INPUT_FORMAT).trim();
         require(format.equals("sample") || format.equals("image"), INPUT_FORMAT, "must be one of [sample, image], got '" + format + "'");
-        require(!vector && !sequence && !tokens || format.equals("sample"), INPUT_FORMAT,
-                "must be sample for a " + (tokens ? "token" : vector ? "vector" : "sequence") + " input (" + shape + "), got '"
+        require(!vector && !sequence && !tokens && !graph || format.equals("sample"), INPUT_FORMAT,
+                "must be sample for a " + (graph ? "graph" : tokens ? "token" : vector ? "vector" : "sequence") + " input (" + shape + "), got '"
                         + format + "'");
         long maxPixels = conf.get(MAX_PIXELS);
         require(maxPixels >= 1, MAX_PIXELS, "must be >= 1, got " + maxPixels);
@@ -278,7 +306,7 @@ public record TrainerSettings(
         require(!specFile.isEmpty() || !encoder.equals("custom"), ENCODER_SPEC, "must name a layer-list file for the custom encoder");
         if (encoder.equals("auto")) {
             boolean cpc = conf.get(OBJECTIVE).trim().equals("cpc");
-            encoder = !partsSpec.isEmpty() ? "towers" : !specFile.isEmpty() ? "custom" : sequence || tokens ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector
+            encoder = !partsSpec.isEmpty() ? "towers" : !specFile.isEmpty() ? "custom" : graph ? "gcn" : sequence || tokens ? (cpc ? "cnn1d-steps" : "cnn1d") : shape.equals(new Shape(1, 28, 28)) || vector
                     // The cnn pools twice by 2: an image of other sides takes the MLP.
                     || shape.height() % 4 != 0 || shape.width() % 4 != 0 ? "mlp" : "cnn";
         }
@@ -323,6 +351,11 @@ public record TrainerSettings(
                 "cpc needs a sequence input (TxF or tokens: it predicts later steps from earlier ones), got " + shape);
         require(!tokens || !objectiveName.equals("sop") || shape.channels() >= 4, OBJECTIVE,
                 "sop needs sequences of at least 4 tokens, got " + shape.channels());
+        require(!graph || List.of("moco", "simclr", "simsiam", "byol", "instdisc").contains(objectiveName), OBJECTIVE,
+                "must be one of [moco, simclr, simsiam, byol, instdisc] for graph samples, got '" + objectiveName + "'");
+        require(graph == encoder.equals("gcn") || graph && encoder.equals("custom"), ENCODER, graph
+                ? "must be gcn or custom for graph samples, got '" + encoder + "'"
+                : "gcn takes graph samples only (" + INPUT_GRAPH.key() + ")");
         require(!tokens || List.of("mlp", "cnn1d", "cnn1d-steps", "gru", "custom").contains(encoder), ENCODER,
                 "must be one of [auto, mlp, cnn1d, cnn1d-steps, gru, custom] for token samples (each preset starts with an "
                         + "embedding layer), got '" + encoder + "'");
@@ -376,15 +409,17 @@ public record TrainerSettings(
         require(flip >= 0 && flip <= 1, FLIP_PROBABILITY, "must be in [0, 1], got " + flip);
         double jitter = conf.get(JITTER);
         require(jitter >= 0 && jitter < 1, JITTER, "must be in [0, 1), got " + jitter);
-        double noise = conf.get(NOISE_STD);
+        // Graph views default to noise on the node features: without it, two views of a neighbourhood
+        // share the centre's exact features, which then tell the instances apart alone.
+        double noise = conf.getOptional(NOISE_STD).orElse(conf.get(INPUT_GRAPH) ? GRAPH_NOISE_STD : NOISE_STD.defaultValue());
         require(noise >= 0 && noise <= 1, NOISE_STD, "must be in [0, 1], got " + noise);
         double std = conf.getOptional(INPUT_STD).orElse(color ? COLOR_INPUT_STD : INPUT_STD.defaultValue());
         double mean = conf.getOptional(INPUT_MEAN).orElse(color ? COLOR_INPUT_MEAN : INPUT_MEAN.defaultValue());
         require(std > 0, INPUT_STD, "must be > 0, got " + std);
-        if (tokens) {
-            // Token ids reach the embedding as they are.
+        if (tokens || graph) {
+            // Token ids reach the embedding as they are; a graph's adjacency and node mask must stay 0 and 1.
             require(!conf.contains(INPUT_MEAN) && !conf.contains(INPUT_STD), INPUT_MEAN,
-                    "and " + INPUT_STD.key() + " do not apply to token samples (ids are not normalised)");
+                    "and " + INPUT_STD.key() + " do not apply to " + (tokens ? "token" : "graph") + " samples (not normalised)");
             mean = 0;
             std = 1;
         }
@@ -431,6 +466,9 @@ public record TrainerSettings(
                         // corruption, which would mix one sample's part with another's.
                         partsSpec.isEmpty() ? unit(conf, CORRUPTION_RATE, 1) : 0, unit(conf, MASK_PROBABILITY, 1), unit(conf, SCALING, 0.99),
                         unit(conf, TIME_MASK, 0.9));
+        if (graph) {
+            views = views.withGraphViews(graphNodes, unit(conf, EDGE_DROP, 1), unit(conf, FEATURE_MASK, 1), unit(conf, NODE_DROP, 1));
+        }
         if (tokens) views = views.withTokenViews(vocab, unit(conf, TOKEN_MASK, 1), unit(conf, TOKEN_REPLACE, 1), padId);
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
@@ -492,6 +530,16 @@ public record TrainerSettings(
                 : new int[] {shape.channels(), shape.height(), shape.width()};
     }
 
+    /** Whether the samples are packed graphs (see {@link ViewSettings#graphs}). */
+    public boolean graphs() {
+        return views.graphs();
+    }
+
+    /** Features per node of graph samples. */
+    public int graphFeatures() {
+        return inputChannels - inputWidth - 1;
+    }
+
     /** Whether the samples are token ids (then the encoder starts with an {@code embedding} layer). */
     public boolean tokens() {
         return inputVocab > 0;
@@ -536,6 +584,7 @@ public record TrainerSettings(
                 yield new io.kontrast.math.nn.Towers(names, towers);
             }
             case "resnet" -> new LayerNet("resnet", Presets.resnet(inputShape(), resnetWidth, 128), bnGroups);
+            case "gcn" -> new LayerNet("gcn", Presets.gcn(inputShape()), bnGroups);
             case "custom" -> new LayerNet("custom", SpecJson.parse(encoderSpec, inputShape()), bnGroups);
             default -> throw new IllegalStateException("unknown encoder " + encoder);
         };

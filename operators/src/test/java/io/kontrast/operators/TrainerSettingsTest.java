@@ -85,6 +85,37 @@ class TrainerSettingsTest {
     }
 
     /**
+     * Graph samples: NxF is up to N nodes of F features, packed as N x (F + N + 1); the gcn, graph
+     * views with noise on the features, no normalisation, snapshots of the packed shape; what
+     * cannot take graphs fails at startup naming the option.
+     */
+    @Test
+    void graphSamplesTakeTheGcnOrFailNamingTheOption() {
+        TrainerSettings s = TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true"));
+        assertThat(s.graphs()).isTrue();
+        assertThat(s.encoder()).isEqualTo("gcn");
+        assertThat(s.inputShape()).isEqualTo(io.kontrast.math.nn.Shape.sequence(32, 16 + 32 + 1));
+        assertThat(s.graphFeatures()).isEqualTo(16);
+        assertThat(s.snapshotInputShape()).containsExactly(32, 49);
+        assertThat(s.views().graphNodes()).isEqualTo(32);
+        assertThat(s.views().noiseStd()).isEqualTo(TrainerSettings.GRAPH_NOISE_STD);
+        assertThat(s.views().edgeDrop()).isEqualTo(0.2);
+        assertThat(s.views().inputMean()).isZero();
+        assertThat(s.network().representationDim()).isEqualTo(128);
+
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32", "kontrast.input.graph", "true")))
+                .hasMessageContaining("kontrast.input.shape").hasMessageContaining("NxF");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
+                "kontrast.encoder", "cnn1d"))).hasMessageContaining("kontrast.encoder").hasMessageContaining("gcn");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.encoder", "gcn")))
+                .hasMessageContaining("kontrast.encoder").hasMessageContaining("kontrast.input.graph");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
+                "kontrast.objective", "cpc"))).hasMessageContaining("kontrast.objective");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
+                "kontrast.views.edge-drop", "2"))).hasMessageContaining("kontrast.views.edge-drop");
+    }
+
+    /**
      * CPC picks the cnn1d-steps and predicts from the nearest offset whose latent shares no input
      * with its context; CLIP and paired samples need each other; what cannot run fails at startup
      * naming the option.

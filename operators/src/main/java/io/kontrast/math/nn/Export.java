@@ -154,7 +154,7 @@ public final class Export {
                     out.add(new Entry(l.name, l.kind(), part, l.attributes(), List.of()));
                     order = null;
                 }
-                case "gru", "embedding" -> {
+                case "gru", "embedding", "graph_conv" -> {
                     List<Tensor> weights = new ArrayList<>();
                     long o = l.paramOffset;
                     for (Layer.Tensor t : l.tensors()) {

@@ -81,7 +81,7 @@ public final class LayerNet implements Network {
         this(architecture, spec, bnGroups, DataType.FLOAT);
     }
 
-    private static List<Layer> buildChain(List<LayerSpec> specs, Shape in, String prefix) {
+    private List<Layer> buildChain(List<LayerSpec> specs, Shape in, String prefix) {
         List<Layer> layers = new ArrayList<>();
         Shape s = in;
         for (int i = 0; i < specs.size(); i++) {
@@ -92,7 +92,7 @@ public final class LayerNet implements Network {
         return layers;
     }
 
-    private static Layer build(LayerSpec s, Shape in, String name) {
+    private Layer build(LayerSpec s, Shape in, String name) {
         return switch (s.kind()) {
             case "conv2d" -> new Conv2d(name, in, s.out(), s.kernel(), s.stride(), s.padding());
             case "conv1d" -> new Conv2d(name, in, s.out(), s.kernel(), s.stride(), s.padding(), true);
@@ -106,6 +106,8 @@ public final class LayerNet implements Network {
             case "l2_normalize" -> new L2Normalize(name, in);
             case "gru" -> new Gru(name, in, s.out(), false);
             case "embedding" -> new Embedding(name, in, s.vocab(), s.out());
+            case "graph_conv" -> new GraphConv(name, in, spec.input(), s.out());
+            case "graph_centre" -> new GraphCentre(name, in);
             case "residual" -> {
                 if (s.body().isEmpty()) {
                     throw new IllegalArgumentException("layer " + name + " (residual): needs a body of at least one layer");
@@ -571,6 +573,7 @@ public final class LayerNet implements Network {
                 long[][] plan = (long[][]) n.state;
                 n.scratch = new INDArray[plan[0].length];
                 n.arena = arena;
+                n.networkInput = input;
                 n.scratchOffsets = plan[1];
                 for (int s = 0; s < plan[0].length; s++) {
                     n.scratch[s] = plan[1][s] < 0 ? null : slice(plan[1][s], plan[0][s]);

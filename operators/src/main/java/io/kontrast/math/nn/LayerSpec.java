@@ -33,7 +33,8 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
         List<LayerSpec> shortcut) {
     /** Every kind this library builds. */
     public static final Set<String> KINDS = Set.of("conv2d", "conv1d", "batch_norm", "relu", "max_pool2d", "avg_pool2d",
-            "global_avg_pool", "flatten", "linear", "residual", "l2_normalize", "gru", "embedding");
+            "global_avg_pool", "flatten", "linear", "residual", "l2_normalize", "gru", "embedding",
+            "graph_conv", "graph_centre");
 
     public LayerSpec {
         body = List.copyOf(body);
@@ -87,6 +88,16 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
     /** A table of {@code vocab} rows of {@code dim} values: token ids to a sequence of vectors. */
     public static LayerSpec embedding(int vocab, int dim) {
         return new LayerSpec("embedding", dim, vocab, 0, 0, List.of(), List.of());
+    }
+
+    /** A graph convolution of {@code outFeatures} per node (the mean over each node's neighbourhood, self included). */
+    public static LayerSpec graphConv(int outFeatures) {
+        return new LayerSpec("graph_conv", outFeatures, 0, 0, 0, List.of(), List.of());
+    }
+
+    /** A graph sample's centre node, its features as a vector. */
+    public static LayerSpec graphCentre() {
+        return simple("graph_centre");
     }
 
     /** An {@code embedding}'s vocabulary size (kept in {@link #kernel}). */

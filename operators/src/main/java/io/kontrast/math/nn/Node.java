@@ -20,6 +20,9 @@ final class Node {
     Node[] body = new Node[0];
     Node[] shortcut = new Node[0];
 
+    /** The network's input (a graph layer reads the adjacency and the node mask from it). */
+    Act networkInput;
+
     /** Where {@link #scratch} lies in the arena, to cut further views from the arena itself. */
     INDArray arena;
     long[] scratchOffsets = new long[0];

@@ -96,6 +96,16 @@ public final class Presets {
         return new EncoderSpec(input, List.of(flatten(), linear(512), batchNorm()), List.of(relu(), linear(512), relu(), linear(128)));
     }
 
+    /**
+     * {@code gcn}, for graph samples (the packed {@code N × (F + N + 1)} input): graph_conv-128 →
+     * ReLU → graph_conv-128 → the centre node → BN is the backbone, the centre's representation
+     * after two rounds of neighbourhood means; head ReLU → linear-128 → ReLU → linear-128.
+     */
+    public static EncoderSpec gcn(Shape packedGraph) {
+        return new EncoderSpec(packedGraph, List.of(LayerSpec.graphConv(128), relu(), LayerSpec.graphConv(128),
+                LayerSpec.graphCentre(), batchNorm()), List.of(relu(), linear(128), relu(), linear(128)));
+    }
+
     /** Width of the vectors that the token presets' {@code embedding} gives each token. */
     public static final int TOKEN_EMBEDDING = 64;
 

@@ -40,6 +40,7 @@ public final class SpecJson {
             "linear", Set.of("out_features"),
             "gru", Set.of("hidden_size"),
             "embedding", Set.of("num_embeddings", "embedding_dim"),
+            "graph_conv", Set.of("out_features"),
             "residual", Set.of("body", "shortcut"));
 
     private SpecJson() {}
@@ -122,6 +123,7 @@ public final class SpecJson {
                 yield kind.equals("max_pool2d") ? LayerSpec.maxPool2d(k, s) : LayerSpec.avgPool2d(k, s);
             }
             case "linear" -> LayerSpec.linear(integer(n, "out_features", path, -1));
+            case "graph_conv" -> LayerSpec.graphConv(integer(n, "out_features", path, -1));
             case "gru" -> LayerSpec.gru(integer(n, "hidden_size", path, -1));
             case "embedding" -> LayerSpec.embedding(integer(n, "num_embeddings", path, -1), integer(n, "embedding_dim", path, -1));
             case "residual" -> LayerSpec.residual(list(n.get("body"), path + ".body", true), list(n.get("shortcut"), path + ".shortcut", false));
@@ -163,7 +165,7 @@ public final class SpecJson {
             switch (l.kind()) {
                 case "conv2d", "conv1d" -> o.put("out_channels", l.out()).put("kernel_size", l.kernel()).put("stride", l.stride()).put("padding", l.padding());
                 case "max_pool2d", "avg_pool2d" -> o.put("kernel_size", l.kernel()).put("stride", l.stride());
-                case "linear" -> o.put("out_features", l.out());
+                case "linear", "graph_conv" -> o.put("out_features", l.out());
                 case "gru" -> o.put("hidden_size", l.out());
                 case "embedding" -> o.put("num_embeddings", l.vocab()).put("embedding_dim", l.out());
                 case "residual" -> {

@@ -54,6 +54,9 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
     private String instanceAttribute = "instance";
     /** Token samples: the vocabulary size; 0 otherwise. */
     private int vocab;
+    /** Graph samples: the most nodes and the features per node; 0 otherwise. */
+    private int graphNodes;
+    private int graphFeatures;
     /** Paired samples: the parts' names and shapes ({C, H, W}); null otherwise. */
     private java.util.List<String> partNames;
     private java.util.List<int[]> partShapes;
@@ -64,6 +67,8 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
                 s.inputChannels(), s.inputHeight(), s.inputWidth(), s.maxRecordBytes(), s.inputFormat(), s.maxPixels());
         f.instanceAttribute = s.objective().instanceAttribute();
         f.vocab = s.inputVocab();
+        f.graphNodes = s.graphs() ? s.inputWidth() : 0;
+        f.graphFeatures = s.graphs() ? s.graphFeatures() : 0;
         if (s.paired()) {
             f.partNames = new java.util.ArrayList<>();
             f.partShapes = new java.util.ArrayList<>();
@@ -90,7 +95,7 @@ public class SampleDecodeFunction extends ProcessFunction<RawRecord, ImageSample
     @Override
     public void open(OpenContext ctx) {
         decoder = (partNames != null ? new SampleDecoder(partNames, partShapes, maxRecordBytes)
-                : new SampleDecoder(channels, height, width, maxRecordBytes).tokens(vocab)).instanceAttribute(instanceAttribute);
+                : new SampleDecoder(channels, height, width, maxRecordBytes).tokens(vocab).graph(graphNodes, graphFeatures)).instanceAttribute(instanceAttribute);
         imageDecoder = images ? new ImageDecoder(channels, height, width, maxRecordBytes, maxPixels) : null;
         rejected = new EnumMap<>(RejectReason.class);
         for (RejectReason r : RejectReason.values()) {

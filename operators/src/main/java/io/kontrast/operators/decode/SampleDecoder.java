@@ -68,6 +68,26 @@ public final class SampleDecoder {
         return this;
     }
 
+    /** Graph samples: the most nodes and the features per node (0: not graphs). */
+    private int graphNodes;
+    private int graphFeatures;
+
+    /**
+     * Graph samples of up to {@code nodes} nodes of {@code features} features: each record's parts
+     * {@code nodes} ({@code [n, F]}, UINT8 or FLOAT32, {@code n <= nodes}), {@code edges} ({@code
+     * [E, 2]} INT32, undirected pairs of node indices) and optionally {@code centre} ({@code [1]}
+     * INT32, 0 when absent) become the packed graph, node after node: a node's features, its
+     * adjacency row and 1 where it exists, the centre first (swapped with node 0).
+     */
+    public SampleDecoder graph(int nodes, int features) {
+        if (nodes > 0 && (input == null || channels != features + nodes + 1 || width != nodes)) {
+            throw new IllegalArgumentException("graph samples need a packed input of " + nodes + " x " + (features + nodes + 1));
+        }
+        this.graphNodes = nodes;
+        this.graphFeatures = features;
+        return this;
+    }
+
     public SampleDecoder(int height, int width, int maxRecordBytes) {
         this(1, height, width, maxRecordBytes);
     }
@@ -167,7 +187,11 @@ public final class SampleDecoder {
             return Result.reject(RejectReason.MISSING_FIELD, "sample id is empty");
         }
         float[] pixels;
-        if (parts != null) {
+        if (graphNodes > 0) {
+            Object graph = readGraph(s);
+            if (graph instanceof Result reject) return reject;
+            pixels = (float[]) graph;
+        } else if (parts != null) {
             pixels = new float[partsSize];
             int at = 0;
             for (int p = 0; p < parts.length; p++) {
@@ -198,6 +222,85 @@ public final class SampleDecoder {
             }
         }
         return Result.ok(out);
+    }
+
+    private static Tensor part(Sample s, String name) {
+        if (s.getParts() == null) return null;
+        for (NamedTensor nt : s.getParts()) {
+            if (name.contentEquals(nt.getName())) return nt.getTensor();
+        }
+        return null;
+    }
+
+    /** A graph sample's packed values, or the reason it is refused. */
+    private Object readGraph(Sample s) {
+        Tensor nodes = part(s, "nodes");
+        Tensor edges = part(s, "edges");
+        if (nodes == null || edges == null || nodes.getShape() == null || edges.getShape() == null || nodes.getData() == null
+                || edges.getData() == null) {
+            return Result.reject(RejectReason.MISSING_FIELD, "graph sample " + s.getId() + " needs the parts 'nodes' [n, "
+                    + graphFeatures + "] and 'edges' [E, 2]");
+        }
+        List<Integer> ns = nodes.getShape();
+        if (ns.size() != 2 || ns.get(1) != graphFeatures || ns.get(0) < 1 || ns.get(0) > graphNodes) {
+            return Result.reject(RejectReason.SHAPE_MISMATCH, "part 'nodes': tensor shape " + ns + " does not fit the encoder's "
+                    + "input: expected [n, " + graphFeatures + "] with 1 <= n <= " + graphNodes);
+        }
+        int n = ns.get(0);
+        int f = graphFeatures;
+        ByteBuffer data = nodes.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        float[] x = new float[n * f];
+        if (nodes.getDtype() == DType.UINT8 && data.remaining() == n * f) {
+            for (int i = 0; i < x.length; i++) x[i] = UNIT[data.get() & 0xFF];
+        } else if (nodes.getDtype() == DType.FLOAT32 && data.remaining() == 4 * n * f) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] = data.getFloat();
+                if (!Float.isFinite(x[i])) return Result.reject(RejectReason.NON_FINITE, "part 'nodes': value " + i + " is " + x[i]);
+            }
+        } else {
+            return Result.reject(RejectReason.BAD_TENSOR, "part 'nodes': a UINT8 or FLOAT32 tensor of " + n * f + " values, got "
+                    + nodes.getDtype() + " of " + data.remaining() + " bytes");
+        }
+        List<Integer> es = edges.getShape();
+        ByteBuffer e = edges.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        if (es.size() != 2 || es.get(1) != 2 || edges.getDtype() != DType.INT32 || e.remaining() != 8L * es.get(0)) {
+            return Result.reject(RejectReason.BAD_TENSOR, "part 'edges': expected an INT32 tensor [E, 2] of node index pairs, got "
+                    + edges.getDtype() + " " + es + " of " + e.remaining() + " bytes");
+        }
+        int centre = 0;
+        Tensor c = part(s, "centre");
+        if (c != null) {
+            ByteBuffer cb = c.getData() == null ? ByteBuffer.allocate(0) : c.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            if (c.getDtype() != DType.INT32 || cb.remaining() != 4) {
+                return Result.reject(RejectReason.BAD_TENSOR, "part 'centre': expected one INT32 node index");
+            }
+            centre = cb.getInt();
+            if (centre < 0 || centre >= n) {
+                return Result.reject(RejectReason.BAD_TENSOR, "part 'centre': node " + centre + " of a graph of " + n + " nodes");
+            }
+        }
+        int packed = f + graphNodes + 1;
+        float[] out = new float[graphNodes * packed];
+        // The centre becomes node 0, node 0 takes its place.
+        int[] at = new int[n];
+        for (int i = 0; i < n; i++) at[i] = i == centre ? 0 : i == 0 ? centre : i;
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x, i * f, out, at[i] * packed, f);
+            out[at[i] * packed + f + graphNodes] = 1;
+        }
+        int count = es.get(0);
+        for (int k = 0; k < count; k++) {
+            int a = e.getInt();
+            int b = e.getInt();
+            if (a < 0 || a >= n || b < 0 || b >= n) {
+                return Result.reject(RejectReason.BAD_TENSOR, "part 'edges': edge " + k + " joins " + a + " and " + b
+                        + ", not nodes of a graph of " + n);
+            }
+            if (a == b) continue; // every node has its self loop
+            out[at[a] * packed + f + at[b]] = 1;
+            out[at[b] * packed + f + at[a]] = 1;
+        }
+        return out;
     }
 
     /** A tensor's values, or why they were refused. */

@@ -30,6 +30,8 @@ public final class BatchViews {
     private final SequenceViews sequences;
     // Token samples (T ids): windows, masking and replacement of ids.
     private final TokenViews tokens;
+    // Graph samples (packed): edge dropping, feature masking, noise.
+    private final GraphViews graphs;
     // Sentence-order prediction: segment pairs of a sequence in place of its views.
     private final SegmentPairs segments;
 
@@ -55,9 +57,10 @@ public final class BatchViews {
      */
     public BatchViews(ViewSettings settings, int channels, int height, int width, double gapFraction, double jitterFraction) {
         boolean tokensIn = settings.tokens();
+        boolean graphIn = settings.graphs();
         boolean vector = height == 1 && width == 1 && !tokensIn;
-        boolean sequence = height == 1 && width > 1;
-        if (!vector && !sequence && !tokensIn && channels != 1 && channels != 3) {
+        boolean sequence = height == 1 && width > 1 && !graphIn;
+        if (!vector && !sequence && !tokensIn && !graphIn && channels != 1 && channels != 3) {
             throw new IllegalArgumentException("views take 1 or 3 channels, got " + channels);
         }
         if (vector && gapFraction >= 0) {
@@ -66,9 +69,10 @@ public final class BatchViews {
         segments = tokensIn && gapFraction >= 0 ? SegmentPairs.tokens(channels, settings.padId())
                 : sequence && gapFraction >= 0 ? new SegmentPairs(width, channels, settings.inputMean(), settings.inputStd()) : null;
         tokens = tokensIn ? new TokenViews(settings, channels) : null;
+        graphs = graphIn ? new GraphViews(settings, width, channels) : null;
         vectors = vector ? new VectorViews(settings, channels) : null;
         sequences = sequence ? new SequenceViews(settings, width, channels) : null;
-        patches = gapFraction < 0 || sequence || tokensIn ? null : new PatchPairs[] {
+        patches = gapFraction < 0 || sequence || tokensIn || graphIn ? null : new PatchPairs[] {
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
         this.height = height;
@@ -122,6 +126,9 @@ public final class BatchViews {
                 targets[i] = patches[p].build(pixels[i], rnd, a, b);
             } else if (segments != null) {
                 targets[i] = segments.build(pixels[i], rnd, a, b);
+            } else if (graphs != null) {
+                graphs.view(pixels[i], rnd, a);
+                graphs.view(pixels[i], rnd, b);
             } else if (tokens != null) {
                 tokens.view(pixels[i], rnd, a);
                 tokens.view(pixels[i], rnd, b);

@@ -265,6 +265,71 @@ class SampleDecoderTest {
         }
     }
 
+    static io.kontrast.schemas.NamedTensor named(String name, DType dtype, List<Integer> shape, ByteBuffer data) {
+        return io.kontrast.schemas.NamedTensor.newBuilder().setName(name)
+                .setTensor(Tensor.newBuilder().setDtype(dtype).setShape(shape).setData(data).build()).build();
+    }
+
+    static ByteBuffer ints(int... v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int x : v) b.putInt(x);
+        return b.flip();
+    }
+
+    byte[] graph(List<io.kontrast.schemas.NamedTensor> parts) {
+        Sample s = Samples.sample(images.set, 0, "g", false);
+        s.setParts(parts);
+        return Samples.encode(s);
+    }
+
+    /**
+     * Graph samples: the parts nodes, edges and centre become the packed graph, the centre first
+     * (swapped with node 0) and the edges both ways; a replayed sbm-graphs record decodes to its
+     * packed row; too many nodes, an edge or centre outside the graph, a missing part are dead
+     * letters with reasons.
+     */
+    @Test
+    void aGraphInputPacksNodesEdgesAndCentre() {
+        int n = 4;
+        int f = 2;
+        int c = f + n + 1;
+        SampleDecoder graphs = new SampleDecoder(c, 1, n, 1 << 20).graph(n, f);
+        ByteBuffer feats = ByteBuffer.wrap(new byte[] {0, 51, 102, (byte) 153, (byte) 204, (byte) 255}); // 3 nodes
+        SampleDecoder.Result r = graphs.decode(graph(List.of(named("nodes", DType.UINT8, List.of(3, 2), feats),
+                named("edges", DType.INT32, List.of(2, 2), ints(0, 1, 1, 2)), named("centre", DType.INT32, List.of(1), ints(2)))));
+        assertThat(r.ok()).as(r.message()).isTrue();
+        float[] p = r.sample().pixels;
+        // Node 0 is the old node 2 (features 0.8, 1), joined to the old node 1 (still node 1);
+        // node 2 is the old node 0, joined to node 1; node 3 is absent.
+        assertThat(java.util.Arrays.copyOfRange(p, 0, c)).containsExactly(0.8f, 1f, 0, 1, 0, 0, 1);
+        assertThat(java.util.Arrays.copyOfRange(p, c, 2 * c)).containsExactly(0.4f, 0.6f, 1, 0, 1, 0, 1);
+        assertThat(java.util.Arrays.copyOfRange(p, 2 * c, 3 * c)).containsExactly(0f, 0.2f, 0, 1, 0, 0, 1);
+        assertThat(java.util.Arrays.copyOfRange(p, 3 * c, 4 * c)).containsOnly(0f);
+
+        SampleDecoder.Result many = graphs.decode(graph(List.of(named("nodes", DType.UINT8, List.of(5, 2), ByteBuffer.allocate(10)),
+                named("edges", DType.INT32, List.of(0, 2), ByteBuffer.allocate(0)))));
+        assertThat(many.reason()).isEqualTo(RejectReason.SHAPE_MISMATCH);
+        assertThat(many.message()).contains("[5, 2]", "n <= 4");
+        SampleDecoder.Result outside = graphs.decode(graph(List.of(named("nodes", DType.UINT8, List.of(3, 2), ByteBuffer.allocate(6)),
+                named("edges", DType.INT32, List.of(1, 2), ints(0, 3)))));
+        assertThat(outside.reason()).isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(outside.message()).contains("edge 0 joins 0 and 3");
+        SampleDecoder.Result centre = graphs.decode(graph(List.of(named("nodes", DType.UINT8, List.of(3, 2), ByteBuffer.allocate(6)),
+                named("edges", DType.INT32, List.of(0, 2), ByteBuffer.allocate(0)), named("centre", DType.INT32, List.of(1), ints(3)))));
+        assertThat(centre.reason()).isEqualTo(RejectReason.BAD_TENSOR);
+        assertThat(graphs.decode(graph(List.of(named("nodes", DType.UINT8, List.of(3, 2), ByteBuffer.allocate(6))))).reason())
+                .isEqualTo(RejectReason.MISSING_FIELD);
+
+        var sbm = io.kontrast.data.SbmGraphs.load("test").head(3);
+        SampleDecoder packed = new SampleDecoder(io.kontrast.data.SbmGraphs.ROW, 1, io.kontrast.data.SbmGraphs.MAX_NODES, 1 << 20)
+                .graph(io.kontrast.data.SbmGraphs.MAX_NODES, io.kontrast.data.SbmGraphs.FEATURES);
+        for (int i = 0; i < 3; i++) {
+            SampleDecoder.Result g = packed.decode(Samples.encode(Samples.sample(sbm, i, "g" + i, true)));
+            assertThat(g.ok()).as(g.message()).isTrue();
+            assertThat(g.sample().pixels).containsExactly(sbm.image(i));
+        }
+    }
+
     @Test
     void aSequenceInputTakesTxFTensorsAsTheyAre() {
         SampleDecoder sequences = new SampleDecoder(2, 1, 3, 1 << 20); // 3 steps of 2 features

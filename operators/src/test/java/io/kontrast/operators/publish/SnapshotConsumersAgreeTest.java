@@ -55,6 +55,28 @@ class SnapshotConsumersAgreeTest {
         return encoder.startsWith("tokens-");
     }
 
+    static final int GRAPH_NODES = 6;
+    static final int GRAPH_FEATURES = 4;
+
+    /** A packed graph: 2..6 nodes with random features, random symmetric edges, the rest absent. */
+    static float[] randomGraph(SplittableRandom rnd) {
+        int n = GRAPH_NODES;
+        int c = GRAPH_FEATURES + n + 1;
+        float[] v = new float[n * c];
+        int present = 2 + rnd.nextInt(n - 1);
+        for (int i = 0; i < present; i++) {
+            for (int f = 0; f < GRAPH_FEATURES; f++) v[i * c + f] = (float) rnd.nextDouble();
+            v[i * c + GRAPH_FEATURES + n] = 1;
+            for (int j = 0; j < i; j++) {
+                if (rnd.nextDouble() < 0.5) {
+                    v[i * c + GRAPH_FEATURES + j] = 1;
+                    v[j * c + GRAPH_FEATURES + i] = 1;
+                }
+            }
+        }
+        return v;
+    }
+
     static final Map<String, Fixture> fixtures = new HashMap<>();
 
     /** A trained learner, its snapshot, and test images in the snapshot's [C, H, W] order. */
@@ -85,6 +107,8 @@ class SnapshotConsumersAgreeTest {
             // Token ids through an embedding, then the cnn1d and a GRU.
             case "tokens-cnn1d" -> new LayerNet("cnn1d", Presets.tokens(12, VOCAB, sh -> Presets.cnn1d(sh, 6, 8, 12, 8)), 2);
             case "tokens-gru" -> new LayerNet("gru", Presets.tokens(10, VOCAB, sh -> Presets.gru(sh, 8, 8)), 2);
+            // Graph convolutions on packed graphs of up to 6 nodes of 4 features.
+            case "gcn" -> new LayerNet("gcn", Presets.gcn(Shape.sequence(GRAPH_NODES, GRAPH_FEATURES + GRAPH_NODES + 1)), 2);
             case "cnn" -> new LayerNet("cnn", Presets.cnn(new Shape(1, 28, 28)), 2);
             case "resnet" -> new LayerNet("resnet", Presets.resnet(new Shape(3, 32, 32), 8, 32), 2);
             case "every-kind" -> new LayerNet("custom", new EncoderSpec(new Shape(3, 12, 12), List.of(
@@ -107,12 +131,19 @@ class SnapshotConsumersAgreeTest {
             MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(16, 64), 5);
             SplittableRandom rnd = new SplittableRandom(1);
             boolean tokens = tokens(e);
+            boolean graphs = e.equals("gcn");
             for (int s = 0; s < 5; s++) {
                 float[] a = new float[16 * size];
                 float[] b = new float[16 * size];
                 for (int i = 0; i < a.length; i++) {
                     a[i] = tokens ? rnd.nextInt(VOCAB) : (float) rnd.nextGaussian() * 0.5f + 0.3f;
                     b[i] = tokens ? rnd.nextInt(VOCAB) : a[i] + 0.1f;
+                }
+                if (graphs) {
+                    for (int r = 0; r < 16; r++) {
+                        System.arraycopy(randomGraph(rnd), 0, a, r * size, size);
+                        System.arraycopy(randomGraph(rnd), 0, b, r * size, size);
+                    }
                 }
                 learner.step(Nd4j.createFromArray(a).reshape(16, size), Nd4j.createFromArray(b).reshape(16, size));
             }
@@ -121,10 +152,12 @@ class SnapshotConsumersAgreeTest {
                             shape.isSequence() ? new int[] {shape.steps(), shape.channels()}
                                     : shape.isVector() ? new int[] {shape.channels()}
                                     : new int[] {shape.channels(), shape.height(), shape.width()},
-                            tokens ? 0f : MEAN, tokens ? 1f : STD),
+                            tokens || graphs ? 0f : MEAN, tokens || graphs ? 1f : STD),
                     net, learner.params(), learner.stats(), Map.of("loss", 1.0));
             float[][] images = new float[N][];
-            if (tokens) {
+            if (graphs) {
+                for (int i = 0; i < N; i++) images[i] = randomGraph(rnd);
+            } else if (tokens) {
                 for (int i = 0; i < N; i++) {
                     images[i] = new float[size];
                     for (int j = 0; j < size; j++) images[i][j] = rnd.nextInt(VOCAB);
@@ -176,8 +209,8 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "resnet",
-        "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "gcn",
+        "resnet", "every-kind"})
     void javaClientMatchesTheTrainer(String encoder) {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -195,8 +228,8 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "resnet",
-        "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "gcn",
+        "resnet", "every-kind"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -227,8 +260,8 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "resnet",
-        "every-kind"})
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "gcn",
+        "resnet", "every-kind"})
     void onnxRuntimeMatchesTheTrainer(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();

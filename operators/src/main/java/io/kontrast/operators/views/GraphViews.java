@@ -1,0 +1,71 @@
+package io.kontrast.operators.views;
+
+import io.kontrast.operators.TrainerSettings.ViewSettings;
+import java.util.SplittableRandom;
+
+/**
+ * A view of a packed graph sample ({@code N} nodes, each its {@code F} features, its adjacency row
+ * and 1 where it exists), in this order:
+ *
+ * <ol>
+ *   <li>node dropping: each node but the centre removed, with its edges, with probability nodeDrop;
+ *   <li>edge dropping: each edge removed (both ways) with probability edgeDrop;
+ *   <li>feature masking: each of the {@code F} features set to 0 in every node with probability
+ *       featureMask (GRACE's masking);
+ *   <li>noise: Gaussian noise of noiseStd on every feature of every node that exists.
+ * </ol>
+ *
+ * <p>The structure stays 0 and 1, absent nodes stay 0, and nothing is normalised. Draws come from
+ * the generator it is given (the sample's own). Stateless; thread-safe.
+ */
+public final class GraphViews {
+    private final ViewSettings s;
+    private final int nodes;
+    private final int features;
+    private final int packed;
+
+    public GraphViews(ViewSettings settings, int nodes, int packed) {
+        if (!settings.graphs()) throw new IllegalArgumentException("graph views need graph settings");
+        this.s = settings;
+        this.nodes = nodes;
+        this.packed = packed;
+        this.features = packed - nodes - 1;
+    }
+
+    /** One view of {@code x} into {@code out}. */
+    public void view(float[] x, SplittableRandom rnd, float[] out) {
+        System.arraycopy(x, 0, out, 0, nodes * packed);
+        // Node dropping: a node other than the centre leaves the view with its edges.
+        double nodeDrop = s.nodeDrop();
+        for (int i = 1; i < nodes; i++) {
+            if (out[i * packed + features + nodes] != 0 && rnd.nextDouble() < nodeDrop) {
+                java.util.Arrays.fill(out, i * packed, (i + 1) * packed, 0f);
+                for (int j = 0; j < nodes; j++) out[j * packed + features + i] = 0;
+            }
+        }
+        double drop = s.edgeDrop();
+        for (int i = 0; i < nodes; i++) {
+            for (int j = i + 1; j < nodes; j++) {
+                if (out[i * packed + features + j] != 0 && rnd.nextDouble() < drop) {
+                    out[i * packed + features + j] = 0;
+                    out[j * packed + features + i] = 0;
+                }
+            }
+        }
+        double mask = s.featureMask();
+        double noise = s.noiseStd();
+        boolean[] masked = new boolean[features];
+        for (int f = 0; f < features; f++) masked[f] = rnd.nextDouble() < mask;
+        for (int i = 0; i < nodes; i++) {
+            int row = i * packed;
+            if (out[row + features + nodes] == 0) continue;
+            for (int f = 0; f < features; f++) {
+                if (masked[f]) {
+                    out[row + f] = 0;
+                } else if (noise > 0) {
+                    out[row + f] += (float) (noise * VectorViews.gaussian(rnd));
+                }
+            }
+        }
+    }
+}
