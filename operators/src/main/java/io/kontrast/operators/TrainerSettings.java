@@ -137,7 +137,8 @@ public record TrainerSettings(
     public static final List<String> ENCODERS = List.of("auto", "mlp", "cnn", "cnn1d", "cnn1d-steps", "gru", "gcn", "resnet", "custom");
 
     /** Objectives the trainer knows. */
-    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip");
+    public static final List<String> OBJECTIVES = List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip",
+            "dgi");
 
     /** Augmentation and normalisation settings of the view builder. */
     public record ViewSettings(
@@ -351,8 +352,9 @@ public record TrainerSettings(
                 "cpc needs a sequence input (TxF or tokens: it predicts later steps from earlier ones), got " + shape);
         require(!tokens || !objectiveName.equals("sop") || shape.channels() >= 4, OBJECTIVE,
                 "sop needs sequences of at least 4 tokens, got " + shape.channels());
-        require(!graph || List.of("moco", "simclr", "simsiam", "byol", "instdisc").contains(objectiveName), OBJECTIVE,
-                "must be one of [moco, simclr, simsiam, byol, instdisc] for graph samples, got '" + objectiveName + "'");
+        require(!graph || List.of("moco", "simclr", "simsiam", "byol", "instdisc", "dgi").contains(objectiveName), OBJECTIVE,
+                "must be one of [moco, simclr, simsiam, byol, instdisc, dgi] for graph samples, got '" + objectiveName + "'");
+        require(graph || !objectiveName.equals("dgi"), OBJECTIVE, "dgi needs graph samples (" + INPUT_GRAPH.key() + ")");
         require(graph == encoder.equals("gcn") || graph && encoder.equals("custom"), ENCODER, graph
                 ? "must be gcn or custom for graph samples, got '" + encoder + "'"
                 : "gcn takes graph samples only (" + INPUT_GRAPH.key() + ")");
@@ -689,6 +691,11 @@ public record TrainerSettings(
                 var towers = (io.kontrast.math.nn.Towers) net;
                 yield new ObjectiveLearner(net, hyperParams, new Clip(hyperParams.batchSize(), towers.tower(0).outputDim(),
                         hyperParams.temperature(), DataType.FLOAT), seed);
+            }
+            case "dgi" -> {
+                Shape map = ((LayerNet) net).featureMapShape();
+                yield new ObjectiveLearner(net, hyperParams, new io.kontrast.math.objective.Dgi(hyperParams.batchSize(),
+                        inputWidth, map.channels(), graphFeatures(), DataType.FLOAT, seed ^ 0x9B05688C2B3E6C1FL), seed);
             }
             case "sop" -> new ObjectiveLearner(net, hyperParams, ContextPrediction.sentenceOrder(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);

@@ -218,23 +218,27 @@ public class LearningTest {
      * the centre node's representation rises above the untrained gcn's (which already averages
      * its neighbourhood).
      */
-    @org.junit.jupiter.api.Test
-    void graphViewsTeachTheGcn() {
+    @ParameterizedTest
+    @ValueSource(strings = {"moco", "dgi"})
+    void graphViewsTeachTheGcn(String objective) {
         Nd4jRuntime.init();
         LabeledImages train = io.kontrast.data.SbmGraphs.load("train").head(3000);
         LabeledImages test = io.kontrast.data.SbmGraphs.load("test").head(1000);
         Configuration conf = new Configuration();
         conf.set(KontrastOptions.INPUT_SHAPE, "32x16");
         conf.set(KontrastOptions.INPUT_GRAPH, true);
+        conf.set(KontrastOptions.OBJECTIVE, objective);
         conf.set(KontrastOptions.BATCH_SIZE, BATCH);
         conf.set(KontrastOptions.QUEUE_SIZE, 1024);
         TrainerSettings settings = TrainerSettings.from(conf);
         assertThat(settings.encoder()).isEqualTo("gcn");
-        Learner learner = new MocoLearner(settings.network(), HyperParams.mocoV2(BATCH, 1024), 3);
+        Learner learner = objective.equals("moco") ? new MocoLearner(settings.network(), HyperParams.mocoV2(BATCH, 1024), 3)
+                : settings.newLearner(3);
         double before = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
         var shape = settings.inputShape();
-        var batchViews = new io.kontrast.operators.views.BatchViews(settings.views(), shape.channels(), shape.height(), shape.width());
+        var batchViews = new io.kontrast.operators.views.BatchViews(settings.views(), shape.channels(), shape.height(), shape.width())
+                .corrupting(objective.equals("dgi"));
         SplittableRandom order = new SplittableRandom(4);
         float[][] rows = new float[BATCH][];
         String[] ids = new String[BATCH];
@@ -256,7 +260,8 @@ public class LearningTest {
         double after = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
         learner.close();
-        System.out.printf("gcn:moco on sbm-graphs (graph views): kNN200 random init %.3f -> after %d steps %.3f%n", before, steps, after);
+        System.out.printf("gcn:%s on sbm-graphs (graph views): kNN200 random init %.3f -> after %d steps %.3f%n", objective, before,
+                steps, after);
         assertThat(after).isGreaterThan(before + 0.03);
     }
 

@@ -113,6 +113,10 @@ class TrainerSettingsTest {
                 "kontrast.objective", "cpc"))).hasMessageContaining("kontrast.objective");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
                 "kontrast.views.edge-drop", "2"))).hasMessageContaining("kontrast.views.edge-drop");
+        assertThat(TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
+                "kontrast.objective", "dgi")).newLearner(1).objective()).isEqualTo("dgi");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28x28", "kontrast.objective", "dgi")))
+                .hasMessageContaining("kontrast.objective").hasMessageContaining("graph samples");
     }
 
     /**

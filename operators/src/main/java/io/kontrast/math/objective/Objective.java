@@ -89,6 +89,11 @@ public interface Objective extends AutoCloseable {
             return null;
         }
 
+        /** The views themselves, {@code [2N, input size]}, pair order (a graph objective reads their structure). */
+        default INDArray inputs() {
+            return null;
+        }
+
         /** The learner's step count before this step: draws seeded by it repeat after a restore. */
         default long step() {
             return 0;

@@ -275,6 +275,11 @@ public final class ObjectiveLearner implements Learner {
         }
 
         @Override
+        public INDArray inputs() {
+            return pairX;
+        }
+
+        @Override
         public long step() {
             return step;
         }

@@ -958,6 +958,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                     ? new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth)
                     : new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth,
                             objective.contextGap(), objective.contextJitter());
+            batchViews.corrupting(objective.name().equals("dgi"));
             inLanes = learner::inLanes;
             readPerStep = batch;
             var r = settings.replay();

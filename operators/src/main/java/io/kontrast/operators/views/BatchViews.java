@@ -32,6 +32,8 @@ public final class BatchViews {
     private final TokenViews tokens;
     // Graph samples (packed): edge dropping, feature masking, noise.
     private final GraphViews graphs;
+    // DGI: the second view is the first one corrupted (features shuffled among the nodes).
+    private boolean corrupting;
     // Sentence-order prediction: segment pairs of a sequence in place of its views.
     private final SegmentPairs segments;
 
@@ -107,6 +109,13 @@ public final class BatchViews {
                 () -> part(0, pixels, ids, skip, count, first, second, targets));
     }
 
+    /** Graph samples for DGI: each pair is a view and its corruption. Returns this. */
+    public BatchViews corrupting(boolean corrupt) {
+        if (corrupt && graphs == null) throw new IllegalArgumentException("only graph views have a corruption");
+        this.corrupting = corrupt;
+        return this;
+    }
+
     /** Whether the pairs are context prediction's patches or sentence-order prediction's segments, with targets. */
     public boolean patchPairs() {
         return patches != null || segments != null;
@@ -128,7 +137,11 @@ public final class BatchViews {
                 targets[i] = segments.build(pixels[i], rnd, a, b);
             } else if (graphs != null) {
                 graphs.view(pixels[i], rnd, a);
-                graphs.view(pixels[i], rnd, b);
+                if (corrupting) {
+                    graphs.corrupt(a, rnd, b);
+                } else {
+                    graphs.view(pixels[i], rnd, b);
+                }
             } else if (tokens != null) {
                 tokens.view(pixels[i], rnd, a);
                 tokens.view(pixels[i], rnd, b);

@@ -32,6 +32,25 @@ public final class GraphViews {
         this.features = packed - nodes - 1;
     }
 
+    /**
+     * DGI's corruption of {@code x} into {@code out}: the present nodes' features shuffled among
+     * them (a random permutation), the structure kept.
+     */
+    public void corrupt(float[] x, SplittableRandom rnd, float[] out) {
+        System.arraycopy(x, 0, out, 0, nodes * packed);
+        int[] present = new int[nodes];
+        int n = 0;
+        for (int i = 0; i < nodes; i++) if (x[i * packed + features + nodes] != 0) present[n++] = i;
+        int[] from = java.util.Arrays.copyOf(present, n);
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = from[i];
+            from[i] = from[j];
+            from[j] = t;
+        }
+        for (int k = 0; k < n; k++) System.arraycopy(x, from[k] * packed, out, present[k] * packed, features);
+    }
+
     /** One view of {@code x} into {@code out}. */
     public void view(float[] x, SplittableRandom rnd, float[] out) {
         System.arraycopy(x, 0, out, 0, nodes * packed);

@@ -247,6 +247,121 @@ class ObjectiveGradientTest {
         assertThat(wrong).isEmpty();
     }
 
+    /** Packed graphs of {@code nodes} node slots of {@code features} features: 2.. nodes present, random symmetric edges. */
+    static INDArray graphs(SplittableRandom rnd, int count, int nodes, int features) {
+        int c = features + nodes + 1;
+        double[] v = new double[count * nodes * c];
+        for (int g = 0; g < count; g++) {
+            int present = 2 + rnd.nextInt(nodes - 1);
+            for (int i = 0; i < present; i++) {
+                int row = (g * nodes + i) * c;
+                for (int f = 0; f < features; f++) v[row + f] = rnd.nextDouble() * 2 - 1;
+                v[row + features + nodes] = 1;
+                for (int j = 0; j < i; j++) {
+                    if (rnd.nextBoolean()) {
+                        v[row + features + j] = 1;
+                        v[(g * nodes + j) * c + features + i] = 1;
+                    }
+                }
+            }
+        }
+        return Nd4j.createFromArray(v).reshape(count, (long) nodes * c);
+    }
+
+    /**
+     * DGI's gradient with respect to the feature map (the real nodes through their scores and the
+     * summary, the corrupted ones through theirs) and to its bilinear discriminator, against finite
+     * differences of its loss; absent nodes and the encoder's output take none.
+     */
+    @org.junit.jupiter.api.Test
+    void dgisGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        int nodes = 4;
+        int channels = 4;
+        int features = 2;
+        Dgi dgi = new Dgi(PAIRS, nodes, channels, features, DataType.DOUBLE, 5);
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        INDArray inputs = graphs(rnd, PAIRS, nodes, features);
+        INDArray pairInputs = Nd4j.concat(0, inputs, inputs);
+        INDArray map = random(rnd, 2L * PAIRS * nodes * channels).reshape(2 * PAIRS, nodes * channels);
+        INDArray dMap = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, nodes * channels);
+        Objective.Batch plain = mapBatch(z, map, dMap);
+        Objective.Batch batch = new Objective.Batch() {
+            public int pairs() {
+                return PAIRS;
+            }
+
+            public INDArray z() {
+                return z;
+            }
+
+            public INDArray featureMap() {
+                return map;
+            }
+
+            public INDArray featureMapGradient() {
+                return dMap;
+            }
+
+            public INDArray inputs() {
+                return pairInputs;
+            }
+
+            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
+                plain.encode(net, params, ws, out);
+            }
+        };
+        INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4).assign(Double.NaN);
+        assertThat(dgi.lossAndGradient(batch, dz)).isFinite();
+        assertThat(dz.amaxNumber().doubleValue()).as("the output takes no gradient").isZero();
+        INDArray analyticMap = dMap.dup();
+        INDArray analyticOwn = dgi.discriminatorGradients().dup();
+        assertThat(analyticMap.amaxNumber().doubleValue()).isPositive();
+        // Absent nodes take no gradient.
+        for (int g = 0; g < 2 * PAIRS; g++) {
+            for (int i = 0; i < nodes; i++) {
+                if (pairInputs.getDouble(g, (long) i * (features + nodes + 1) + features + nodes) == 0) {
+                    for (int k = 0; k < channels; k++) assertThat(analyticMap.getDouble(g, (long) i * channels + k)).isZero();
+                }
+            }
+        }
+        DoubleSupplier lossOf = () -> dgi.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
+        List<String> wrong = compare(map.reshape(-1), analyticMap.reshape(-1), lossOf, 1, "feature map");
+        wrong.addAll(compare(dgi.state().get("discriminator"), analyticOwn, lossOf, 1, "discriminator"));
+        assertThat(wrong).isEmpty();
+    }
+
+    /** DGI through a whole learner: two graph convolutions, the second's nodes its feature map. */
+    @org.junit.jupiter.api.Test
+    void aWholeDgiLearnersGradientMatchesFiniteDifferences() {
+        SplittableRandom rnd = new SplittableRandom(29);
+        int nodes = 4;
+        int features = 2;
+        LayerNet net = new LayerNet("test", new EncoderSpec(Shape.sequence(nodes, features + nodes + 1),
+                List.of(io.kontrast.math.nn.LayerSpec.graphConv(3), relu(), io.kontrast.math.nn.LayerSpec.graphConv(3),
+                        io.kontrast.math.nn.LayerSpec.graphCentre(), batchNorm()),
+                List.of(relu(), linear(4))), 1, DataType.DOUBLE);
+        assertThat(net.featureMapShape()).isEqualTo(Shape.sequence(nodes, 3));
+        HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0);
+        ObjectiveLearner learner = new ObjectiveLearner(net, hp, new Dgi(PAIRS, nodes, 3, features, DataType.DOUBLE, 3), 21,
+                DataType.DOUBLE);
+        INDArray a = graphs(rnd, PAIRS, nodes, features);
+        // The corruption: the same graphs, each node's features from another node.
+        INDArray b = a.dup();
+        int c = features + nodes + 1;
+        for (int g = 0; g < PAIRS; g++) {
+            for (int f = 0; f < features; f++) {
+                double t = b.getDouble(g, f);
+                b.putScalar(g, f, b.getDouble(g, c + f));
+                b.putScalar(g, c + f, t);
+            }
+        }
+        assertThat(learner.lossAndGradient(a, b)).isFinite();
+        INDArray analytic = learner.gradients().dup();
+        List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 2, "θ");
+        assertThat(wrong).isEmpty();
+    }
+
     /**
      * CLIP's symmetric InfoNCE: its gradient with respect to both towers' outputs and to its
      * learned log-scale, against finite differences of its loss.

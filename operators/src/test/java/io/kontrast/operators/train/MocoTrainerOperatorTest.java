@@ -74,6 +74,31 @@ class MocoTrainerOperatorTest {
         return out;
     }
 
+    /** The samples as packed graphs of 8 node slots of 4 features (ids and labels kept; the values drawn from each id). */
+    static List<ImageSample> asGraphs(List<ImageSample> images) {
+        int nodes = 8;
+        int features = 4;
+        int c = features + nodes + 1;
+        List<ImageSample> out = new ArrayList<>();
+        for (ImageSample s : images) {
+            SplittableRandom rnd = new SplittableRandom(s.id.hashCode());
+            float[] v = new float[nodes * c];
+            int present = 2 + rnd.nextInt(nodes - 1);
+            for (int i = 0; i < present; i++) {
+                for (int f = 0; f < features; f++) v[i * c + f] = (float) rnd.nextGaussian();
+                v[i * c + features + nodes] = 1;
+                for (int j = 0; j < i; j++) {
+                    if (rnd.nextBoolean()) {
+                        v[i * c + features + j] = 1;
+                        v[j * c + features + i] = 1;
+                    }
+                }
+            }
+            out.add(new ImageSample(s.id, s.eventTime, c, 1, nodes, v, s.label));
+        }
+        return out;
+    }
+
     static List<ImageSample> asSequences(List<ImageSample> images) {
         List<ImageSample> out = new ArrayList<>();
         for (ImageSample s : images) out.add(new ImageSample(s.id, s.eventTime, 28, 1, 28, s.pixels, s.label));
@@ -268,14 +293,18 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip"})
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip", "dgi"})
     void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
         Configuration conf = conf(0);
         // Sentence-order prediction and CPC take sequences: the same values as 28 steps of 28
         // features; CLIP pairs: the same values as the top and bottom halves, one row of both.
         boolean sequences = objective.equals("sop") || objective.equals("cpc");
         boolean paired = objective.equals("clip");
-        if (paired) {
+        boolean graphs = objective.equals("dgi");
+        if (graphs) {
+            conf.set(KontrastOptions.INPUT_GRAPH, true);
+            conf.set(KontrastOptions.INPUT_SHAPE, "8x4");
+        } else if (paired) {
             conf.set(KontrastOptions.INPUT_PARTS, "top=1x14x28,bottom=1x14x28");
         } else {
             conf.set(KontrastOptions.ENCODER, objective.equals("cpc") ? "cnn1d-steps" : sequences ? "cnn1d" : "cnn");
@@ -287,7 +316,8 @@ class MocoTrainerOperatorTest {
         conf.set(KontrastOptions.INSTDISC_BANK_SIZE, 32);
         conf.set(KontrastOptions.INSTDISC_NEGATIVES, 16);
         TrainerSettings settings = TrainerSettings.from(conf);
-        java.util.function.UnaryOperator<List<ImageSample>> kind = paired ? MocoTrainerOperatorTest::asPairs
+        java.util.function.UnaryOperator<List<ImageSample>> kind = graphs ? MocoTrainerOperatorTest::asGraphs
+                : paired ? MocoTrainerOperatorTest::asPairs
                 : sequences ? MocoTrainerOperatorTest::asSequences : x -> x;
         Restored r = checkpointAndRestore(settings, kind.apply(pairs(5 * BATCH + 3, 21)));
         var original = r.original();
@@ -303,6 +333,9 @@ class MocoTrainerOperatorTest {
         } else if (paired) {
             assertThat(state).containsKeys("logitScale", "logitScaleVelocity");
             assertThat(state.get("logitScale")).isNotEqualTo(fresh.state().get("logitScale"));
+        } else if (graphs) {
+            assertThat(state).containsKeys("discriminator", "discriminatorVelocity");
+            assertThat(state.get("discriminator")).isNotEqualTo(fresh.state().get("discriminator"));
         } else if (objective.equals("cpc")) {
             assertThat(state).containsKeys("contextParams", "contextVelocity");
             assertThat(state.get("contextParams")).isNotEqualTo(fresh.state().get("contextParams"));
