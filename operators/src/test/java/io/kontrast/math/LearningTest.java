@@ -186,24 +186,8 @@ public class LearningTest {
         double before = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
         var batchViews = new io.kontrast.operators.views.BatchViews(settings.views(), 28, 1, 1);
-        SplittableRandom order = new SplittableRandom(4);
-        float[][] rows = new float[BATCH][];
-        String[] ids = new String[BATCH];
-        INDArray a = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, 28);
-        INDArray b = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, 28);
         int steps = 80;
-        for (int s = 0; s < steps; s++) {
-            for (int r = 0; r < BATCH; r++) {
-                int i = order.nextInt(train.size());
-                rows[r] = train.image(i);
-                ids[r] = "syn/" + i + "/" + s;
-            }
-            batchViews.build(rows, ids, null, BATCH, a.data().asNioFloat(), b.data().asNioFloat(), (helper, caller) -> {
-                helper.run();
-                caller.run();
-            });
-            learner.step(a, b, ids, null);
-        }
+        trainOnViews(learner, batchViews, train, steps, "syn");
         double after = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
         learner.close();
@@ -239,30 +223,40 @@ public class LearningTest {
         var shape = settings.inputShape();
         var batchViews = new io.kontrast.operators.views.BatchViews(settings.views(), shape.channels(), shape.height(), shape.width())
                 .corrupting(objective.equals("dgi"));
-        SplittableRandom order = new SplittableRandom(4);
-        float[][] rows = new float[BATCH][];
-        String[] ids = new String[BATCH];
-        INDArray a = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, shape.size());
-        INDArray b = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, shape.size());
         int steps = 100;
-        for (int s = 0; s < steps; s++) {
-            for (int r = 0; r < BATCH; r++) {
-                int i = order.nextInt(train.size());
-                rows[r] = train.image(i);
-                ids[r] = "sbm/" + i + "/" + s;
-            }
-            batchViews.build(rows, ids, null, BATCH, a.data().asNioFloat(), b.data().asNioFloat(), (helper, caller) -> {
-                helper.run();
-                caller.run();
-            });
-            learner.step(a, b, ids, null);
-        }
+        trainOnViews(learner, batchViews, train, steps, "sbm");
         double after = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
         learner.close();
         System.out.printf("gcn:%s on sbm-graphs (graph views): kNN200 random init %.3f -> after %d steps %.3f%n", objective, before,
                 steps, after);
         assertThat(after).isGreaterThan(before + 0.03);
+    }
+
+    /**
+     * {@code steps} steps of {@code learner} on batches drawn from {@code train} (a fixed order),
+     * each sample's views built by {@code views} from its id.
+     */
+    static void trainOnViews(Learner learner, io.kontrast.operators.views.BatchViews views, LabeledImages train, int steps,
+            String prefix) {
+        SplittableRandom order = new SplittableRandom(4);
+        int width = train.pixelsPerImage();
+        float[][] rows = new float[BATCH][];
+        String[] ids = new String[BATCH];
+        INDArray a = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, width);
+        INDArray b = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, width);
+        for (int s = 0; s < steps; s++) {
+            for (int r = 0; r < BATCH; r++) {
+                int i = order.nextInt(train.size());
+                rows[r] = train.image(i);
+                ids[r] = prefix + "/" + i + "/" + s;
+            }
+            views.build(rows, ids, null, BATCH, a.data().asNioFloat(), b.data().asNioFloat(), (helper, caller) -> {
+                helper.run();
+                caller.run();
+            });
+            learner.step(a, b, ids, null);
+        }
     }
 
     /** The backbone's representation of every sample of a token or graph set (values as they are, not normalised). */
@@ -298,24 +292,8 @@ public class LearningTest {
         double before = Probes.recall(f.get(NDArrayIndex.all(), NDArrayIndex.interval(0, split)),
                 f.get(NDArrayIndex.all(), NDArrayIndex.interval(split, f.columns())), 10)[0];
         var batchViews = new io.kontrast.operators.views.BatchViews(views, 784, 1, 1);
-        SplittableRandom order = new SplittableRandom(4);
-        float[][] rows = new float[BATCH][];
-        String[] ids = new String[BATCH];
-        INDArray a = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, 784);
-        INDArray b = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, BATCH, 784);
         int steps = 150;
-        for (int s = 0; s < steps; s++) {
-            for (int r = 0; r < BATCH; r++) {
-                int i = order.nextInt(train.size());
-                rows[r] = train.image(i);
-                ids[r] = "syn/" + i + "/" + s;
-            }
-            batchViews.build(rows, ids, null, BATCH, a.data().asNioFloat(), b.data().asNioFloat(), (helper, caller) -> {
-                helper.run();
-                caller.run();
-            });
-            learner.step(a, b, ids, null);
-        }
+        trainOnViews(learner, batchViews, train, steps, "syn");
         f = features(learner, test, views.inputMean(), views.inputStd());
         double after = Probes.recall(f.get(NDArrayIndex.all(), NDArrayIndex.interval(0, split)),
                 f.get(NDArrayIndex.all(), NDArrayIndex.interval(split, f.columns())), 10)[0];

@@ -140,28 +140,7 @@ class LayerGradientTest {
                 : List.of(LayerSpec.graphConv(4), LayerSpec.graphCentre());
         LayerNet net = new LayerNet("test", new EncoderSpec(graph, layers, List.of()), 1, DataType.DOUBLE);
         int batch = 6;
-        check(net, batch, 31, randomGraphs(new SplittableRandom(8), batch, nodes, features));
-    }
-
-    /** Packed graphs: each of 2..{@code nodes} nodes with random features, random symmetric edges, the rest absent. */
-    static INDArray randomGraphs(SplittableRandom rnd, int batch, int nodes, int features) {
-        int c = features + nodes + 1;
-        double[] v = new double[batch * nodes * c];
-        for (int b = 0; b < batch; b++) {
-            int present = 2 + rnd.nextInt(nodes - 1);
-            for (int i = 0; i < present; i++) {
-                int row = (b * nodes + i) * c;
-                for (int f = 0; f < features; f++) v[row + f] = rnd.nextDouble() * 2 - 1;
-                v[row + features + nodes] = 1;
-                for (int j = 0; j < i; j++) {
-                    if (rnd.nextDouble() < 0.5) {
-                        v[row + features + j] = 1;
-                        v[(b * nodes + j) * c + features + i] = 1;
-                    }
-                }
-            }
-        }
-        return Nd4j.createFromArray(v).reshape(batch, (long) nodes * c);
+        check(net, batch, 31, RandomGraphs.packed(new SplittableRandom(8), batch, nodes, features));
     }
 
     static void check(LayerNet net, int batch, long seed) {

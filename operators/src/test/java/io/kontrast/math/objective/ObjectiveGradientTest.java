@@ -70,7 +70,16 @@ class ObjectiveGradientTest {
 
     /** A batch of given outputs and a given feature map, its gradient written into {@code dMap}. */
     static Objective.Batch mapBatch(INDArray z, INDArray map, INDArray dMap) {
+        return mapBatch(z, map, dMap, null);
+    }
+
+    /** The same, with the views' inputs. */
+    static Objective.Batch mapBatch(INDArray z, INDArray map, INDArray dMap, INDArray inputs) {
         return new Objective.Batch() {
+            public INDArray inputs() {
+                return inputs;
+            }
+
             public int pairs() {
                 return PAIRS;
             }
@@ -247,27 +256,6 @@ class ObjectiveGradientTest {
         assertThat(wrong).isEmpty();
     }
 
-    /** Packed graphs of {@code nodes} node slots of {@code features} features: 2.. nodes present, random symmetric edges. */
-    static INDArray graphs(SplittableRandom rnd, int count, int nodes, int features) {
-        int c = features + nodes + 1;
-        double[] v = new double[count * nodes * c];
-        for (int g = 0; g < count; g++) {
-            int present = 2 + rnd.nextInt(nodes - 1);
-            for (int i = 0; i < present; i++) {
-                int row = (g * nodes + i) * c;
-                for (int f = 0; f < features; f++) v[row + f] = rnd.nextDouble() * 2 - 1;
-                v[row + features + nodes] = 1;
-                for (int j = 0; j < i; j++) {
-                    if (rnd.nextBoolean()) {
-                        v[row + features + j] = 1;
-                        v[(g * nodes + j) * c + features + i] = 1;
-                    }
-                }
-            }
-        }
-        return Nd4j.createFromArray(v).reshape(count, (long) nodes * c);
-    }
-
     /**
      * DGI's gradient with respect to the feature map (the real nodes through their scores and the
      * summary, the corrupted ones through theirs) and to its bilinear discriminator, against finite
@@ -281,36 +269,11 @@ class ObjectiveGradientTest {
         int features = 2;
         Dgi dgi = new Dgi(PAIRS, nodes, channels, features, DataType.DOUBLE, 5);
         INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
-        INDArray inputs = graphs(rnd, PAIRS, nodes, features);
+        INDArray inputs = io.kontrast.math.nn.RandomGraphs.packed(rnd, PAIRS, nodes, features);
         INDArray pairInputs = Nd4j.concat(0, inputs, inputs);
         INDArray map = random(rnd, 2L * PAIRS * nodes * channels).reshape(2 * PAIRS, nodes * channels);
         INDArray dMap = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, nodes * channels);
-        Objective.Batch plain = mapBatch(z, map, dMap);
-        Objective.Batch batch = new Objective.Batch() {
-            public int pairs() {
-                return PAIRS;
-            }
-
-            public INDArray z() {
-                return z;
-            }
-
-            public INDArray featureMap() {
-                return map;
-            }
-
-            public INDArray featureMapGradient() {
-                return dMap;
-            }
-
-            public INDArray inputs() {
-                return pairInputs;
-            }
-
-            public void encode(Network net, INDArray params, Network.Workspace ws, INDArray out) {
-                plain.encode(net, params, ws, out);
-            }
-        };
+        Objective.Batch batch = mapBatch(z, map, dMap, pairInputs);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4).assign(Double.NaN);
         assertThat(dgi.lossAndGradient(batch, dz)).isFinite();
         assertThat(dz.amaxNumber().doubleValue()).as("the output takes no gradient").isZero();
@@ -345,7 +308,7 @@ class ObjectiveGradientTest {
         HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0);
         ObjectiveLearner learner = new ObjectiveLearner(net, hp, new Dgi(PAIRS, nodes, 3, features, DataType.DOUBLE, 3), 21,
                 DataType.DOUBLE);
-        INDArray a = graphs(rnd, PAIRS, nodes, features);
+        INDArray a = io.kontrast.math.nn.RandomGraphs.packed(rnd, PAIRS, nodes, features);
         // The corruption: the same graphs, each node's features from another node.
         INDArray b = a.dup();
         int c = features + nodes + 1;

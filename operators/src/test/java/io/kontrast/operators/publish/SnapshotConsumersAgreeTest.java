@@ -58,23 +58,9 @@ class SnapshotConsumersAgreeTest {
     static final int GRAPH_NODES = 6;
     static final int GRAPH_FEATURES = 4;
 
-    /** A packed graph: 2..6 nodes with random features, random symmetric edges, the rest absent. */
+    /** A packed graph of up to 6 nodes of 4 features. */
     static float[] randomGraph(SplittableRandom rnd) {
-        int n = GRAPH_NODES;
-        int c = GRAPH_FEATURES + n + 1;
-        float[] v = new float[n * c];
-        int present = 2 + rnd.nextInt(n - 1);
-        for (int i = 0; i < present; i++) {
-            for (int f = 0; f < GRAPH_FEATURES; f++) v[i * c + f] = (float) rnd.nextDouble();
-            v[i * c + GRAPH_FEATURES + n] = 1;
-            for (int j = 0; j < i; j++) {
-                if (rnd.nextDouble() < 0.5) {
-                    v[i * c + GRAPH_FEATURES + j] = 1;
-                    v[j * c + GRAPH_FEATURES + i] = 1;
-                }
-            }
-        }
-        return v;
+        return io.kontrast.math.nn.RandomGraphs.packed(rnd, 1, GRAPH_NODES, GRAPH_FEATURES).toFloatVector();
     }
 
     static final Map<String, Fixture> fixtures = new HashMap<>();

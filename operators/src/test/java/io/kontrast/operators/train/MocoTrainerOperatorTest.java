@@ -81,19 +81,8 @@ class MocoTrainerOperatorTest {
         int c = features + nodes + 1;
         List<ImageSample> out = new ArrayList<>();
         for (ImageSample s : images) {
-            SplittableRandom rnd = new SplittableRandom(s.id.hashCode());
-            float[] v = new float[nodes * c];
-            int present = 2 + rnd.nextInt(nodes - 1);
-            for (int i = 0; i < present; i++) {
-                for (int f = 0; f < features; f++) v[i * c + f] = (float) rnd.nextGaussian();
-                v[i * c + features + nodes] = 1;
-                for (int j = 0; j < i; j++) {
-                    if (rnd.nextBoolean()) {
-                        v[i * c + features + j] = 1;
-                        v[j * c + features + i] = 1;
-                    }
-                }
-            }
+            float[] v = io.kontrast.math.nn.RandomGraphs.packed(new SplittableRandom(s.id.hashCode()), 1, nodes, features)
+                    .toFloatVector();
             out.add(new ImageSample(s.id, s.eventTime, c, 1, nodes, v, s.label));
         }
         return out;
