@@ -41,6 +41,8 @@ public final class Encoder {
     private final float mean;
     private final float invStd;
     private final List<Op> ops;
+    /** Whether a layer reads the packed graph (then the input is kept aside for it). */
+    private final boolean graph;
 
     private interface Op {
         float[] apply(float[] x);
@@ -49,7 +51,8 @@ public final class Encoder {
     /** The packed graph of the sample being embedded, node after node (graph layers read its structure). */
     private static final ThreadLocal<float[]> GRAPH = new ThreadLocal<>();
 
-    private Encoder(String modelId, long version, int inputSize, int outputSize, float mean, float std, List<Op> ops) {
+    private Encoder(String modelId, long version, int inputSize, int outputSize, float mean, float std, List<Op> ops,
+            boolean graph) {
         this.modelId = modelId;
         this.version = version;
         this.inputSize = inputSize;
@@ -57,6 +60,7 @@ public final class Encoder {
         this.mean = mean;
         this.invStd = 1f / std;
         this.ops = ops;
+        this.graph = graph;
     }
 
     /** Rebuilds the backbone; throws {@link InvalidSnapshotException} saying what is wrong. */
@@ -100,7 +104,9 @@ public final class Encoder {
         if (size != s.getEmbeddingDim()) {
             throw new InvalidSnapshotException("backbone ends at " + size + " values, embedding_dim says " + s.getEmbeddingDim());
         }
-        return new Encoder(s.getModelId(), s.getVersion(), inputSize, size, s.getInputMean(), s.getInputStd(), List.copyOf(ops));
+        boolean graph = s.getLayers().stream().anyMatch(l -> "graph_conv".contentEquals(l.getKind()));
+        return new Encoder(s.getModelId(), s.getVersion(), inputSize, size, s.getInputMean(), s.getInputStd(), List.copyOf(ops),
+                graph);
     }
 
     private static int size(int[] shape) {
@@ -561,6 +567,10 @@ public final class Encoder {
         }
         float[] x = new float[inputSize];
         for (int i = 0; i < inputSize; i++) x[i] = (pixels[i] - mean) * invStd;
+        if (!graph) {
+            for (Op op : ops) x = op.apply(x);
+            return x;
+        }
         // Graph layers read the structure from the packed input.
         GRAPH.set(x.clone());
         try {

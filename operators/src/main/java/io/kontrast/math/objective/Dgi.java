@@ -35,6 +35,12 @@ public final class Dgi implements Objective {
     private final double[] fm;
     private final double[] dfm;
     private final double[] x;
+    // Per-neighbourhood scratch, C values each: the mean, the summary, W s and the gradients through them.
+    private final double[] mean;
+    private final double[] s;
+    private final double[] ws;
+    private final double[] dws;
+    private final double[] ds;
 
     /**
      * @param channels C, the feature map's channels per node
@@ -59,6 +65,11 @@ public final class Dgi implements Objective {
         fm = new double[2 * pairs * nodes * channels];
         dfm = new double[fm.length];
         x = new double[2 * pairs * nodes * packed];
+        mean = new double[channels];
+        s = new double[channels];
+        ws = new double[channels];
+        dws = new double[channels];
+        ds = new double[channels];
     }
 
     @Override
@@ -98,11 +109,6 @@ public final class Dgi implements Objective {
         }
         double scale = 1.0 / Math.max(1, 2 * present);
         double loss = 0;
-        double[] mean = new double[c];
-        double[] s = new double[c];
-        double[] ws = new double[c];
-        double[] dws = new double[c];
-        double[] ds = new double[c];
         for (int b = 0; b < pairs; b++) {
             int real = b * nodes * c;
             int fake = (pairs + b) * nodes * c;

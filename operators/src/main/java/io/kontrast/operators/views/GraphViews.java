@@ -73,17 +73,14 @@ public final class GraphViews {
         }
         double mask = s.featureMask();
         double noise = s.noiseStd();
-        boolean[] masked = new boolean[features];
-        for (int f = 0; f < features; f++) masked[f] = rnd.nextDouble() < mask;
-        for (int i = 0; i < nodes; i++) {
-            int row = i * packed;
-            if (out[row + features + nodes] == 0) continue;
-            for (int f = 0; f < features; f++) {
-                if (masked[f]) {
-                    out[row + f] = 0;
-                } else if (noise > 0) {
-                    out[row + f] += (float) (noise * VectorViews.gaussian(rnd));
-                }
+        // Feature after feature: masked in every node, or noise on every present node's value.
+        for (int f = 0; f < features; f++) {
+            boolean masked = rnd.nextDouble() < mask;
+            if (!masked && noise == 0) continue;
+            for (int i = 0; i < nodes; i++) {
+                int at = i * packed + f;
+                if (out[i * packed + features + nodes] == 0) continue;
+                out[at] = masked ? 0 : out[at] + (float) (noise * VectorViews.gaussian(rnd));
             }
         }
     }
