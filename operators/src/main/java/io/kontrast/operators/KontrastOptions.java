@@ -158,6 +158,14 @@ public final class KontrastOptions {
                     .withDescription("cpc: how many steps of the feature map each context predicts, from "
                             + "kontrast.cpc.min-offset on (the farthest below the map's steps).");
 
+    public static final ConfigOption<String> DGI_CORRUPTION =
+            ConfigOptions.key("kontrast.dgi.corruption")
+                    .stringType()
+                    .defaultValue("batch")
+                    .withDescription("dgi: where a corrupted neighbourhood's node features come from: batch (random "
+                            + "nodes of the batch's other neighbourhoods, as DGI's shuffle over the whole graph) or "
+                            + "neighbourhood (its own nodes' features, shuffled among them).");
+
     public static final ConfigOption<Integer> CPC_MIN_OFFSET =
             ConfigOptions.key("kontrast.cpc.min-offset")
                     .intType()

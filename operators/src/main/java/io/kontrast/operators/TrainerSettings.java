@@ -113,10 +113,11 @@ public record TrainerSettings(
      * @param instDiscTemperature instdisc's softmax temperature
      * @param contextGap context's gap between patch cells, a fraction of the shorter side
      * @param contextJitter context's largest patch shift, a fraction of the shorter side
+     * @param dgiCorruption dgi's corruption: {@code batch} or {@code neighbourhood}
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
-            double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset) implements Serializable {}
+            double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset, String dgiCorruption) implements Serializable {}
 
     /**
      * The replay buffer.
@@ -365,6 +366,9 @@ public record TrainerSettings(
         require(cpcAhead >= 1 && cpcAhead <= 1024, CPC_STEPS_AHEAD, "must be in 1..1024, got " + cpcAhead);
         int cpcMinOffset = conf.get(CPC_MIN_OFFSET);
         require(cpcMinOffset >= 0 && cpcMinOffset <= 1024, CPC_MIN_OFFSET, "must be in 0..1024 (0: auto), got " + cpcMinOffset);
+        String dgiCorruption = conf.get(DGI_CORRUPTION).trim();
+        require(List.of("batch", "neighbourhood").contains(dgiCorruption), DGI_CORRUPTION,
+                "must be batch or neighbourhood, got '" + dgiCorruption + "'");
         int cpcContext = conf.get(CPC_CONTEXT_SIZE);
         require(cpcContext >= 1 && cpcContext <= 4096, CPC_CONTEXT_SIZE, "must be in 1..4096, got " + cpcContext);
         require(!sequence || !objectiveName.equals("sop") || shape.steps() >= 4, OBJECTIVE,
@@ -376,7 +380,8 @@ public record TrainerSettings(
                     + " pixels of a " + shape.height() + "x" + shape.width() + " input; at least 4 are needed");
         }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
-                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext, cpcMinOffset);
+                bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext, cpcMinOffset,
+                dgiCorruption);
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.SyntheticShapes;
+import io.kontrast.operators.views.BatchViews;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.views.ViewAugmenter;
 import java.util.List;
@@ -135,8 +136,8 @@ public class LearningTest {
         // Sentence-order prediction: segment pairs, each with its order as the target.
         int[] targets = learner.needsTargets() ? new int[BATCH] : null;
         var batchViews = targets == null
-                ? new io.kontrast.operators.views.BatchViews(views, shape.channels(), shape.height(), shape.width())
-                : new io.kontrast.operators.views.BatchViews(views, shape.channels(), shape.height(), shape.width(), 0, 0);
+                ? new BatchViews(views, shape.channels(), shape.height(), shape.width())
+                : new BatchViews(views, shape.channels(), shape.height(), shape.width(), 0, 0);
         SplittableRandom order = new SplittableRandom(4);
         float[][] rows = new float[BATCH][];
         String[] ids = new String[BATCH];
@@ -185,7 +186,7 @@ public class LearningTest {
         Learner learner = new MocoLearner(settings.network(), HyperParams.mocoV2(BATCH, 1024), 3);
         double before = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
-        var batchViews = new io.kontrast.operators.views.BatchViews(settings.views(), 28, 1, 1);
+        var batchViews = new BatchViews(settings.views(), 28, 1, 1);
         int steps = 80;
         trainOnViews(learner, batchViews, train, steps, "syn");
         double after = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
@@ -221,9 +222,11 @@ public class LearningTest {
         double before = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
         var shape = settings.inputShape();
-        var batchViews = new io.kontrast.operators.views.BatchViews(settings.views(), shape.channels(), shape.height(), shape.width())
-                .corrupting(objective.equals("dgi"));
-        int steps = 100;
+        var batchViews = new BatchViews(settings.views(), shape.channels(), shape.height(), shape.width())
+                .corrupting(objective.equals("dgi") ? BatchViews.Corruption.BATCH : BatchViews.Corruption.NONE);
+        // DGI's kNN first dips (the discriminator first tells a coherent neighbourhood from a mixed
+        // one, whatever its block) and rises above the untrained gcn's from about 1,000 steps on.
+        int steps = objective.equals("dgi") ? 1200 : 100;
         trainOnViews(learner, batchViews, train, steps, "sbm");
         double after = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
@@ -237,7 +240,7 @@ public class LearningTest {
      * {@code steps} steps of {@code learner} on batches drawn from {@code train} (a fixed order),
      * each sample's views built by {@code views} from its id.
      */
-    static void trainOnViews(Learner learner, io.kontrast.operators.views.BatchViews views, LabeledImages train, int steps,
+    static void trainOnViews(Learner learner, BatchViews views, LabeledImages train, int steps,
             String prefix) {
         SplittableRandom order = new SplittableRandom(4);
         int width = train.pixelsPerImage();
@@ -291,7 +294,7 @@ public class LearningTest {
         INDArray f = features(learner, test, views.inputMean(), views.inputStd());
         double before = Probes.recall(f.get(NDArrayIndex.all(), NDArrayIndex.interval(0, split)),
                 f.get(NDArrayIndex.all(), NDArrayIndex.interval(split, f.columns())), 10)[0];
-        var batchViews = new io.kontrast.operators.views.BatchViews(views, 784, 1, 1);
+        var batchViews = new BatchViews(views, 784, 1, 1);
         int steps = 150;
         trainOnViews(learner, batchViews, train, steps, "syn");
         f = features(learner, test, views.inputMean(), views.inputStd());

@@ -117,6 +117,10 @@ class TrainerSettingsTest {
                 "kontrast.objective", "dgi")).newLearner(1).objective()).isEqualTo("dgi");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28x28", "kontrast.objective", "dgi")))
                 .hasMessageContaining("kontrast.objective").hasMessageContaining("graph samples");
+        assertThat(TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
+                "kontrast.objective", "dgi")).objective().dgiCorruption()).isEqualTo("batch");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
+                "kontrast.objective", "dgi", "kontrast.dgi.corruption", "graph"))).hasMessageContaining("kontrast.dgi.corruption");
     }
 
     /**

@@ -958,7 +958,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                     ? new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth)
                     : new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth,
                             objective.contextGap(), objective.contextJitter());
-            batchViews.corrupting(objective.name().equals("dgi"));
+            batchViews.corrupting(!objective.name().equals("dgi") ? BatchViews.Corruption.NONE
+                    : objective.dgiCorruption().equals("batch") ? BatchViews.Corruption.BATCH : BatchViews.Corruption.NEIGHBOURHOOD);
             inLanes = learner::inLanes;
             readPerStep = batch;
             var r = settings.replay();

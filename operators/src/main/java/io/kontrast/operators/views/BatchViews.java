@@ -32,8 +32,8 @@ public final class BatchViews {
     private final TokenViews tokens;
     // Graph samples (packed): edge dropping, feature masking, noise.
     private final GraphViews graphs;
-    // DGI: the second view is the first one corrupted (features shuffled among the nodes).
-    private boolean corrupting;
+    // DGI: the second view is the first one corrupted (its nodes' features from elsewhere).
+    private Corruption corruption = Corruption.NONE;
     // Sentence-order prediction: segment pairs of a sequence in place of its views.
     private final SegmentPairs segments;
 
@@ -109,10 +109,20 @@ public final class BatchViews {
                 () -> part(0, pixels, ids, skip, count, first, second, targets));
     }
 
-    /** Graph samples for DGI: each pair is a view and its corruption. Returns this. */
-    public BatchViews corrupting(boolean corrupt) {
-        if (corrupt && graphs == null) throw new IllegalArgumentException("only graph views have a corruption");
-        this.corrupting = corrupt;
+    /** Where a corrupted graph's node features come from. */
+    public enum Corruption {
+        /** No corruption: two views of each sample. */
+        NONE,
+        /** The neighbourhood's own nodes' features, shuffled among them. */
+        NEIGHBOURHOOD,
+        /** Random nodes of the batch's other samples ({@link GraphViews#corruptFromBatch}). */
+        BATCH
+    }
+
+    /** Graph samples for DGI: each pair is a view and its corruption, drawn as {@code mode} says. Returns this. */
+    public BatchViews corrupting(Corruption mode) {
+        if (mode != Corruption.NONE && graphs == null) throw new IllegalArgumentException("only graph views have a corruption");
+        this.corruption = mode;
         return this;
     }
 
@@ -137,7 +147,9 @@ public final class BatchViews {
                 targets[i] = segments.build(pixels[i], rnd, a, b);
             } else if (graphs != null) {
                 graphs.view(pixels[i], rnd, a);
-                if (corrupting) {
+                if (corruption == Corruption.BATCH) {
+                    graphs.corruptFromBatch(a, pixels, skip, count, i, rnd, b);
+                } else if (corruption == Corruption.NEIGHBOURHOOD) {
                     graphs.corrupt(a, rnd, b);
                 } else {
                     graphs.view(pixels[i], rnd, b);

@@ -51,6 +51,36 @@ public final class GraphViews {
         for (int k = 0; k < n; k++) System.arraycopy(x, from[k] * packed, out, present[k] * packed, features);
     }
 
+    /**
+     * DGI's corruption drawn from the batch: the structure of {@code view} (a view of sample
+     * {@code self}), each of its present nodes given the features of a random present node of
+     * another of the batch's first {@code count} samples (not marked in {@code skip}), then the
+     * views' feature masking and noise, drawn anew. Other samples' nodes are mostly from other
+     * parts of the graph, as in DGI, whose corruption shuffles features over the whole graph; a
+     * shuffle inside one neighbourhood keeps what its nodes have in common.
+     */
+    public void corruptFromBatch(float[] view, float[][] samples, boolean[] skip, int count, int self, SplittableRandom rnd,
+            float[] out) {
+        System.arraycopy(view, 0, out, 0, nodes * packed);
+        for (int i = 0; i < nodes; i++) {
+            if (view[i * packed + features + nodes] == 0) continue;
+            float[] from = samples[self];
+            int node = 0;
+            // A few draws find a present node of another sample; a batch of one falls back to its own first node.
+            for (int tries = 0; tries < 16; tries++) {
+                int j = rnd.nextInt(count);
+                int k = rnd.nextInt(nodes);
+                if (j != self && (skip == null || !skip[j]) && samples[j][k * packed + features + nodes] != 0) {
+                    from = samples[j];
+                    node = k;
+                    break;
+                }
+            }
+            System.arraycopy(from, node * packed, out, i * packed, features);
+        }
+        maskAndNoise(out, rnd);
+    }
+
     /** One view of {@code x} into {@code out}. */
     public void view(float[] x, SplittableRandom rnd, float[] out) {
         System.arraycopy(x, 0, out, 0, nodes * packed);
@@ -71,6 +101,11 @@ public final class GraphViews {
                 }
             }
         }
+        maskAndNoise(out, rnd);
+    }
+
+    /** Feature masking and noise, in place. */
+    private void maskAndNoise(float[] out, SplittableRandom rnd) {
         double mask = s.featureMask();
         double noise = s.noiseStd();
         // Feature after feature: masked in every node, or noise on every present node's value.

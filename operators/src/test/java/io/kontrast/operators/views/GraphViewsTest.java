@@ -92,4 +92,66 @@ class GraphViewsTest {
         }
         assertThat(dropped).isBetween(1, 4);
     }
+
+    /** The clique with every feature moved by {@code shift}, so that each sample's rows are its own. */
+    static float[] shifted(float shift) {
+        float[] x = clique();
+        for (int i = 0; i < 6; i++) for (int f = 0; f < F; f++) x[i * C + f] += shift;
+        return x;
+    }
+
+    /** The neighbourhood corruption keeps the structure and permutes the present nodes' feature rows. */
+    @Test
+    void aNeighbourhoodCorruptionShufflesItsOwnRows() {
+        float[] x = clique();
+        float[] out = new float[N * C];
+        new GraphViews(settings(0, 0, 0, 0), N, C).corrupt(x, new SplittableRandom(4), out);
+        java.util.List<String> rows = new java.util.ArrayList<>();
+        java.util.List<String> shuffled = new java.util.ArrayList<>();
+        int moved = 0;
+        for (int i = 0; i < N; i++) {
+            assertThat(java.util.Arrays.copyOfRange(out, i * C + F, (i + 1) * C)).containsExactly(java.util.Arrays.copyOfRange(x, i * C + F, (i + 1) * C));
+            rows.add(java.util.Arrays.toString(java.util.Arrays.copyOfRange(x, i * C, i * C + F)));
+            shuffled.add(java.util.Arrays.toString(java.util.Arrays.copyOfRange(out, i * C, i * C + F)));
+            if (out[i * C] != x[i * C]) moved++;
+        }
+        assertThat(shuffled).containsExactlyInAnyOrderElementsOf(rows);
+        assertThat(moved).isGreaterThan(0);
+    }
+
+    /**
+     * The batch corruption keeps the view's structure and presence and gives each present node the
+     * features of a present node of another sample of the batch, never of its own nor of a skipped
+     * one; the same generator gives the same corruption.
+     */
+    @Test
+    void aBatchCorruptionTakesOtherSamplesRows() {
+        GraphViews views = new GraphViews(settings(0, 0, 0, 0), N, C);
+        float[][] batch = {shifted(0), shifted(1), shifted(2), shifted(3)};
+        boolean[] skip = {false, false, true, false};
+        float[] out = new float[N * C];
+        java.util.Set<Integer> sources = new java.util.HashSet<>();
+        for (int seed = 0; seed < 20; seed++) {
+            views.corruptFromBatch(batch[0], batch, skip, 4, 0, new SplittableRandom(seed), out);
+            for (int i = 0; i < N; i++) {
+                assertThat(java.util.Arrays.copyOfRange(out, i * C + F, (i + 1) * C))
+                        .containsExactly(java.util.Arrays.copyOfRange(batch[0], i * C + F, (i + 1) * C));
+                if (i >= 6) {
+                    assertThat(java.util.Arrays.copyOfRange(out, i * C, i * C + F)).containsOnly(0f);
+                    continue;
+                }
+                int sample = (int) Math.floor(out[i * C]);
+                int node = Math.round((out[i * C] - sample) * 10) - 1;
+                assertThat(sample).as("another sample, not skipped").isIn(1, 3);
+                assertThat(node).isBetween(0, 5);
+                assertThat(java.util.Arrays.copyOfRange(out, i * C, i * C + F))
+                        .containsExactly(java.util.Arrays.copyOfRange(batch[sample], node * C, node * C + F));
+                sources.add(sample);
+            }
+            float[] again = new float[N * C];
+            views.corruptFromBatch(batch[0], batch, skip, 4, 0, new SplittableRandom(seed), again);
+            assertThat(again).containsExactly(out);
+        }
+        assertThat(sources).containsExactlyInAnyOrder(1, 3);
+    }
 }
