@@ -36,6 +36,8 @@ public final class BatchViews {
     private Corruption corruption = Corruption.NONE;
     // Sentence-order prediction: segment pairs of a sequence in place of its views.
     private final SegmentPairs segments;
+    // Whether each segment then gets the sequence views (sequences; token segments are used as cut).
+    private final boolean segmentViews;
 
     public BatchViews(ViewSettings settings, int height, int width) {
         this(settings, 1, height, width);
@@ -68,8 +70,10 @@ public final class BatchViews {
         if (vector && gapFraction >= 0) {
             throw new IllegalArgumentException("patch or segment pairs need an image or a sequence, got a vector of " + channels);
         }
+        // A sequence's segments, resampled but not normalised, then each given the sequence views.
+        segmentViews = sequence && gapFraction >= 0;
         segments = tokensIn && gapFraction >= 0 ? SegmentPairs.tokens(channels, settings.padId())
-                : sequence && gapFraction >= 0 ? new SegmentPairs(width, channels, settings.inputMean(), settings.inputStd()) : null;
+                : segmentViews ? new SegmentPairs(width, channels) : null;
         tokens = tokensIn ? new TokenViews(settings, channels) : null;
         graphs = graphIn ? new GraphViews(settings, width, channels) : null;
         vectors = vector ? new VectorViews(settings, channels) : null;
@@ -82,7 +86,8 @@ public final class BatchViews {
         this.channels = channels;
         augmenters = new ViewAugmenter[] {new ViewAugmenter(settings), new ViewAugmenter(settings)};
         colors = new ColorAugmenter[] {new ColorAugmenter(settings), new ColorAugmenter(settings)};
-        views = new float[2][2][channels * height * width];
+        // Per part: the two views, and the two raw segments their views are drawn from.
+        views = new float[2][segmentViews ? 4 : 2][channels * height * width];
         this.vector = vector;
     }
 
@@ -143,6 +148,10 @@ public final class BatchViews {
             SplittableRandom rnd = aug.randomFor(ids[i]);
             if (patches != null) {
                 targets[i] = patches[p].build(pixels[i], rnd, a, b);
+            } else if (segmentViews) {
+                targets[i] = segments.build(pixels[i], rnd, views[p][2], views[p][3]);
+                sequences.view(views[p][2], rnd, a);
+                sequences.view(views[p][3], rnd, b);
             } else if (segments != null) {
                 targets[i] = segments.build(pixels[i], rnd, a, b);
             } else if (graphs != null) {

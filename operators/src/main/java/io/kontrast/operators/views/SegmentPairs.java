@@ -6,8 +6,9 @@ import java.util.SplittableRandom;
  * The views of sentence-order prediction (ALBERT's SOP) on a sequence of {@code T} steps of
  * {@code F} features: the sequence is cut at a random step in [0.3 T, 0.7 T] into two consecutive
  * segments, each resampled (linear interpolation along time) to the full {@code T} steps, so that
- * the encoder and the backbone it publishes stay those of the other objectives, and normalised as
- * the other views are. With probability 1/2 the two are swapped.
+ * the encoder and the backbone it publishes stay those of the other objectives. With probability
+ * 1/2 the two are swapped. The segments are not normalised: each is then one sample's raw input to
+ * the sequence views ({@link SequenceViews}), which normalise.
  *
  * <p>The target of the pair: 0 when the first view is the earlier segment, 1 when swapped. The
  * cut's range is symmetric, so a segment's length (its stretch) does not give the order away.
@@ -16,22 +17,18 @@ import java.util.SplittableRandom;
 public final class SegmentPairs {
     private final int steps;
     private final int features;
-    private final float mean;
-    private final float invStd;
 
     /** Token samples: the pad id that follows a segment's ids (which are not resampled); NaN otherwise. */
     private final float pad;
 
-    public SegmentPairs(int steps, int features, float mean, float std) {
-        this(steps, features, mean, std, Float.NaN);
+    public SegmentPairs(int steps, int features) {
+        this(steps, features, Float.NaN);
     }
 
-    private SegmentPairs(int steps, int features, float mean, float std, float pad) {
+    private SegmentPairs(int steps, int features, float pad) {
         if (steps < 4) throw new IllegalArgumentException("segment pairs need a sequence of at least 4 steps, got " + steps);
         this.steps = steps;
         this.features = features;
-        this.mean = mean;
-        this.invStd = 1f / std;
         this.pad = pad;
     }
 
@@ -40,7 +37,7 @@ public final class SegmentPairs {
      * padded with {@code padId} to {@code steps} (ids are not interpolated or normalised).
      */
     public static SegmentPairs tokens(int steps, int padId) {
-        return new SegmentPairs(steps, 1, 0, 1, padId);
+        return new SegmentPairs(steps, 1, padId);
     }
 
     /** Writes the pair of {@code x} into {@code a} and {@code b}; returns its target (0 in order, 1 swapped). */
@@ -54,7 +51,7 @@ public final class SegmentPairs {
         return swap ? 1 : 0;
     }
 
-    /** Steps {@code [from, to)} of {@code x}, resampled to {@code steps} steps and normalised, into {@code out}. */
+    /** Steps {@code [from, to)} of {@code x}, resampled to {@code steps} steps, into {@code out}. */
     private void segment(float[] x, int from, int to, float[] out) {
         int length = to - from;
         if (!Float.isNaN(pad)) {
@@ -69,7 +66,7 @@ public final class SegmentPairs {
             int l = (int) Math.floor(at);
             int h = Math.min(l + 1, to - 1);
             float w = (float) (at - l);
-            for (int j = 0; j < f; j++) out[o * f + j] = (x[l * f + j] * (1 - w) + x[h * f + j] * w - mean) * invStd;
+            for (int j = 0; j < f; j++) out[o * f + j] = x[l * f + j] * (1 - w) + x[h * f + j] * w;
         }
     }
 }

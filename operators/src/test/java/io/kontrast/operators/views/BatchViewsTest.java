@@ -61,4 +61,57 @@ class BatchViewsTest {
             assertThat(gotB).as("second view of %d", i).isEqualTo(b);
         }
     }
+
+    /**
+     * Sentence-order prediction on sequences: each view is a sequence view of one raw segment, and
+     * the target the segments' order; with the sequence views neutral (whole windows, no scaling,
+     * jitter or time mask) a view is its segment normalised.
+     */
+    @Test
+    void sequenceSegmentsGetTheSequenceViews() {
+        int t = 20;
+        int f = 3;
+        float[][] rows = new float[4][t * f];
+        String[] ids = new String[4];
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < t * f; j++) rows[i][j] = (float) rnd.nextDouble();
+            ids[i] = "seq-" + i;
+        }
+        for (boolean neutral : new boolean[] {true, false}) {
+            ViewSettings settings = new ViewSettings(neutral ? 1 : 0.6, 0.5, 0.4, neutral ? 0 : 0.05, 0.5f, 0.25f, 42)
+                    .withSequenceViews(neutral ? 0 : 0.2, neutral ? 0 : 0.2);
+            FloatBuffer first = FloatBuffer.allocate(4 * t * f);
+            FloatBuffer second = FloatBuffer.allocate(4 * t * f);
+            int[] targets = new int[4];
+            BatchViews views = new BatchViews(settings, f, 1, t, 0, 0);
+            assertThat(views.patchPairs()).isTrue();
+            views.build(rows, ids, null, 4, first, second, targets, (helper, caller) -> {
+                helper.run();
+                caller.run();
+            });
+            SegmentPairs segments = new SegmentPairs(t, f);
+            SequenceViews sequences = new SequenceViews(settings, t, f);
+            ViewAugmenter seeds = new ViewAugmenter(settings);
+            for (int i = 0; i < 4; i++) {
+                float[] segA = new float[t * f];
+                float[] segB = new float[t * f];
+                float[] a = new float[t * f];
+                float[] b = new float[t * f];
+                SplittableRandom r = seeds.randomFor(ids[i]);
+                assertThat(targets[i]).isEqualTo(segments.build(rows[i], r, segA, segB));
+                sequences.view(segA, r, a);
+                sequences.view(segB, r, b);
+                float[] gotA = new float[t * f];
+                float[] gotB = new float[t * f];
+                first.get(i * t * f, gotA);
+                second.get(i * t * f, gotB);
+                assertThat(gotA).containsExactly(a);
+                assertThat(gotB).containsExactly(b);
+                if (neutral) {
+                    for (int j = 0; j < t * f; j++) assertThat(gotA[j]).isCloseTo((segA[j] - 0.5f) / 0.25f, org.assertj.core.data.Offset.offset(1e-5f));
+                }
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@ class SegmentPairsTest {
     void theTwoViewsAreConsecutiveSegmentsAndTheTargetSaysTheirOrder() {
         float[] x = new float[T * F];
         for (int t = 0; t < T; t++) for (int j = 0; j < F; j++) x[t * F + j] = t;
-        SegmentPairs pairs = new SegmentPairs(T, F, 0f, 1f);
+        SegmentPairs pairs = new SegmentPairs(T, F);
         float[] a = new float[T * F];
         float[] b = new float[T * F];
         int swapped = 0;
@@ -59,16 +59,5 @@ class SegmentPairsTest {
             for (int t = T - cut; t < T; t++) assertThat(later[t]).isZero();
             assertThat(cut).isBetween((int) Math.ceil(0.3 * T), (int) Math.floor(0.7 * T));
         }
-    }
-
-    @Test
-    void valuesAreNormalisedAsTheOtherViews() {
-        float[] x = new float[T * F];
-        java.util.Arrays.fill(x, 3f);
-        float[] a = new float[T * F];
-        float[] b = new float[T * F];
-        new SegmentPairs(T, F, 1f, 4f).build(x, new SplittableRandom(1), a, b);
-        assertThat(a).containsOnly(0.5f);
-        assertThat(b).containsOnly(0.5f);
     }
 }
