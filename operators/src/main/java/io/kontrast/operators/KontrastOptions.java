@@ -158,6 +158,14 @@ public final class KontrastOptions {
                     .withDescription("cpc: how many steps of the feature map each context predicts, from "
                             + "kontrast.cpc.min-offset on (the farthest below the map's steps).");
 
+    public static final ConfigOption<Double> CLIP_MAX_SCALE =
+            ConfigOptions.key("kontrast.clip.max-scale")
+                    .doubleType()
+                    .defaultValue(25.0)
+                    .withDescription("clip: the largest value of the learned logit scale (the inverse temperature), "
+                            + "at least 1. CLIP's 100 is for batches of 32,768; at a trainer's batches, 25 scored "
+                            + "better on every probe and on retrieval.");
+
     public static final ConfigOption<String> DGI_CORRUPTION =
             ConfigOptions.key("kontrast.dgi.corruption")
                     .stringType()

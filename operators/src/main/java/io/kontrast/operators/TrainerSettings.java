@@ -114,10 +114,12 @@ public record TrainerSettings(
      * @param contextGap context's gap between patch cells, a fraction of the shorter side
      * @param contextJitter context's largest patch shift, a fraction of the shorter side
      * @param dgiCorruption dgi's corruption: {@code batch} or {@code neighbourhood}
+     * @param clipMaxScale clip's largest logit scale
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
-            double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset, String dgiCorruption) implements Serializable {}
+            double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset, String dgiCorruption,
+            double clipMaxScale) implements Serializable {}
 
     /**
      * The replay buffer.
@@ -369,6 +371,8 @@ public record TrainerSettings(
         String dgiCorruption = conf.get(DGI_CORRUPTION).trim();
         require(List.of("batch", "neighbourhood").contains(dgiCorruption), DGI_CORRUPTION,
                 "must be batch or neighbourhood, got '" + dgiCorruption + "'");
+        double clipMaxScale = conf.get(CLIP_MAX_SCALE);
+        require(clipMaxScale >= 1 && clipMaxScale <= 1000, CLIP_MAX_SCALE, "must be in [1, 1000], got " + clipMaxScale);
         int cpcContext = conf.get(CPC_CONTEXT_SIZE);
         require(cpcContext >= 1 && cpcContext <= 4096, CPC_CONTEXT_SIZE, "must be in 1..4096, got " + cpcContext);
         require(!sequence || !objectiveName.equals("sop") || shape.steps() >= 4, OBJECTIVE,
@@ -381,7 +385,7 @@ public record TrainerSettings(
         }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
                 bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext, cpcMinOffset,
-                dgiCorruption);
+                dgiCorruption, clipMaxScale);
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
@@ -695,7 +699,7 @@ public record TrainerSettings(
             case "clip" -> {
                 var towers = (io.kontrast.math.nn.Towers) net;
                 yield new ObjectiveLearner(net, hyperParams, new Clip(hyperParams.batchSize(), towers.tower(0).outputDim(),
-                        hyperParams.temperature(), DataType.FLOAT), seed);
+                        hyperParams.temperature(), objective.clipMaxScale(), DataType.FLOAT), seed);
             }
             case "dgi" -> {
                 Shape map = ((LayerNet) net).featureMapShape();

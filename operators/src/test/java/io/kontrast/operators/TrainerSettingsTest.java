@@ -121,6 +121,8 @@ class TrainerSettingsTest {
                 "kontrast.objective", "dgi")).objective().dgiCorruption()).isEqualTo("batch");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "32x16", "kontrast.input.graph", "true",
                 "kontrast.objective", "dgi", "kontrast.dgi.corruption", "graph"))).hasMessageContaining("kontrast.dgi.corruption");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.clip.max-scale", "0.5")))
+                .hasMessageContaining("kontrast.clip.max-scale");
     }
 
     /**

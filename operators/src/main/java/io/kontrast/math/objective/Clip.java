@@ -14,14 +14,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * picks its own {@code b} among the batch's by softmax cross-entropy over cosine similarities
  * times a learned scale {@code e^t} (the inverse temperature), and each {@code b} picks its own
  * {@code a} the same way: the symmetric InfoNCE. The scale is learning state of the objective,
- * kept in {@code [1, 100]} as CLIP does, starting at the inverse of {@code kontrast.temperature}.
+ * kept in {@code [1, maxScale]} as CLIP keeps it in [1, 100], starting at the inverse of {@code
+ * kontrast.temperature}.
  *
  * <p>Both views of a sample go through (2N rows); a row's partner view is the same sample, so
  * the partner's column is left out of the row's negatives (and its row out of the column's)
  * rather than counted as one. The loss is the mean of the 4N cross-entropies.
  */
 public final class Clip implements Objective {
-    static final double MAX_LOG_SCALE = Math.log(100);
+    /** The default largest scale: 25, at the batches of a stream's trainer (CLIP's 100 is for batches of 32,768). */
+    public static final double MAX_SCALE = 25;
+
+    private final double maxLogScale;
 
     private final int pairs;
     private final int rows;
@@ -45,10 +49,17 @@ public final class Clip implements Objective {
      * @param temperature the initial temperature, {@code 1 / e^t}
      */
     public Clip(int pairs, int dim, double temperature, DataType dtype) {
+        this(pairs, dim, temperature, MAX_SCALE, dtype);
+    }
+
+    /** @param maxScale the largest scale, at least 1 */
+    public Clip(int pairs, int dim, double temperature, double maxScale, DataType dtype) {
+        if (!(maxScale >= 1)) throw new IllegalArgumentException("clip's largest scale must be at least 1, got " + maxScale);
+        this.maxLogScale = Math.log(maxScale);
         this.pairs = pairs;
         this.rows = 2 * pairs;
         this.dim = dim;
-        logScale = Nd4j.createFromArray(new double[] {Math.min(MAX_LOG_SCALE, Math.max(0, Math.log(1 / temperature)))}).castTo(dtype);
+        logScale = Nd4j.createFromArray(new double[] {Math.min(maxLogScale, Math.max(0, Math.log(1 / temperature)))}).castTo(dtype);
         logScaleGrad = Nd4j.create(dtype, 1);
         logScaleVelocity = Nd4j.create(dtype, 1);
         z = new double[rows * 2 * dim];
@@ -157,7 +168,7 @@ public final class Clip implements Objective {
         // No weight decay on the temperature; clamped as CLIP clamps its logit scale.
         Sgd.step(logScale, logScaleGrad, logScaleVelocity, learningRate, 0, hp.sgdMomentum());
         double t = logScale.getDouble(0);
-        if (t < 0 || t > MAX_LOG_SCALE) logScale.putScalar(0, Math.min(MAX_LOG_SCALE, Math.max(0, t)));
+        if (t < 0 || t > maxLogScale) logScale.putScalar(0, Math.min(maxLogScale, Math.max(0, t)));
     }
 
     @Override

@@ -8,6 +8,7 @@ import static io.kontrast.math.nn.LayerSpec.linear;
 import static io.kontrast.math.nn.LayerSpec.maxPool2d;
 import static io.kontrast.math.nn.LayerSpec.relu;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kontrast.math.HyperParams;
 import io.kontrast.math.Network;
@@ -349,6 +350,27 @@ class ObjectiveGradientTest {
         clip.logScale().putScalar(0, t);
         assertThat(analyticScale).isCloseTo((up - down) / (2 * EPS), org.assertj.core.data.Offset.offset(1e-7));
         assertThat(wrong).isEmpty();
+    }
+
+    /** CLIP's learned scale starts at the inverse temperature and never leaves [1, maxScale], however its gradient pushes. */
+    @org.junit.jupiter.api.Test
+    void clipsScaleStaysWithinItsBounds() {
+        SplittableRandom rnd = new SplittableRandom(31);
+        Clip clip = new Clip(PAIRS, 3, 0.01, 10, DataType.DOUBLE);
+        assertThat(clip.logScale().getDouble(0)).isCloseTo(Math.log(10), org.assertj.core.data.Offset.offset(1e-12));
+        assertThat(new Clip(PAIRS, 3, 0.2, 10, DataType.DOUBLE).logScale().getDouble(0))
+                .isCloseTo(Math.log(5), org.assertj.core.data.Offset.offset(1e-12));
+        INDArray z = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
+        INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 6);
+        HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0);
+        Objective.Batch batch = new FixedBatch(PAIRS, z, null);
+        for (int step = 0; step < 20; step++) {
+            clip.lossAndGradient(batch, dz);
+            // Positives far above the negatives: a sharper softmax lowers the loss, so the scale would grow.
+            clip.update(1000, hp, null);
+            assertThat(clip.logScale().getDouble(0)).isBetween(0.0, Math.log(10) + 1e-12);
+        }
+        assertThatThrownBy(() -> new Clip(PAIRS, 3, 0.2, 0.5, DataType.DOUBLE)).hasMessageContaining("at least 1");
     }
 
     /** CLIP through a whole learner: two towers of their own (a convolution and an MLP), split batch norm. */
