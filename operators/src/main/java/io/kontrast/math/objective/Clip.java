@@ -74,6 +74,11 @@ public final class Clip implements Objective {
         db = new double[rows * dim];
     }
 
+    /** The scale, within its bounds even when restored from a checkpoint written under a wider one. */
+    private double scale() {
+        return Math.exp(Math.max(0, Math.min(maxLogScale, logScale.getDouble(0))));
+    }
+
     @Override
     public String name() {
         return "clip";
@@ -81,7 +86,7 @@ public final class Clip implements Objective {
 
     /** The current temperature, {@code 1 / e^t}. */
     public double temperature() {
-        return Math.exp(-logScale.getDouble(0));
+        return 1 / scale();
     }
 
     @Override
@@ -93,7 +98,7 @@ public final class Clip implements Objective {
         }
         Rows.normalize(a, rows, dim, aNorms);
         Rows.normalize(b, rows, dim, bNorms);
-        double s = Math.exp(logScale.getDouble(0));
+        double s = scale();
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < rows; j++) {
                 double dot = 0;
@@ -140,7 +145,7 @@ public final class Clip implements Objective {
      * (or {@link #pc}), 0 at the partner.
      */
     private double softmax(int i, boolean alongRow) {
-        double s = Math.exp(logScale.getDouble(0));
+        double s = scale();
         int partner = i < pairs ? i + pairs : i - pairs;
         double[] p = alongRow ? pr : pc;
         double max = Double.NEGATIVE_INFINITY;

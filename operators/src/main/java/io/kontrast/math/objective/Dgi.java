@@ -10,8 +10,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Deep Graph Infomax (Veličković et al.): the mutual-information family on graphs. A sample's
- * first view is its neighbourhood, the second the same neighbourhood corrupted (its nodes'
- * features shuffled among its nodes, the structure kept). The backbone's last feature map gives a
+ * first view is its neighbourhood, the second the same neighbourhood corrupted (the structure
+ * kept, its nodes' features drawn from elsewhere: see {@code GraphViews}). The backbone's last feature map gives a
  * representation {@code h_i} per node; the readout {@code s = σ(mean of the first view's present
  * nodes)} summarises the graph; a bilinear discriminator {@code D(h, s) = hᵀ W s} scores each
  * present node of the first view as belonging to the summary and each of the corrupted view as

@@ -34,6 +34,8 @@ public final class BatchViews {
     private final GraphViews graphs;
     // DGI: the second view is the first one corrupted (its nodes' features from elsewhere).
     private Corruption corruption = Corruption.NONE;
+    // Per part: which features the graph view masked (the corruption masks the same).
+    private final boolean[][] masks;
     // Sentence-order prediction: segment pairs of a sequence in place of its views.
     private final SegmentPairs segments;
     // Whether each segment then gets the sequence views (sequences; token segments are used as cut).
@@ -76,6 +78,7 @@ public final class BatchViews {
                 : segmentViews ? new SegmentPairs(width, channels) : null;
         tokens = tokensIn ? new TokenViews(settings, channels) : null;
         graphs = graphIn ? new GraphViews(settings, width, channels) : null;
+        masks = graphIn ? new boolean[2][graphs.features()] : null;
         vectors = vector ? new VectorViews(settings, channels) : null;
         sequences = sequence ? new SequenceViews(settings, width, channels) : null;
         patches = gapFraction < 0 || sequence || tokensIn || graphIn ? null : new PatchPairs[] {
@@ -155,9 +158,9 @@ public final class BatchViews {
             } else if (segments != null) {
                 targets[i] = segments.build(pixels[i], rnd, a, b);
             } else if (graphs != null) {
-                graphs.view(pixels[i], rnd, a);
+                graphs.view(pixels[i], rnd, a, masks[p]);
                 if (corruption == Corruption.BATCH) {
-                    graphs.corruptFromBatch(a, pixels, skip, count, i, rnd, b);
+                    graphs.corruptFromBatch(a, masks[p], pixels, skip, count, i, rnd, b);
                 } else if (corruption == Corruption.NEIGHBOURHOOD) {
                     graphs.corrupt(a, rnd, b);
                 } else {

@@ -54,35 +54,63 @@ public final class GraphViews {
     /**
      * DGI's corruption drawn from the batch: the structure of {@code view} (a view of sample
      * {@code self}), each of its present nodes given the features of a random present node of
-     * another of the batch's first {@code count} samples (not marked in {@code skip}), then the
-     * views' feature masking and noise, drawn anew. Other samples' nodes are mostly from other
-     * parts of the graph, as in DGI, whose corruption shuffles features over the whole graph; a
-     * shuffle inside one neighbourhood keeps what its nodes have in common.
+     * another of the batch's first {@code count} samples (not marked in {@code skip}); the features
+     * {@code masked} in the view masked here too (so that the two differ in their nodes' features
+     * only), noise drawn anew on the others. Other samples' nodes are mostly from other parts of
+     * the graph, as in DGI, whose corruption shuffles features over the whole graph; a shuffle
+     * inside one neighbourhood keeps what its nodes have in common. A batch with no other sample
+     * to draw from gives a node a random node of its own sample.
      */
-    public void corruptFromBatch(float[] view, float[][] samples, boolean[] skip, int count, int self, SplittableRandom rnd,
-            float[] out) {
+    public void corruptFromBatch(float[] view, boolean[] masked, float[][] samples, boolean[] skip, int count, int self,
+            SplittableRandom rnd, float[] out) {
         System.arraycopy(view, 0, out, 0, nodes * packed);
         for (int i = 0; i < nodes; i++) {
             if (view[i * packed + features + nodes] == 0) continue;
-            float[] from = samples[self];
+            float[] from = null;
             int node = 0;
-            // A few draws find a present node of another sample; a batch of one falls back to its own first node.
-            for (int tries = 0; tries < 16; tries++) {
+            for (int tries = 0; tries < 16 && from == null; tries++) {
                 int j = rnd.nextInt(count);
                 int k = rnd.nextInt(nodes);
                 if (j != self && (skip == null || !skip[j]) && samples[j][k * packed + features + nodes] != 0) {
                     from = samples[j];
                     node = k;
-                    break;
+                }
+            }
+            if (from == null) {
+                from = samples[self];
+                for (int tries = 0; tries < 16; tries++) {
+                    int k = rnd.nextInt(nodes);
+                    if (from[k * packed + features + nodes] != 0) {
+                        node = k;
+                        break;
+                    }
                 }
             }
             System.arraycopy(from, node * packed, out, i * packed, features);
         }
-        maskAndNoise(out, rnd);
+        double noise = s.noiseStd();
+        for (int f = 0; f < features; f++) {
+            if (!masked[f] && noise == 0) continue;
+            for (int i = 0; i < nodes; i++) {
+                int at = i * packed + f;
+                if (out[i * packed + features + nodes] == 0) continue;
+                out[at] = masked[f] ? 0 : out[at] + (float) (noise * VectorViews.gaussian(rnd));
+            }
+        }
+    }
+
+    /** The features per node. */
+    public int features() {
+        return features;
     }
 
     /** One view of {@code x} into {@code out}. */
     public void view(float[] x, SplittableRandom rnd, float[] out) {
+        view(x, rnd, out, null);
+    }
+
+    /** One view of {@code x} into {@code out}, writing which features it masked into {@code masked} (null: not wanted). */
+    public void view(float[] x, SplittableRandom rnd, float[] out, boolean[] masked) {
         System.arraycopy(x, 0, out, 0, nodes * packed);
         // Node dropping: a node other than the centre leaves the view with its edges.
         double nodeDrop = s.nodeDrop();
@@ -101,21 +129,22 @@ public final class GraphViews {
                 }
             }
         }
-        maskAndNoise(out, rnd);
+        maskAndNoise(out, rnd, masked);
     }
 
-    /** Feature masking and noise, in place. */
-    private void maskAndNoise(float[] out, SplittableRandom rnd) {
+    /** Feature masking and noise, in place; which features were masked into {@code masked} (may be null). */
+    private void maskAndNoise(float[] out, SplittableRandom rnd, boolean[] masked) {
         double mask = s.featureMask();
         double noise = s.noiseStd();
         // Feature after feature: masked in every node, or noise on every present node's value.
         for (int f = 0; f < features; f++) {
-            boolean masked = rnd.nextDouble() < mask;
-            if (!masked && noise == 0) continue;
+            boolean off = rnd.nextDouble() < mask;
+            if (masked != null) masked[f] = off;
+            if (!off && noise == 0) continue;
             for (int i = 0; i < nodes; i++) {
                 int at = i * packed + f;
                 if (out[i * packed + features + nodes] == 0) continue;
-                out[at] = masked ? 0 : out[at] + (float) (noise * VectorViews.gaussian(rnd));
+                out[at] = off ? 0 : out[at] + (float) (noise * VectorViews.gaussian(rnd));
             }
         }
     }

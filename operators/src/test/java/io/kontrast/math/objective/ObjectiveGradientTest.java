@@ -352,24 +352,33 @@ class ObjectiveGradientTest {
         assertThat(wrong).isEmpty();
     }
 
-    /** CLIP's learned scale starts at the inverse temperature and never leaves [1, maxScale], however its gradient pushes. */
+    /**
+     * CLIP's learned scale starts at the inverse temperature within [1, maxScale], rises to its
+     * bound and no further when every pair is already aligned, and a scale restored from beyond the
+     * bound (a checkpoint of a wider one) is used at the bound.
+     */
     @org.junit.jupiter.api.Test
     void clipsScaleStaysWithinItsBounds() {
         SplittableRandom rnd = new SplittableRandom(31);
-        Clip clip = new Clip(PAIRS, 3, 0.01, 10, DataType.DOUBLE);
-        assertThat(clip.logScale().getDouble(0)).isCloseTo(Math.log(10), org.assertj.core.data.Offset.offset(1e-12));
-        assertThat(new Clip(PAIRS, 3, 0.2, 10, DataType.DOUBLE).logScale().getDouble(0))
-                .isCloseTo(Math.log(5), org.assertj.core.data.Offset.offset(1e-12));
-        INDArray z = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
+        assertThat(new Clip(PAIRS, 3, 0.01, 10, DataType.DOUBLE).logScale().getDouble(0))
+                .isCloseTo(Math.log(10), org.assertj.core.data.Offset.offset(1e-12));
+        Clip clip = new Clip(PAIRS, 3, 0.5, 10, DataType.DOUBLE);
+        assertThat(clip.logScale().getDouble(0)).isCloseTo(Math.log(2), org.assertj.core.data.Offset.offset(1e-12));
+        // Each row's two towers' outputs equal: positives at cosine 1, so a sharper softmax always lowers the loss.
+        INDArray half = random(rnd, 2 * PAIRS * 3L).reshape(2 * PAIRS, 3);
+        INDArray z = Nd4j.hstack(half, half);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 6);
         HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0);
         Objective.Batch batch = new FixedBatch(PAIRS, z, null);
         for (int step = 0; step < 20; step++) {
             clip.lossAndGradient(batch, dz);
-            // Positives far above the negatives: a sharper softmax lowers the loss, so the scale would grow.
+            assertThat(clip.logScaleGradient()).isNegative();
             clip.update(1000, hp, null);
             assertThat(clip.logScale().getDouble(0)).isBetween(0.0, Math.log(10) + 1e-12);
         }
+        assertThat(clip.logScale().getDouble(0)).isCloseTo(Math.log(10), org.assertj.core.data.Offset.offset(1e-12));
+        clip.logScale().putScalar(0, Math.log(100));
+        assertThat(clip.temperature()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-12));
         assertThatThrownBy(() -> new Clip(PAIRS, 3, 0.2, 0.5, DataType.DOUBLE)).hasMessageContaining("at least 1");
     }
 

@@ -132,7 +132,7 @@ class GraphViewsTest {
         float[] out = new float[N * C];
         java.util.Set<Integer> sources = new java.util.HashSet<>();
         for (int seed = 0; seed < 20; seed++) {
-            views.corruptFromBatch(batch[0], batch, skip, 4, 0, new SplittableRandom(seed), out);
+            views.corruptFromBatch(batch[0], new boolean[F], batch, skip, 4, 0, new SplittableRandom(seed), out);
             for (int i = 0; i < N; i++) {
                 assertThat(java.util.Arrays.copyOfRange(out, i * C + F, (i + 1) * C))
                         .containsExactly(java.util.Arrays.copyOfRange(batch[0], i * C + F, (i + 1) * C));
@@ -149,9 +149,41 @@ class GraphViewsTest {
                 sources.add(sample);
             }
             float[] again = new float[N * C];
-            views.corruptFromBatch(batch[0], batch, skip, 4, 0, new SplittableRandom(seed), again);
+            views.corruptFromBatch(batch[0], new boolean[F], batch, skip, 4, 0, new SplittableRandom(seed), again);
             assertThat(again).containsExactly(out);
         }
         assertThat(sources).containsExactlyInAnyOrder(1, 3);
+    }
+
+    /**
+     * The corruption masks the features its view masked, and only those, so that the two differ in
+     * their nodes' features alone; a batch of one draws from its own sample's nodes.
+     */
+    @Test
+    void aBatchCorruptionMasksWhatItsViewMasked() {
+        GraphViews views = new GraphViews(settings(0, 0, 0.5, 0), N, C);
+        float[][] batch = {shifted(0), shifted(1)};
+        int sawMasked = 0;
+        for (int seed = 0; seed < 20; seed++) {
+            SplittableRandom rnd = new SplittableRandom(seed);
+            float[] view = new float[N * C];
+            boolean[] masked = new boolean[F];
+            views.view(batch[0], rnd, view, masked);
+            float[] out = new float[N * C];
+            views.corruptFromBatch(view, masked, batch, null, 2, 0, rnd, out);
+            for (int f = 0; f < F; f++) {
+                if (masked[f]) sawMasked++;
+                for (int i = 0; i < 6; i++) {
+                    assertThat(view[i * C + f] == 0).as("the view's mask").isEqualTo(masked[f]);
+                    assertThat(out[i * C + f] == 0).as("the corruption's mask").isEqualTo(masked[f]);
+                    if (!masked[f]) assertThat(out[i * C + f]).as("from the other sample").isGreaterThan(1f);
+                }
+            }
+            views.corruptFromBatch(view, masked, new float[][] {batch[0]}, null, 1, 0, rnd, out);
+            for (int i = 0; i < 6; i++) {
+                for (int f = 0; f < F; f++) if (!masked[f]) assertThat(out[i * C + f]).as("its own nodes'").isLessThan(1f).isPositive();
+            }
+        }
+        assertThat(sawMasked).isBetween(20, 80);
     }
 }
