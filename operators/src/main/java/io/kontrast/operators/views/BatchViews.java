@@ -36,6 +36,8 @@ public final class BatchViews {
     private Corruption corruption = Corruption.NONE;
     // Per part: which features the graph view masked (the corruption masks the same).
     private final boolean[][] masks;
+    // Per part: the neighbourhood shuffle's node indices.
+    private final int[][] shuffles;
     // Sentence-order prediction: segment pairs of a sequence in place of its views.
     private final SegmentPairs segments;
     // Whether each segment then gets the sequence views (sequences; token segments are used as cut).
@@ -79,6 +81,7 @@ public final class BatchViews {
         tokens = tokensIn ? new TokenViews(settings, channels) : null;
         graphs = graphIn ? new GraphViews(settings, width, channels) : null;
         masks = graphIn ? new boolean[2][graphs.features()] : null;
+        shuffles = graphIn ? new int[2][2 * width] : null;
         vectors = vector ? new VectorViews(settings, channels) : null;
         sequences = sequence ? new SequenceViews(settings, width, channels) : null;
         patches = gapFraction < 0 || sequence || tokensIn || graphIn ? null : new PatchPairs[] {
@@ -162,7 +165,7 @@ public final class BatchViews {
                 if (corruption == Corruption.BATCH) {
                     graphs.corruptFromBatch(a, masks[p], pixels, skip, count, i, rnd, b);
                 } else if (corruption == Corruption.NEIGHBOURHOOD) {
-                    graphs.corrupt(a, rnd, b);
+                    graphs.corrupt(a, rnd, b, shuffles[p]);
                 } else {
                     graphs.view(pixels[i], rnd, b);
                 }

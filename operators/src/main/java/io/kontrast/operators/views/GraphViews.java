@@ -34,21 +34,22 @@ public final class GraphViews {
 
     /**
      * DGI's corruption of {@code x} into {@code out}: the present nodes' features shuffled among
-     * them (a random permutation), the structure kept.
+     * them (a random permutation), the structure kept. {@code scratch} holds at least twice the
+     * nodes (the caller's, so that nothing is allocated per sample).
      */
-    public void corrupt(float[] x, SplittableRandom rnd, float[] out) {
+    public void corrupt(float[] x, SplittableRandom rnd, float[] out, int[] scratch) {
         System.arraycopy(x, 0, out, 0, nodes * packed);
-        int[] present = new int[nodes];
         int n = 0;
-        for (int i = 0; i < nodes; i++) if (x[i * packed + features + nodes] != 0) present[n++] = i;
-        int[] from = java.util.Arrays.copyOf(present, n);
+        for (int i = 0; i < nodes; i++) if (x[i * packed + features + nodes] != 0) scratch[n++] = i;
+        // scratch[0, n): the present nodes; scratch[nodes, nodes + n): where each takes its features from.
+        System.arraycopy(scratch, 0, scratch, nodes, n);
         for (int i = n - 1; i > 0; i--) {
             int j = rnd.nextInt(i + 1);
-            int t = from[i];
-            from[i] = from[j];
-            from[j] = t;
+            int t = scratch[nodes + i];
+            scratch[nodes + i] = scratch[nodes + j];
+            scratch[nodes + j] = t;
         }
-        for (int k = 0; k < n; k++) System.arraycopy(x, from[k] * packed, out, present[k] * packed, features);
+        for (int k = 0; k < n; k++) System.arraycopy(x, scratch[nodes + k] * packed, out, scratch[k] * packed, features);
     }
 
     /**

@@ -105,7 +105,7 @@ class GraphViewsTest {
     void aNeighbourhoodCorruptionShufflesItsOwnRows() {
         float[] x = clique();
         float[] out = new float[N * C];
-        new GraphViews(settings(0, 0, 0, 0), N, C).corrupt(x, new SplittableRandom(4), out);
+        new GraphViews(settings(0, 0, 0, 0), N, C).corrupt(x, new SplittableRandom(4), out, new int[2 * N]);
         java.util.List<String> rows = new java.util.ArrayList<>();
         java.util.List<String> shuffled = new java.util.ArrayList<>();
         int moved = 0;
