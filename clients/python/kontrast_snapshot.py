@@ -115,11 +115,13 @@ def conv1d(x, w, b, stride, padding):
     return y + b[None, :, None]
 
 
-def gru(x, w_ih, w_hh, b_ih, b_hh):
-    """A GRU over x [n, f, t] (channels first) to its last hidden state [n, h]; gates r, z, n."""
+def gru(x, w_ih, w_hh, b_ih, b_hh, every_step=False):
+    """A GRU over x [n, f, t] (channels first) to its last hidden state [n, h], or (every_step) to
+    every step's, channels first [n, h, t]; gates r, z, n."""
     n, _, steps = x.shape
     h = w_hh.shape[0]
     state = np.zeros((n, h), dtype=np.float64)
+    states = []
     for t in range(steps):
         gi = x[:, :, t].astype(np.float64) @ w_ih + b_ih
         gh = state @ w_hh + b_hh
@@ -127,6 +129,9 @@ def gru(x, w_ih, w_hh, b_ih, b_hh):
         z = 1 / (1 + np.exp(-(gi[:, h:2 * h] + gh[:, h:2 * h])))
         cand = np.tanh(gi[:, 2 * h:] + r * gh[:, 2 * h:])
         state = (1 - z) * cand + z * state
+        states.append(state)
+    if every_step:
+        return np.stack(states, axis=2).astype(np.float32)
     return state.astype(np.float32)
 
 
@@ -169,7 +174,8 @@ def run(layers, weights, x, graph=None):
         elif kind == "gru":
             x = x.reshape(x.shape[0], x.shape[1], -1)
             x = gru(x, weights[name + ".weight_ih"], weights[name + ".weight_hh"],
-                    weights[name + ".bias_ih"], weights[name + ".bias_hh"])
+                    weights[name + ".bias_ih"], weights[name + ".bias_hh"],
+                    attrs.get("output", "last") == "sequence")
         elif kind == "embedding":
             # Token ids [n, T] (whole numbers) to the table's rows, channels first: [n, D, T].
             table = weights[name + ".weight"]

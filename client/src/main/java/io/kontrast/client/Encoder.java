@@ -22,7 +22,8 @@ import java.util.Map;
  * flattened input, W of shape {@code [in, out]}), {@code conv2d} (cross-correlation, NCHW,
  * weights {@code [out, in, k, k]}, zero padding), {@code conv1d} (the same along time, weights
  * {@code [out, in, k]}), {@code max_pool2d}, {@code avg_pool2d}, {@code
- * global_avg_pool}, {@code gru} (on a sequence, to its last hidden state: gates r, z, n, {@code
+ * global_avg_pool}, {@code gru} (on a sequence, to its last hidden state, or with {@code output}
+ * {@code sequence} to every step's, {@code [H, 1, T]}: gates r, z, n, {@code
  * x W_ih + b_ih}, W_ih {@code [F, 3H]}, and {@code h W_hh + b_hh}, {@code n = tanh(x_n + r ⊙ h_n)},
  * {@code h' = (1 − z) ⊙ n + z ⊙ h} from 0), {@code batch_norm} (per channel {@code x · weight + bias}), {@code residual}
  * (its body plus its shortcut, given by the entries that follow it), {@code flatten} ((c, h, w)
@@ -190,7 +191,8 @@ public final class Encoder {
                     int in = attribute(l, "input_size");
                     int h = attribute(l, "hidden_size");
                     CharSequence output = l.getAttributes().get("output");
-                    if (shape[1] != 1 || in != shape[0] || h < 1 || output != null && !output.toString().equals("last")) {
+                    boolean everyStep = output != null && output.toString().equals("sequence");
+                    if (shape[1] != 1 || in != shape[0] || h < 1 || output != null && !everyStep && !output.toString().equals("last")) {
                         throw new InvalidSnapshotException(l.getName() + ": input_size " + in + ", hidden_size " + h + ", output "
                                 + output + " do not fit a sequence input of " + java.util.Arrays.toString(shape));
                     }
@@ -205,8 +207,8 @@ public final class Encoder {
                         }
                         p[t] = floats(w, l.getName() + "." + names[t]);
                     }
-                    ops.add(gru(p[0], p[1], p[2], p[3], in, shape[2], h));
-                    shape = new int[] {h};
+                    ops.add(gru(p[0], p[1], p[2], p[3], in, shape[2], h, everyStep));
+                    shape = everyStep ? new int[] {h, 1, shape[2]} : new int[] {h};
                 }
                 case "embedding" -> {
                     int vocab = attribute(l, "num_embeddings");
@@ -411,11 +413,6 @@ public final class Encoder {
     }
 
     /**
-     * A GRU over a [F, T] input (channels first) to its last hidden state: gates r, z, n with
-     * {@code x W_ih + b_ih} and {@code h W_hh + b_hh}, {@code n = tanh(x_n + r (h_n))}, {@code h' =
-     * (1 - z) n + z h} from {@code h = 0}.
-     */
-    /**
      * A graph convolution on {@code [C, 1, N]} (channels first; its first {@code in} channels are
      * the features), with the structure of the packed graph being embedded: node {@code i} gets
      * {@code m_i (Σ_j Â_ij x_j W + b)}, {@code Â_ij = (A_ij + [i = j]) / (deg_i + 1)}.
@@ -466,11 +463,18 @@ public final class Encoder {
         };
     }
 
-    private static Op gru(float[] wih, float[] whh, float[] bih, float[] bhh, int f, int steps, int h) {
+    /**
+     * A GRU over a [F, T] input (channels first) to its last hidden state, or ({@code everyStep})
+     * to every step's hidden state, channels first [H, T]: gates r, z, n with {@code x W_ih + b_ih}
+     * and {@code h W_hh + b_hh}, {@code n = tanh(x_n + r (h_n))}, {@code h' = (1 - z) n + z h} from
+     * {@code h = 0}.
+     */
+    private static Op gru(float[] wih, float[] whh, float[] bih, float[] bhh, int f, int steps, int h, boolean everyStep) {
         return x -> {
             double[] state = new double[h];
             double[] gi = new double[3 * h];
             double[] gh = new double[3 * h];
+            float[] y = new float[everyStep ? h * steps : h];
             for (int t = 0; t < steps; t++) {
                 for (int j = 0; j < 3 * h; j++) {
                     gi[j] = bih[j];
@@ -489,9 +493,10 @@ public final class Encoder {
                     double z = 1 / (1 + Math.exp(-(gi[h + j] + gh[h + j])));
                     double n = Math.tanh(gi[2 * h + j] + r * gh[2 * h + j]);
                     state[j] = (1 - z) * n + z * state[j];
+                    if (everyStep) y[j * steps + t] = (float) state[j];
                 }
             }
-            float[] y = new float[h];
+            if (everyStep) return y;
             for (int j = 0; j < h; j++) y[j] = (float) state[j];
             return y;
         };

@@ -30,7 +30,8 @@ import java.util.Map;
  * {@code Flatten}, {@code batch_norm} (inference form) is {@code Mul} and {@code Add}, {@code
  * residual} is its body and its shortcut joined by {@code Add}, {@code gru} is {@code GRU} with
  * {@code linear_before_reset} (its gates reordered to z, r, h; the sequence transposed to {@code
- * [T, batch, F]} and the last state back), {@code embedding} is {@code Cast} to int64 and {@code
+ * [T, batch, F]} and the last state back, or with {@code output} {@code sequence} every step's
+ * state, {@code Squeeze}d and transposed to {@code [H, T]}), {@code embedding} is {@code Cast} to int64 and {@code
  * Gather} (then transposed to {@code [D, T]}), {@code graph_conv} is the normalised adjacency
  * ({@code Slice}, {@code ReduceSum}, {@code Add}, {@code Div}) times the features ({@code MatMul})
  * times the weight, plus the bias, times the node mask, {@code graph_centre} is {@code Gather} of
@@ -177,10 +178,19 @@ public final class OnnxExport {
                     System.arraycopy(gatesFirst(bih, 1, h), 0, b, 0, 3 * h);
                     System.arraycopy(gatesFirst(bhh, 1, h), 0, b, 3 * h, 3 * h);
                     String bias = initializer(name + ".B", new int[] {1, 6 * h}, b);
-                    String last = node("GRU", List.of(seq, w, r, bias), new Proto[] {integer("hidden_size", h),
-                            integer("linear_before_reset", 1)}, 1);
-                    String batchFirst = node("Transpose", List.of(last), new Proto[] {ints("perm", 1, 0, 2)});
-                    v = flatten(new Value(batchFirst, new int[] {1, h}));
+                    CharSequence output = l.getAttributes().get("output");
+                    Proto[] gruAttributes = {integer("hidden_size", h), integer("linear_before_reset", 1)};
+                    if (output != null && output.toString().equals("sequence")) {
+                        // Every step's state, Y [T, 1, batch, H] -> [T, batch, H] -> [batch, H, T].
+                        String all = node("GRU", List.of(seq, w, r, bias), gruAttributes);
+                        String steps = node("Squeeze", List.of(all, longs("axes", false, 1)), new Proto[0]);
+                        v = new Value(node("Transpose", List.of(steps), new Proto[] {ints("perm", 1, 2, 0)}),
+                                new int[] {h, v.shape[1]});
+                    } else {
+                        String last = node("GRU", List.of(seq, w, r, bias), gruAttributes, 1);
+                        String batchFirst = node("Transpose", List.of(last), new Proto[] {ints("perm", 1, 0, 2)});
+                        v = flatten(new Value(batchFirst, new int[] {1, h}));
+                    }
                 }
                 case "embedding" -> {
                     int dim = attribute(l, "embedding_dim");

@@ -208,11 +208,14 @@ public final class SnapshotFeatures {
                     int steps = (int) x.size(3);
                     // [n, F, 1, T] -> rows (sample, step) of F features, the kernel's layout.
                     INDArray rows = x.reshape('c', n, f, steps).permute(0, 2, 1).dup('c').reshape('c', (long) n * steps, f);
-                    INDArray y = Nd4j.create(DataType.FLOAT, n, h);
-                    io.kontrast.math.nn.GruKernel.allocate(n, steps, f, h, false, DataType.FLOAT).forward(rows,
+                    CharSequence output = l.getAttributes().get("output");
+                    boolean everyStep = output != null && output.toString().equals("sequence");
+                    INDArray y = Nd4j.create(DataType.FLOAT, n, everyStep ? (long) steps * h : h);
+                    io.kontrast.math.nn.GruKernel.allocate(n, steps, f, h, everyStep, DataType.FLOAT).forward(rows,
                             w.get(l.getName() + ".weight_ih"), w.get(l.getName() + ".weight_hh"),
                             w.get(l.getName() + ".bias_ih"), w.get(l.getName() + ".bias_hh"), y);
-                    x = y;
+                    // Every step's state [n, T·H] (step-major) back to channels first, [n, H, 1, T].
+                    x = everyStep ? y.reshape('c', n, steps, h).permute(0, 2, 1).dup('c').reshape('c', n, h, 1, steps) : y;
                 }
                 case "embedding" -> {
                     // [n, T] ids -> the table's rows, channels first: [n, D, 1, T].

@@ -67,4 +67,37 @@ class SnapshotFeaturesTest {
             }
         }
     }
+
+    /** Sequences through a stack of GRUs that output every step, flattened, and through a pooled GRU. */
+    @ParameterizedTest
+    @ValueSource(strings = {"flattened", "pooled"})
+    void everyStepGrusMatchTheJavaClient(String encoder) {
+        Shape shape = Shape.sequence(7, 3);
+        EncoderSpec spec = new EncoderSpec(shape, encoder.equals("flattened")
+                ? List.of(LayerSpec.gru(5, true), LayerSpec.batchNorm(), LayerSpec.gru(4, true), LayerSpec.flatten())
+                : List.of(LayerSpec.gru(6, true), LayerSpec.globalAvgPool(), LayerSpec.batchNorm()), List.of(LayerSpec.linear(4)));
+        LayerNet net = new LayerNet(encoder, spec, 1);
+        INDArray params = net.newParams();
+        INDArray stats = net.newStats();
+        net.init(params, stats, 5);
+        stats.addi(org.nd4j.linalg.factory.Nd4j.rand(stats.dataType(), stats.shape()).muli(0.5));
+        EncoderSnapshot s = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("f", 1, 1, 1, Instant.now(),
+                new int[] {7, 3}, 0.45f, 0.25f), net, params, stats, Map.of());
+        SplittableRandom rnd = new SplittableRandom(6);
+        int n = 12;
+        byte[] values = new byte[n * shape.size()];
+        for (int i = 0; i < values.length; i++) values[i] = (byte) rnd.nextInt(256);
+        // Sequences of 7 steps of 3 features, step after step, as the client takes [T, F].
+        LabeledImages set = new LabeledImages("seq", 3, 1, 7, values, new int[n], null);
+        INDArray batched = SnapshotFeatures.extract(s, set);
+        Encoder client = Encoder.fromSnapshot(s);
+        assertThat(batched.columns()).isEqualTo(client.embeddingDim());
+        for (int i = 0; i < n; i++) {
+            float[] expected = client.embed(set.image(i));
+            float[] actual = batched.getRow(i).toFloatVector();
+            for (int j = 0; j < expected.length; j++) {
+                assertThat(actual[j]).isCloseTo(expected[j], org.assertj.core.data.Offset.offset(1e-4f));
+            }
+        }
+    }
 }

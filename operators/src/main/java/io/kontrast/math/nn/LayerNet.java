@@ -104,7 +104,7 @@ public final class LayerNet implements Network {
             case "flatten" -> new Flatten(name, in);
             case "linear" -> new Linear(name, in, s.out());
             case "l2_normalize" -> new L2Normalize(name, in);
-            case "gru" -> new Gru(name, in, s.out(), false);
+            case "gru" -> new Gru(name, in, s.out(), s.everyStep());
             case "embedding" -> new Embedding(name, in, s.vocab(), s.out());
             case "graph_conv" -> new GraphConv(name, in, spec.input(), s.out());
             case "graph_centre" -> new GraphCentre(name, in);

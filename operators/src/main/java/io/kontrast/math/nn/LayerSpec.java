@@ -21,7 +21,7 @@ import java.util.Set;
  *       {@code batch_norm}) where the body changes the shape;
  *   <li>{@code l2_normalize}: each sample scaled to unit length;
  *   <li>{@code gru}: a gated recurrent unit of {@code out} hidden units over a sequence, to its last
- *       hidden state;
+ *       hidden state, or ({@link #everyStep()}) to the sequence of every step's hidden state;
  *   <li>{@code embedding}: token ids to vectors, a table of {@code kernel} rows (the vocabulary)
  *       of {@code out} values; a sample of {@code T} ids becomes a sequence of {@code T} steps.
  * </ul>
@@ -82,7 +82,21 @@ public record LayerSpec(String kind, int out, int kernel, int stride, int paddin
     }
 
     public static LayerSpec gru(int hidden) {
-        return new LayerSpec("gru", hidden, 0, 0, 0, List.of(), List.of());
+        return gru(hidden, false);
+    }
+
+    /**
+     * A GRU of {@code hidden} units; {@code everyStep}: its output is the sequence of every step's
+     * hidden state ({@code output: sequence}), for a pool or another GRU after it, instead of the
+     * last state.
+     */
+    public static LayerSpec gru(int hidden, boolean everyStep) {
+        return new LayerSpec("gru", hidden, everyStep ? 1 : 0, 0, 0, List.of(), List.of());
+    }
+
+    /** Whether a {@code gru} outputs every step's hidden state (kept in {@link #kernel}: 1). */
+    public boolean everyStep() {
+        return kind.equals("gru") && kernel == 1;
     }
 
     /** A table of {@code vocab} rows of {@code dim} values: token ids to a sequence of vectors. */

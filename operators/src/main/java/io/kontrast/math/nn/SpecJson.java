@@ -26,7 +26,7 @@ import java.util.Set;
  * <p>Attributes use the snapshot vocabulary: {@code out_channels}, {@code kernel_size}, {@code
  * stride} (default 1 for the convolutions, the kernel size for pooling) and {@code padding}
  * (default 0) for {@code conv2d} and {@code conv1d}; {@code kernel_size} and {@code stride} for the pools; {@code out_features} for
- * {@code linear}; {@code hidden_size} for {@code gru}; {@code num_embeddings} and {@code embedding_dim} for {@code embedding}; {@code body} and {@code shortcut} (optional: identity) for {@code residual}.
+ * {@code linear}; {@code hidden_size} and {@code output} ({@code last}, the default, or {@code sequence}) for {@code gru}; {@code num_embeddings} and {@code embedding_dim} for {@code embedding}; {@code body} and {@code shortcut} (optional: identity) for {@code residual}.
  * {@code input_shape} is optional; the trainer's {@code --input-shape} applies otherwise, and the
  * two must agree. Every error names the layer by its path, such as {@code backbone[3].body[0]}.
  */
@@ -38,7 +38,7 @@ public final class SpecJson {
             "max_pool2d", Set.of("kernel_size", "stride"),
             "avg_pool2d", Set.of("kernel_size", "stride"),
             "linear", Set.of("out_features"),
-            "gru", Set.of("hidden_size"),
+            "gru", Set.of("hidden_size", "output"),
             "embedding", Set.of("num_embeddings", "embedding_dim"),
             "graph_conv", Set.of("out_features"),
             "residual", Set.of("body", "shortcut"));
@@ -124,11 +124,21 @@ public final class SpecJson {
             }
             case "linear" -> LayerSpec.linear(integer(n, "out_features", path, -1));
             case "graph_conv" -> LayerSpec.graphConv(integer(n, "out_features", path, -1));
-            case "gru" -> LayerSpec.gru(integer(n, "hidden_size", path, -1));
+            case "gru" -> LayerSpec.gru(integer(n, "hidden_size", path, -1), gruOutput(n, path));
             case "embedding" -> LayerSpec.embedding(integer(n, "num_embeddings", path, -1), integer(n, "embedding_dim", path, -1));
             case "residual" -> LayerSpec.residual(list(n.get("body"), path + ".body", true), list(n.get("shortcut"), path + ".shortcut", false));
             default -> new LayerSpec(kind, 0, 0, 0, 0, List.of(), List.of());
         };
+    }
+
+    /** A gru's {@code output}: {@code last} (the default) or {@code sequence}; true for the latter. */
+    private static boolean gruOutput(JsonNode n, String path) {
+        JsonNode v = n.get("output");
+        if (v == null) return false;
+        if (!v.isTextual() || !v.asText().equals("last") && !v.asText().equals("sequence")) {
+            throw new IllegalArgumentException(path + " (gru): output must be \"last\" or \"sequence\", got " + v);
+        }
+        return v.asText().equals("sequence");
     }
 
     /** An integer attribute; {@code fallback} -1 means required. */
@@ -166,7 +176,7 @@ public final class SpecJson {
                 case "conv2d", "conv1d" -> o.put("out_channels", l.out()).put("kernel_size", l.kernel()).put("stride", l.stride()).put("padding", l.padding());
                 case "max_pool2d", "avg_pool2d" -> o.put("kernel_size", l.kernel()).put("stride", l.stride());
                 case "linear", "graph_conv" -> o.put("out_features", l.out());
-                case "gru" -> o.put("hidden_size", l.out());
+                case "gru" -> o.put("hidden_size", l.out()).put("output", l.everyStep() ? "sequence" : "last");
                 case "embedding" -> o.put("num_embeddings", l.vocab()).put("embedding_dim", l.out());
                 case "residual" -> {
                     write(o.putArray("body"), l.body());

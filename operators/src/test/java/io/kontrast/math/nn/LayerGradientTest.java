@@ -76,6 +76,11 @@ class LayerGradientTest {
                 Arguments.of("gru, first", Shape.sequence(5, 3), List.of(gru(4)), 1),
                 Arguments.of("gru after conv1d and relu, then batch_norm and linear", Shape.sequence(7, 2),
                         List.of(conv1d(3, 3, 1, 1), relu(), gru(4), batchNorm(), linear(3)), 2),
+                Arguments.of("gru with output sequence, first", Shape.sequence(5, 3), List.of(gru(4, true)), 1),
+                Arguments.of("two stacked grus, the first every step, then batch_norm", Shape.sequence(6, 2),
+                        List.of(gru(3, true), gru(4), batchNorm()), 2),
+                Arguments.of("gru every step, batch_norm, global_avg_pool, linear", Shape.sequence(6, 3),
+                        List.of(gru(4, true), batchNorm(), globalAvgPool(), linear(3)), 1),
                 Arguments.of("residual first, identity shortcut", img,
                         List.of(residual(List.of(conv2d(2, 3, 1, 1), relu(), conv2d(2, 3, 1, 1)), List.of())), 1));
     }

@@ -9,7 +9,9 @@ class SpecJsonTest {
     @Test
     void everyPresetSurvivesARoundTripThroughJson() {
         for (EncoderSpec spec : new EncoderSpec[] {Presets.cnn(new Shape(1, 28, 28)), Presets.resnet(new Shape(3, 32, 32)),
-                Presets.cnn(new Shape(3, 64, 64), 16, 32, 64, 32, false, false), Presets.cnn1d(Shape.sequence(50, 6))}) {
+                Presets.cnn(new Shape(3, 64, 64), 16, 32, 64, 32, false, false), Presets.cnn1d(Shape.sequence(50, 6)),
+                new EncoderSpec(Shape.sequence(9, 4), java.util.List.of(LayerSpec.gru(8, true), LayerSpec.gru(6), LayerSpec.batchNorm()),
+                        java.util.List.of())}) {
             assertThat(SpecJson.parse(SpecJson.write(spec), null)).isEqualTo(spec);
         }
     }
@@ -37,6 +39,10 @@ class SpecJsonTest {
         assertThatThrownBy(() -> SpecJson.parse("{\"input_shape\": [3, 32, 32], \"backbone\": [{\"kind\": \"relu\"}]}", new Shape(1, 28, 28)))
                 .hasMessageContaining("differs");
         assertThatThrownBy(() -> SpecJson.parse("{\"backbone\": [", new Shape(1, 28, 28))).hasMessageContaining("not valid JSON");
+        assertThatThrownBy(() -> SpecJson.parse("{\"backbone\": [{\"kind\": \"gru\", \"hidden_size\": 4, \"output\": \"all\"}]}",
+                Shape.sequence(5, 2))).hasMessageContaining("backbone[0] (gru): output must be \"last\" or \"sequence\"");
+        assertThat(SpecJson.parse("{\"backbone\": [{\"kind\": \"gru\", \"hidden_size\": 4, \"output\": \"sequence\"}]}",
+                Shape.sequence(5, 2)).backbone().get(0).everyStep()).isTrue();
         assertThatThrownBy(() -> SpecJson.parse("{\"head\": []}", new Shape(1, 28, 28))).hasMessageContaining("backbone");
     }
 }

@@ -91,6 +91,8 @@ class SnapshotConsumersAgreeTest {
             case "gru" -> new LayerNet("custom", new EncoderSpec(Shape.sequence(10, 4), List.of(LayerSpec.conv1d(6, 3, 1, 1),
                     LayerSpec.relu(), LayerSpec.gru(8), LayerSpec.batchNorm()), List.of(LayerSpec.linear(8))), 2);
             // Token ids through an embedding, then the cnn1d and a GRU.
+            case "gru-steps" -> new LayerNet("custom", new EncoderSpec(Shape.sequence(10, 4), List.of(LayerSpec.gru(8, true),
+                    LayerSpec.batchNorm(), LayerSpec.gru(6, true), LayerSpec.flatten()), List.of(LayerSpec.linear(8))), 2);
             case "tokens-cnn1d" -> new LayerNet("cnn1d", Presets.tokens(12, VOCAB, sh -> Presets.cnn1d(sh, 6, 8, 12, 8)), 2);
             case "tokens-gru" -> new LayerNet("gru", Presets.tokens(10, VOCAB, sh -> Presets.gru(sh, 8, 8)), 2);
             // Graph convolutions on packed graphs of up to 6 nodes of 4 features.
@@ -195,7 +197,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "gcn",
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "gru-steps", "tokens-cnn1d", "tokens-gru", "gcn",
         "resnet", "every-kind"})
     void javaClientMatchesTheTrainer(String encoder) {
         Fixture f = fixture(encoder);
@@ -214,7 +216,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "gcn",
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "gru-steps", "tokens-cnn1d", "tokens-gru", "gcn",
         "resnet", "every-kind"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
@@ -246,7 +248,7 @@ class SnapshotConsumersAgreeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "tokens-gru", "gcn",
+    @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "gru-steps", "tokens-cnn1d", "tokens-gru", "gcn",
         "resnet", "every-kind"})
     void onnxRuntimeMatchesTheTrainer(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
