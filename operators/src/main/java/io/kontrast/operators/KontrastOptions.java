@@ -166,6 +166,15 @@ public final class KontrastOptions {
                             + "at least 1. CLIP's 100 is for batches of 32,768; at a trainer's batches, 25 scored "
                             + "better on every probe and on retrieval.");
 
+    public static final ConfigOption<Double> CLIP_IN_PART_WEIGHT =
+            ConfigOptions.key("kontrast.clip.in-part-weight")
+                    .doubleType()
+                    .defaultValue(0.5)
+                    .withDescription("clip: the weight of a second term beside CLIP's, in [0, 100]: each tower tells its "
+                            + "own part's two views from the batch's other views (SimCLR's NT-Xent at kontrast.temperature, "
+                            + "as SLIP adds it). 0: CLIP alone, whose embeddings align the parts but do not gather a "
+                            + "class (kNN below untrained towers); 0.5 lifted kNN above them for a little retrieval.");
+
     public static final ConfigOption<String> DGI_CORRUPTION =
             ConfigOptions.key("kontrast.dgi.corruption")
                     .stringType()

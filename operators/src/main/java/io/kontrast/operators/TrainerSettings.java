@@ -115,11 +115,12 @@ public record TrainerSettings(
      * @param contextJitter context's largest patch shift, a fraction of the shorter side
      * @param dgiCorruption dgi's corruption: {@code batch} or {@code neighbourhood}
      * @param clipMaxScale clip's largest logit scale
+     * @param clipInPartWeight the weight of clip's in-part term (each tower's NT-Xent between its part's two views)
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
             double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset, String dgiCorruption,
-            double clipMaxScale) implements Serializable {}
+            double clipMaxScale, double clipInPartWeight) implements Serializable {}
 
     /**
      * The replay buffer.
@@ -373,6 +374,8 @@ public record TrainerSettings(
                 "must be batch or neighbourhood, got '" + dgiCorruption + "'");
         double clipMaxScale = conf.get(CLIP_MAX_SCALE);
         require(clipMaxScale >= 1 && clipMaxScale <= 1000, CLIP_MAX_SCALE, "must be in [1, 1000], got " + clipMaxScale);
+        double clipInPart = conf.get(CLIP_IN_PART_WEIGHT);
+        require(clipInPart >= 0 && clipInPart <= 100, CLIP_IN_PART_WEIGHT, "must be in [0, 100], got " + clipInPart);
         int cpcContext = conf.get(CPC_CONTEXT_SIZE);
         require(cpcContext >= 1 && cpcContext <= 4096, CPC_CONTEXT_SIZE, "must be in 1..4096, got " + cpcContext);
         require(!sequence || !objectiveName.equals("sop") || shape.steps() >= 4, OBJECTIVE,
@@ -385,7 +388,7 @@ public record TrainerSettings(
         }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
                 bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext, cpcMinOffset,
-                dgiCorruption, clipMaxScale);
+                dgiCorruption, clipMaxScale, clipInPart);
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
@@ -699,7 +702,7 @@ public record TrainerSettings(
             case "clip" -> {
                 var towers = (io.kontrast.math.nn.Towers) net;
                 yield new ObjectiveLearner(net, hyperParams, new Clip(hyperParams.batchSize(), towers.tower(0).outputDim(),
-                        hyperParams.temperature(), objective.clipMaxScale(), DataType.FLOAT), seed);
+                        hyperParams.temperature(), objective.clipMaxScale(), objective.clipInPartWeight(), DataType.FLOAT), seed);
             }
             case "dgi" -> {
                 Shape map = ((LayerNet) net).featureMapShape();

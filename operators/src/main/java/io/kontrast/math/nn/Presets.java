@@ -72,20 +72,23 @@ public final class Presets {
     }
 
     /**
-     * {@code gru}, for sequences: a GRU of {@code hidden} units over the steps, its last hidden
-     * state → BN is the representation; head ReLU → linear-{@code hidden} → ReLU → linear-{@code out}.
+     * {@code gru}, for sequences: a GRU of {@code hidden} units over the steps, every step's hidden
+     * state, flattened → linear-2·{@code hidden} → BN is the representation; head ReLU →
+     * linear-2·{@code hidden} → ReLU → linear-{@code out}. Every step's state, as the {@code
+     * cnn1d} keeps every step's features: the last state alone (kNN 0.775 on Fashion-MNIST's rows
+     * with MoCo, GRU-256) and the mean over the steps (0.769) both scored below this (0.808).
      */
     public static EncoderSpec gru(Shape input, int hidden, int out) {
         if (!input.isSequence()) {
             throw new IllegalArgumentException("the gru encoder needs a sequence input (TxF), got " + input);
         }
-        return new EncoderSpec(input, List.of(LayerSpec.gru(hidden), batchNorm()),
-                List.of(relu(), linear(hidden), relu(), linear(out)));
+        return new EncoderSpec(input, List.of(LayerSpec.gru(hidden, true), flatten(), linear(2 * hidden), batchNorm()),
+                List.of(relu(), linear(2 * hidden), relu(), linear(out)));
     }
 
-    /** The default {@code gru}: 256 units, 128 out. */
+    /** The default {@code gru}: 128 units, a 256-wide representation, 128 out. */
     public static EncoderSpec gru(Shape input) {
-        return gru(input, 256, 128);
+        return gru(input, 128, 128);
     }
 
     /**

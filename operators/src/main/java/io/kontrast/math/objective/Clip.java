@@ -20,12 +20,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Both views of a sample go through (2N rows); a row's partner view is the same sample, so
  * the partner's column is left out of the row's negatives (and its row out of the column's)
  * rather than counted as one. The loss is the mean of the 4N cross-entropies.
+ *
+ * <p>With an in-part weight λ &gt; 0, each tower also tells its own sample's two views from the
+ * batch's other views (SLIP's idea, Mu et al., 2021: SimCLR's NT-Xent within a modality beside
+ * CLIP's term across them), at the fixed temperature {@code kontrast.temperature}: the loss adds
+ * λ times the mean of the two towers' NT-Xent losses, each the mean over its 2N rows.
  */
 public final class Clip implements Objective {
     /** The default largest scale: 25, at the batches of a stream's trainer (CLIP's 100 is for batches of 32,768). */
     public static final double MAX_SCALE = 25;
 
     private final double maxLogScale;
+    private final double inPartWeight;
+    private final double inPartTemperature;
 
     private final int pairs;
     private final int rows;
@@ -43,6 +50,8 @@ public final class Clip implements Objective {
     private final double[] pc;
     private final double[] da;
     private final double[] db;
+    /** One tower's similarities with itself, then its in-part softmax; null without the in-part term. */
+    private final double[] self;
 
     /**
      * @param dim each tower's output width (the encoder's output is twice that)
@@ -54,8 +63,16 @@ public final class Clip implements Objective {
 
     /** @param maxScale the largest scale, at least 1 */
     public Clip(int pairs, int dim, double temperature, double maxScale, DataType dtype) {
+        this(pairs, dim, temperature, maxScale, 0, dtype);
+    }
+
+    /** @param inPartWeight the weight λ ≥ 0 of the in-part term (0: CLIP alone) */
+    public Clip(int pairs, int dim, double temperature, double maxScale, double inPartWeight, DataType dtype) {
         if (!(maxScale >= 1)) throw new IllegalArgumentException("clip's largest scale must be at least 1, got " + maxScale);
+        if (!(inPartWeight >= 0)) throw new IllegalArgumentException("clip's in-part weight must be at least 0, got " + inPartWeight);
         this.maxLogScale = Math.log(maxScale);
+        this.inPartWeight = inPartWeight;
+        this.inPartTemperature = temperature;
         this.pairs = pairs;
         this.rows = 2 * pairs;
         this.dim = dim;
@@ -72,6 +89,7 @@ public final class Clip implements Objective {
         pc = new double[rows * rows];
         da = new double[rows * dim];
         db = new double[rows * dim];
+        self = inPartWeight > 0 ? new double[rows * rows] : null;
     }
 
     /** The scale, within its bounds even when restored from a checkpoint written under a wider one. */
@@ -128,6 +146,10 @@ public final class Clip implements Objective {
                 }
             }
         }
+        if (inPartWeight > 0) {
+            loss += inPartWeight / 2 * (inPart(a, da) + inPart(b, db));
+            if (!Double.isFinite(loss)) return loss;
+        }
         Rows.throughNormalize(a, aNorms, da, rows, dim);
         Rows.throughNormalize(b, bNorms, db, rows, dim);
         for (int r = 0; r < rows; r++) {
@@ -137,6 +159,49 @@ public final class Clip implements Objective {
         Rows.write(z, dz);
         logScaleGrad.putScalar(0, dLogScale);
         return loss;
+    }
+
+    /**
+     * One tower's NT-Xent over its 2N normalised rows {@code x}: each row picks its partner view
+     * among the other 2N − 1 at the in-part temperature. Adds λ/2 times its gradient to {@code dx};
+     * returns the loss, the mean over the rows.
+     */
+    private double inPart(double[] x, double[] dx) {
+        double inv = 1 / inPartTemperature;
+        for (int i = 0; i < rows; i++) {
+            for (int j = i; j < rows; j++) {
+                double dot = 0;
+                for (int k = 0; k < dim; k++) dot += x[i * dim + k] * x[j * dim + k];
+                self[i * rows + j] = dot * inv;
+                self[j * rows + i] = dot * inv;
+            }
+        }
+        double loss = 0;
+        for (int i = 0; i < rows; i++) {
+            int partner = i < pairs ? i + pairs : i - pairs;
+            int row = i * rows;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < rows; j++) if (j != i) max = Math.max(max, self[row + j]);
+            double positive = self[row + partner];
+            double sum = 0;
+            for (int j = 0; j < rows; j++) {
+                double e = j == i ? 0 : Math.exp(self[row + j] - max);
+                self[row + j] = e;
+                sum += e;
+            }
+            loss += Math.log(sum) + max - positive;
+            // d loss_i / d s_ij = p_ij − [j = partner], s_ij = x_i · x_j / τ, for both of its rows.
+            double w = inPartWeight / 2 / rows * inv;
+            for (int j = 0; j < rows; j++) {
+                if (j == i) continue;
+                double g = w * (self[row + j] / sum - (j == partner ? 1 : 0));
+                for (int k = 0; k < dim; k++) {
+                    dx[i * dim + k] += g * x[j * dim + k];
+                    dx[j * dim + k] += g * x[i * dim + k];
+                }
+            }
+        }
+        return loss / rows;
     }
 
     /**

@@ -625,7 +625,14 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             return s;
         }
         s.progress = p;
-        learner.params().assign(Nd4j.createFromArray(queryParamsState.value()));
+        float[] savedParams = queryParamsState.value();
+        if (savedParams.length != learner.params().length()) {
+            // Another encoder wrote this checkpoint: say so, and how to go on, rather than fail in a copy.
+            throw new IllegalStateException("trainer shard " + key + ": the checkpoint's encoder has " + savedParams.length
+                    + " parameters, the configured one (kontrast.encoder=" + settings.encoder() + ") has " + learner.params().length()
+                    + ": restore with the encoder and kontrast.encoder.spec it was trained with, or start fresh (--fresh)");
+        }
+        learner.params().assign(Nd4j.createFromArray(savedParams));
         learner.velocity().assign(Nd4j.createFromArray(velocityState.value()));
         float[] stats = statsState.value();
         if (stats != null) {

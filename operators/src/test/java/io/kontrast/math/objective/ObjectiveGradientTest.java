@@ -327,13 +327,14 @@ class ObjectiveGradientTest {
     }
 
     /**
-     * CLIP's symmetric InfoNCE: its gradient with respect to both towers' outputs and to its
-     * learned log-scale, against finite differences of its loss.
+     * CLIP's symmetric InfoNCE, alone and with the in-part term: its gradient with respect to both
+     * towers' outputs and to its learned log-scale, against finite differences of its loss.
      */
-    @org.junit.jupiter.api.Test
-    void clipsGradientMatchesFiniteDifferences() {
+    @ParameterizedTest(name = "in-part weight {0}")
+    @org.junit.jupiter.params.provider.ValueSource(doubles = {0, 0.7})
+    void clipsGradientMatchesFiniteDifferences(double inPartWeight) {
         SplittableRandom rnd = new SplittableRandom(23);
-        Clip clip = new Clip(PAIRS, 3, 0.5, DataType.DOUBLE);
+        Clip clip = new Clip(PAIRS, 3, 0.5, Clip.MAX_SCALE, inPartWeight, DataType.DOUBLE);
         INDArray z = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 6);
         Objective.Batch batch = new FixedBatch(PAIRS, z, null);
@@ -350,6 +351,47 @@ class ObjectiveGradientTest {
         clip.logScale().putScalar(0, t);
         assertThat(analyticScale).isCloseTo((up - down) / (2 * EPS), org.assertj.core.data.Offset.offset(1e-7));
         assertThat(wrong).isEmpty();
+    }
+
+    /** The in-part term adds λ times the mean of the towers' NT-Xent losses, as written out here. */
+    @org.junit.jupiter.api.Test
+    void clipsInPartTermIsEachTowersNtXent() {
+        SplittableRandom rnd = new SplittableRandom(29);
+        int dim = 3;
+        int rows = 2 * PAIRS;
+        INDArray z = random(rnd, rows * 2L * dim).reshape(rows, 2 * dim);
+        Objective.Batch batch = new FixedBatch(PAIRS, z, null);
+        double alone = new Clip(PAIRS, dim, 0.5, Clip.MAX_SCALE, 0, DataType.DOUBLE)
+                .lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, rows, 2 * dim));
+        double with = new Clip(PAIRS, dim, 0.5, Clip.MAX_SCALE, 0.7, DataType.DOUBLE)
+                .lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, rows, 2 * dim));
+        double expected = 0;
+        for (int tower = 0; tower < 2; tower++) {
+            double[][] x = new double[rows][];
+            for (int r = 0; r < rows; r++) {
+                x[r] = z.getRow(r).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(tower * dim, (tower + 1) * dim)).toDoubleVector();
+                double norm = Math.sqrt(x[r][0] * x[r][0] + x[r][1] * x[r][1] + x[r][2] * x[r][2]);
+                for (int k = 0; k < dim; k++) x[r][k] /= norm;
+            }
+            double sum = 0;
+            for (int i = 0; i < rows; i++) {
+                int partner = (i + PAIRS) % rows;
+                double denominator = 0;
+                for (int j = 0; j < rows; j++) {
+                    if (j != i) denominator += Math.exp(dot(x[i], x[j]) / 0.5);
+                }
+                sum += -Math.log(Math.exp(dot(x[i], x[partner]) / 0.5) / denominator);
+            }
+            expected += sum / rows / 2;
+        }
+        assertThat(with - alone).isCloseTo(0.7 * expected, org.assertj.core.data.Offset.offset(1e-9));
+        assertThatThrownBy(() -> new Clip(PAIRS, dim, 0.5, Clip.MAX_SCALE, -1, DataType.DOUBLE)).hasMessageContaining("at least 0");
+    }
+
+    private static double dot(double[] u, double[] v) {
+        double d = 0;
+        for (int k = 0; k < u.length; k++) d += u[k] * v[k];
+        return d;
     }
 
     /**

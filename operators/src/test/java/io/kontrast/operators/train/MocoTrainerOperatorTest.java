@@ -1,6 +1,7 @@
 package io.kontrast.operators.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kontrast.math.MocoLearner;
 import io.kontrast.operators.KontrastOptions;
@@ -230,6 +231,22 @@ class MocoTrainerOperatorTest {
         assertThat(fromRestored.get(0).getChecksum()).isEqualTo(fromOriginal.get(1).getChecksum());
         original.close();
         restored.close();
+    }
+
+    /** A checkpoint of one encoder, restored into a job configured with another, is refused with a message naming the option. */
+    @Test
+    void aCheckpointOfAnotherEncoderIsRefusedByName() throws Exception {
+        var original = harness(settings(0, "mlp"));
+        original.open();
+        feed(original, pairs(BATCH + 3, 1));
+        OperatorSubtaskState checkpoint = original.snapshot(1L, 1L);
+        original.close();
+        var restored = harness(settings(0, "cnn"));
+        assertThatThrownBy(() -> {
+            restored.initializeState(checkpoint);
+            restored.open();
+            feed(restored, pairs(BATCH, 2));
+        }).hasStackTraceContaining("kontrast.encoder=cnn").hasStackTraceContaining("--fresh");
     }
 
     /**
