@@ -166,6 +166,13 @@ public final class KontrastOptions {
                             + "at least 1. CLIP's 100 is for batches of 32,768; at a trainer's batches, 25 scored "
                             + "better on every probe and on retrieval.");
 
+    public static final ConfigOption<String> DIM_VIEWS =
+            ConfigOptions.key("kontrast.dim.views")
+                    .stringType()
+                    .defaultValue("same")
+                    .withDescription("dim: which view's global feature each location of the feature map scores: same (its "
+                            + "own view's, Deep InfoMax as published) or across (the other view's, as AMDIM does).");
+
     public static final ConfigOption<Double> CLIP_IN_PART_WEIGHT =
             ConfigOptions.key("kontrast.clip.in-part-weight")
                     .doubleType()
@@ -174,6 +181,15 @@ public final class KontrastOptions {
                             + "own part's two views from the batch's other views (SimCLR's NT-Xent at kontrast.temperature, "
                             + "as SLIP adds it). 0: CLIP alone, whose embeddings align the parts but do not gather a "
                             + "class (kNN below untrained towers); 0.5 lifted kNN above them for a little retrieval.");
+
+    public static final ConfigOption<String> CLIP_PART_VIEWS =
+            ConfigOptions.key("kontrast.clip.part-views")
+                    .stringType()
+                    .defaultValue("vector")
+                    .withDescription("clip: the views of a pair's parts: vector (each part normalised, with noise and "
+                            + "masking: keeps what one part says about the other, for retrieval) or kind (each part its own "
+                            + "kind's views, crops and flips for an image part: better per-part embeddings, much worse "
+                            + "cross-part retrieval).");
 
     public static final ConfigOption<String> DGI_CORRUPTION =
             ConfigOptions.key("kontrast.dgi.corruption")

@@ -115,12 +115,14 @@ public record TrainerSettings(
      * @param contextJitter context's largest patch shift, a fraction of the shorter side
      * @param dgiCorruption dgi's corruption: {@code batch} or {@code neighbourhood}
      * @param clipMaxScale clip's largest logit scale
+     * @param clipKindViews whether each of a pair's parts gets its own kind's views (else the vector views)
+     * @param dimAcrossViews whether dim's local features score the other view's global feature (AMDIM)
      * @param clipInPartWeight the weight of clip's in-part term (each tower's NT-Xent between its part's two views)
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
             double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset, String dgiCorruption,
-            double clipMaxScale, double clipInPartWeight) implements Serializable {}
+            double clipMaxScale, double clipInPartWeight, boolean clipKindViews, boolean dimAcrossViews) implements Serializable {}
 
     /**
      * The replay buffer.
@@ -374,6 +376,10 @@ public record TrainerSettings(
                 "must be batch or neighbourhood, got '" + dgiCorruption + "'");
         double clipMaxScale = conf.get(CLIP_MAX_SCALE);
         require(clipMaxScale >= 1 && clipMaxScale <= 1000, CLIP_MAX_SCALE, "must be in [1, 1000], got " + clipMaxScale);
+        String dimViews = conf.get(DIM_VIEWS).trim();
+        require(List.of("same", "across").contains(dimViews), DIM_VIEWS, "must be same or across, got '" + dimViews + "'");
+        String clipPartViews = conf.get(CLIP_PART_VIEWS).trim();
+        require(List.of("vector", "kind").contains(clipPartViews), CLIP_PART_VIEWS, "must be vector or kind, got '" + clipPartViews + "'");
         double clipInPart = conf.get(CLIP_IN_PART_WEIGHT);
         require(clipInPart >= 0 && clipInPart <= 100, CLIP_IN_PART_WEIGHT, "must be in [0, 100], got " + clipInPart);
         int cpcContext = conf.get(CPC_CONTEXT_SIZE);
@@ -388,7 +394,7 @@ public record TrainerSettings(
         }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
                 bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext, cpcMinOffset,
-                dgiCorruption, clipMaxScale, clipInPart);
+                dgiCorruption, clipMaxScale, clipInPart, clipPartViews.equals("kind"), dimViews.equals("across"));
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
@@ -688,8 +694,8 @@ public record TrainerSettings(
                 }
                 var map = ln.featureMapShape();
                 yield new ObjectiveLearner(net, hyperParams, new DeepInfoMax(hyperParams.batchSize(), map.channels(),
-                        map.height() * map.width(), net.outputDim(), hyperParams.temperature(), DataType.FLOAT,
-                        seed ^ 0x3C6EF372FE94F82BL), seed);
+                        map.height() * map.width(), net.outputDim(), hyperParams.temperature(), objective.dimAcrossViews(),
+                        DataType.FLOAT, seed ^ 0x3C6EF372FE94F82BL), seed);
             }
             case "context" -> new ObjectiveLearner(net, hyperParams, new ContextPrediction(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);

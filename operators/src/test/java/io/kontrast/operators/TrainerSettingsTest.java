@@ -123,6 +123,10 @@ class TrainerSettingsTest {
                 "kontrast.objective", "dgi", "kontrast.dgi.corruption", "graph"))).hasMessageContaining("kontrast.dgi.corruption");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.clip.max-scale", "0.5")))
                 .hasMessageContaining("kontrast.clip.max-scale");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.clip.part-views", "image")))
+                .hasMessageContaining("kontrast.clip.part-views");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.dim.views", "both")))
+                .hasMessageContaining("kontrast.dim.views");
         assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.clip.in-part-weight", "-0.5")))
                 .hasMessageContaining("kontrast.clip.in-part-weight");
     }

@@ -19,6 +19,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Both views of a sample go through as images of their own (2N rows); a row's partner view
  * shows the same image, so it is left out of the row's negatives rather than counted as one.
+ * Across views ({@code acrossViews}, AMDIM's change, Bachman et al., 2019), each location scores
+ * its partner view's global feature instead, and its own view's is the one left out: the local
+ * features of one augmentation must pick out the global feature of the other.
  */
 public final class DeepInfoMax implements Objective {
     private final int pairs;
@@ -27,6 +30,7 @@ public final class DeepInfoMax implements Objective {
     private final int channels;
     private final int locations;
     private final double temperature;
+    private final boolean acrossViews;
     private final INDArray localParams;
     private final INDArray localGrads;
     private final INDArray localVelocity;
@@ -55,6 +59,13 @@ public final class DeepInfoMax implements Objective {
      * @param dtype the online encoder's float type (DOUBLE in gradient checks)
      */
     public DeepInfoMax(int pairs, int channels, int locations, int dim, double temperature, DataType dtype, long seed) {
+        this(pairs, channels, locations, dim, temperature, false, dtype, seed);
+    }
+
+    /** @param acrossViews whether each location scores its partner view's global feature (AMDIM) rather than its own view's */
+    public DeepInfoMax(int pairs, int channels, int locations, int dim, double temperature, boolean acrossViews, DataType dtype,
+            long seed) {
+        this.acrossViews = acrossViews;
         this.pairs = pairs;
         this.rows = 2 * pairs;
         this.dim = dim;
@@ -125,7 +136,8 @@ public final class DeepInfoMax implements Objective {
         for (int r = 0; r < q; r++) {
             int own = r / locations;
             int partner = own < pairs ? own + pairs : own - pairs;
-            loss += Rows.crossEntropy(s, r * rows, rows, own, partner, 1.0 / q);
+            loss += acrossViews ? Rows.crossEntropy(s, r * rows, rows, partner, own, 1.0 / q)
+                    : Rows.crossEntropy(s, r * rows, rows, own, partner, 1.0 / q);
         }
         loss /= q;
         if (!Double.isFinite(loss)) return loss;

@@ -965,6 +965,9 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                     ? new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth)
                     : new BatchViews(settings.views(), settings.inputChannels(), inputHeight, inputWidth,
                             objective.contextGap(), objective.contextJitter());
+            if (settings.paired() && objective.clipKindViews()) {
+                batchViews.withParts(settings.parts().stream().map(TrainerSettings.Part::shape).toList());
+            }
             batchViews.corrupting(!objective.name().equals("dgi") ? BatchViews.Corruption.NONE
                     : objective.dgiCorruption().equals("batch") ? BatchViews.Corruption.BATCH : BatchViews.Corruption.NEIGHBOURHOOD);
             inLanes = learner::inLanes;

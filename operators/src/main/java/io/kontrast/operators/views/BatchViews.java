@@ -42,6 +42,9 @@ public final class BatchViews {
     private final SegmentPairs segments;
     // Whether each segment then gets the sequence views (sequences; token segments are used as cut).
     private final boolean segmentViews;
+    private final ViewSettings settings;
+    // Paired samples with a part that is not a vector: each part gets its own kind's views, per thread part.
+    private PartViews[] parts;
 
     public BatchViews(ViewSettings settings, int height, int width) {
         this(settings, 1, height, width);
@@ -87,6 +90,7 @@ public final class BatchViews {
         patches = gapFraction < 0 || sequence || tokensIn || graphIn ? null : new PatchPairs[] {
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
             new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
+        this.settings = settings;
         this.height = height;
         this.width = width;
         this.channels = channels;
@@ -137,6 +141,21 @@ public final class BatchViews {
         return this;
     }
 
+    /**
+     * Paired samples, each a row of all its parts' values in order: where a part is an image or a
+     * sequence, each part gets the views of its own kind ({@link PartViews}); where all are
+     * vectors, the row gets the vector views, as before. Returns this.
+     */
+    public BatchViews withParts(java.util.List<io.kontrast.math.nn.Shape> shapes) {
+        int total = shapes.stream().mapToInt(io.kontrast.math.nn.Shape::size).sum();
+        if (!vector || total != channels) {
+            throw new IllegalArgumentException("paired samples come as one row of their parts' " + total + " values, not "
+                    + channels + "x" + height + "x" + width);
+        }
+        parts = PartViews.needed(shapes) ? new PartViews[] {new PartViews(settings, shapes), new PartViews(settings, shapes)} : null;
+        return this;
+    }
+
     /** Whether the pairs are context prediction's patches or sentence-order prediction's segments, with targets. */
     public boolean patchPairs() {
         return patches != null || segments != null;
@@ -172,6 +191,8 @@ public final class BatchViews {
             } else if (tokens != null) {
                 tokens.view(pixels[i], rnd, a);
                 tokens.view(pixels[i], rnd, b);
+            } else if (parts != null) {
+                parts[p].pair(pixels[i], rnd, aug, color, a, b);
             } else if (vector) {
                 vectors.pair(pixels, count, i, rnd, a, b);
             } else if (sequences != null) {

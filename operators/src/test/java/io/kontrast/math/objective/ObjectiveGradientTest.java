@@ -205,14 +205,16 @@ class ObjectiveGradientTest {
 
     /**
      * Deep InfoMax's gradient with respect to the global features (the outputs), the feature map
-     * and its own local map, against finite differences of its loss (4 locations of 3 channels).
+     * and its own local map, against finite differences of its loss (4 locations of 3 channels),
+     * each location scoring its own view's global feature or (AMDIM) its partner view's.
      */
-    @org.junit.jupiter.api.Test
-    void deepInfoMaxsGradientMatchesFiniteDifferences() {
+    @ParameterizedTest(name = "across views {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void deepInfoMaxsGradientMatchesFiniteDifferences(boolean acrossViews) {
         SplittableRandom rnd = new SplittableRandom(17);
         int channels = 3;
         int locations = 4;
-        DeepInfoMax dim = new DeepInfoMax(PAIRS, channels, locations, 4, 0.5, DataType.DOUBLE, 3);
+        DeepInfoMax dim = new DeepInfoMax(PAIRS, channels, locations, 4, 0.5, acrossViews, DataType.DOUBLE, 3);
         INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
         INDArray map = random(rnd, 2L * PAIRS * locations * channels).reshape(2 * PAIRS, locations * channels);
         INDArray dMap = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, locations * channels);

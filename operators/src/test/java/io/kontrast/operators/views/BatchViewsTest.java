@@ -1,9 +1,11 @@
 package io.kontrast.operators.views;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kontrast.operators.TrainerSettings.ViewSettings;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -60,6 +62,81 @@ class BatchViewsTest {
             assertThat(gotA).as("first view of %d", i).isEqualTo(a);
             assertThat(gotB).as("second view of %d", i).isEqualTo(b);
         }
+    }
+
+    /**
+     * Paired samples: each part's two views are its own kind's views, drawn in part order from the
+     * sample's generator; parts that are all vectors keep the whole row's vector views.
+     */
+    @Test
+    void pairedPartsGetTheViewsOfTheirOwnKinds() {
+        // An image part (1x4x6), a vector part (5) and a sequence part (3 steps of 2): 24 + 5 + 6 values a row.
+        List<io.kontrast.math.nn.Shape> shapes = List.of(new io.kontrast.math.nn.Shape(1, 4, 6),
+                io.kontrast.math.nn.Shape.vector(5), io.kontrast.math.nn.Shape.sequence(3, 2));
+        int n = 35;
+        float[][] rows = new float[3][n];
+        String[] ids = {"p-0", "p-1", "p-2"};
+        SplittableRandom rnd = new SplittableRandom(12);
+        for (float[] r : rows) for (int j = 0; j < n; j++) r[j] = (float) rnd.nextDouble();
+        ViewSettings settings = new ViewSettings(0.6, 0.5, 0.4, 0.05, 0.5f, 0.25f, 42, 0, 0, 0.8, 0, 0, 0, 0.2, 0.2, 0.2);
+        FloatBuffer first = FloatBuffer.allocate(3 * n);
+        FloatBuffer second = FloatBuffer.allocate(3 * n);
+        new BatchViews(settings, n, 1, 1).withParts(shapes).build(rows, ids, null, 3, first, second, (helper, caller) -> {
+            helper.run();
+            caller.run();
+        });
+        ViewAugmenter gray = new ViewAugmenter(settings);
+        VectorViews vectors = new VectorViews(settings, 5);
+        SequenceViews sequences = new SequenceViews(settings, 3, 2);
+        for (int i = 0; i < 3; i++) {
+            SplittableRandom r = gray.randomFor(ids[i]);
+            float[] image = java.util.Arrays.copyOfRange(rows[i], 0, 24);
+            float[][] vector = {java.util.Arrays.copyOfRange(rows[i], 24, 29)};
+            float[] sequence = java.util.Arrays.copyOfRange(rows[i], 29, 35);
+            float[] a = new float[n];
+            float[] b = new float[n];
+            float[] u = new float[24];
+            float[] v = new float[24];
+            gray.augment(image, 4, 6, r, u);
+            gray.augment(image, 4, 6, r, v);
+            System.arraycopy(u, 0, a, 0, 24);
+            System.arraycopy(v, 0, b, 0, 24);
+            u = new float[5];
+            v = new float[5];
+            vectors.pair(vector, 1, 0, r, u, v);
+            System.arraycopy(u, 0, a, 24, 5);
+            System.arraycopy(v, 0, b, 24, 5);
+            u = new float[6];
+            v = new float[6];
+            sequences.view(sequence, r, u);
+            sequences.view(sequence, r, v);
+            System.arraycopy(u, 0, a, 29, 6);
+            System.arraycopy(v, 0, b, 29, 6);
+            float[] gotA = new float[n];
+            float[] gotB = new float[n];
+            first.get(i * n, gotA);
+            second.get(i * n, gotB);
+            assertThat(gotA).containsExactly(a);
+            assertThat(gotB).containsExactly(b);
+            assertThat(gotA).isNotEqualTo(gotB);
+        }
+        // Parts that are all vectors keep the vector views of the whole row.
+        FloatBuffer plain = FloatBuffer.allocate(3 * 10);
+        FloatBuffer withParts = FloatBuffer.allocate(3 * 10);
+        float[][] short10 = new float[3][];
+        for (int i = 0; i < 3; i++) short10[i] = java.util.Arrays.copyOf(rows[i], 10);
+        new BatchViews(settings, 10, 1, 1).build(short10, ids, null, 3, plain, FloatBuffer.allocate(30), (h, c) -> {
+            h.run();
+            c.run();
+        });
+        new BatchViews(settings, 10, 1, 1).withParts(List.of(io.kontrast.math.nn.Shape.vector(4), io.kontrast.math.nn.Shape.vector(6)))
+                .build(short10, ids, null, 3, withParts, FloatBuffer.allocate(30), (h, c) -> {
+                    h.run();
+                    c.run();
+                });
+        assertThat(withParts.array()).containsExactly(plain.array());
+        assertThatThrownBy(() -> new BatchViews(settings, 10, 1, 1).withParts(List.of(io.kontrast.math.nn.Shape.vector(4))))
+                .hasMessageContaining("4 values");
     }
 
     /**
