@@ -169,9 +169,10 @@ public final class KontrastOptions {
     public static final ConfigOption<String> DIM_VIEWS =
             ConfigOptions.key("kontrast.dim.views")
                     .stringType()
-                    .defaultValue("same")
-                    .withDescription("dim: which view's global feature each location of the feature map scores: same (its "
-                            + "own view's, Deep InfoMax as published) or across (the other view's, as AMDIM does).");
+                    .defaultValue("across")
+                    .withDescription("dim: which view's global feature each location of the feature map scores: across (the "
+                            + "other view's, as AMDIM does: kNN well above the untrained encoder) or same (its own view's, "
+                            + "Deep InfoMax as published: kNN below it).");
 
     public static final ConfigOption<Double> CLIP_IN_PART_WEIGHT =
             ConfigOptions.key("kontrast.clip.in-part-weight")
