@@ -177,24 +177,16 @@ public final class Clip implements Objective {
             }
         }
         double loss = 0;
+        // d loss_i / d s_ij = p_ij − [j = partner], s_ij = x_i · x_j / τ, for both of its rows.
+        double w = inPartWeight / 2 / rows * inv;
         for (int i = 0; i < rows; i++) {
             int partner = i < pairs ? i + pairs : i - pairs;
             int row = i * rows;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < rows; j++) if (j != i) max = Math.max(max, self[row + j]);
-            double positive = self[row + partner];
-            double sum = 0;
+            // The row's partner view is its positive, itself left out.
+            loss += Rows.crossEntropy(self, row, rows, partner, i, w);
             for (int j = 0; j < rows; j++) {
-                double e = j == i ? 0 : Math.exp(self[row + j] - max);
-                self[row + j] = e;
-                sum += e;
-            }
-            loss += Math.log(sum) + max - positive;
-            // d loss_i / d s_ij = p_ij − [j = partner], s_ij = x_i · x_j / τ, for both of its rows.
-            double w = inPartWeight / 2 / rows * inv;
-            for (int j = 0; j < rows; j++) {
-                if (j == i) continue;
-                double g = w * (self[row + j] / sum - (j == partner ? 1 : 0));
+                double g = self[row + j];
+                if (g == 0) continue;
                 for (int k = 0; k < dim; k++) {
                     dx[i * dim + k] += g * x[j * dim + k];
                     dx[j * dim + k] += g * x[i * dim + k];
