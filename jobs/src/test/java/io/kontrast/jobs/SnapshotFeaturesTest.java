@@ -40,18 +40,9 @@ class SnapshotFeaturesTest {
                         LayerSpec.residual(List.of(LayerSpec.conv2d(4, 3, 1, 1), LayerSpec.batchNorm(), LayerSpec.relu()), List.of()),
                         LayerSpec.maxPool2d(3, 2), LayerSpec.flatten(), LayerSpec.batchNorm(), LayerSpec.linear(6),
                         LayerSpec.l2Normalize()), List.of(LayerSpec.linear(4)));
-        LayerNet net = new LayerNet(encoder, spec, 1);
-        INDArray params = net.newParams();
-        INDArray stats = net.newStats();
-        net.init(params, stats, 3);
-        SplittableRandom rnd = new SplittableRandom(4);
-        stats.addi(org.nd4j.linalg.factory.Nd4j.rand(stats.dataType(), stats.shape()).muli(0.5));
-        EncoderSnapshot s = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("f", 1, 1, 1, Instant.now(),
-                new int[] {3, 16, 16}, 0.45f, 0.25f), net, params, stats, Map.of());
-        int n = 20;
-        byte[] pixels = new byte[n * shape.size()];
-        for (int i = 0; i < pixels.length; i++) pixels[i] = (byte) rnd.nextInt(256);
-        LabeledImages set = new LabeledImages("rgb", 3, 16, 16, pixels, new int[n], null);
+        EncoderSnapshot s = snapshot(new LayerNet(encoder, spec, 1), new int[] {3, 16, 16}, 3);
+        LabeledImages set = new LabeledImages("rgb", 3, 16, 16, randomBytes(20 * shape.size(), 4), new int[20], null);
+        int n = set.size();
 
         INDArray batched = SnapshotFeatures.extract(s, set);
         Encoder client = Encoder.fromSnapshot(s);
@@ -68,6 +59,23 @@ class SnapshotFeaturesTest {
         }
     }
 
+    /** A snapshot of {@code net} initialised from {@code seed}, its batch norm statistics moved off 0 and 1. */
+    private static EncoderSnapshot snapshot(LayerNet net, int[] inputShape, long seed) {
+        INDArray params = net.newParams();
+        INDArray stats = net.newStats();
+        net.init(params, stats, seed);
+        stats.addi(org.nd4j.linalg.factory.Nd4j.rand(stats.dataType(), stats.shape()).muli(0.5));
+        return SnapshotCodec.fromNetwork(new SnapshotCodec.Header("f", 1, 1, 1, Instant.now(), inputShape, 0.45f, 0.25f), net,
+                params, stats, Map.of());
+    }
+
+    private static byte[] randomBytes(int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) b[i] = (byte) rnd.nextInt(256);
+        return b;
+    }
+
     /** Sequences through a stack of GRUs that output every step, flattened, and through a pooled GRU. */
     @ParameterizedTest
     @ValueSource(strings = {"flattened", "pooled"})
@@ -76,19 +84,10 @@ class SnapshotFeaturesTest {
         EncoderSpec spec = new EncoderSpec(shape, encoder.equals("flattened")
                 ? List.of(LayerSpec.gru(5, true), LayerSpec.batchNorm(), LayerSpec.gru(4, true), LayerSpec.flatten())
                 : List.of(LayerSpec.gru(6, true), LayerSpec.globalAvgPool(), LayerSpec.batchNorm()), List.of(LayerSpec.linear(4)));
-        LayerNet net = new LayerNet(encoder, spec, 1);
-        INDArray params = net.newParams();
-        INDArray stats = net.newStats();
-        net.init(params, stats, 5);
-        stats.addi(org.nd4j.linalg.factory.Nd4j.rand(stats.dataType(), stats.shape()).muli(0.5));
-        EncoderSnapshot s = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("f", 1, 1, 1, Instant.now(),
-                new int[] {7, 3}, 0.45f, 0.25f), net, params, stats, Map.of());
-        SplittableRandom rnd = new SplittableRandom(6);
-        int n = 12;
-        byte[] values = new byte[n * shape.size()];
-        for (int i = 0; i < values.length; i++) values[i] = (byte) rnd.nextInt(256);
+        EncoderSnapshot s = snapshot(new LayerNet(encoder, spec, 1), new int[] {7, 3}, 5);
         // Sequences of 7 steps of 3 features, step after step, as the client takes [T, F].
-        LabeledImages set = new LabeledImages("seq", 3, 1, 7, values, new int[n], null);
+        int n = 12;
+        LabeledImages set = new LabeledImages("seq", 3, 1, 7, randomBytes(n * shape.size(), 6), new int[n], null);
         INDArray batched = SnapshotFeatures.extract(s, set);
         Encoder client = Encoder.fromSnapshot(s);
         assertThat(batched.columns()).isEqualTo(client.embeddingDim());
