@@ -136,8 +136,8 @@ public final class DeepInfoMax implements Objective {
         for (int r = 0; r < q; r++) {
             int own = r / locations;
             int partner = own < pairs ? own + pairs : own - pairs;
-            loss += acrossViews ? Rows.crossEntropy(s, r * rows, rows, partner, own, 1.0 / q)
-                    : Rows.crossEntropy(s, r * rows, rows, own, partner, 1.0 / q);
+            // The positive: this view's global feature, or across views the partner's; the other is left out.
+            loss += Rows.crossEntropy(s, r * rows, rows, acrossViews ? partner : own, acrossViews ? own : partner, 1.0 / q);
         }
         loss /= q;
         if (!Double.isFinite(loss)) return loss;
