@@ -33,7 +33,26 @@ public class LearningTest {
             float[] img = set.image(i);
             for (int j = 0; j < 784; j++) x[i * 784 + j] = (img[j] - mean) / std;
         }
-        return learner.represent(Nd4j.createFromArray(x).reshape(n, 784), learner.network().newWorkspace(n)).dup();
+        return represent(learner, x, n, 784);
+    }
+
+    /**
+     * The backbone's representation of {@code n} rows of {@code width} values, in chunks of
+     * {@link #BATCH} rows (one workspace the size of a training batch: a workspace for the whole
+     * set makes the CNN's probe ten times slower).
+     */
+    static INDArray represent(Learner learner, float[] x, int n, int width) {
+        var workspace = learner.network().newWorkspace(BATCH);
+        INDArray out = null;
+        for (int from = 0; from < n; from += BATCH) {
+            int rows = Math.min(BATCH, n - from);
+            float[] chunk = new float[BATCH * width];
+            System.arraycopy(x, from * width, chunk, 0, rows * width);
+            INDArray f = learner.represent(Nd4j.createFromArray(chunk).reshape(BATCH, width), workspace);
+            if (out == null) out = Nd4j.create(f.dataType(), n, f.columns());
+            for (int r = 0; r < rows; r++) out.putRow(from + r, f.getRow(r));
+        }
+        return out;
     }
 
     @ParameterizedTest
@@ -60,7 +79,6 @@ public class LearningTest {
 
         double before = Probes.knnAccuracy(features(learner, train, views.inputMean(), views.inputStd()), train.labels(),
                 features(learner, test, views.inputMean(), views.inputStd()), test.labels(), 200, 0.1, 10);
-
         ViewAugmenter aug = new ViewAugmenter(views);
         // Context prediction's views are patch pairs, with the second patch's position as target.
         int[] targets = learner.needsTargets() ? new int[BATCH] : null;
@@ -268,7 +286,7 @@ public class LearningTest {
         int t = set.pixelsPerImage();
         float[] x = new float[n * t];
         for (int i = 0; i < n; i++) System.arraycopy(set.image(i), 0, x, i * t, t);
-        return learner.represent(Nd4j.createFromArray(x).reshape(n, t), learner.network().newWorkspace(n)).dup();
+        return represent(learner, x, n, t);
     }
 
     /**
