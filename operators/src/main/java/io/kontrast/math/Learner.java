@@ -124,6 +124,41 @@ public interface Learner extends AutoCloseable {
     /** The online encoder's projector output on {@code x}, as published encoders compute it. */
     INDArray project(INDArray x, Network.Workspace ws);
 
+    /**
+     * {@link #represent} of every row of {@code x} ({@code [n, in]}, float), {@code chunk} rows at
+     * a time through one workspace of {@code chunk} rows, into a new {@code [n, dim]} array. A
+     * workspace for thousands of rows makes the convolutions several times slower than chunks of a
+     * training batch.
+     */
+    default INDArray representAll(INDArray x, int chunk) {
+        return inChunks(x, chunk, true);
+    }
+
+    /** {@link #project} of every row of {@code x}, as {@link #representAll} does it. */
+    default INDArray projectAll(INDArray x, int chunk) {
+        return inChunks(x, chunk, false);
+    }
+
+    private INDArray inChunks(INDArray x, int chunk, boolean represent) {
+        int n = (int) x.rows();
+        int width = (int) x.columns();
+        chunk = Math.max(1, Math.min(chunk, n));
+        float[] all = x.dup('c').data().asFloat();
+        Network.Workspace ws = network().newWorkspace(chunk);
+        float[] rows = new float[chunk * width];
+        INDArray out = null;
+        for (int from = 0; from < n; from += chunk) {
+            int count = Math.min(chunk, n - from);
+            System.arraycopy(all, from * width, rows, 0, count * width);
+            java.util.Arrays.fill(rows, count * width, rows.length, 0f);
+            INDArray in = org.nd4j.linalg.factory.Nd4j.createFromArray(rows).reshape(chunk, width);
+            INDArray f = represent ? represent(in, ws) : project(in, ws);
+            if (out == null) out = org.nd4j.linalg.factory.Nd4j.create(f.dataType(), n, f.columns());
+            for (int r = 0; r < count; r++) out.putRow(from + r, f.getRow(r));
+        }
+        return out;
+    }
+
     /** Whether steps run in two {@link Lanes}. */
     boolean lanes();
 

@@ -36,23 +36,8 @@ public class LearningTest {
         return represent(learner, x, n, 784);
     }
 
-    /**
-     * The backbone's representation of {@code n} rows of {@code width} values, in chunks of
-     * {@link #BATCH} rows (one workspace the size of a training batch: a workspace for the whole
-     * set makes the CNN's probe ten times slower).
-     */
     static INDArray represent(Learner learner, float[] x, int n, int width) {
-        var workspace = learner.network().newWorkspace(BATCH);
-        INDArray out = null;
-        for (int from = 0; from < n; from += BATCH) {
-            int rows = Math.min(BATCH, n - from);
-            float[] chunk = new float[BATCH * width];
-            System.arraycopy(x, from * width, chunk, 0, rows * width);
-            INDArray f = learner.represent(Nd4j.createFromArray(chunk).reshape(BATCH, width), workspace);
-            if (out == null) out = Nd4j.create(f.dataType(), n, f.columns());
-            for (int r = 0; r < rows; r++) out.putRow(from + r, f.getRow(r));
-        }
-        return out;
+        return learner.representAll(Nd4j.createFromArray(x).reshape(n, width), BATCH);
     }
 
     @ParameterizedTest

@@ -4,7 +4,6 @@ import io.kontrast.data.FashionMnist;
 import io.kontrast.data.LabeledImages;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.math.Learner;
-import io.kontrast.math.Network;
 import io.kontrast.math.Probes;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.views.ViewAugmenter;
@@ -23,6 +22,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * per-dimension std (healthy near 1/sqrt(d)), alignment and uniformity.
  */
 final class QualityMonitor {
+    /** Rows per forward pass of the probe (see {@link Learner#representAll}). */
+    private static final int CHUNK = 128;
+
     private final LabeledImages bank;
     private final LabeledImages queries;
     private final INDArray bankX;
@@ -95,12 +97,10 @@ final class QualityMonitor {
     }
 
     Map<String, Double> score(Learner learner) {
-        Network net = learner.network();
-        INDArray bankF = learner.represent(bankX, net.newWorkspace(bank.size())).dup();
-        Network.Workspace wq = net.newWorkspace(queries.size());
-        INDArray queryF = learner.represent(queryX, wq).dup();
-        INDArray za = learner.project(viewA, wq).dup();
-        INDArray zb = learner.project(viewB, wq);
+        INDArray bankF = learner.representAll(bankX, CHUNK);
+        INDArray queryF = learner.representAll(queryX, CHUNK);
+        INDArray za = learner.projectAll(viewA, CHUNK);
+        INDArray zb = learner.projectAll(viewB, CHUNK);
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("probe_knn200", Probes.knnAccuracy(bankF, bank.labels(), queryF, queries.labels(), 200, 0.1, 10));
         m.put("probe_linear", Probes.linearProbe(bankF, bank.labels(), queryF, queries.labels(), 10, 10, 1));
