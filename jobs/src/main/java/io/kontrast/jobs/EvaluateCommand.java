@@ -42,6 +42,7 @@ public final class EvaluateCommand {
                 .opt("encoder", String.join("|", TrainerSettings.ENCODERS), "auto", "encoder of --features random")
                 .opt("encoder-spec", "file", null, "a JSON layer list, for --features random")
                 .opt("input-shape", "CxHxW|TxF|F", "1x28x28", "input shape, for --features random: an image, a sequence of T steps of F features, or a vector of F features (T tokens with --vocab)")
+                .opt("input-stats", "file", null, "per-channel normalisation from kontrast stats, for --features random")
                 .opt("vocab", "V", null, "token samples, for --features random (a token dataset sets it and the input shape)")
                 .flag("graph", "graph samples, for --features random (sbm-graphs sets it and the input shape)")
                 .opt("bank-limit", "n", "0", "use only the first n train images (0: all)")
@@ -89,7 +90,8 @@ public final class EvaluateCommand {
             var stats = net.newStats();
             net.init(params, stats, 1);
             snapshot = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("random-init", 0, 0, 0, Instant.now(),
-                    s.snapshotInputShape(), s.views().inputMean(), s.views().inputStd()), net, params, stats, Map.of());
+                    s.snapshotInputShape(), s.views().inputMean(), s.views().inputStd(), s.views().channelStats()), net, params, stats,
+                    Map.of());
         }
         // Images are fitted to the encoder's input shape (the snapshot's, or --input-shape).
         io.kontrast.math.nn.Shape shape = snapshot != null && snapshot.getInputShape().size() == 3

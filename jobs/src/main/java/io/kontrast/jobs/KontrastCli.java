@@ -34,7 +34,8 @@ public final class KontrastCli {
               kafka       a single-node Kafka broker (KRaft) on loopback
               replay      produce a dataset into a topic as Avro Samples
               report      an HTML page of a model's learning curves and a map of its embeddings
-              train       the MoCo training job (local MiniCluster, or a cluster with flink run)
+              stats       per-channel mean and std of a dataset, for train --input-stats
+              train       the contrastive training job (local MiniCluster, or a cluster with flink run)
 
             Run 'kontrast <command> --help' for a command's options.
             """;
@@ -95,6 +96,7 @@ public final class KontrastCli {
                 case "kafka" -> KafkaCommand.run(a, out);
                 case "replay" -> ReplayCommand.run(a, out);
                 case "report" -> ReportCommand.run(a, out);
+                case "stats" -> StatsCommand.run(a, out);
                 default -> TrainCommand.run(a, out);
             };
         } catch (UsageException e) {
@@ -119,6 +121,7 @@ public final class KontrastCli {
             case "kafka" -> KafkaCommand.args();
             case "replay" -> ReplayCommand.args();
             case "report" -> ReportCommand.args();
+            case "stats" -> StatsCommand.args();
             case "train" -> TrainCommand.args();
             default -> throw new UsageException("unknown command '" + command + "'\n\n" + USAGE);
         };

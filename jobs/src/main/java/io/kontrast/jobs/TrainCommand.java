@@ -46,6 +46,7 @@ public final class TrainCommand {
                 .opt("parts", "name=shape,name=shape", null, "paired samples, e.g. top=1x14x28,bottom=1x14x28: a tower per part, with --objective clip")
                 .flag("graph", "graph samples: node neighbourhoods (parts nodes, edges, centre), with --input-shape NxF (up to N nodes of F features)")
                 .opt("vocab", "V", null, "token samples: [T] INT32 ids in [0, V), with --input-shape T (e.g. --input-shape 28 --vocab 129)")
+                .opt("input-stats", "file", null, "normalise each channel (feature) with its own mean and std, from this file of kontrast stats")
                 .opt("input-format", "sample|image", INPUT_FORMAT.defaultValue(), "records are Avro Samples, or encoded images (JPEG, PNG)")
                 .opt("objective", String.join("|", TrainerSettings.OBJECTIVES), OBJECTIVE.defaultValue(), "contrastive objective (see docs/objectives.md)")
                 .opt("batch-size", "n", BATCH_SIZE.defaultValue().toString(), "samples per step")
@@ -123,6 +124,9 @@ public final class TrainCommand {
         }
         if (a.has("vocab")) {
             conf.set(INPUT_VOCAB, a.getInt("vocab", 0, 1 << 24));
+        }
+        if (a.declares("input-stats") && a.has("input-stats")) {
+            InputStats.read(a.path("input-stats")).applyTo(conf);
         }
     }
 

@@ -33,7 +33,7 @@ class ReadmeTest {
 
     @Test
     void everyCommandIsDocumentedAndTheTwoCommandsComeFirst() {
-        for (String c : new String[] {"demo", "kafka", "replay", "train", "embed", "evaluate", "export", "checkpoints", "report", "bench"}) {
+        for (String c : new String[] {"demo", "kafka", "replay", "train", "embed", "evaluate", "export", "checkpoints", "report", "bench", "stats"}) {
             assertThat(README).contains("| `" + c + "` |");
             assertThat(KontrastCli.USAGE).contains("  " + c + " ");
         }
@@ -57,7 +57,7 @@ class ReadmeTest {
         }
         java.util.Set<String> known = new java.util.HashSet<>();
         for (Field f : KontrastOptions.class.getFields()) known.add(((ConfigOption<?>) f.get(null)).key());
-        String commands = "demo|kafka|replay|train|embed|evaluate|bench|export|checkpoints|report";
+        String commands = "demo|kafka|replay|train|embed|evaluate|bench|export|checkpoints|report|stats";
         java.util.regex.Pattern afterJar = java.util.regex.Pattern.compile("kontrast\\.jar\\s+(" + commands + ")\\b([^`]*)");
         java.util.regex.Pattern inline = java.util.regex.Pattern.compile("`(" + commands + ")(\\s+-[^`]*)`");
         int checked = 0;

@@ -549,6 +549,24 @@ public final class KontrastOptions {
                     .withDescription("Input normalisation std (pixels in 0..1); Fashion-MNIST's by default, 0.226 (ImageNet's, "
                             + "averaged over the channels) for three-channel inputs.");
 
+    public static final ConfigOption<java.util.List<Double>> INPUT_CHANNEL_MEAN =
+            ConfigOptions.key("kontrast.input.channel-mean")
+                    .doubleType()
+                    .asList()
+                    .noDefaultValue()
+                    .withDescription("Input normalisation per channel, in place of kontrast.input.mean: one mean per colour "
+                            + "channel of an image, per feature of a sequence or a vector (values as the trainer reads them: "
+                            + "pixels in 0..1), separated by ';' (`kontrast stats` computes them; `--input-stats FILE` sets "
+                            + "both lists). With kontrast.input.channel-std.");
+
+    public static final ConfigOption<java.util.List<Double>> INPUT_CHANNEL_STD =
+            ConfigOptions.key("kontrast.input.channel-std")
+                    .doubleType()
+                    .asList()
+                    .noDefaultValue()
+                    .withDescription("Input normalisation std per channel, each > 0, in place of kontrast.input.std; see "
+                            + "kontrast.input.channel-mean.");
+
     public static final ConfigOption<Integer> MAX_RECORD_BYTES =
             ConfigOptions.key("kontrast.input.max-record-bytes")
                     .intType()

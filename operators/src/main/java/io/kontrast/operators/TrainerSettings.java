@@ -171,7 +171,8 @@ public record TrainerSettings(
             int graphNodes,
             double edgeDrop,
             double featureMask,
-            double nodeDrop)
+            double nodeDrop,
+            io.kontrast.operators.views.ChannelStats channelStats)
             implements Serializable {
         /** Everything but the token and graph settings: samples are neither. */
         public ViewSettings(double cropMinScale, double flipProbability, double jitter, double noiseStd, float inputMean,
@@ -180,7 +181,28 @@ public record TrainerSettings(
             this(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue, jitterProbability,
                     grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask, 0,
                     TOKEN_MASK.defaultValue(), TOKEN_REPLACE.defaultValue(), PAD_ID.defaultValue(), 0, EDGE_DROP.defaultValue(),
-                    FEATURE_MASK.defaultValue(), NODE_DROP.defaultValue());
+                    FEATURE_MASK.defaultValue(), NODE_DROP.defaultValue(), null);
+        }
+
+        /**
+         * The normalisation of samples of {@code channels} channels (see {@link
+         * io.kontrast.operators.views.ChannelStats}): the configured per-channel statistics, or
+         * {@link #inputMean} and {@link #inputStd} for every channel.
+         */
+        public io.kontrast.operators.views.ChannelStats normalization(int channels) {
+            if (channelStats == null) return io.kontrast.operators.views.ChannelStats.uniform(channels, inputMean, inputStd);
+            if (channelStats.channels() != channels) {
+                throw new IllegalArgumentException("per-channel statistics for " + channelStats.channels() + " channels, samples of "
+                        + channels);
+            }
+            return channelStats;
+        }
+
+        /** These settings with one normalisation mean and std per channel ({@code null}: {@link #inputMean} and {@link #inputStd} for all). */
+        public ViewSettings withChannelStats(io.kontrast.operators.views.ChannelStats stats) {
+            return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
+                    jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask,
+                    vocab, tokenMask, tokenReplace, padId, graphNodes, edgeDrop, featureMask, nodeDrop, stats);
         }
 
         /** Whether the samples are packed graphs of up to {@link #graphNodes} nodes. */
@@ -192,7 +214,7 @@ public record TrainerSettings(
         public ViewSettings withGraphViews(int nodes, double drop, double mask, double dropNodes) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask,
-                    vocab, tokenMask, tokenReplace, padId, nodes, drop, mask, dropNodes);
+                    vocab, tokenMask, tokenReplace, padId, nodes, drop, mask, dropNodes, channelStats);
         }
 
         /** Whether the samples are token ids. */
@@ -204,7 +226,7 @@ public record TrainerSettings(
         public ViewSettings withTokenViews(int vocabSize, double mask, double replace, int pad) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scaling, timeMask,
-                    vocabSize, mask, replace, pad, graphNodes, edgeDrop, featureMask, nodeDrop);
+                    vocabSize, mask, replace, pad, graphNodes, edgeDrop, featureMask, nodeDrop, channelStats);
         }
 
         /** Single-channel views: the colour and vector settings at their defaults. */
@@ -228,14 +250,14 @@ public record TrainerSettings(
         public ViewSettings withVectorViews(double corruption, double mask) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruption, mask, scaling, timeMask, vocab, tokenMask,
-                    tokenReplace, padId, graphNodes, edgeDrop, featureMask, nodeDrop);
+                    tokenReplace, padId, graphNodes, edgeDrop, featureMask, nodeDrop, channelStats);
         }
 
         /** These settings with the sequence views' scaling and time mask. */
         public ViewSettings withSequenceViews(double scalingRange, double longestMask) {
             return new ViewSettings(cropMinScale, flipProbability, jitter, noiseStd, inputMean, inputStd, seed, saturation, hue,
                     jitterProbability, grayscaleProbability, blurProbability, corruptionRate, maskProbability, scalingRange,
-                    longestMask, vocab, tokenMask, tokenReplace, padId, graphNodes, edgeDrop, featureMask, nodeDrop);
+                    longestMask, vocab, tokenMask, tokenReplace, padId, graphNodes, edgeDrop, featureMask, nodeDrop, channelStats);
         }
     }
 
@@ -443,6 +465,20 @@ public record TrainerSettings(
             mean = 0;
             std = 1;
         }
+        io.kontrast.operators.views.ChannelStats channelStats = channelStats(conf, shape, tokens || graph, !partsSpec.isEmpty());
+        if (channelStats != null) {
+            // One channel: the per-channel statistics are the scalar ones. More: the scalars hold
+            // their averages, and every view and the snapshot take the per-channel values.
+            double meanSum = 0;
+            double stdSum = 0;
+            for (int c = 0; c < channelStats.channels(); c++) {
+                meanSum += channelStats.mean(c);
+                stdSum += channelStats.std(c);
+            }
+            mean = meanSum / channelStats.channels();
+            std = stdSum / channelStats.channels();
+            if (channelStats.channels() == 1) channelStats = null;
+        }
         int maxBytes = conf.get(MAX_RECORD_BYTES);
         require(maxBytes >= 64, MAX_RECORD_BYTES, "must be >= 64, got " + maxBytes);
         int rollbackAfter = conf.get(ROLLBACK_AFTER);
@@ -490,6 +526,7 @@ public record TrainerSettings(
             views = views.withGraphViews(graphNodes, unit(conf, EDGE_DROP, 1), unit(conf, FEATURE_MASK, 1), unit(conf, NODE_DROP, 1));
         }
         if (tokens) views = views.withTokenViews(vocab, unit(conf, TOKEN_MASK, 1), unit(conf, TOKEN_REPLACE, 1), padId);
+        if (channelStats != null) views = views.withChannelStats(channelStats);
         TrainerSettings settings = new TrainerSettings(
                 modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
@@ -740,6 +777,51 @@ public record TrainerSettings(
     static void require(boolean ok, ConfigOption<?> option, String message) {
         if (!ok) {
             throw new InvalidOptionException(option.key(), message);
+        }
+    }
+
+    /**
+     * {@link KontrastOptions#INPUT_CHANNEL_MEAN} and {@link KontrastOptions#INPUT_CHANNEL_STD},
+     * validated against the input, or null when neither is set.
+     */
+    private static io.kontrast.operators.views.ChannelStats channelStats(Configuration conf, Shape shape, boolean unnormalised,
+            boolean paired) {
+        boolean hasMean = conf.contains(INPUT_CHANNEL_MEAN);
+        boolean hasStd = conf.contains(INPUT_CHANNEL_STD);
+        if (!hasMean && !hasStd) return null;
+        require(hasMean, INPUT_CHANNEL_MEAN, "must be set with " + INPUT_CHANNEL_STD.key());
+        require(hasStd, INPUT_CHANNEL_STD, "must be set with " + INPUT_CHANNEL_MEAN.key());
+        require(!conf.contains(INPUT_MEAN) && !conf.contains(INPUT_STD), INPUT_CHANNEL_MEAN,
+                "replaces " + INPUT_MEAN.key() + " and " + INPUT_STD.key() + ": set one pair or the other");
+        require(!unnormalised, INPUT_CHANNEL_MEAN, "does not apply to token or graph samples (not normalised)");
+        require(!paired, INPUT_CHANNEL_MEAN, "does not apply to paired samples (" + INPUT_PARTS.key() + "): their parts "
+                + "are normalised with " + INPUT_MEAN.key() + " and " + INPUT_STD.key());
+        List<Double> means = list(conf, INPUT_CHANNEL_MEAN);
+        List<Double> stds = list(conf, INPUT_CHANNEL_STD);
+        String what = shape.isVector() ? "features of the vector " + shape : shape.isSequence() ? "features per step of the "
+                + "sequence " + shape : "channels of the image " + shape;
+        require(means.size() == shape.channels(), INPUT_CHANNEL_MEAN, "needs one value per channel: " + shape.channels() + " ("
+                + what + "), got " + means.size());
+        require(stds.size() == shape.channels(), INPUT_CHANNEL_STD, "needs one value per channel: " + shape.channels() + " ("
+                + what + "), got " + stds.size());
+        float[] m = new float[means.size()];
+        float[] sd = new float[stds.size()];
+        for (int c = 0; c < m.length; c++) {
+            double v = means.get(c);
+            double d = stds.get(c);
+            require(Double.isFinite(v), INPUT_CHANNEL_MEAN, "value " + c + " must be finite, got " + v);
+            require(d > 0 && Double.isFinite(d), INPUT_CHANNEL_STD, "value " + c + " must be finite and > 0, got " + d);
+            m[c] = (float) v;
+            sd[c] = (float) d;
+        }
+        return new io.kontrast.operators.views.ChannelStats(m, sd);
+    }
+
+    private static List<Double> list(Configuration conf, ConfigOption<List<Double>> option) {
+        try {
+            return conf.get(option);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidOptionException(option.key(), "must be numbers separated by ';': " + e.getMessage());
         }
     }
 

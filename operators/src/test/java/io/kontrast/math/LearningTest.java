@@ -68,7 +68,7 @@ public class LearningTest {
         // Context prediction's views are patch pairs, with the second patch's position as target.
         int[] targets = learner.needsTargets() ? new int[BATCH] : null;
         var patches = targets == null ? null : new io.kontrast.operators.views.PatchPairs(1, 28, 28,
-                settings.objective().contextGap(), settings.objective().contextJitter(), views.inputMean(), views.inputStd());
+                settings.objective().contextGap(), settings.objective().contextJitter(), views.normalization(1));
         SplittableRandom order = new SplittableRandom(4);
         float[] a = new float[BATCH * 784];
         float[] b = new float[BATCH * 784];

@@ -211,4 +211,53 @@ class TrainerSettingsTest {
             for (int step = 0; step < 3; step++) assertThat(learner.step(x, x.add(0.1), ids)).isFinite();
         }
     }
+
+    /**
+     * Per-channel normalisation: one mean and std per colour channel, sequence feature or vector
+     * feature reach the views; one channel is the scalar pair; what does not fit fails at startup
+     * naming the option.
+     */
+    @Test
+    void perChannelStatisticsReachTheViewsOrFailNamingTheOption() {
+        TrainerSettings rgb = TrainerSettings.from(vector("kontrast.input.shape", "3x32x32",
+                "kontrast.input.channel-mean", "0.49;0.48;0.45", "kontrast.input.channel-std", "0.25;0.24;0.26"));
+        var stats = rgb.views().channelStats();
+        assertThat(stats.channels()).isEqualTo(3);
+        assertThat(stats.mean(1)).isEqualTo(0.48f);
+        assertThat(stats.std(2)).isEqualTo(0.26f);
+        assertThat(rgb.views().normalization(3)).isEqualTo(stats);
+        assertThat((double) rgb.views().inputMean()).isCloseTo((0.49 + 0.48 + 0.45) / 3, org.assertj.core.data.Offset.offset(1e-6));
+
+        TrainerSettings seq = TrainerSettings.from(vector("kontrast.input.shape", "10x4",
+                "kontrast.input.channel-mean", "1;2;3;4", "kontrast.input.channel-std", "1;1;2;2"));
+        assertThat(seq.views().channelStats().channels()).isEqualTo(4);
+        assertThat(TrainerSettings.from(vector("kontrast.input.channel-mean", String.join(";", java.util.Collections.nCopies(32, "0.5")),
+                "kontrast.input.channel-std", String.join(";", java.util.Collections.nCopies(32, "2")))).views().channelStats().channels())
+                .isEqualTo(32);
+
+        TrainerSettings gray = TrainerSettings.from(vector("kontrast.input.shape", "1x28x28",
+                "kontrast.input.channel-mean", "0.3", "kontrast.input.channel-std", "0.4"));
+        assertThat(gray.views().channelStats()).isNull();
+        assertThat(gray.views().inputMean()).isEqualTo(0.3f);
+        assertThat(gray.views().inputStd()).isEqualTo(0.4f);
+
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "3x32x32",
+                "kontrast.input.channel-mean", "0.5;0.5", "kontrast.input.channel-std", "0.2;0.2")))
+                .hasMessageContaining("kontrast.input.channel-mean").hasMessageContaining("3 (channels of the image 3x32x32), got 2");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "3x32x32",
+                "kontrast.input.channel-mean", "0.5;0.5;0.5")))
+                .hasMessageContaining("kontrast.input.channel-std").hasMessageContaining("must be set with");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "3x32x32",
+                "kontrast.input.channel-mean", "0.5;0.5;0.5", "kontrast.input.channel-std", "0.2;0;0.2")))
+                .hasMessageContaining("kontrast.input.channel-std").hasMessageContaining("value 1");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "3x32x32",
+                "kontrast.input.channel-mean", "0.5;x;0.5", "kontrast.input.channel-std", "0.2;0.2;0.2")))
+                .hasMessageContaining("kontrast.input.channel-mean");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "3x32x32", "kontrast.input.mean", "0.4",
+                "kontrast.input.channel-mean", "0.5;0.5;0.5", "kontrast.input.channel-std", "0.2;0.2;0.2")))
+                .hasMessageContaining("kontrast.input.channel-mean").hasMessageContaining("kontrast.input.mean");
+        assertThatThrownBy(() -> TrainerSettings.from(vector("kontrast.input.shape", "28", "kontrast.input.vocab", "129",
+                "kontrast.input.channel-mean", "0.5", "kontrast.input.channel-std", "0.2")))
+                .hasMessageContaining("kontrast.input.channel-mean").hasMessageContaining("token");
+    }
 }

@@ -44,7 +44,17 @@ public final class SnapshotCodec {
             Instant createdAt,
             int[] inputShape,
             float inputMean,
-            float inputStd) {}
+            float inputStd,
+            io.kontrast.operators.views.ChannelStats channelStats) {
+        /** A header whose input is normalised with one mean and std for every channel. */
+        public Header(String modelId, long version, long step, long samplesSeen, Instant createdAt, int[] inputShape, float inputMean,
+                float inputStd) {
+            this(modelId, version, step, samplesSeen, createdAt, inputShape, inputMean, inputStd, null);
+        }
+    }
+
+    /** The name of the {@code batch_norm} layer that carries per-channel input normalisation. */
+    public static final String INPUT_NORM = "input_norm";
 
     /** A snapshot of {@code net} with parameters {@code params} and running statistics {@code stats}. */
     public static EncoderSnapshot fromNetwork(Header h, Network net, INDArray params, INDArray stats, Map<String, Double> metrics) {
@@ -70,7 +80,7 @@ public final class SnapshotCodec {
         List<EncoderSnapshot> out = new ArrayList<>();
         for (int k = 0; k < towers.size(); k++) {
             Header part = new Header(h.modelId() + "." + towers.names().get(k), h.version(), h.step(), h.samplesSeen(),
-                    h.createdAt(), inputShapes.get(k), h.inputMean(), h.inputStd());
+                    h.createdAt(), inputShapes.get(k), h.inputMean(), h.inputStd(), h.channelStats());
             out.add(fromLayers(part, towers.tower(k), towers.towerParams(params, k), towers.towerStats(stats, k), metrics));
         }
         return out;
@@ -234,6 +244,34 @@ public final class SnapshotCodec {
             Header h, String architecture, int embeddingDim, List<Layer> layers, List<NamedTensor> weights, Map<String, Double> metrics) {
         List<Integer> inputShape = new ArrayList<>();
         for (int d : h.inputShape()) inputShape.add(d);
+        float inputMean = h.inputMean();
+        float inputStd = h.inputStd();
+        if (h.channelStats() != null) {
+            // Per-channel normalisation is a leading batch_norm layer (x · 1/std + (−mean/std) per
+            // channel), which every consumer already applies; the scalar normalisation is then 0 and 1.
+            var norm = h.channelStats();
+            int c = norm.channels();
+            float[] scale = new float[c];
+            float[] shift = new float[c];
+            for (int i = 0; i < c; i++) {
+                scale[i] = norm.inv(i);
+                shift[i] = -norm.mean(i) * norm.inv(i);
+            }
+            for (Layer l : layers) {
+                if (l.getName().equals(INPUT_NORM)) throw new IllegalArgumentException("a layer is named " + INPUT_NORM + " already");
+            }
+            List<Layer> withNorm = new ArrayList<>();
+            withNorm.add(layer(INPUT_NORM, "batch_norm", "backbone"));
+            withNorm.addAll(layers);
+            List<NamedTensor> normWeights = new ArrayList<>();
+            normWeights.add(tensor(INPUT_NORM + ".weight", scale, 0, c));
+            normWeights.add(tensor(INPUT_NORM + ".bias", shift, 0, c));
+            normWeights.addAll(weights);
+            layers = withNorm;
+            weights = normWeights;
+            inputMean = 0f;
+            inputStd = 1f;
+        }
         return EncoderSnapshot.newBuilder()
                 .setModelId(h.modelId())
                 .setVersion(h.version())
@@ -243,8 +281,8 @@ public final class SnapshotCodec {
                 .setArchitecture(architecture)
                 .setObjective("moco-v2")
                 .setInputShape(inputShape)
-                .setInputMean(h.inputMean())
-                .setInputStd(h.inputStd())
+                .setInputMean(inputMean)
+                .setInputStd(inputStd)
                 .setEmbeddingDim(embeddingDim)
                 .setLayers(layers)
                 .setWeights(weights)

@@ -503,7 +503,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
                         Instant.now(),
                         settings.snapshotInputShape(),
                         vs.inputMean(),
-                        vs.inputStd());
+                        vs.inputStd(),
+                        vs.channelStats());
         Map<String, Double> metrics = new HashMap<>();
         metrics.put("loss", p.lossAverage);
         metrics.put("last_loss", (double) p.lastLoss);

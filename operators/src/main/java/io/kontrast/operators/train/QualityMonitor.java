@@ -44,8 +44,9 @@ final class QualityMonitor {
             queries = FashionMnist.load(dir, "test").head(size / 2);
         }
         var v = s.views();
-        bankX = normalized(bank, v.inputMean(), v.inputStd());
-        queryX = normalized(queries, v.inputMean(), v.inputStd());
+        var norm = v.normalization(s.inputShape().channels());
+        bankX = normalized(bank, norm);
+        queryX = normalized(queries, norm);
         ViewAugmenter aug = new ViewAugmenter(v);
         int n = queries.size();
         float[] a = new float[n * 784];
@@ -86,12 +87,12 @@ final class QualityMonitor {
         viewB = Nd4j.createFromArray(b).reshape(n, 784);
     }
 
-    private static INDArray normalized(LabeledImages set, float mean, float std) {
+    private static INDArray normalized(LabeledImages set, io.kontrast.operators.views.ChannelStats norm) {
         int n = set.size();
         float[] x = new float[n * 784];
         for (int i = 0; i < n; i++) {
-            float[] img = set.image(i);
-            for (int j = 0; j < 784; j++) x[i * 784 + j] = (img[j] - mean) / std;
+            System.arraycopy(set.image(i), 0, x, i * 784, 784);
+            norm.normalize(x, i * 784, 784);
         }
         return Nd4j.createFromArray(x).reshape(n, 784);
     }

@@ -88,8 +88,8 @@ public final class BatchViews {
         vectors = vector ? new VectorViews(settings, channels) : null;
         sequences = sequence ? new SequenceViews(settings, width, channels) : null;
         patches = gapFraction < 0 || sequence || tokensIn || graphIn ? null : new PatchPairs[] {
-            new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd()),
-            new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.inputMean(), settings.inputStd())};
+            new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.normalization(channels)),
+            new PatchPairs(channels, height, width, gapFraction, jitterFraction, settings.normalization(channels))};
         this.settings = settings;
         this.height = height;
         this.width = width;

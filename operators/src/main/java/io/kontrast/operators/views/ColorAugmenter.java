@@ -18,18 +18,21 @@ import java.util.SplittableRandom;
  *   <li>grayscale with probability {@code grayscale-probability} (luma, ITU-R 601);
  *   <li>a Gaussian blur (σ in 0.1–2.0 pixels, scaled to the image) with probability {@code
  *       blur-probability};
- *   <li>normalisation with the input mean and std.
+ *   <li>normalisation with the input mean and std (per channel where they are given per channel).
  * </ol>
  *
  * <p>Images are interleaved RGB, (h, w, c) order, values in 0..1. One instance per thread.
  */
 public final class ColorAugmenter {
     private final ViewSettings s;
+    private final ChannelStats norm;
     private float[] tmp = new float[0];
     private float[] row = new float[0];
 
     public ColorAugmenter(ViewSettings settings) {
         this.s = settings;
+        // Built for every image input; taken only for three channels.
+        this.norm = settings.channelStats() == null || settings.channelStats().channels() == 3 ? settings.normalization(3) : null;
     }
 
     public SplittableRandom randomFor(String sampleId) {
@@ -38,6 +41,7 @@ public final class ColorAugmenter {
 
     /** Writes one view of {@code src} ({@code h × w × 3}) into {@code dst}. */
     public void augment(float[] src, int h, int w, SplittableRandom rnd, float[] dst) {
+        if (norm == null) throw new IllegalStateException("per-channel statistics of " + s.channelStats().channels() + " channels, not 3");
         int n = h * w * 3;
         crop(src, h, w, rnd, dst);
         if (rnd.nextDouble() < s.flipProbability()) {
@@ -72,9 +76,7 @@ public final class ColorAugmenter {
             double sigma = (0.1 + rnd.nextDouble() * 1.9) * Math.min(h, w) / 224.0;
             blur(dst, h, w, sigma);
         }
-        float mean = s.inputMean();
-        float inv = 1f / s.inputStd();
-        for (int i = 0; i < n; i++) dst[i] = (dst[i] - mean) * inv;
+        norm.normalize(dst, 0, n);
     }
 
     private static double factor(SplittableRandom rnd, double strength) {

@@ -24,15 +24,14 @@ public final class PatchPairs {
     private final int patch;
     private final int gap;
     private final int jitter;
-    private final float mean;
-    private final float invStd;
+    private final ChannelStats norm;
     private final float[] crop;
 
     /**
      * @param gapFraction the gap between cells, as a fraction of the image's shorter side
      * @param jitterFraction the largest shift of a patch, as a fraction of the shorter side
      */
-    public PatchPairs(int channels, int height, int width, double gapFraction, double jitterFraction, float mean, float std) {
+    public PatchPairs(int channels, int height, int width, double gapFraction, double jitterFraction, ChannelStats norm) {
         int side = Math.min(height, width);
         this.channels = channels;
         this.height = height;
@@ -44,8 +43,10 @@ public final class PatchPairs {
             throw new IllegalArgumentException("a " + height + "x" + width + " image leaves patches of " + patch
                     + " pixels with a gap of " + gap + " and a jitter of " + jitter + "; lower them");
         }
-        this.mean = mean;
-        this.invStd = 1f / std;
+        if (norm.channels() != channels) {
+            throw new IllegalArgumentException("normalisation of " + norm.channels() + " channels for images of " + channels);
+        }
+        this.norm = norm;
         this.crop = new float[channels * patch * patch];
     }
 
@@ -116,7 +117,7 @@ public final class PatchPairs {
                 for (int c = 0; c < ch; c++) {
                     float top = src[(y0 * patch + x0) * ch + c] * (1 - wx) + src[(y0 * patch + x1) * ch + c] * wx;
                     float bottom = src[(y1 * patch + x0) * ch + c] * (1 - wx) + src[(y1 * patch + x1) * ch + c] * wx;
-                    out[(r * width + col) * ch + c] = ((top * (1 - wy) + bottom * wy) - mean) * invStd;
+                    out[(r * width + col) * ch + c] = ((top * (1 - wy) + bottom * wy) - norm.mean(c)) * norm.inv(c);
                 }
             }
         }

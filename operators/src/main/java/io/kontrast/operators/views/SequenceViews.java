@@ -22,11 +22,13 @@ public final class SequenceViews {
     private final ViewSettings s;
     private final int steps;
     private final int features;
+    private final ChannelStats norm;
 
     public SequenceViews(ViewSettings settings, int steps, int features) {
         this.s = settings;
         this.steps = steps;
         this.features = features;
+        this.norm = settings.normalization(features);
     }
 
     /** One view of {@code x} into {@code out}. */
@@ -37,8 +39,6 @@ public final class SequenceViews {
         int length = Math.max(Math.min(2, t), Math.min(t, (int) Math.round(fraction * t)));
         int start = rnd.nextInt(t - length + 1);
         float scale = (float) (1 + s.scaling() * (2 * rnd.nextDouble() - 1));
-        float mean = s.inputMean();
-        float inv = 1f / s.inputStd();
         double noise = s.noiseStd();
         for (int o = 0; o < t; o++) {
             // The centre of output step o, in the window's coordinates (as a resize aligns pixel centres).
@@ -51,7 +51,7 @@ public final class SequenceViews {
                 float v = x[lo * f + j] * (1 - w) + x[hi * f + j] * w;
                 v *= scale;
                 if (noise > 0) v += (float) (noise * VectorViews.gaussian(rnd));
-                out[o * f + j] = (v - mean) * inv;
+                out[o * f + j] = (v - norm.mean(j)) * norm.inv(j);
             }
         }
         int longest = (int) Math.floor(s.timeMask() * t);

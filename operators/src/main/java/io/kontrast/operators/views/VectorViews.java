@@ -17,10 +17,12 @@ import java.util.SplittableRandom;
 public final class VectorViews {
     private final ViewSettings s;
     private final int features;
+    private final ChannelStats norm;
 
     public VectorViews(ViewSettings settings, int features) {
         this.s = settings;
         this.features = features;
+        this.norm = settings.normalization(features);
     }
 
     /**
@@ -29,10 +31,10 @@ public final class VectorViews {
      */
     public void pair(float[][] batch, int rows, int row, SplittableRandom rnd, float[] a, float[] b) {
         float[] x = batch[row];
-        float mean = s.inputMean();
-        float inv = 1f / s.inputStd();
         double rate = s.corruptionRate();
         for (int j = 0; j < features; j++) {
+            float mean = norm.mean(j);
+            float inv = norm.inv(j);
             a[j] = (x[j] - mean) * inv;
             float v = x[j];
             if (rate > 0 && rnd.nextDouble() < rate) {
@@ -42,19 +44,19 @@ public final class VectorViews {
             }
             b[j] = (v - mean) * inv;
         }
-        finish(a, rnd, inv);
-        finish(b, rnd, inv);
+        finish(a, rnd);
+        finish(b, rnd);
     }
 
-    private void finish(float[] v, SplittableRandom rnd, float inv) {
-        double noise = s.noiseStd() * inv;
+    private void finish(float[] v, SplittableRandom rnd) {
+        double noise = s.noiseStd();
         double mask = s.maskProbability();
         if (noise == 0 && mask == 0) return;
         for (int j = 0; j < features; j++) {
             if (mask > 0 && rnd.nextDouble() < mask) {
                 v[j] = 0;
             } else if (noise > 0) {
-                v[j] += (float) (noise * gaussian(rnd));
+                v[j] += (float) (noise * norm.inv(j) * gaussian(rnd));
             }
         }
     }

@@ -44,6 +44,8 @@ public final class ViewAugmenter {
 
     private final ViewSettings s;
     private final boolean vector;
+    private final float mean;
+    private final float inv;
     // Working arrays, reused between calls: an augmenter belongs to one thread.
     private int[] colTap = new int[0];
     private int[] colTap1 = new int[0];
@@ -61,6 +63,10 @@ public final class ViewAugmenter {
     ViewAugmenter(ViewSettings settings, boolean vector) {
         this.s = settings;
         this.vector = vector;
+        // Gray images have one channel: a one-channel statistic is the scalar one.
+        ChannelStats one = settings.channelStats() != null && settings.channelStats().channels() == 1 ? settings.channelStats() : null;
+        this.mean = one != null ? one.mean(0) : settings.inputMean();
+        this.inv = one != null ? one.inv(0) : 1f / settings.inputStd();
     }
 
     /**
@@ -171,8 +177,7 @@ public final class ViewAugmenter {
                 : blendRowsScalar(h, w, brightnessFirst, dst);
         // Contrast blends each pixel with the view's mean: v c + mean (1 - c).
         float shift = sum / n * (1 - contrast);
-        float mean0 = s.inputMean();
-        float inv = 1f / s.inputStd();
+        float mean0 = mean;
         for (int i = 0, at = noiseAt; i < n; at = 0) {
             int to = Math.min(n, i + NOISE.length - at);
             if (vector) Vector.finish(dst, i, to, at - i, contrast, shift, brightnessAfter, std, mean0, inv);

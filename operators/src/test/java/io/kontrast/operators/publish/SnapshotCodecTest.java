@@ -47,6 +47,39 @@ class SnapshotCodecTest {
     }
 
     /**
+     * Per-channel input statistics are published as a leading backbone batch_norm layer, {@code x
+     * · 1/std + (−mean/std)} per channel, with the scalar normalisation 0 and 1; the checksum
+     * covers its weights.
+     */
+    @Test
+    void perChannelStatisticsLeadTheBackboneAsABatchNorm() {
+        Nd4jRuntime.init();
+        Mlp mlp = new Mlp(new int[] {6, 5, 4, 3}, 1);
+        var params = mlp.newParams();
+        mlp.init(params, 1);
+        var stats = new io.kontrast.operators.views.ChannelStats(new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f},
+                new float[] {1f, 2f, 4f, 0.5f, 0.25f, 8f});
+        EncoderSnapshot s = SnapshotCodec.fromMlp(
+                new SnapshotCodec.Header("m", 2, 20, 640, Instant.now(), new int[] {6}, 0.35f, 2.6f, stats), mlp,
+                params.toFloatVector(), Map.of());
+        assertThat(s.getLayers()).extracting(l -> l.getName() + ":" + l.getKind() + ":" + l.getPart())
+                .startsWith("input_norm:batch_norm:backbone", "backbone.0:linear:backbone");
+        assertThat(s.getWeights()).extracting(w -> w.getName()).startsWith("input_norm.weight", "input_norm.bias", "backbone.0.weight");
+        float[] scale = new float[6];
+        float[] shift = new float[6];
+        s.getWeights().get(0).getTensor().getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(scale);
+        s.getWeights().get(1).getTensor().getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(shift);
+        for (int c = 0; c < 6; c++) {
+            assertThat(scale[c]).isEqualTo(1f / stats.std(c));
+            assertThat(shift[c]).isEqualTo(-stats.mean(c) / stats.std(c), org.assertj.core.data.Offset.offset(1e-6f));
+        }
+        assertThat(s.getInputMean()).isZero();
+        assertThat(s.getInputStd()).isEqualTo(1f);
+        assertThat(s.getEmbeddingDim()).isEqualTo(5);
+        assertThat(SnapshotCodec.verify(s)).isTrue();
+    }
+
+    /**
      * The published head, applied to the published representation, gives the network's own
      * projection in inference mode: batch norm in the head is folded correctly.
      */

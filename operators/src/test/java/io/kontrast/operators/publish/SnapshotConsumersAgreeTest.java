@@ -18,6 +18,7 @@ import io.kontrast.math.nn.LayerNet;
 import io.kontrast.math.nn.LayerSpec;
 import io.kontrast.math.nn.Presets;
 import io.kontrast.math.nn.Shape;
+import io.kontrast.operators.views.ChannelStats;
 import java.util.List;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.ByteBuffer;
@@ -65,8 +66,27 @@ class SnapshotConsumersAgreeTest {
 
     static final Map<String, Fixture> fixtures = new HashMap<>();
 
-    /** A trained learner, its snapshot, and test images in the snapshot's [C, H, W] order. */
-    record Fixture(MocoLearner learner, EncoderSnapshot snapshot, Shape shape, float[][] images) {}
+    /**
+     * A trained learner, its snapshot, test images in the snapshot's [C, H, W] order, and the
+     * input normalisation the trainer applies to them.
+     */
+    record Fixture(MocoLearner learner, EncoderSnapshot snapshot, Shape shape, float[][] images, ChannelStats norm) {}
+
+    /**
+     * Per-channel input statistics of the fixtures named {@code *-channel-stats}: one mean and std
+     * per colour channel or feature, which snapshots publish as a leading batch_norm layer.
+     */
+    static ChannelStats channelStats(String encoder, Shape shape) {
+        if (!encoder.endsWith("-channel-stats")) return null;
+        int c = shape.channels();
+        float[] mean = new float[c];
+        float[] std = new float[c];
+        for (int i = 0; i < c; i++) {
+            mean[i] = 0.15f + 0.6f * i / c;
+            std[i] = 0.1f + 0.05f * (i % 4);
+        }
+        return new ChannelStats(mean, std);
+    }
 
     @BeforeAll
     static void nd4j() {
@@ -105,6 +125,12 @@ class SnapshotConsumersAgreeTest {
                             LayerSpec.conv2d(6, 3, 1, 1)), List.of()),
                     LayerSpec.relu(), LayerSpec.maxPool2d(3, 2), LayerSpec.flatten(), LayerSpec.batchNorm(),
                     LayerSpec.linear(10), LayerSpec.l2Normalize()), List.of(LayerSpec.linear(8))), 2);
+            // Per-channel normalisation: a colour image's three channels, a sequence's and a vector's features.
+            case "rgb-channel-stats" -> new LayerNet("custom", new EncoderSpec(new Shape(3, 8, 8), List.of(LayerSpec.conv2d(6, 3, 1, 1),
+                    LayerSpec.batchNorm(), LayerSpec.relu(), LayerSpec.maxPool2d(2, 2), LayerSpec.flatten(), LayerSpec.linear(10)),
+                    List.of(LayerSpec.linear(8))), 2);
+            case "sequence-channel-stats" -> new LayerNet("cnn1d", Presets.cnn1d(Shape.sequence(16, 5), 6, 8, 12, 8), 2);
+            case "vector-channel-stats" -> new Mlp(new int[] {20, 32, 32, 16}, 1);
             default -> throw new IllegalArgumentException(encoder);
         };
     }
@@ -114,7 +140,8 @@ class SnapshotConsumersAgreeTest {
         return fixtures.computeIfAbsent(encoder, e -> {
             Network net = network(e);
             Shape shape = net instanceof LayerNet l ? l.inputShape()
-                    : e.equals("mlp-rgb") ? new Shape(3, 6, 5) : e.equals("mlp-sequence") ? Shape.sequence(12, 5) : new Shape(1, 28, 28);
+                    : e.equals("mlp-rgb") ? new Shape(3, 6, 5) : e.equals("mlp-sequence") ? Shape.sequence(12, 5)
+                    : e.equals("vector-channel-stats") ? Shape.vector(20) : new Shape(1, 28, 28);
             int size = shape.size();
             MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(16, 64), 5);
             SplittableRandom rnd = new SplittableRandom(1);
@@ -140,7 +167,7 @@ class SnapshotConsumersAgreeTest {
                             shape.isSequence() ? new int[] {shape.steps(), shape.channels()}
                                     : shape.isVector() ? new int[] {shape.channels()}
                                     : new int[] {shape.channels(), shape.height(), shape.width()},
-                            tokens || graphs ? 0f : MEAN, tokens || graphs ? 1f : STD),
+                            tokens || graphs ? 0f : MEAN, tokens || graphs ? 1f : STD, channelStats(e, shape)),
                     net, learner.params(), learner.stats(), Map.of("loss", 1.0));
             float[][] images = new float[N][];
             if (graphs) {
@@ -159,7 +186,9 @@ class SnapshotConsumersAgreeTest {
                     for (int j = 0; j < size; j++) images[i][j] = (float) rnd.nextDouble();
                 }
             }
-            return new Fixture(learner, snapshot, shape, images);
+            ChannelStats norm = channelStats(e, shape) != null ? channelStats(e, shape)
+                    : ChannelStats.uniform(shape.channels(), tokens || graphs ? 0f : MEAN, tokens || graphs ? 1f : STD);
+            return new Fixture(learner, snapshot, shape, images, norm);
         });
     }
 
@@ -173,7 +202,7 @@ class SnapshotConsumersAgreeTest {
                 for (int p = 0; p < sh.area(); p++) {
                     // Images come [C, H, W] to consumers; sequences [T, F], as the trainer holds them.
                     float v = sh.isSequence() ? f.images()[i][p * sh.channels() + c] : f.images()[i][c * sh.area() + p];
-                    flat[i * size + p * sh.channels() + c] = (v - f.snapshot().getInputMean()) / f.snapshot().getInputStd();
+                    flat[i * size + p * sh.channels() + c] = (v - f.norm().mean(c)) / f.norm().std(c);
                 }
             }
         }
@@ -198,7 +227,7 @@ class SnapshotConsumersAgreeTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "gru-steps", "tokens-cnn1d", "tokens-gru", "gcn",
-        "resnet", "every-kind"})
+        "resnet", "every-kind", "rgb-channel-stats", "sequence-channel-stats", "vector-channel-stats"})
     void javaClientMatchesTheTrainer(String encoder) {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -217,7 +246,7 @@ class SnapshotConsumersAgreeTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "gru-steps", "tokens-cnn1d", "tokens-gru", "gcn",
-        "resnet", "every-kind"})
+        "resnet", "every-kind", "rgb-channel-stats", "sequence-channel-stats", "vector-channel-stats"})
     void pythonConsumerMatchesTheJavaClient(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();
@@ -249,7 +278,7 @@ class SnapshotConsumersAgreeTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"mlp", "mlp-rgb", "mlp-sequence", "cnn", "cnn1d", "cnn1d-steps", "gru", "gru-steps", "tokens-cnn1d", "tokens-gru", "gcn",
-        "resnet", "every-kind"})
+        "resnet", "every-kind", "rgb-channel-stats", "sequence-channel-stats", "vector-channel-stats"})
     void onnxRuntimeMatchesTheTrainer(String encoder, @TempDir Path tmp) throws Exception {
         Fixture f = fixture(encoder);
         int dim = f.learner().network().representationDim();

@@ -41,7 +41,7 @@ class PatchPairsTest {
     @Test
     void theSecondPatchLiesWhereItsPositionSays() {
         for (double jitterFraction : new double[] {0, 0.04}) {
-            PatchPairs p = new PatchPairs(3, H, W, 0.05, jitterFraction, 0f, 1f);
+            PatchPairs p = new PatchPairs(3, H, W, 0.05, jitterFraction, ChannelStats.uniform(3, 0f, 1f));
             assertThat(p.patchSize()).isGreaterThanOrEqualTo(7);
             float[] img = coordinates();
             float[] a = new float[img.length];
@@ -68,7 +68,7 @@ class PatchPairsTest {
     /** The pair is a function of the generator: the same seed gives the same patches and position. */
     @Test
     void theSameSeedGivesTheSamePair() {
-        PatchPairs p = new PatchPairs(1, H, W, 0.05, 0.04, 0.3f, 0.2f);
+        PatchPairs p = new PatchPairs(1, H, W, 0.05, 0.04, ChannelStats.uniform(1, 0.3f, 0.2f));
         float[] img = new float[H * W];
         new SplittableRandom(1).doubles(img.length).forEach(new java.util.function.DoubleConsumer() {
             int i;
@@ -89,6 +89,6 @@ class PatchPairsTest {
 
     @Test
     void anImageTooSmallForTheGridIsRefused() {
-        assertThatThrownBy(() -> new PatchPairs(1, 6, 6, 0.3, 0.2, 0f, 1f)).hasMessageContaining("patches of");
+        assertThatThrownBy(() -> new PatchPairs(1, 6, 6, 0.3, 0.2, ChannelStats.uniform(1, 0f, 1f))).hasMessageContaining("patches of");
     }
 }

@@ -1,0 +1,126 @@
+package io.kontrast.jobs;
+
+import static io.kontrast.operators.KontrastOptions.INPUT_CHANNEL_MEAN;
+import static io.kontrast.operators.KontrastOptions.INPUT_CHANNEL_STD;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kontrast.data.LabeledImages;
+import io.kontrast.jobs.cli.UsageException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.StringJoiner;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * Per-channel input statistics: one mean and one std per colour channel of an image, per feature
+ * of a sequence step or of a vector, of values as the trainer reads them (pixels in 0..1). Written
+ * by {@code kontrast stats} as JSON ({@code mean} and {@code std} arrays, with what they were
+ * computed on), read by {@code --input-stats FILE} into {@code kontrast.input.channel-mean} and
+ * {@code kontrast.input.channel-std}.
+ */
+public record InputStats(double[] mean, double[] std, long samples) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The statistics of {@code set} (its first {@code limit} samples; 0: all), channel {@code i %
+     * channels} for value {@code i} of a sample. Each std is at least {@code floor} times the mean
+     * std over the channels, so that a near-constant channel is not scaled up without bound.
+     */
+    public static InputStats of(LabeledImages set, int limit, double floor) {
+        if (set.isTokens() || set.isGraphs() || set.isHalves()) {
+            throw new UsageException("stats are per channel of images, sequences and vectors; " + set.name()
+                    + " holds " + (set.isTokens() ? "token ids" : set.isGraphs() ? "graphs" : "paired samples") + ", which are not normalised per channel");
+        }
+        int n = limit > 0 ? Math.min(limit, set.size()) : set.size();
+        if (n == 0) throw new UsageException("no samples to compute statistics on");
+        int c = set.channels();
+        double[] sum = new double[c];
+        long perChannel = (long) n * set.pixelsPerImage() / c;
+        for (int i = 0; i < n; i++) {
+            float[] x = set.image(i);
+            for (int j = 0; j < x.length; j++) sum[j % c] += x[j];
+        }
+        double[] mean = new double[c];
+        for (int k = 0; k < c; k++) mean[k] = sum[k] / perChannel;
+        // A second pass over the deviations: exact where a sum of squares would cancel.
+        double[] sq = new double[c];
+        for (int i = 0; i < n; i++) {
+            float[] x = set.image(i);
+            for (int j = 0; j < x.length; j++) {
+                double d = x[j] - mean[j % c];
+                sq[j % c] += d * d;
+            }
+        }
+        double[] std = new double[c];
+        double typical = 0;
+        for (int k = 0; k < c; k++) {
+            std[k] = Math.sqrt(sq[k] / perChannel);
+            typical += std[k] / c;
+        }
+        double least = typical > 0 ? floor * typical : 1;
+        for (int k = 0; k < c; k++) std[k] = Math.max(std[k], least);
+        return new InputStats(mean, std, n);
+    }
+
+    /** The statistics as JSON, with {@code about} (dataset, split, input shape) first. */
+    public String toJson(java.util.Map<String, String> about) {
+        ObjectNode o = JSON.createObjectNode();
+        about.forEach(o::put);
+        o.put("samples", samples);
+        o.put("channels", mean.length);
+        ArrayNode m = o.putArray("mean");
+        for (double v : mean) m.add((float) v);
+        ArrayNode s = o.putArray("std");
+        for (double v : std) s.add((float) v);
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reads a file {@code kontrast stats} wrote; names the file and the field on error. */
+    public static InputStats read(Path file) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new UsageException("option --input-stats: cannot read " + file + ": " + e.getMessage());
+        }
+        double[] mean = numbers(root, "mean", file);
+        double[] std = numbers(root, "std", file);
+        if (mean.length != std.length) {
+            throw new UsageException("option --input-stats: " + file + " has " + mean.length + " means and " + std.length + " stds");
+        }
+        return new InputStats(mean, std, root.path("samples").asLong(0));
+    }
+
+    private static double[] numbers(JsonNode root, String field, Path file) {
+        JsonNode a = root == null ? null : root.get(field);
+        if (a == null || !a.isArray() || a.isEmpty()) {
+            throw new UsageException("option --input-stats: " + file + " needs a non-empty array '" + field + "' (as kontrast stats writes it)");
+        }
+        double[] out = new double[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!a.get(i).isNumber()) throw new UsageException("option --input-stats: " + file + ": " + field + "[" + i + "] is not a number");
+            out[i] = a.get(i).asDouble();
+        }
+        return out;
+    }
+
+    /** Sets {@code kontrast.input.channel-mean} and {@code -std} in {@code conf} from these statistics. */
+    public void applyTo(Configuration conf) {
+        conf.setString(INPUT_CHANNEL_MEAN.key(), joined(mean));
+        conf.setString(INPUT_CHANNEL_STD.key(), joined(std));
+    }
+
+    private static String joined(double[] values) {
+        StringJoiner j = new StringJoiner(";");
+        for (double v : values) j.add(Float.toString((float) v));
+        return j.toString();
+    }
+}
