@@ -18,6 +18,7 @@
 #   nojitter-200k     200,000   no colour jitter, no grayscale
 #   t02-200k          200,000   temperature 0.2
 #   batch256-200k     200,000   batch 256 (K 4096)
+#   channel-stats-200k 200,000  per-channel normalisation from `kontrast stats` of the train split (also -500k, -1m)
 #   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol, instdisc, dim, context);
 #                               for the objectives table, on Fashion-MNIST at 300k
 #   replay-<policy>-<n>k        --encoder cnn with the replay buffer (reservoir, min-redundancy);
@@ -53,6 +54,9 @@ declare -A options=(
   [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
   [t02-200k]="-D kontrast.temperature=0.2"
   [batch256-200k]="--batch-size 256")
+for k in 200k 500k 1m; do
+  samples[channel-stats-$k]=${samples[defaults-$k]}; options[channel-stats-$k]="--input-stats @STATS@"
+done
 for p in reservoir min-redundancy; do
   for k in 100 200 300 500; do
     samples[replay-$p-${k}k]=$((k * 1000)); options[replay-$p-${k}k]="--encoder cnn -D kontrast.replay.policy=$p"
@@ -106,6 +110,14 @@ epochs=$(( (most + train_files - 1) / train_files ))
 echo "Replaying $epochs epochs of $train_files samples into $bootstrap ..."
 java -jar "$jar" replay --bootstrap "$bootstrap" "${source_options[@]}" "${replay_options[@]}" \
   --epochs "$epochs" --order "$order" --run-length "$run_length" --with-labels >"$work/replay.log" 2>&1
+
+# Per-channel statistics of the train split, for the runs that take them.
+if [[ ",$runs," == *,channel-stats-* ]]; then
+  stats_options=("${source_options[@]}")
+  [ "$dataset" = image-folder ] && stats_options+=(--input-shape 3x32x32)
+  java -jar "$jar" stats "${stats_options[@]}" --split train --out "$work/input-stats.json" >"$work/stats.log" 2>&1
+  for r in "${selected[@]}"; do options[$r]=${options[$r]//@STATS@/$work/input-stats.json}; done
+fi
 
 for r in "${selected[@]}"; do
   echo "Run $r: ${samples[$r]} samples ${options[$r]}"

@@ -8,7 +8,6 @@ import io.kontrast.jobs.cli.UsageException;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
 import io.kontrast.math.HyperParams;
 import io.kontrast.math.MocoLearner;
-import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.nn.LayerNet;
 import io.kontrast.math.nn.Presets;
@@ -94,20 +93,15 @@ public final class BenchCommand {
         String cnnJson = "null";
         String presetsJson = "[]";
         if (cnnSteps > 0) {
-            // The layer-list CNN and the hand-written one it replaces, alternately, twice each.
+            // The CNN twice: its first round runs before the JIT has settled; the faster round counts.
             Result cnn = null;
-            Result handWritten = null;
             for (int round = 0; round < 2; round++) {
                 Result r = trainerStep(new LayerNet("cnn", Presets.cnn(new Shape(1, 28, 28)), 1), lanes, batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
-                out.printf(Locale.ROOT, "CNN trainer step, layer list, 1x28x28 (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
+                out.printf(Locale.ROOT, "CNN trainer step, 1x28x28 (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
                         batch, queue, r.stepsPerSecond(), r.samplesPerSecond(), r.gflops(), r.fractionOfGemm(), r.slowestRound(), r.fastestRound());
-                Result h = trainerStep(Cnn.standard(true), lanes, batch, queue, 5, cnnSteps, 4, gemmProbe, gemms);
-                out.printf(Locale.ROOT, "CNN trainer step, hand-written, 1x28x28 (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM (rounds: %.2f-%.2f steps/s)%n",
-                        batch, queue, h.stepsPerSecond(), h.samplesPerSecond(), h.gflops(), h.fractionOfGemm(), h.slowestRound(), h.fastestRound());
                 cnn = cnn == null || r.samplesPerSecond() > cnn.samplesPerSecond() ? r : cnn;
-                handWritten = handWritten == null || h.samplesPerSecond() > handWritten.samplesPerSecond() ? h : handWritten;
             }
-            cnnJson = json(cnn).replace("}", String.format(Locale.ROOT, ", \"hand_written_samples_per_s\": %.1f}", handWritten.samplesPerSecond()));
+            cnnJson = json(cnn);
             // Every other preset, at the input it is made for: colour images, sequences of 28 steps.
             StringBuilder list = new StringBuilder();
             for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d"}) {

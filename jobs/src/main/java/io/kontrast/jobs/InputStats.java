@@ -36,40 +36,83 @@ public record InputStats(double[] mean, double[] std, long samples) {
                     + " holds " + (set.isTokens() ? "token ids" : set.isGraphs() ? "graphs" : "paired samples") + ", which are not normalised per channel");
         }
         int n = limit > 0 ? Math.min(limit, set.size()) : set.size();
-        if (n == 0) throw new UsageException("no samples to compute statistics on");
-        int c = set.channels();
-        double[] sum = new double[c];
-        long perChannel = (long) n * set.pixelsPerImage() / c;
-        for (int i = 0; i < n; i++) {
-            float[] x = set.image(i);
-            for (int j = 0; j < x.length; j++) sum[j % c] += x[j];
+        Accumulator acc = new Accumulator(set.channels());
+        for (int i = 0; i < n; i++) acc.add(set.image(i));
+        return acc.finish(floor);
+    }
+
+    /**
+     * Per-channel mean and variance over samples added one at a time (each sample's own per-channel
+     * mean and sum of squared deviations, merged into the running ones as Chan et al. do): exact
+     * where a running sum of squares would cancel, and one pass over a stream.
+     */
+    public static final class Accumulator {
+        private final int channels;
+        private final double[] mean;
+        private final double[] m2;
+        private final double[] sampleMean;
+        private final double[] sampleM2;
+        private long count;
+        private long samples;
+
+        public Accumulator(int channels) {
+            this.channels = channels;
+            mean = new double[channels];
+            m2 = new double[channels];
+            sampleMean = new double[channels];
+            sampleM2 = new double[channels];
         }
-        double[] mean = new double[c];
-        for (int k = 0; k < c; k++) mean[k] = sum[k] / perChannel;
-        // A second pass over the deviations: exact where a sum of squares would cancel.
-        double[] sq = new double[c];
-        for (int i = 0; i < n; i++) {
-            float[] x = set.image(i);
-            for (int j = 0; j < x.length; j++) {
-                double d = x[j] - mean[j % c];
-                sq[j % c] += d * d;
+
+        /** Adds one sample, value {@code i} of channel {@code i % channels}. */
+        public void add(float[] x) {
+            if (x.length % channels != 0) {
+                throw new IllegalArgumentException("a sample of " + x.length + " values is not whole pixels of " + channels + " channels");
             }
+            long per = x.length / channels;
+            java.util.Arrays.fill(sampleMean, 0);
+            java.util.Arrays.fill(sampleM2, 0);
+            for (int j = 0; j < x.length; j++) sampleMean[j % channels] += x[j];
+            for (int c = 0; c < channels; c++) sampleMean[c] /= per;
+            for (int j = 0; j < x.length; j++) {
+                double d = x[j] - sampleMean[j % channels];
+                sampleM2[j % channels] += d * d;
+            }
+            long total = count + per;
+            for (int c = 0; c < channels; c++) {
+                double delta = sampleMean[c] - mean[c];
+                mean[c] += delta * per / total;
+                m2[c] += sampleM2[c] + delta * delta * ((double) count * per / total);
+            }
+            count = total;
+            samples++;
         }
-        double[] std = new double[c];
-        double typical = 0;
-        for (int k = 0; k < c; k++) {
-            std[k] = Math.sqrt(sq[k] / perChannel);
-            typical += std[k] / c;
+
+        public long samples() {
+            return samples;
         }
-        double least = typical > 0 ? floor * typical : 1;
-        for (int k = 0; k < c; k++) std[k] = Math.max(std[k], least);
-        return new InputStats(mean, std, n);
+
+        /** The statistics so far, each std at least {@code floor} times the mean std over the channels. */
+        public InputStats finish(double floor) {
+            if (samples == 0) throw new UsageException("no samples to compute statistics on");
+            double[] std = new double[channels];
+            double typical = 0;
+            for (int c = 0; c < channels; c++) {
+                std[c] = Math.sqrt(m2[c] / count);
+                typical += std[c] / channels;
+            }
+            double least = typical > 0 ? floor * typical : 1;
+            for (int c = 0; c < channels; c++) std[c] = Math.max(std[c], least);
+            return new InputStats(mean.clone(), std, samples);
+        }
     }
 
     /** The statistics as JSON, with {@code about} (dataset, split, input shape) first. */
-    public String toJson(java.util.Map<String, String> about) {
+    public String toJson(java.util.Map<String, ?> about) {
         ObjectNode o = JSON.createObjectNode();
-        about.forEach(o::put);
+        about.forEach((k, v) -> {
+            if (v instanceof Number n) o.put(k, n.longValue());
+            else o.put(k, String.valueOf(v));
+        });
         o.put("samples", samples);
         o.put("channels", mean.length);
         ArrayNode m = o.putArray("mean");

@@ -68,12 +68,11 @@ class EvaluateAndBenchCommandTest {
         assertThat(field(json, "samples_per_s")).isPositive();
         assertThat(field(json, "fraction_of_gemm")).isBetween(0.0, 1.5);
         assertThat(json).contains("\"pipeline\": null");
-        var cnn = java.util.regex.Pattern.compile("\"cnn\": \\{\"samples_per_s\": ([0-9.]+), .*\"fraction_of_gemm\": ([0-9.]+), "
-                + "\"lane_wait_ms\": [0-9.]+, \"hand_written_samples_per_s\": ([0-9.]+)\\}").matcher(json);
+        var cnn = java.util.regex.Pattern.compile("\"cnn\": \\{\"samples_per_s\": ([0-9.]+), [^}]*\"fraction_of_gemm\": ([0-9.]+), "
+                + "\"lane_wait_ms\": [0-9.]+\\}").matcher(json);
         assertThat(cnn.find()).as(json).isTrue();
         assertThat(Double.parseDouble(cnn.group(1))).isPositive();
         assertThat(Double.parseDouble(cnn.group(2))).isBetween(0.0, 1.5);
-        assertThat(Double.parseDouble(cnn.group(3))).as("the hand-written CNN, timed alternately").isPositive();
         // Every preset with the input shape it ran at.
         for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d"}) {
             String shape = preset.equals("cnn") || preset.equals("resnet") ? "3x32x32" : preset.startsWith("tokens") ? "28" : "28x28";

@@ -76,9 +76,24 @@ class ImageStreamITCase extends WithKafka {
             for (int i = 0; i < garbage.size(); i++) p.send(new ProducerRecord<>("samples", ("bad-" + i).getBytes(), garbage.get(i)));
         }
 
+        // Per-channel statistics of the topic, decoded and fitted as the trainer does it: each image
+        // five times, so the folder's own statistics (to 1e-3: the folder loader keeps the fitted
+        // pixels as bytes, the trainer as floats); the three bad records are counted.
+        Path stats = tmp.resolve("input-stats.json");
+        var fromTopic = KontrastCliTest.run("stats", "--bootstrap", bootstrap, "--input-shape", "3x32x32", "--input-format", "image",
+                "--max-samples", "1000", "--out", stats.toString());
+        assertThat(fromTopic.exit()).as(fromTopic.err()).isZero();
+        assertThat(fromTopic.out()).contains("\"samples\" : 450", "\"rejected\" : 3");
+        InputStats topicStats = InputStats.read(stats);
+        InputStats folderStats = InputStats.of(Datasets.load("image-folder", "train", folder, new io.kontrast.math.nn.Shape(3, 32, 32)), 0, 0.05);
+        assertThat(topicStats.mean()).containsExactly(folderStats.mean(), within(1e-3));
+        assertThat(topicStats.std()).containsExactly(folderStats.std(), within(1e-3));
+        // Class c is bright in channel c: each channel's mean is about (200 + 2 · 40) / 3 + 25 of 255.
+        for (double m : topicStats.mean()) assertThat(m).isCloseTo((280 / 3.0 + 24.5) / 255, within(0.02));
+
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         int exit = KontrastCli.run(new String[] {
-                "train", "--bootstrap", bootstrap,
+                "train", "--bootstrap", bootstrap, "--input-stats", stats.toString(),
                 "--checkpoint-dir", tmp.resolve("checkpoints").toString(), "--checkpoint-interval", "2s",
                 "--encoder", "resnet", "--input-shape", "3x32x32", "--input-format", "image",
                 "--batch-size", Integer.toString(BATCH), "--queue-size", "256",
@@ -98,6 +113,12 @@ class ImageStreamITCase extends WithKafka {
         assertThat(last.getInputShape()).containsExactly(3, 32, 32);
         assertThat(last.getSamplesSeen()).isEqualTo((long) BATCH * STEPS);
         assertThat(last.getLayers()).extracting(l -> l.getKind()).contains("residual", "global_avg_pool");
+        // The per-channel statistics lead the backbone as the batch_norm input_norm: weight 1/std per channel.
+        assertThat(last.getLayers().get(0).getName()).isEqualTo(SnapshotCodec.INPUT_NORM);
+        assertThat(last.getInputMean()).isZero();
+        float[] scale = new float[3];
+        last.getWeights().get(0).getTensor().getData().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(scale);
+        for (int c = 0; c < 3; c++) assertThat((double) scale[c]).isCloseTo(1 / topicStats.std()[c], within(1e-3 / topicStats.std()[c]));
         Encoder client = Encoder.fromSnapshot(last);
         assertThat(client.embeddingDim()).isEqualTo(16);
         float[] image = new float[3 * 32 * 32];

@@ -1,7 +1,6 @@
 package io.kontrast.operators.publish;
 
 import io.kontrast.client.Checksums;
-import io.kontrast.math.Cnn;
 import io.kontrast.math.Mlp;
 import io.kontrast.math.Network;
 import io.kontrast.math.nn.Export;
@@ -29,8 +28,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>CNN snapshots use the NCHW convention of PyTorch and ONNX: {@code conv2d} weights are {@code
  * [out, in, kH, kW]} and {@code flatten} orders values (c, h, w). Batch norm is folded into the
- * convolution or linear layer before it (with the running statistics, as inference uses them),
- * so consumers need no batch-norm kind.
+ * convolution or linear layer before it where there is one (with the running statistics, as
+ * inference uses them), otherwise published as a {@code batch_norm} layer of its own; per-channel
+ * input statistics lead the backbone as the {@code batch_norm} layer {@value #INPUT_NORM}.
  */
 public final class SnapshotCodec {
     private SnapshotCodec() {}
@@ -60,9 +60,6 @@ public final class SnapshotCodec {
     public static EncoderSnapshot fromNetwork(Header h, Network net, INDArray params, INDArray stats, Map<String, Double> metrics) {
         if (net instanceof Mlp mlp) {
             return fromMlp(h, mlp, params.toFloatVector(), metrics);
-        }
-        if (net instanceof Cnn cnn) {
-            return fromCnn(h, cnn, params, stats, metrics);
         }
         if (net instanceof LayerNet layers) {
             return fromLayers(h, layers, params, stats, metrics);
@@ -98,100 +95,6 @@ public final class SnapshotCodec {
             }
         }
         return build(h, net.architecture(), net.representationDim(), layers, weights, metrics);
-    }
-
-    public static EncoderSnapshot fromCnn(Header h, Cnn cnn, INDArray params, INDArray stats, Map<String, Double> metrics) {
-        List<Layer> layers = new ArrayList<>();
-        List<NamedTensor> weights = new ArrayList<>();
-        int c1 = cnn.channels1();
-        int c2 = cnn.channels2();
-        int rep = cnn.representationDim();
-        int h4 = cnn.height() / 4;
-        int w4 = cnn.width() / 4;
-
-        float[][] conv1 = folded(cnn, params, stats, "conv1", 1, c1);
-        layers.add(layer("conv1", "conv2d", "backbone", "in_channels", 1, "out_channels", c1, "kernel_size", 3, "stride", 1, "padding", 1));
-        weights.add(tensor("conv1.weight", oihw(conv1[0], 1, c1), 0, c1, 1, 3, 3));
-        weights.add(tensor("conv1.bias", conv1[1], 0, c1));
-        layers.add(layer("conv1.relu", "relu", "backbone"));
-        layers.add(layer("pool1", "max_pool2d", "backbone", "kernel_size", 2, "stride", 2));
-
-        float[][] conv2 = folded(cnn, params, stats, "conv2", 2, c2);
-        layers.add(layer("conv2", "conv2d", "backbone", "in_channels", c1, "out_channels", c2, "kernel_size", 3, "stride", 1, "padding", 1));
-        weights.add(tensor("conv2.weight", oihw(conv2[0], c1, c2), 0, c2, c1, 3, 3));
-        weights.add(tensor("conv2.bias", conv2[1], 0, c2));
-        layers.add(layer("conv2.relu", "relu", "backbone"));
-        layers.add(layer("pool2", "max_pool2d", "backbone", "kernel_size", 2, "stride", 2));
-        layers.add(layer("flatten", "flatten", "backbone"));
-
-        // The trainer flattens (h, w, c); snapshots flatten (c, h, w): reorder the rows.
-        float[][] fc = folded(cnn, params, stats, "fc", 3, rep);
-        float[] fcW = new float[fc[0].length];
-        for (int y = 0; y < h4; y++) {
-            for (int x = 0; x < w4; x++) {
-                for (int c = 0; c < c2; c++) {
-                    int from = ((y * w4 + x) * c2 + c) * rep;
-                    int to = ((c * h4 + y) * w4 + x) * rep;
-                    System.arraycopy(fc[0], from, fcW, to, rep);
-                }
-            }
-        }
-        layers.add(layer("fc", "linear", "backbone", "in_features", cnn.flatDim(), "out_features", rep));
-        weights.add(tensor("fc.weight", fcW, 0, cnn.flatDim(), rep));
-        weights.add(tensor("fc.bias", fc[1], 0, rep));
-        // The representation is the fc layer's (batch-normalised) output before its ReLU.
-        layers.add(layer("fc.relu", "relu", "head"));
-
-        layers.add(layer("head.0", "linear", "head", "in_features", rep, "out_features", rep));
-        float[][] head0 = cnn.headBatchNorm()
-                ? folded(cnn, params, stats, "head.0", 4, rep)
-                : new float[][] {cnn.param(params, "head.0.weight").reshape(-1).toFloatVector(),
-                    cnn.param(params, "head.0.bias").toFloatVector()};
-        weights.add(tensor("head.0.weight", head0[0], 0, rep, rep));
-        weights.add(tensor("head.0.bias", head0[1], 0, rep));
-        layers.add(layer("head.0.relu", "relu", "head"));
-        layers.add(layer("head.1", "linear", "head", "in_features", rep, "out_features", cnn.outputDim()));
-        weights.add(tensor("head.1.weight", cnn.param(params, "head.1.weight").reshape(-1).toFloatVector(), 0, rep, cnn.outputDim()));
-        weights.add(tensor("head.1.bias", cnn.param(params, "head.1.bias").toFloatVector(), 0, cnn.outputDim()));
-        return build(h, "cnn", rep, layers, weights, metrics);
-    }
-
-    /**
-     * Weights (last axis = output channel) and bias of layer {@code name}, with batch norm {@code
-     * bn} folded in: {@code s = γ / sqrt(var + ε)}, {@code W' = W s}, {@code b' = (b - mean) s + β}.
-     */
-    private static float[][] folded(Cnn cnn, INDArray params, INDArray stats, String name, int bn, int out) {
-        float[] w = cnn.param(params, name + ".weight").reshape(-1).toFloatVector();
-        float[] b = cnn.param(params, name + ".bias").toFloatVector();
-        if (!cnn.batchNorm()) {
-            return new float[][] {w, b};
-        }
-        float[] gamma = cnn.param(params, "bn" + bn + ".gamma").toFloatVector();
-        float[] beta = cnn.param(params, "bn" + bn + ".beta").toFloatVector();
-        float[] mean = cnn.stat(stats, bn, 0).toFloatVector();
-        float[] var = cnn.stat(stats, bn, 1).toFloatVector();
-        float[] scale = new float[out];
-        for (int o = 0; o < out; o++) {
-            scale[o] = (float) (gamma[o] / Math.sqrt(var[o] + Cnn.BN_EPS));
-            b[o] = (b[o] - mean[o]) * scale[o] + beta[o];
-        }
-        for (int i = 0; i < w.length; i++) w[i] *= scale[i % out];
-        return new float[][] {w, b};
-    }
-
-    /** {@code [kH, kW, in, out]} to {@code [out, in, kH, kW]} for 3×3 kernels. */
-    private static float[] oihw(float[] hwio, int in, int out) {
-        float[] r = new float[hwio.length];
-        for (int ky = 0; ky < 3; ky++) {
-            for (int kx = 0; kx < 3; kx++) {
-                for (int i = 0; i < in; i++) {
-                    for (int o = 0; o < out; o++) {
-                        r[((o * in + i) * 3 + ky) * 3 + kx] = hwio[((ky * 3 + kx) * in + i) * out + o];
-                    }
-                }
-            }
-        }
-        return r;
     }
 
     private static Layer layer(String name, String kind, String part, Object... attributes) {

@@ -3,13 +3,10 @@ package io.kontrast.math.nn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kontrast.math.Cnn;
 import io.kontrast.math.Nd4jRuntime;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -17,55 +14,6 @@ class PresetsTest {
     @BeforeAll
     static void nd4j() {
         Nd4jRuntime.init();
-    }
-
-    /**
-     * The {@code cnn} preset is the hand-written CNN rebuilt on the layer library: the same
-     * parameter and statistics layout, the same initial values for a seed, and the same outputs,
-     * representation, gradients and running statistics on the same input.
-     */
-    @ParameterizedTest(name = "batch norm groups={0}, head batch norm={1}")
-    @CsvSource({"1, false", "2, false", "0, false", "2, true"})
-    void theCnnPresetComputesWhatTheHandWrittenCnnComputes(int groups, boolean headBatchNorm) {
-        boolean bn = groups > 0;
-        Cnn old = new Cnn(8, 8, 3, 4, 5, 3, bn, Math.max(1, groups), headBatchNorm);
-        LayerNet net = new LayerNet("cnn", Presets.cnn(new Shape(1, 8, 8), 3, 4, 5, 3, bn, headBatchNorm), Math.max(1, groups));
-        assertThat(net.paramCount()).isEqualTo(old.paramCount());
-        assertThat(net.statsCount()).isEqualTo(old.statsCount());
-        assertThat(net.representationDim()).isEqualTo(old.representationDim());
-
-        INDArray pOld = old.newParams();
-        INDArray sOld = old.newStats();
-        old.init(pOld, sOld, 11);
-        INDArray p = net.newParams();
-        INDArray s = net.newStats();
-        net.init(p, s, 11);
-        assertThat(p).isEqualTo(pOld);
-        assertThat(s).isEqualTo(sOld);
-
-        SplittableRandom rnd = new SplittableRandom(3);
-        p.addi(LayerGradientTest.random(rnd, DataType.FLOAT, p.length()).muli(0.2));
-        pOld.assign(p);
-        int batch = 8;
-        INDArray x = LayerGradientTest.random(rnd, DataType.FLOAT, batch, 64);
-        INDArray r = LayerGradientTest.random(rnd, DataType.FLOAT, batch, 3);
-        var wsOld = old.newWorkspace(batch);
-        var ws = net.newWorkspace(batch);
-
-        INDArray outOld = old.forward(pOld, bn ? sOld : null, x, wsOld, true).dup();
-        INDArray out = net.forward(p, bn ? s : null, x, ws, true).dup();
-        assertClose(out, outOld);
-        assertClose(net.representation(ws), old.representation(wsOld));
-        assertClose(s, sOld);
-
-        INDArray gOld = old.newParams();
-        INDArray g = net.newParams();
-        old.backward(pOld, x, wsOld, r.dup(), gOld);
-        net.backward(p, x, ws, r.dup(), g);
-        assertClose(g, gOld);
-
-        assertClose(net.forward(p, s, x, ws, false), old.forward(pOld, sOld, x, wsOld, false));
-        assertClose(net.representation(ws), old.representation(wsOld));
     }
 
     private static void assertClose(INDArray actual, INDArray expected) {
