@@ -59,24 +59,6 @@ public final class ChannelStats implements Serializable {
         return inv[channel];
     }
 
-    /** A copy of the means. */
-    public float[] means() {
-        return mean.clone();
-    }
-
-    /** A copy of the stds. */
-    public float[] stds() {
-        return std.clone();
-    }
-
-    /** Whether every channel has the same mean and the same std. */
-    public boolean isUniform() {
-        for (int c = 1; c < mean.length; c++) {
-            if (mean[c] != mean[0] || std[c] != std[0]) return false;
-        }
-        return true;
-    }
-
     /** Normalises {@code x[from, from + length)} in place, the value at {@code from} being channel 0. */
     public void normalize(float[] x, int from, int length) {
         int c = 0;
