@@ -18,6 +18,8 @@
 #   nojitter-200k     200,000   no colour jitter, no grayscale
 #   t02-200k          200,000   temperature 0.2
 #   batch256-200k     200,000   batch 256 (K 4096)
+#   cnn16-200k        200,000   the cnn at width 16 (convolutions of 16 and 32 channels; 32 and 64 by default)
+#   cnn64-200k        200,000   the cnn at width 64 (64 and 128 channels)
 #   channel-stats-200k 200,000  per-channel normalisation from `kontrast stats` of the train split (also -500k, -1m)
 #   <objective>-<n>k  n,000     --encoder cnn --objective <objective> (moco, simclr, simsiam, byol, instdisc, dim, context);
 #                               for the objectives table, on Fashion-MNIST at 300k
@@ -46,14 +48,15 @@ done
 declare -A samples=(
   [defaults-200k]=200000 [defaults-500k]=500000 [defaults-1m]=1000000 [resnet-200k]=200000
   [resnet64-200k]=200000 [crops05-200k]=200000 [nojitter-200k]=200000 [t02-200k]=200000
-  [batch256-200k]=200000)
+  [batch256-200k]=200000 [cnn16-200k]=200000 [cnn64-200k]=200000)
 declare -A options=(
   [defaults-200k]="" [defaults-500k]="" [defaults-1m]="" [resnet-200k]="--encoder resnet"
   [resnet64-200k]="--encoder resnet -D kontrast.resnet.width=64"
   [crops05-200k]="-D kontrast.views.crop-min-scale=0.5"
   [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
   [t02-200k]="-D kontrast.temperature=0.2"
-  [batch256-200k]="--batch-size 256")
+  [batch256-200k]="--batch-size 256"
+  [cnn16-200k]="-D kontrast.cnn.width=16" [cnn64-200k]="-D kontrast.cnn.width=64")
 for k in 200k 500k 1m; do
   samples[channel-stats-$k]=${samples[defaults-$k]}; options[channel-stats-$k]="--input-stats @STATS@"
 done

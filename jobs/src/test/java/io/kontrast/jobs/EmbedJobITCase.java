@@ -7,7 +7,6 @@ import io.kontrast.data.LabeledImages;
 import io.kontrast.data.Samples;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.jobs.kafka.EmbeddedKafka;
-import io.kontrast.math.Mlp;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.publish.SnapshotCodec;
 import io.kontrast.schemas.EncoderSnapshot;
@@ -34,11 +33,11 @@ import org.junit.jupiter.api.Test;
 class EmbedJobITCase extends WithKafka {
     static EncoderSnapshot snapshot(long version) {
         Nd4jRuntime.init();
-        Mlp mlp = new Mlp(new int[] {784, 32, 16}, 1);
+        var mlp = new io.kontrast.math.nn.LayerNet("mlp", io.kontrast.math.nn.Presets.perceptron(new io.kontrast.math.nn.Shape(1, 28, 28), 1, 32, 16), 1);
         var params = mlp.newParams();
-        mlp.init(params, version);
-        return SnapshotCodec.fromMlp(new SnapshotCodec.Header("embed-test", version, version * 100, version * 1000,
-                Instant.now(), new int[] {1, 28, 28}, 0.286f, 0.353f), mlp, params.toFloatVector(), Map.of());
+        mlp.init(params, mlp.newStats(), version);
+        return SnapshotCodec.fromNetwork(new SnapshotCodec.Header("embed-test", version, version * 100, version * 1000,
+                Instant.now(), new int[] {1, 28, 28}, 0.286f, 0.353f), mlp, params, mlp.newStats(), Map.of());
     }
 
     static void send(KafkaProducer<byte[], byte[]> p, String topic, byte[] value) throws Exception {

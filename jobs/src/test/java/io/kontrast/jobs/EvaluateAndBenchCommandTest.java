@@ -2,7 +2,6 @@ package io.kontrast.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kontrast.math.Mlp;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.TrainerSettings;
 import io.kontrast.operators.publish.SnapshotCodec;
@@ -39,11 +38,11 @@ class EvaluateAndBenchCommandTest {
     void evaluateScoresASnapshotFileAndTheBaselines(@TempDir Path tmp) throws Exception {
         Nd4jRuntime.init();
         TrainerSettings s = TrainerSettings.from(new Configuration());
-        Mlp mlp = new Mlp(s.mlpDims(), 1);
+        var mlp = new io.kontrast.math.nn.LayerNet("mlp", io.kontrast.math.nn.Presets.mlp(new io.kontrast.math.nn.Shape(1, 28, 28), false), 1);
         var params = mlp.newParams();
-        mlp.init(params, 8);
-        EncoderSnapshot snap = SnapshotCodec.fromMlp(new SnapshotCodec.Header("eval", 3, 30, 7680, Instant.now(),
-                new int[] {1, 28, 28}, s.views().inputMean(), s.views().inputStd()), mlp, params.toFloatVector(), Map.of());
+        mlp.init(params, mlp.newStats(), 8);
+        EncoderSnapshot snap = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("eval", 3, 30, 7680, Instant.now(),
+                new int[] {1, 28, 28}, s.views().inputMean(), s.views().inputStd()), mlp, params, mlp.newStats(), Map.of());
         ByteBuffer wire = EncoderSnapshot.getEncoder().encode(snap);
         byte[] bytes = new byte[wire.remaining()];
         wire.get(bytes);

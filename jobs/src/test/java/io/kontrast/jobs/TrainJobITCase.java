@@ -179,12 +179,12 @@ class TrainJobITCase extends WithKafka {
             snapshot = p2.parse(dir.resolve("io/kontrast/schemas/" + name + ".avsc").toFile());
         }
         var images = SyntheticShapes.generate(1, 1, "x");
-        var mlp = new io.kontrast.math.Mlp(new int[] {784, 8, 4}, 1);
+        var mlp = new io.kontrast.math.nn.LayerNet("mlp", io.kontrast.math.nn.Presets.perceptron(new io.kontrast.math.nn.Shape(1, 28, 28), 1, 8, 4), 1);
         io.kontrast.math.Nd4jRuntime.init();
         var params = mlp.newParams();
-        mlp.init(params, 3);
-        EncoderSnapshot s = SnapshotCodec.fromMlp(new SnapshotCodec.Header("m", 7, 70, 700, java.time.Instant.now(),
-                new int[] {1, 28, 28}, 0.3f, 0.4f), mlp, params.toFloatVector(), Map.of("loss", 1.0));
+        mlp.init(params, mlp.newStats(), 3);
+        EncoderSnapshot s = SnapshotCodec.fromNetwork(new SnapshotCodec.Header("m", 7, 70, 700, java.time.Instant.now(),
+                new int[] {1, 28, 28}, 0.3f, 0.4f), mlp, params, mlp.newStats(), Map.of("loss", 1.0));
         ByteBuffer wire = EncoderSnapshot.getEncoder().encode(s);
         byte[] bytes = new byte[wire.remaining()];
         wire.get(bytes);

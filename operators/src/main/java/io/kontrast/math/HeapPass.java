@@ -15,11 +15,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Every array must be a dense, row-major float matrix or vector (a view is fine).
  */
-final class HeapPass {
+public final class HeapPass {
     private HeapPass() {}
 
     /** {@code z += b} on every row, then ReLU if {@code relu}. {@code z} is {@code [rows, cols]}, {@code b} {@code [cols]}. */
-    static void addBias(INDArray z, INDArray b, boolean relu, float[] scratch, float[] row) {
+    public static void addBias(INDArray z, INDArray b, boolean relu, float[] scratch, float[] row) {
         int cols = (int) z.size(1);
         int n = (int) z.length();
         read(b, row, cols);
@@ -37,7 +37,7 @@ final class HeapPass {
     }
 
     /** {@code sums} = column sums of {@code d} ({@code [rows, cols]}). */
-    static void columnSums(INDArray d, INDArray sums, float[] scratch, float[] row) {
+    public static void columnSums(INDArray d, INDArray sums, float[] scratch, float[] row) {
         int cols = (int) d.size(1);
         int n = (int) d.length();
         buffer(d).get((int) d.offset(), scratch, 0, n);
@@ -50,7 +50,7 @@ final class HeapPass {
      * then writes the column sums of the result to {@code sums} (the bias gradient of the layer
      * that produced {@code z}).
      */
-    static void reluBackwardColumnSums(INDArray act, INDArray d, INDArray sums, float[] scratch, float[] mask, float[] row) {
+    public static void reluBackwardColumnSums(INDArray act, INDArray d, INDArray sums, float[] scratch, float[] mask, float[] row) {
         int cols = (int) d.size(1);
         int n = (int) d.length();
         if (act.length() != n) {

@@ -111,6 +111,13 @@ public final class KontrastOptions {
                     .withDescription("Channels of the resnet encoder's first stage; its stages have w, 2w and 4w, and "
                             + "the representation 4w values.");
 
+    public static final ConfigOption<Integer> CNN_WIDTH =
+            ConfigOptions.key("kontrast.cnn.width")
+                    .intType()
+                    .defaultValue(32)
+                    .withDescription("Channels of the cnn encoder's first convolution; the second has twice as many. "
+                            + "Changes the parameter layout, so a checkpoint restores only with the same width.");
+
     public static final ConfigOption<Boolean> BATCH_NORM =
             ConfigOptions.key("kontrast.cnn.batch-norm")
                     .booleanType()

@@ -9,7 +9,6 @@ import io.kontrast.math.nn.Presets;
 import io.kontrast.math.nn.Shape;
 import io.kontrast.math.nn.SpecJson;
 import java.util.List;
-import io.kontrast.math.Mlp;
 import io.kontrast.math.HyperParams;
 import io.kontrast.math.Network;
 import io.kontrast.math.Learner;
@@ -37,6 +36,7 @@ public record TrainerSettings(
         String encoder,
         String encoderSpec,
         int resnetWidth,
+        int cnnWidth,
         boolean batchNorm,
         int bnGroups,
         boolean headBatchNorm,
@@ -349,6 +349,8 @@ public record TrainerSettings(
         }
         int resnetWidth = conf.get(RESNET_WIDTH);
         require(resnetWidth >= 1 && resnetWidth <= 1024, RESNET_WIDTH, "must be in 1..1024, got " + resnetWidth);
+        int cnnWidth = conf.get(CNN_WIDTH);
+        require(cnnWidth >= 1 && cnnWidth <= 1024, CNN_WIDTH, "must be in 1..1024, got " + cnnWidth);
         int batch = conf.get(BATCH_SIZE);
         require(batch >= 2 && batch <= 65536, BATCH_SIZE, "must be in 2..65536, got " + batch);
         String objectiveName = conf.get(OBJECTIVE).trim();
@@ -528,7 +530,7 @@ public record TrainerSettings(
         if (tokens) views = views.withTokenViews(vocab, unit(conf, TOKEN_MASK, 1), unit(conf, TOKEN_REPLACE, 1), padId);
         if (channelStats != null) views = views.withChannelStats(channelStats);
         TrainerSettings settings = new TrainerSettings(
-                modelId, encoder, specJson, resnetWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
+                modelId, encoder, specJson, resnetWidth, cnnWidth, conf.get(BATCH_NORM), bnGroups, conf.get(HEAD_BATCH_NORM), format, maxPixels,
                 shape.channels(),
                 shape.height(), shape.width(), hp, objective, replay, every, max, seed, views, maxBytes, rollbackAfter, collapse, probe, probeSize,
                 conf.get(TRAINER_LANES), overlap, partsSpec, vocab);
@@ -626,8 +628,8 @@ public record TrainerSettings(
             return new LayerNet(encoder, spec, bnGroups);
         }
         return switch (encoder) {
-            case "mlp" -> new Mlp(mlpDims(), mlpBackboneLayers());
-            case "cnn" -> new LayerNet("cnn", Presets.cnn(inputShape(), 32, 64, 256, 128, batchNorm, headBatchNorm), bnGroups);
+            case "mlp" -> new LayerNet("mlp", Presets.mlp(inputShape(), false), bnGroups);
+            case "cnn" -> new LayerNet("cnn", Presets.cnn(inputShape(), cnnWidth, 2 * cnnWidth, 256, 128, batchNorm, headBatchNorm), bnGroups);
             case "cnn1d" -> new LayerNet("cnn1d", Presets.cnn1d(inputShape()), bnGroups);
             case "cnn1d-steps" -> new LayerNet("cnn1d-steps", Presets.cnn1dSteps(inputShape()), bnGroups);
             case "gru" -> new LayerNet("gru", Presets.gru(inputShape()), bnGroups);
@@ -756,15 +758,6 @@ public record TrainerSettings(
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L), seed);
             default -> throw new IllegalStateException("unknown objective " + objective.name());
         };
-    }
-
-    /** Backbone then head widths of the MLP encoder: 784 → 512 | → 512 → 128. */
-    public int[] mlpDims() {
-        return new int[] {inputSize(), 512, 512, 128};
-    }
-
-    public int mlpBackboneLayers() {
-        return 1;
     }
 
     /** A double option in {@code [0, max]}. */

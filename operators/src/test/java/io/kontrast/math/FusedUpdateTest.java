@@ -64,7 +64,7 @@ class FusedUpdateTest {
     /** The learner takes the one-pass update here (CPU, module present). */
     @Test
     void theLearnerUsesIt() {
-        try (MocoLearner learner = new MocoLearner(new Mlp(new int[] {10, 8, 6}, 1), new HyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0), 1)) {
+        try (MocoLearner learner = new MocoLearner(TestNets.mlp(10, 8, 6), new HyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0), 1)) {
             assertThat(learner.fusedUpdate()).isTrue();
         }
     }

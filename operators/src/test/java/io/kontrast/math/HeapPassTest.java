@@ -27,9 +27,9 @@ class HeapPassTest {
     @Test
     void addBiasWithReluOnViewsMatchesTheElementWiseFormulaAndLeavesTheRestAlone() {
         SplittableRandom rnd = new SplittableRandom(1);
-        INDArray parent = MlpTest.random(rnd, 10, COLS);
+        INDArray parent = TestNets.random(rnd, 10, COLS);
         INDArray before = parent.dup();
-        INDArray biasParent = MlpTest.random(rnd, 3 + COLS);
+        INDArray biasParent = TestNets.random(rnd, 3 + COLS);
         INDArray bias = biasParent.get(NDArrayIndex.interval(3, 3 + COLS));
         INDArray z = rowsView(parent);
         HeapPass.addBias(z, bias, true, new float[ROWS * COLS], new float[COLS]);
@@ -46,13 +46,13 @@ class HeapPassTest {
     @Test
     void reluBackwardMasksTheGradientAndSumsItsColumns() {
         SplittableRandom rnd = new SplittableRandom(2);
-        INDArray act = MlpTest.random(rnd, ROWS, COLS);
+        INDArray act = TestNets.random(rnd, ROWS, COLS);
         act.assign(act.mul(act.gt(0).castTo(act.dataType()))); // ReLU outputs: zeros and positives
         act.putScalar(0, 0, Float.MIN_VALUE); // the smallest positive float still passes
-        INDArray dParent = MlpTest.random(rnd, 10, COLS);
+        INDArray dParent = TestNets.random(rnd, 10, COLS);
         INDArray d = rowsView(dParent);
         INDArray before = d.dup();
-        INDArray sums = MlpTest.random(rnd, COLS);
+        INDArray sums = TestNets.random(rnd, COLS);
         HeapPass.reluBackwardColumnSums(act, d, sums, new float[ROWS * COLS], new float[ROWS * COLS], new float[COLS]);
         for (int c = 0; c < COLS; c++) {
             double sum = 0;
@@ -68,9 +68,9 @@ class HeapPassTest {
 
     @Test
     void aViewWhoseRowsAreNotContiguousIsRejected() {
-        INDArray parent = MlpTest.random(new SplittableRandom(3), ROWS, 2 * COLS);
+        INDArray parent = TestNets.random(new SplittableRandom(3), ROWS, 2 * COLS);
         INDArray columns = parent.get(NDArrayIndex.all(), NDArrayIndex.interval(0, COLS));
-        assertThatThrownBy(() -> HeapPass.addBias(columns, MlpTest.random(new SplittableRandom(4), COLS), false,
+        assertThatThrownBy(() -> HeapPass.addBias(columns, TestNets.random(new SplittableRandom(4), COLS), false,
                         new float[ROWS * COLS], new float[COLS]))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("dense row-major");

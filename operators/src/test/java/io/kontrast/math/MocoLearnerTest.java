@@ -22,7 +22,7 @@ class MocoLearnerTest {
     }
 
     private static MocoLearner small(long seed, double temperature) {
-        Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
+        var mlp = TestNets.mlp(10, 8, 8, 6);
         return new MocoLearner(mlp, new HyperParams(4, 16, temperature, 0.9, 0.05, 0.9, 1e-4, 0), seed);
     }
 
@@ -32,9 +32,9 @@ class MocoLearnerTest {
     void infoNceGradientMatchesFiniteDifferences(double temperature) {
         SplittableRandom rnd = new SplittableRandom(5);
         MocoLearner learner = small(1, temperature);
-        INDArray a = MlpTest.random(rnd, 4, 10);
-        INDArray b = MlpTest.random(rnd, 4, 10);
-        learner.params().addi(MlpTest.random(rnd, learner.network().paramCount()).muli(0.3));
+        INDArray a = TestNets.random(rnd, 4, 10);
+        INDArray b = TestNets.random(rnd, 4, 10);
+        learner.params().addi(TestNets.random(rnd, learner.network().paramCount()).muli(0.3));
 
         learner.lossAndGradient(a, b);
         INDArray grads = learner.gradients().dup();
@@ -60,9 +60,9 @@ class MocoLearnerTest {
     void lossMatchesADirectInfoNce(double temperature) {
         SplittableRandom rnd = new SplittableRandom(9);
         MocoLearner learner = small(2, temperature);
-        INDArray a = MlpTest.random(rnd, 4, 10);
-        INDArray b = MlpTest.random(rnd, 4, 10);
-        learner.params().addi(MlpTest.random(rnd, learner.network().paramCount()).muli(0.5));
+        INDArray a = TestNets.random(rnd, 4, 10);
+        INDArray b = TestNets.random(rnd, 4, 10);
+        learner.params().addi(TestNets.random(rnd, learner.network().paramCount()).muli(0.5));
         Network net = learner.network();
         double[][] q = unitRows(net.forward(learner.params(), learner.stats(), a, net.newWorkspace(4), true).dup());
         double[][] k = unitRows(net.forward(learner.keyParams(), null, b, net.newWorkspace(4), true).dup());
@@ -108,15 +108,15 @@ class MocoLearnerTest {
         MocoLearner learner = small(2);
         INDArray[] instances = new INDArray[8];
         for (int i = 0; i < 8; i++) {
-            instances[i] = MlpTest.random(rnd, 4, 10);
+            instances[i] = TestNets.random(rnd, 4, 10);
         }
         double early = 0;
         double late = 0;
         int steps = 400;
         for (int s = 0; s < steps; s++) {
             INDArray x = instances[s % 8];
-            INDArray a = x.add(MlpTest.random(rnd, 4, 10).muli(0.1));
-            INDArray b = x.add(MlpTest.random(rnd, 4, 10).muli(0.1));
+            INDArray a = x.add(TestNets.random(rnd, 4, 10).muli(0.1));
+            INDArray b = x.add(TestNets.random(rnd, 4, 10).muli(0.1));
             float loss = learner.step(a, b);
             if (s < 40) early += loss / 40;
             if (s >= steps - 40) late += loss / 40;
@@ -133,7 +133,7 @@ class MocoLearnerTest {
     void nonFiniteInputSkipsTheStepAndChangesNothing() {
         SplittableRandom rnd = new SplittableRandom(4);
         MocoLearner learner = small(3);
-        INDArray a = MlpTest.random(rnd, 4, 10);
+        INDArray a = TestNets.random(rnd, 4, 10);
         learner.step(a, a);
         INDArray before = learner.params().dup();
         INDArray queueBefore = learner.queue().dup();
@@ -149,23 +149,23 @@ class MocoLearnerTest {
     @Test
     void symmetricLossAddsBothDirectionsAndEnqueuesBothKeySets() {
         SplittableRandom rnd = new SplittableRandom(12);
-        Mlp mlp = new Mlp(new int[] {10, 8, 8, 6}, 1);
+        var mlp = TestNets.mlp(10, 8, 8, 6);
         MocoLearner sym = new MocoLearner(mlp, new HyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, true), 2);
         MocoLearner one = new MocoLearner(mlp, new HyperParams(4, 16, 0.2, 0.9, 0.05, 0.9, 1e-4, 0, false), 2);
-        INDArray a = MlpTest.random(rnd, 4, 10);
-        INDArray b = MlpTest.random(rnd, 4, 10);
+        INDArray a = TestNets.random(rnd, 4, 10);
+        INDArray b = TestNets.random(rnd, 4, 10);
         double ab = one.lossAndGradient(a, b);
         double ba = one.lossAndGradient(b, a);
         assertThat((double) sym.step(a, b)).isCloseTo(ab + ba, Offset.offset(1e-4));
         assertThat(sym.queuePointer()).isEqualTo(8);
 
         INDArray[] instances = new INDArray[8];
-        for (int i = 0; i < 8; i++) instances[i] = MlpTest.random(rnd, 4, 10);
+        for (int i = 0; i < 8; i++) instances[i] = TestNets.random(rnd, 4, 10);
         double early = 0;
         double late = 0;
         for (int s = 0; s < 300; s++) {
             INDArray x = instances[s % 8];
-            float loss = sym.step(x.add(MlpTest.random(rnd, 4, 10).muli(0.1)), x.add(MlpTest.random(rnd, 4, 10).muli(0.1)));
+            float loss = sym.step(x.add(TestNets.random(rnd, 4, 10).muli(0.1)), x.add(TestNets.random(rnd, 4, 10).muli(0.1)));
             if (s < 30) early += loss / 30;
             if (s >= 270) late += loss / 30;
         }
@@ -181,7 +181,7 @@ class MocoLearnerTest {
     @ValueSource(doubles = {0.2, 0.02})
     void twoLanesStepAsOneThreadDoes(double temperature) {
         for (boolean symmetric : new boolean[] {false, true}) {
-            Mlp mlp = new Mlp(new int[] {12, 16, 16, 8}, 1);
+            var mlp = TestNets.mlp(12, 16, 16, 8);
             HyperParams hp = new HyperParams(5, 20, temperature, 0.9, 0.05, 0.9, 1e-4, 0, symmetric);
             SplittableRandom rnd = new SplittableRandom(21);
             try (MocoLearner lanes = new MocoLearner(mlp, hp, 8, true);
@@ -189,8 +189,8 @@ class MocoLearnerTest {
                 assertThat(lanes.lanes()).as("two lanes on a machine with two cores").isTrue();
                 assertThat(one.lanes()).isFalse();
                 for (int s = 0; s < 6; s++) {
-                    INDArray a = MlpTest.random(rnd, 5, 12);
-                    INDArray b = a.add(MlpTest.random(rnd, 5, 12).muli(0.2));
+                    INDArray a = TestNets.random(rnd, 5, 12);
+                    INDArray b = a.add(TestNets.random(rnd, 5, 12).muli(0.2));
                     // The lanes split GEMMs differently, so float rounding may differ (amplified by 1/T): to 5e-5 relative.
                     float expected = one.step(a, b);
                     assertThat(lanes.step(a, b)).isCloseTo(expected, Offset.offset(5e-5f * Math.max(1, Math.abs(expected))));
@@ -213,11 +213,11 @@ class MocoLearnerTest {
         SplittableRandom rnd = new SplittableRandom(31);
         try (MocoLearner original = small(4); MocoLearner restored = small(5)) {
             for (int s = 0; s < 7; s++) {
-                INDArray a = MlpTest.random(rnd, 4, 10);
-                original.step(a, a.add(MlpTest.random(rnd, 4, 10).muli(0.1)));
+                INDArray a = TestNets.random(rnd, 4, 10);
+                original.step(a, a.add(TestNets.random(rnd, 4, 10).muli(0.1)));
             }
-            INDArray a = MlpTest.random(rnd, 4, 10);
-            INDArray b = MlpTest.random(rnd, 4, 10);
+            INDArray a = TestNets.random(rnd, 4, 10);
+            INDArray b = TestNets.random(rnd, 4, 10);
             assertThat(restored.lossAndGradient(a, b)).isNotCloseTo(original.lossAndGradient(a, b), Offset.offset(1e-6));
 
             restored.params().assign(original.params());

@@ -22,8 +22,8 @@ class SgemmTest {
         int k = 37;
         int m = 29;
         int n = 11;
-        INDArray a = MlpTest.random(rnd, k, m);
-        INDArray b = MlpTest.random(rnd, k, n);
+        INDArray a = TestNets.random(rnd, k, m);
+        INDArray b = TestNets.random(rnd, k, n);
         // The product lands in a view at an offset inside a larger buffer, as a weight gradient does.
         INDArray flat = Nd4j.valueArrayOf(7 + m * n + 5, -3f);
         INDArray c = flat.get(NDArrayIndex.interval(7, 7 + m * n)).reshape('c', m, n);
@@ -46,18 +46,18 @@ class SgemmTest {
     @Test
     void everyTransposeAndLayoutGivesNd4jsProduct() {
         SplittableRandom rnd = new SplittableRandom(9);
-        INDArray big = MlpTest.random(rnd, 40, 50);
+        INDArray big = TestNets.random(rnd, 40, 50);
         // Dense, row ranges and column ranges (row-major with a longer leading dimension), and
         // column-major arrays (which go through ND4J).
-        INDArray[] lefts = {MlpTest.random(rnd, 12, 20), big.get(NDArrayIndex.interval(3, 15), NDArrayIndex.all()).get(NDArrayIndex.all(), NDArrayIndex.interval(5, 25)),
-            MlpTest.random(rnd, 12, 20).dup('f')};
+        INDArray[] lefts = {TestNets.random(rnd, 12, 20), big.get(NDArrayIndex.interval(3, 15), NDArrayIndex.all()).get(NDArrayIndex.all(), NDArrayIndex.interval(5, 25)),
+            TestNets.random(rnd, 12, 20).dup('f')};
         for (INDArray left : lefts) {
             for (boolean ta : new boolean[] {false, true}) {
                 for (boolean tb : new boolean[] {false, true}) {
                     INDArray a = ta ? left.transpose().dup('c') : left; // op(a) is always [12, 20]
                     if (ta && left.ordering() == 'f') a = left.transpose();
                     INDArray b = tb ? big.get(NDArrayIndex.interval(10, 17), NDArrayIndex.interval(20, 40)) : big.get(NDArrayIndex.interval(20, 40), NDArrayIndex.interval(30, 37));
-                    INDArray c0 = MlpTest.random(rnd, 12, 7);
+                    INDArray c0 = TestNets.random(rnd, 12, 7);
                     INDArray want = Nd4j.gemm(a, b, c0.dup(), ta, tb, 0.5, 2.0);
                     INDArray got = c0.dup();
                     Sgemm.gemm(a, b, got, ta, tb, 0.5, 2.0);

@@ -20,9 +20,23 @@ class TrainerSettingsTest {
         assertThat(s.encoder()).isEqualTo("mlp");
         assertThat(s.inputShape().isVector()).isTrue();
         assertThat(s.inputSize()).isEqualTo(32);
-        assertThat(s.mlpDims()[0]).isEqualTo(32);
+        assertThat(s.network().inputDim()).isEqualTo(32);
         assertThat(s.views().corruptionRate()).isEqualTo(0.6);
         assertThat(TrainerSettings.from(vector("kontrast.views.mask-probability", "0.2")).views().maskProbability()).isEqualTo(0.2);
+    }
+
+    /** kontrast.cnn.width sets the cnn's convolutions (w and 2w channels); out of range, it is named. */
+    @Test
+    void theCnnsWidthIsAnOption() {
+        Configuration conf = new Configuration();
+        conf.setString(KontrastOptions.INPUT_SHAPE.key(), "3x32x32");
+        conf.setString(KontrastOptions.CNN_WIDTH.key(), "48");
+        var net = (io.kontrast.math.nn.LayerNet) TrainerSettings.from(conf).network();
+        assertThat(net.architecture()).isEqualTo("cnn");
+        assertThat(net.params()).filteredOn(p -> p.kind().equals("conv2d") && p.name().endsWith(".weight"))
+                .extracting(p -> p.shape()[p.shape().length - 1]).containsExactly(48L, 96L);
+        conf.setString(KontrastOptions.CNN_WIDTH.key(), "0");
+        assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.cnn.width");
     }
 
     @Test

@@ -21,6 +21,11 @@ final class Flatten extends Layer {
     }
 
     @Override
+    boolean concurrentForward() {
+        return true;
+    }
+
+    @Override
     void forward(Node n, Pass pass) {
         if (n.out.flat.data().addressPointer().address() != n.in.flat.data().addressPointer().address()) {
             n.out.flat.assign(n.in.flat);

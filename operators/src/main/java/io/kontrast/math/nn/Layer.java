@@ -1,5 +1,6 @@
 package io.kontrast.math.nn;
 
+import io.kontrast.math.Lanes;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -105,6 +106,22 @@ abstract class Layer {
     abstract void forward(Node n, Pass pass);
 
     abstract void backward(Node n, Pass pass);
+
+    /**
+     * {@link #backward(Node, Pass)} with two {@link Lanes} to split the work over (never null);
+     * by default the lanes go unused.
+     */
+    void backward(Node n, Pass pass, Lanes lanes) {
+        backward(n, pass);
+    }
+
+    /**
+     * Whether two forward passes of this layer on two workspaces may run at once on two threads:
+     * its kernels keep no state outside the workspace and are fast on one thread each.
+     */
+    boolean concurrentForward() {
+        return false;
+    }
 
     /** FLOPs of one forward pass of one sample (two per multiply-add). */
     double flops() {

@@ -1,5 +1,6 @@
 package io.kontrast.math.nn;
 
+import io.kontrast.math.Lanes;
 import io.kontrast.math.Network;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -41,6 +42,8 @@ public final class LayerNet implements Network {
     private final long statsCount;
     /** The backbone's last layer whose output has more than one location (its last feature map), or -1. */
     private final int featureMapIndex;
+    /** Whether workspaces fuse a linear layer with the ReLU after it (see {@link Node#fusedRelu}). */
+    private boolean fuse = true;
     /** An activation's place: an array of its own rather than the arena. */
     private static final long STANDALONE = -2;
 
@@ -129,6 +132,12 @@ public final class LayerNet implements Network {
         return o;
     }
 
+    /** This network, with workspaces made from now on running every layer on its own (to test the fused passes against). */
+    LayerNet unfused() {
+        fuse = false;
+        return this;
+    }
+
     List<Layer> backbone() {
         return backbone;
     }
@@ -202,6 +211,11 @@ public final class LayerNet implements Network {
 
     @Override
     public double firstLayerFlops() {
+        // The first layer with parameters: no gradient flows into its input (the layers before it,
+        // such as a flatten, have no backward pass at all).
+        for (Layer l : backbone) {
+            if (hasParams(l)) return l.flops();
+        }
         return backbone.get(0).flops();
     }
 
@@ -341,7 +355,7 @@ public final class LayerNet implements Network {
     public void backward(INDArray params, INDArray x, Network.Workspace w, INDArray dOut, INDArray grads, INDArray dFeatureMap) {
         Workspace ws = (Workspace) w;
         if (!ws.keepsFeatureMap) throw new IllegalStateException("the workspace was not made with a feature map");
-        backward(ws, params, dOut, grads, featureMapIndex, dFeatureMap);
+        backward(ws, params, dOut, grads, featureMapIndex, dFeatureMap, null);
     }
 
     /** dLoss/dInput of the last backward pass on a workspace made with {@link #newWorkspaceWithInputGradient}. */
@@ -395,20 +409,43 @@ public final class LayerNet implements Network {
 
     @Override
     public void backward(INDArray params, INDArray x, Network.Workspace w, INDArray dOut, INDArray grads) {
-        backward((Workspace) w, params, dOut, grads, -1, null);
+        backward((Workspace) w, params, dOut, grads, -1, null, null);
     }
 
-    private void backward(Workspace ws, INDArray params, INDArray dOut, INDArray grads, int addAt, INDArray add) {
+    /** With {@link Lanes}, each layer splits its backward pass over the two as it can (a linear layer's two GEMMs). */
+    @Override
+    public void backward(INDArray params, INDArray x, Network.Workspace w, INDArray dOut, INDArray grads, Lanes lanes) {
+        backward((Workspace) w, params, dOut, grads, -1, null, lanes);
+    }
+
+    /** Whether every layer's forward pass may run beside another workspace's (see {@link Layer#concurrentForward}). */
+    @Override
+    public boolean concurrentForward() {
+        for (Layer l : all) {
+            if (!l.concurrentForward()) return false;
+        }
+        return true;
+    }
+
+    private void backward(Workspace ws, INDArray params, INDArray dOut, INDArray grads, int addAt, INDArray add, Lanes lanes) {
         INDArray d = ws.last().dOut.flat;
         if (dOut != d) {
             d.assign(dOut);
         }
         Pass pass = new Pass(ws.views(params), ws.views(grads), null, true);
-        for (int i = ws.head.length - 1; i >= 0; i--) ws.head[i].layer.backward(ws.head[i], pass);
+        for (int i = ws.head.length - 1; i >= 0; i--) backward(ws.head[i], pass, lanes);
         for (int i = ws.backbone.length - 1; i >= 0; i--) {
             // Everything above has written its gradient into this layer's output gradient.
             if (i == addAt) ws.backbone[i].dOut.flat.addi(add);
-            ws.backbone[i].layer.backward(ws.backbone[i], pass);
+            backward(ws.backbone[i], pass, lanes);
+        }
+    }
+
+    private static void backward(Node n, Pass pass, Lanes lanes) {
+        if (lanes == null) {
+            n.layer.backward(n, pass);
+        } else {
+            n.layer.backward(n, pass, lanes);
         }
     }
 
@@ -549,6 +586,11 @@ public final class LayerNet implements Network {
                     n.out = sameMemory(cur, l.out);
                     n.dOut = curD == null ? null : sameMemory(curD, l.out);
                     needed = l.backwardNeedsOutput();
+                    if (fuse && l instanceof Relu && i > 0 && nodes[i - 1].layer instanceof Linear && nodes[i - 1].dOut != null) {
+                        // The linear layer below applies this ReLU in its bias pass, and undoes it in backward.
+                        nodes[i - 1].fusedRelu = true;
+                        n.fusedAway = true;
+                    }
                 } else {
                     n.out = act(l.out, -1);
                     n.dOut = grad ? (fixedD ? lastDOut : act(l.out, -1)) : null;

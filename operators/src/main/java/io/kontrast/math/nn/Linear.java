@@ -1,10 +1,16 @@
 package io.kontrast.math.nn;
 
+import io.kontrast.math.HeapPass;
+import io.kontrast.math.Lanes;
 import io.kontrast.math.Sgemm;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code linear}: {@code y = x W + b} on a vector, W of shape {@code [in, out]}. Forward is one
@@ -47,28 +53,96 @@ final class Linear extends Layer {
         return new long[] {batch};
     }
 
+    /**
+     * Heap arrays for the bias, ReLU and column-sum passes of a float network ({@link HeapPass}:
+     * one bulk copy and one vectorised loop beat an ND4J call on a batch); null in double precision.
+     */
+    private record Heap(float[] scratch, float[] mask, float[] row) {}
+
     @Override
     Object bind(Node n, int groups) {
         n.scratch[0] = n.scratch[0].reshape('c', 1, n.in.batch).assign(1);
-        return null;
+        if (n.out.flat.dataType() != DataType.FLOAT) {
+            return null;
+        }
+        int size = n.in.batch * out.size();
+        return new Heap(new float[size], n.fusedRelu ? new float[size] : null, new float[out.size()]);
     }
 
     @Override
     void forward(Node n, Pass pass) {
         INDArray[] p = pass.p(this);
         Sgemm.gemm(n.in.flat, p[0], n.out.flat, false, false, 1.0, 0.0);
-        n.out.flat.addiRowVector(p[1]);
+        if (n.state instanceof Heap h) {
+            HeapPass.addBias(n.out.flat, p[1], n.fusedRelu, h.scratch(), h.row());
+        } else {
+            n.out.flat.addiRowVector(p[1]);
+            if (n.fusedRelu) {
+                Nd4j.getExecutioner().exec(new RectifiedLinear(n.out.flat, n.out.flat, 0.0));
+            }
+        }
+    }
+
+    /**
+     * The bias gradient, the column sums of dOut; with a fused ReLU, dOut is first zeroed where
+     * the output is not positive (the ReLU's backward pass).
+     */
+    private void biasGradient(Node n, INDArray db) {
+        if (n.state instanceof Heap h) {
+            if (n.fusedRelu) {
+                HeapPass.reluBackwardColumnSums(n.out.flat, n.dOut.flat, db, h.scratch(), h.mask(), h.row());
+            } else {
+                HeapPass.columnSums(n.dOut.flat, db, h.scratch(), h.row());
+            }
+            return;
+        }
+        if (n.fusedRelu) {
+            Nd4j.exec(DynamicCustomOp.builder("relu_bp")
+                    .addInputs(n.out.flat, n.dOut.flat)
+                    .addOutputs(n.dOut.flat)
+                    .addFloatingPointArguments(0.0)
+                    .build());
+        }
+        Sgemm.gemm(n.scratch[0], n.dOut.flat, db.reshape('c', 1, out.size()), false, false, 1.0, 0.0);
     }
 
     @Override
     void backward(Node n, Pass pass) {
         INDArray[] p = pass.p(this);
         INDArray[] g = pass.g(this);
+        biasGradient(n, g[1]);
         Sgemm.gemm(n.in.flat, n.dOut.flat, g[0], true, false, 1.0, 0.0);
-        Sgemm.gemm(n.scratch[0], n.dOut.flat, g[1].reshape('c', 1, out.size()), false, false, 1.0, 0.0);
         if (n.dIn != null) {
             Sgemm.gemm(n.dOut.flat, p[0], n.dIn.flat, false, true, 1.0, 0.0);
         }
+    }
+
+    /**
+     * The weight gradient beside the input gradient, one per lane; a first layer (no input
+     * gradient) splits its weight gradient's rows (input features) over the two.
+     */
+    @Override
+    void backward(Node n, Pass pass, Lanes lanes) {
+        INDArray[] p = pass.p(this);
+        INDArray[] g = pass.g(this);
+        INDArray x = n.in.flat;
+        INDArray dy = n.dOut.flat;
+        biasGradient(n, g[1]);
+        if (n.dIn != null) {
+            lanes.run(() -> Sgemm.gemm(x, dy, g[0], true, false, 1.0, 0.0),
+                    () -> Sgemm.gemm(dy, p[0], n.dIn.flat, false, true, 1.0, 0.0));
+        } else if (Sgemm.splitsRows(x, dy, g[0])) {
+            int half = in.size() / 2;
+            lanes.run(() -> Sgemm.transposedProductRows(x, dy, g[0], half, in.size()),
+                    () -> Sgemm.transposedProductRows(x, dy, g[0], 0, half));
+        } else {
+            Sgemm.gemm(x, dy, g[0], true, false, 1.0, 0.0);
+        }
+    }
+
+    @Override
+    boolean concurrentForward() {
+        return true;
     }
 
     @Override

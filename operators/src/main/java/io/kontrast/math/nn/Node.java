@@ -20,6 +20,15 @@ final class Node {
     Node[] body = new Node[0];
     Node[] shortcut = new Node[0];
 
+    /**
+     * A linear layer's node whose ReLU (the next node, in place on its output) it applies itself,
+     * in the bias pass, and undoes in backward with the bias gradient's column sums; that ReLU's
+     * node is {@link #fusedAway}.
+     */
+    boolean fusedRelu;
+    /** A ReLU that the linear layer before applies (see {@link #fusedRelu}): its passes do nothing. */
+    boolean fusedAway;
+
     /** The network's input (a graph layer reads the adjacency and the node mask from it). */
     Act networkInput;
 

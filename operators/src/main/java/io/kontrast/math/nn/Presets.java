@@ -96,7 +96,38 @@ public final class Presets {
      * → linear-512 → ReLU → linear-128. A paired sample's tower where the {@code mlp} would be.
      */
     public static EncoderSpec mlp(Shape input) {
-        return new EncoderSpec(input, List.of(flatten(), linear(512), batchNorm()), List.of(relu(), linear(512), relu(), linear(128)));
+        return mlp(input, true);
+    }
+
+    /**
+     * The MLP as a layer list; without batch norm, the {@code mlp} preset of images, vectors and
+     * sequences: flatten → linear-512 → ReLU is the backbone (the representation), linear-512 →
+     * ReLU → linear-128 the head.
+     */
+    public static EncoderSpec mlp(Shape input, boolean batchNorm) {
+        if (batchNorm) {
+            return new EncoderSpec(input, List.of(flatten(), linear(512), batchNorm()), List.of(relu(), linear(512), relu(), linear(128)));
+        }
+        return perceptron(input, 1, 512, 512, 128);
+    }
+
+    /**
+     * A multi-layer perceptron: flatten, then linear layers of {@code widths} with a ReLU after
+     * every one but the last; the first {@code backboneLayers} linear layers, each with its ReLU,
+     * are the backbone, the rest the head.
+     */
+    public static EncoderSpec perceptron(Shape input, int backboneLayers, int... widths) {
+        if (backboneLayers < 1 || backboneLayers >= widths.length) {
+            throw new IllegalArgumentException("backboneLayers must be in 1.." + (widths.length - 1) + ": " + backboneLayers);
+        }
+        List<LayerSpec> backbone = new ArrayList<>(List.of(flatten()));
+        List<LayerSpec> head = new ArrayList<>();
+        for (int l = 0; l < widths.length; l++) {
+            List<LayerSpec> part = l < backboneLayers ? backbone : head;
+            part.add(linear(widths[l]));
+            if (l < widths.length - 1) part.add(relu());
+        }
+        return new EncoderSpec(input, backbone, head);
     }
 
     /**

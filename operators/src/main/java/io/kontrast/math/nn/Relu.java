@@ -21,19 +21,25 @@ final class Relu extends Layer {
     }
 
     @Override
+    boolean concurrentForward() {
+        return true;
+    }
+
+    @Override
     boolean backwardNeedsOutput() {
         return true;
     }
 
     @Override
     void forward(Node n, Pass pass) {
+        if (n.fusedAway) return;
         Nd4j.getExecutioner().exec(new RectifiedLinear(n.in.flat, n.out.flat, 0.0));
     }
 
     /** {@code dx = dy · [y > 0]}. */
     @Override
     void backward(Node n, Pass pass) {
-        if (n.dIn == null) {
+        if (n.dIn == null || n.fusedAway) {
             return;
         }
         Nd4j.exec(DynamicCustomOp.builder("relu_bp")

@@ -1,7 +1,6 @@
 package io.kontrast.operators.publish;
 
 import io.kontrast.client.Checksums;
-import io.kontrast.math.Mlp;
 import io.kontrast.math.Network;
 import io.kontrast.math.nn.Export;
 import io.kontrast.math.nn.LayerNet;
@@ -58,9 +57,6 @@ public final class SnapshotCodec {
 
     /** A snapshot of {@code net} with parameters {@code params} and running statistics {@code stats}. */
     public static EncoderSnapshot fromNetwork(Header h, Network net, INDArray params, INDArray stats, Map<String, Double> metrics) {
-        if (net instanceof Mlp mlp) {
-            return fromMlp(h, mlp, params.toFloatVector(), metrics);
-        }
         if (net instanceof LayerNet layers) {
             return fromLayers(h, layers, params, stats, metrics);
         }
@@ -97,50 +93,8 @@ public final class SnapshotCodec {
         return build(h, net.architecture(), net.representationDim(), layers, weights, metrics);
     }
 
-    private static Layer layer(String name, String kind, String part, Object... attributes) {
-        Map<String, String> attrs = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < attributes.length; i += 2) {
-            attrs.put((String) attributes[i], attributes[i + 1].toString());
-        }
-        return Layer.newBuilder().setName(name).setKind(kind).setPart(part).setAttributes(attrs).build();
-    }
-
-    public static EncoderSnapshot fromMlp(Header h, Mlp mlp, float[] params, Map<String, Double> metrics) {
-        List<Layer> layers = new ArrayList<>();
-        List<NamedTensor> weights = new ArrayList<>();
-        for (int l = 0; l < mlp.layers(); l++) {
-            boolean backbone = l < mlp.backboneLayers();
-            String name = backbone ? "backbone." + l : "head." + (l - mlp.backboneLayers());
-            String part = backbone ? "backbone" : "head";
-            int in = mlp.dim(l);
-            int out = mlp.dim(l + 1);
-            layers.add(
-                    Layer.newBuilder()
-                            .setName(name)
-                            .setKind("linear")
-                            .setPart(part)
-                            .setAttributes(Map.of("in_features", Integer.toString(in), "out_features", Integer.toString(out)))
-                            .build());
-            if (l == 0) {
-                // The trainer's rows are the sample in its (h, w, c) layout; consumers flatten
-                // (c, h, w), and a sequence [T, F] channels first, [F, T]: reorder the rows.
-                weights.add(tensor(name + ".weight", publishedRows(params, (int) mlp.weightOffset(l), in, out, h.inputShape()), 0,
-                        in, out));
-            } else {
-                weights.add(tensor(name + ".weight", params, (int) mlp.weightOffset(l), in, out));
-            }
-            weights.add(tensor(name + ".bias", params, (int) mlp.biasOffset(l), out));
-            if (l < mlp.layers() - 1) {
-                layers.add(
-                        Layer.newBuilder()
-                                .setName(name + ".relu")
-                                .setKind("relu")
-                                .setPart(part)
-                                .setAttributes(Map.of())
-                                .build());
-            }
-        }
-        return build(h, "mlp", mlp.representationDim(), layers, weights, metrics);
+    private static Layer layer(String name, String kind, String part) {
+        return Layer.newBuilder().setName(name).setKind(kind).setPart(part).setAttributes(new java.util.LinkedHashMap<>()).build();
     }
 
     private static EncoderSnapshot build(
@@ -192,31 +146,6 @@ public final class SnapshotCodec {
                 .setMetrics(metrics)
                 .setChecksum(checksum(weights))
                 .build();
-    }
-
-    /**
-     * The {@code in × out} rows at {@code offset}, in the order consumers flatten an input of
-     * {@code inputShape}: (c, h, w) for an image, (f, t) for a sequence {@code [T, F]}; the
-     * trainer holds them in (h, w, c) and (t, f) order.
-     */
-    static float[] publishedRows(float[] src, int offset, int in, int out, int[] inputShape) {
-        int c;
-        int area;
-        if (inputShape.length == 2) {
-            c = inputShape[1];
-            area = inputShape[0];
-        } else if (inputShape.length == 3) {
-            c = inputShape[0];
-            area = inputShape[1] * inputShape[2];
-        } else {
-            c = 1;
-            area = in;
-        }
-        float[] rows = new float[in * out];
-        for (int p = 0; p < area; p++) {
-            for (int ch = 0; ch < c; ch++) System.arraycopy(src, offset + (p * c + ch) * out, rows, (ch * area + p) * out, out);
-        }
-        return rows;
     }
 
     private static NamedTensor tensor(String name, float[] src, int offset, int... shape) {

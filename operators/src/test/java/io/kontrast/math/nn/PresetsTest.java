@@ -21,6 +21,40 @@ class PresetsTest {
         assertThat(actual.distance2(expected) / scale).as("relative distance").isLessThan(1e-5);
     }
 
+    /**
+     * The mlp's linear layers apply their ReLUs in the bias pass and undo them in backward, and
+     * with lanes split each backward GEMM pair over two threads: the same outputs, representation
+     * and gradients as every layer on its own on one thread.
+     */
+    @Test
+    void theMlpsFusedPassesAndLanesMatchTheLayersOnTheirOwn() {
+        Shape shape = new Shape(3, 6, 5);
+        LayerNet fused = new LayerNet("mlp", Presets.perceptron(shape, 1, 32, 24, 16), 1);
+        LayerNet plain = new LayerNet("mlp", Presets.perceptron(shape, 1, 32, 24, 16), 1).unfused();
+        INDArray params = fused.newParams();
+        fused.init(params, fused.newStats(), 7);
+        SplittableRandom rnd = new SplittableRandom(2);
+        INDArray x = LayerGradientTest.random(rnd, DataType.FLOAT, 12, shape.size());
+        INDArray dOut = LayerGradientTest.random(rnd, DataType.FLOAT, 12, 16);
+        LayerNet.Workspace wf = fused.newWorkspace(12);
+        LayerNet.Workspace wp = plain.newWorkspace(12);
+        assertClose(fused.forward(params, null, x, wf, true).dup(), plain.forward(params, null, x, wp, true).dup());
+        assertClose(fused.representation(wf).dup(), plain.representation(wp).dup());
+        INDArray gf = fused.newParams();
+        INDArray gp = plain.newParams();
+        fused.backward(params, x, wf, dOut.dup(), gf);
+        plain.backward(params, x, wp, dOut.dup(), gp);
+        assertClose(gf, gp);
+        assertThat(fused.concurrentForward()).isTrue();
+        try (io.kontrast.math.Lanes lanes = io.kontrast.math.Lanes.forMachine("test-lane")) {
+            assertThat(lanes).as("two lanes on a machine with two cores").isNotNull();
+            INDArray gl = fused.newParams();
+            fused.forward(params, null, x, wf, true);
+            fused.backward(params, x, wf, dOut.dup(), gl, lanes);
+            assertClose(gl, gp);
+        }
+    }
+
     @Test
     void evaluationUsesRunningStatisticsThatTrainingUpdates() {
         LayerNet net = new LayerNet("cnn", Presets.cnn(new Shape(1, 8, 8), 3, 4, 5, 3, true, false), 1);

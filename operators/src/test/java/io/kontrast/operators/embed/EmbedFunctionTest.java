@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kontrast.client.Encoder;
 import io.kontrast.client.Wire;
-import io.kontrast.math.Mlp;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.operators.decode.ImageSample;
 import io.kontrast.operators.publish.SnapshotCodec;
@@ -24,11 +23,11 @@ import org.junit.jupiter.api.Test;
 class EmbedFunctionTest {
     static EncoderSnapshot snapshot(long version) {
         Nd4jRuntime.init();
-        Mlp mlp = new Mlp(new int[] {784, 16, 8}, 1);
+        var mlp = new io.kontrast.math.nn.LayerNet("mlp", io.kontrast.math.nn.Presets.perceptron(new io.kontrast.math.nn.Shape(1, 28, 28), 1, 16, 8), 1);
         var params = mlp.newParams();
-        mlp.init(params, version);
-        return SnapshotCodec.fromMlp(new SnapshotCodec.Header("m", version, version, version, Instant.now(),
-                new int[] {1, 28, 28}, 0.3f, 0.4f), mlp, params.toFloatVector(), Map.of());
+        mlp.init(params, mlp.newStats(), version);
+        return SnapshotCodec.fromNetwork(new SnapshotCodec.Header("m", version, version, version, Instant.now(),
+                new int[] {1, 28, 28}, 0.3f, 0.4f), mlp, params, mlp.newStats(), Map.of());
     }
 
     static ImageSample sample(int i) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kontrast.math.nn.LayerNet;
 import io.kontrast.math.nn.Presets;
 import io.kontrast.math.nn.Shape;
-import io.kontrast.math.Mlp;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.schemas.EncoderSnapshot;
 import java.nio.ByteOrder;
@@ -23,23 +22,24 @@ class SnapshotCodecTest {
     @Test
     void snapshotHoldsEveryLayerWeightInOrderWithAValidChecksum() throws Exception {
         Nd4jRuntime.init();
-        Mlp mlp = new Mlp(new int[] {6, 5, 4, 3}, 1);
+        LayerNet mlp = new LayerNet("mlp", Presets.perceptron(new Shape(1, 2, 3), 1, 5, 4, 3), 1);
         var params = mlp.newParams();
-        mlp.init(params, 1);
+        mlp.init(params, mlp.newStats(), 1);
         float[] flat = params.toFloatVector();
-        EncoderSnapshot s = SnapshotCodec.fromMlp(
+        EncoderSnapshot s = SnapshotCodec.fromNetwork(
                 new SnapshotCodec.Header("m", 2, 20, 640, Instant.now(), new int[] {1, 2, 3}, 0.1f, 0.2f),
-                mlp, flat, Map.of("loss", 3.0));
+                mlp, params, mlp.newStats(), Map.of("loss", 3.0));
         assertThat(s.getLayers()).extracting(l -> l.getName() + ":" + l.getKind())
-                .containsExactly("backbone.0:linear", "backbone.0.relu:relu", "head.0:linear", "head.0.relu:relu", "head.1:linear");
+                .containsExactly("backbone.0:flatten", "backbone.1:linear", "backbone.2:relu", "head.0:linear", "head.1:relu", "head.2:linear");
         assertThat(s.getWeights()).extracting(w -> w.getName())
-                .containsExactly("backbone.0.weight", "backbone.0.bias", "head.0.weight", "head.0.bias", "head.1.weight", "head.1.bias");
+                .containsExactly("backbone.1.weight", "backbone.1.bias", "head.0.weight", "head.0.bias", "head.2.weight", "head.2.bias");
         assertThat(s.getEmbeddingDim()).isEqualTo(5);
         var w = s.getWeights().get(2).getTensor();
         assertThat(w.getShape()).containsExactly(5, 4);
         // Row-major [in, out], little-endian: element (1, 2) is flat[offset + 1 * 4 + 2].
         float e12 = w.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).getFloat(4 * (4 + 2));
-        assertThat(e12).isEqualTo(flat[(int) mlp.weightOffset(1) + 6]);
+        long offset = mlp.params().stream().filter(p -> p.name().equals("head.0.weight")).findFirst().orElseThrow().offset();
+        assertThat(e12).isEqualTo(flat[(int) offset + 6]);
         assertThat(SnapshotCodec.verify(s)).isTrue();
 
         EncoderSnapshot decoded = EncoderSnapshot.getDecoder().decode(EncoderSnapshot.getEncoder().encode(s));
@@ -56,17 +56,17 @@ class SnapshotCodecTest {
     @Test
     void perChannelStatisticsLeadTheBackboneAsABatchNorm() {
         Nd4jRuntime.init();
-        Mlp mlp = new Mlp(new int[] {6, 5, 4, 3}, 1);
+        LayerNet mlp = new LayerNet("mlp", Presets.perceptron(Shape.vector(6), 1, 5, 4, 3), 1);
         var params = mlp.newParams();
-        mlp.init(params, 1);
+        mlp.init(params, mlp.newStats(), 1);
         var stats = new io.kontrast.operators.views.ChannelStats(new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f},
                 new float[] {1f, 2f, 4f, 0.5f, 0.25f, 8f});
-        EncoderSnapshot s = SnapshotCodec.fromMlp(
+        EncoderSnapshot s = SnapshotCodec.fromNetwork(
                 new SnapshotCodec.Header("m", 2, 20, 640, Instant.now(), new int[] {6}, 0.35f, 2.6f, stats), mlp,
-                params.toFloatVector(), Map.of());
+                params, mlp.newStats(), Map.of());
         assertThat(s.getLayers()).extracting(l -> l.getName() + ":" + l.getKind() + ":" + l.getPart())
-                .startsWith("input_norm:batch_norm:backbone", "backbone.0:linear:backbone");
-        assertThat(s.getWeights()).extracting(w -> w.getName()).startsWith("input_norm.weight", "input_norm.bias", "backbone.0.weight");
+                .startsWith("input_norm:batch_norm:backbone", "backbone.0:flatten:backbone", "backbone.1:linear:backbone");
+        assertThat(s.getWeights()).extracting(w -> w.getName()).startsWith("input_norm.weight", "input_norm.bias", "backbone.1.weight");
         float[] scale = new float[6];
         float[] shift = new float[6];
         s.getWeights().get(0).getTensor().getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(scale);

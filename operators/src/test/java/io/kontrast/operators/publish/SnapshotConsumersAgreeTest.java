@@ -10,7 +10,6 @@ import io.kontrast.client.OnnxExport;
 import io.kontrast.data.SyntheticShapes;
 import io.kontrast.math.HyperParams;
 import io.kontrast.math.MocoLearner;
-import io.kontrast.math.Mlp;
 import io.kontrast.math.Network;
 import io.kontrast.math.Nd4jRuntime;
 import io.kontrast.math.nn.EncoderSpec;
@@ -100,11 +99,11 @@ class SnapshotConsumersAgreeTest {
      */
     static Network network(String encoder) {
         return switch (encoder) {
-            case "mlp" -> new Mlp(new int[] {784, 512, 512, 128}, 1);
+            case "mlp" -> new LayerNet("mlp", Presets.mlp(new Shape(1, 28, 28), false), 1);
             // The MLP on colour images and on sequences: the trainer's (h, w, c) and (t, f) rows
             // against the consumers' (c, h, w) and channels-first (f, t).
-            case "mlp-rgb" -> new Mlp(new int[] {3 * 6 * 5, 32, 32, 16}, 1);
-            case "mlp-sequence" -> new Mlp(new int[] {12 * 5, 32, 32, 16}, 1);
+            case "mlp-rgb" -> new LayerNet("mlp", Presets.perceptron(new Shape(3, 6, 5), 1, 32, 32, 16), 1);
+            case "mlp-sequence" -> new LayerNet("mlp", Presets.perceptron(Shape.sequence(12, 5), 1, 32, 32, 16), 1);
             case "cnn1d" -> new LayerNet("cnn1d", Presets.cnn1d(Shape.sequence(16, 5), 6, 8, 12, 8), 2);
             case "cnn1d-steps" -> new LayerNet("cnn1d-steps", Presets.cnn1dSteps(Shape.sequence(16, 5)), 2);
             // A GRU after a convolution over time, batch norm on its last state.
@@ -130,7 +129,7 @@ class SnapshotConsumersAgreeTest {
                     LayerSpec.batchNorm(), LayerSpec.relu(), LayerSpec.maxPool2d(2, 2), LayerSpec.flatten(), LayerSpec.linear(10)),
                     List.of(LayerSpec.linear(8))), 2);
             case "sequence-channel-stats" -> new LayerNet("cnn1d", Presets.cnn1d(Shape.sequence(16, 5), 6, 8, 12, 8), 2);
-            case "vector-channel-stats" -> new Mlp(new int[] {20, 32, 32, 16}, 1);
+            case "vector-channel-stats" -> new LayerNet("mlp", Presets.perceptron(Shape.vector(20), 1, 32, 32, 16), 1);
             default -> throw new IllegalArgumentException(encoder);
         };
     }
@@ -139,9 +138,7 @@ class SnapshotConsumersAgreeTest {
     static synchronized Fixture fixture(String encoder) {
         return fixtures.computeIfAbsent(encoder, e -> {
             Network net = network(e);
-            Shape shape = net instanceof LayerNet l ? l.inputShape()
-                    : e.equals("mlp-rgb") ? new Shape(3, 6, 5) : e.equals("mlp-sequence") ? Shape.sequence(12, 5)
-                    : e.equals("vector-channel-stats") ? Shape.vector(20) : new Shape(1, 28, 28);
+            Shape shape = net instanceof LayerNet l ? l.inputShape() : new Shape(1, 28, 28);
             int size = shape.size();
             MocoLearner learner = new MocoLearner(net, HyperParams.mocoV2(16, 64), 5);
             SplittableRandom rnd = new SplittableRandom(1);
