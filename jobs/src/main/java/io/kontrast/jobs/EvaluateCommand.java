@@ -38,7 +38,8 @@ public final class EvaluateCommand {
                 .opt("dataset", Datasets.CHOICES, "fashion-mnist", "labeled dataset: train split = bank, test split = queries")
                 .opt("dir", "dir", null, "the image folder of --dataset image-folder: DIR/<split>/<class>/<image files>")
                 .opt("data-dir", "dir", null, "Fashion-MNIST IDX directory")
-                .opt("features", "snapshot|raw|random", "snapshot", "what to score: the snapshot, raw pixels, or a random-init encoder (baselines)")
+                .opt("features", "snapshot|raw|random|propagated", "snapshot", "what to score: the snapshot, raw pixels, or a random-init encoder (baselines); for graphs also the centre after 0..--hops rounds of neighbourhood means, no weights")
+                .opt("hops", "K", "2", "rounds of neighbourhood means, for --features propagated")
                 .opt("encoder", String.join("|", TrainerSettings.ENCODERS), "auto", "encoder of --features random")
                 .opt("encoder-spec", "file", null, "a JSON layer list, for --features random")
                 .opt("input-shape", "CxHxW|TxF|F", "1x28x28", "input shape, for --features random: an image, a sequence of T steps of F features, or a vector of F features (T tokens with --vocab)")
@@ -51,7 +52,11 @@ public final class EvaluateCommand {
 
     static int run(Args a, PrintStream out) throws Exception {
         String dataset = a.choice("dataset", Datasets.NAMES);
-        String features = a.choice("features", "snapshot", "raw", "random");
+        String features = a.choice("features", "snapshot", "raw", "random", "propagated");
+        int hops = a.getInt("hops", 0, 8);
+        if (features.equals("propagated") && !dataset.endsWith("-graphs")) {
+            throw new UsageException("--features propagated is for graph datasets (sbm-graphs), not " + dataset);
+        }
         int limit = a.getInt("bank-limit", 0, Integer.MAX_VALUE);
         int epochs = a.getInt("linear-epochs", 1, 1000);
         if (dataset.equals("fashion-mnist-halves")) return runPairs(a, out, features, limit, epochs);
@@ -102,8 +107,10 @@ public final class EvaluateCommand {
         if (limit > 0) train = train.head(limit);
         LabeledImages test = Datasets.load(dataset, "test", dir, shape);
         long t0 = System.nanoTime();
-        INDArray bank = snapshot == null ? SnapshotFeatures.raw(train) : SnapshotFeatures.extract(snapshot, train);
-        INDArray queries = snapshot == null ? SnapshotFeatures.raw(test) : SnapshotFeatures.extract(snapshot, test);
+        INDArray bank = snapshot != null ? SnapshotFeatures.extract(snapshot, train)
+                : features.equals("propagated") ? SnapshotFeatures.propagated(train, hops) : SnapshotFeatures.raw(train);
+        INDArray queries = snapshot != null ? SnapshotFeatures.extract(snapshot, test)
+                : features.equals("propagated") ? SnapshotFeatures.propagated(test, hops) : SnapshotFeatures.raw(test);
         double knn = Probes.knnAccuracy(bank, train.labels(), queries, test.labels(), 200, 0.1, 10);
         double linear = Probes.linearProbe(bank, train.labels(), queries, test.labels(), 10, epochs, 7);
         out.println(String.format(Locale.ROOT,

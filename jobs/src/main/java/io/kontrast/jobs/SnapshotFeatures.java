@@ -64,6 +64,52 @@ public final class SnapshotFeatures {
         return out;
     }
 
+    /**
+     * A graph set's centre node after {@code 0..hops} rounds of neighbourhood means, with no
+     * weights: {@code [x, Âx, …, Â^hops x]} at the centre ({@code [n, (hops + 1) · F]}), with
+     * {@code Â} the {@code graph_conv}'s propagation (a self loop, the mean over the neighbourhood,
+     * absent nodes left out). What a linear probe reaches on them is what linear functions of the
+     * neighbourhood that a {@code hops}-layer {@code gcn} sees can tell (SGC's features).
+     */
+    public static INDArray propagated(LabeledImages set, int hops) {
+        if (!set.isGraphs()) {
+            throw new IllegalArgumentException("propagated features need graph samples, not " + set.name());
+        }
+        int n = set.size();
+        int nodes = io.kontrast.data.SbmGraphs.MAX_NODES;
+        int f = io.kontrast.data.SbmGraphs.FEATURES;
+        int row = io.kontrast.data.SbmGraphs.ROW;
+        float[] out = new float[n * (hops + 1) * f];
+        double[] x = new double[nodes * f];
+        double[] next = new double[nodes * f];
+        for (int i = 0; i < n; i++) {
+            float[] g = set.image(i);
+            for (int v = 0; v < nodes; v++) {
+                for (int c = 0; c < f; c++) x[v * f + c] = g[v * row + c];
+            }
+            for (int h = 0; ; h++) {
+                // The centre is the first node.
+                for (int c = 0; c < f; c++) out[(i * (hops + 1) + h) * f + c] = (float) x[c];
+                if (h == hops) break;
+                for (int v = 0; v < nodes; v++) {
+                    boolean present = g[v * row + f + nodes] > 0;
+                    int degree = 0;
+                    for (int c = 0; c < f; c++) next[v * f + c] = present ? x[v * f + c] : 0;
+                    if (present) {
+                        for (int u = 0; u < nodes; u++) {
+                            if (u == v || g[v * row + f + u] <= 0 || g[u * row + f + nodes] <= 0) continue;
+                            degree++;
+                            for (int c = 0; c < f; c++) next[v * f + c] += x[u * f + c];
+                        }
+                        for (int c = 0; c < f; c++) next[v * f + c] /= degree + 1;
+                    }
+                }
+                System.arraycopy(next, 0, x, 0, x.length);
+            }
+        }
+        return Nd4j.createFromArray(out).reshape(n, (long) (hops + 1) * f);
+    }
+
     private static int attribute(Layer l, String name) {
         return Integer.parseInt(l.getAttributes().get(name).toString());
     }

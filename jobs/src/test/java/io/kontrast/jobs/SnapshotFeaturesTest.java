@@ -99,4 +99,41 @@ class SnapshotFeaturesTest {
             }
         }
     }
+    /**
+     * A graph's centre after rounds of neighbourhood means: a path 0 - 1 - 2 and an absent node,
+     * worked out by hand; with no rounds, the centre's own features (the raw ones).
+     */
+    @org.junit.jupiter.api.Test
+    void propagatedFeaturesAreTheCentresNeighbourhoodMeans() {
+        int nodes = io.kontrast.data.SbmGraphs.MAX_NODES;
+        int f = io.kontrast.data.SbmGraphs.FEATURES;
+        int row = io.kontrast.data.SbmGraphs.ROW;
+        byte[] packed = new byte[nodes * row];
+        float[][] x = new float[3][f];
+        for (int v = 0; v < 4; v++) {
+            for (int c = 0; c < f; c++) {
+                int b = 128 + 3 * v + c - 8;
+                packed[v * row + c] = (byte) b;
+                if (v < 3) x[v][c] = (b - 128) / 32f;
+            }
+            packed[v * row + f + nodes] = (byte) (v < 3 ? 255 : 0);
+        }
+        int[][] edges = {{0, 1}, {1, 2}, {2, 3}}; // the last one to the absent node 3
+        for (int[] e : edges) {
+            packed[e[0] * row + f + e[1]] = (byte) 255;
+            packed[e[1] * row + f + e[0]] = (byte) 255;
+        }
+        LabeledImages set = new LabeledImages("tiny-graphs", 1, nodes, row, packed, new int[] {0}, null);
+        INDArray p = SnapshotFeatures.propagated(set, 2);
+        assertThat(p.shape()).containsExactly(1L, 3L * f);
+        for (int c = 0; c < f; c++) {
+            double hop1Centre = (x[0][c] + x[1][c]) / 2;
+            double hop1Middle = (x[0][c] + x[1][c] + x[2][c]) / 3;
+            assertThat(p.getDouble(0, c)).isCloseTo(x[0][c], org.assertj.core.data.Offset.offset(1e-6));
+            assertThat(p.getDouble(0, f + c)).isCloseTo(hop1Centre, org.assertj.core.data.Offset.offset(1e-6));
+            assertThat(p.getDouble(0, 2 * f + c)).isCloseTo((hop1Centre + hop1Middle) / 2, org.assertj.core.data.Offset.offset(1e-6));
+        }
+        LabeledImages sbm = io.kontrast.data.SbmGraphs.load("test").head(20);
+        assertThat(SnapshotFeatures.propagated(sbm, 0)).isEqualTo(SnapshotFeatures.raw(sbm));
+    }
 }
