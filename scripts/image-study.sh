@@ -14,7 +14,7 @@
 #   defaults-1m     1,000,000
 #   resnet-200k       200,000   --encoder resnet (width 32)
 #   resnet64-200k     200,000   --encoder resnet, width 64
-#   crops05-200k      200,000   crops 0.5-1
+#   crops05-200k      200,000   crops 0.5-1 (also crops05-1m, 1,000,000)
 #   nojitter-200k     200,000   no colour jitter, no grayscale
 #   t02-200k          200,000   temperature 0.2
 #   batch256-200k     200,000   batch 256 (K 4096)
@@ -48,11 +48,11 @@ done
 declare -A samples=(
   [defaults-200k]=200000 [defaults-500k]=500000 [defaults-1m]=1000000 [resnet-200k]=200000
   [resnet64-200k]=200000 [crops05-200k]=200000 [nojitter-200k]=200000 [t02-200k]=200000
-  [batch256-200k]=200000 [cnn16-200k]=200000 [cnn64-200k]=200000)
+  [batch256-200k]=200000 [cnn16-200k]=200000 [cnn64-200k]=200000 [crops05-1m]=1000000)
 declare -A options=(
   [defaults-200k]="" [defaults-500k]="" [defaults-1m]="" [resnet-200k]="--encoder resnet"
   [resnet64-200k]="--encoder resnet -D kontrast.resnet.width=64"
-  [crops05-200k]="-D kontrast.views.crop-min-scale=0.5"
+  [crops05-200k]="-D kontrast.views.crop-min-scale=0.5" [crops05-1m]="-D kontrast.views.crop-min-scale=0.5"
   [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
   [t02-200k]="-D kontrast.temperature=0.2"
   [batch256-200k]="--batch-size 256"

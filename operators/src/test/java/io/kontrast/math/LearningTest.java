@@ -227,9 +227,9 @@ public class LearningTest {
         var shape = settings.inputShape();
         var batchViews = new BatchViews(settings.views(), shape.channels(), shape.height(), shape.width())
                 .corrupting(objective.equals("dgi") ? BatchViews.Corruption.BATCH : BatchViews.Corruption.NONE);
-        // DGI's kNN first dips (the discriminator first tells a coherent neighbourhood from a mixed
-        // one, whatever its block) and rises above the untrained gcn's from about 1,000 steps on.
-        int steps = objective.equals("dgi") ? 1200 : 100;
+        // With the first gcn (no shortcut) DGI's kNN first dipped and passed the untrained gcn's
+        // from about 1,000 steps on; the residual gcn is above it at 400 (0.856 against 0.789).
+        int steps = objective.equals("dgi") ? 400 : 100;
         trainOnViews(learner, batchViews, train, steps, "sbm");
         double after = Probes.knnAccuracy(tokenFeatures(learner, train), train.labels(), tokenFeatures(learner, test),
                 test.labels(), 200, 0.1, 10);
