@@ -108,9 +108,13 @@ public final class BenchCommand {
             cnnJson = json(cnn);
             // Every other preset, at the input it is made for: colour images, sequences of 28 steps.
             StringBuilder list = new StringBuilder();
-            for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d"}) {
+            for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "gcn"}) {
+                // A graph preset takes packed neighbourhoods of 32 nodes of 16 features (sbm-graphs').
                 Shape shape = preset.equals("tokens-cnn1d") ? Shape.vector(28)
+                        : preset.equals("gcn") ? Shape.sequence(io.kontrast.data.SbmGraphs.MAX_NODES, io.kontrast.data.SbmGraphs.ROW)
                         : preset.startsWith("cnn1d") || preset.equals("gru") ? Shape.sequence(28, 28) : new Shape(3, 32, 32);
+                String shapeName = preset.equals("gcn") ? io.kontrast.data.SbmGraphs.MAX_NODES + "x" + io.kontrast.data.SbmGraphs.FEATURES + " graph"
+                        : shape.toString();
                 LayerNet net = new LayerNet(preset, switch (preset) {
                     case "cnn" -> Presets.cnn(shape);
                     case "resnet" -> Presets.resnet(shape);
@@ -118,13 +122,14 @@ public final class BenchCommand {
                     case "cnn1d-steps" -> Presets.cnn1dSteps(shape);
                     // 28 token ids of a vocabulary of 129 (fashion-mnist-tokens) through the embedding and the cnn1d.
                     case "tokens-cnn1d" -> Presets.tokens(28, 129, Presets::cnn1d);
+                    case "gcn" -> Presets.gcn(shape);
                     default -> Presets.gru(shape);
                 }, 1);
                 Result r = trainerStep(net, lanes, batch, queue, 3, cnnSteps, 4, gemmProbe, gemms);
                 out.printf(Locale.ROOT, "%s trainer step, %s (batch %d, K %d): %.2f steps/s, %.0f samples/s, %.1f GFLOP/s, %.2f of GEMM%n",
-                        preset, shape, batch, queue, r.stepsPerSecond(), r.samplesPerSecond(), r.gflops(), r.fractionOfGemm());
+                        preset, shapeName, batch, queue, r.stepsPerSecond(), r.samplesPerSecond(), r.gflops(), r.fractionOfGemm());
                 list.append(list.length() > 0 ? ", " : "").append(json(r).replace("{",
-                        String.format(Locale.ROOT, "{\"preset\": \"%s\", \"input_shape\": \"%s\", ", preset, shape)));
+                        String.format(Locale.ROOT, "{\"preset\": \"%s\", \"input_shape\": \"%s\", ", preset, shapeName)));
             }
             presetsJson = "[" + list + "]";
         }
@@ -382,9 +387,16 @@ public final class BenchCommand {
         // A token encoder takes ids of its embedding's vocabulary; any other, values.
         LayerNet.Param first = net instanceof LayerNet ln ? ln.params().get(0) : null;
         int vocab = first != null && first.kind().equals("embedding") ? (int) first.shape()[0] : 0;
-        for (int i = 0; i < v.length; i++) v[i] = vocab > 0 ? rnd.nextInt(vocab) : (float) rnd.nextGaussian();
+        boolean graph = first != null && first.kind().equals("graph_conv");
+        if (graph) {
+            // Packed graphs: real neighbourhoods, whose adjacency and node mask are 0 or 1.
+            LabeledImages graphs = io.kontrast.data.SbmGraphs.load("train").head(batch);
+            for (int i = 0; i < batch; i++) System.arraycopy(graphs.image(i), 0, v, i * net.inputDim(), net.inputDim());
+        } else {
+            for (int i = 0; i < v.length; i++) v[i] = vocab > 0 ? rnd.nextInt(vocab) : (float) rnd.nextGaussian();
+        }
         INDArray a = Nd4j.createFromArray(v).reshape(batch, net.inputDim());
-        INDArray b = vocab > 0 ? a.dup() : a.add(0.1);
+        INDArray b = vocab > 0 || graph ? a.dup() : a.add(0.1);
         // Warm-up: the JIT compiles the step's loops (the optimizer's vector pass among them) in
         // the first seconds; a long-running job runs compiled code.
         long warmUntil = System.nanoTime() + 3_000_000_000L;

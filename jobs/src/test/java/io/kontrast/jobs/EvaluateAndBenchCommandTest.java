@@ -73,8 +73,9 @@ class EvaluateAndBenchCommandTest {
         assertThat(Double.parseDouble(cnn.group(1))).isPositive();
         assertThat(Double.parseDouble(cnn.group(2))).isBetween(0.0, 1.5);
         // Every preset with the input shape it ran at.
-        for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d"}) {
-            String shape = preset.equals("cnn") || preset.equals("resnet") ? "3x32x32" : preset.startsWith("tokens") ? "28" : "28x28";
+        for (String preset : new String[] {"cnn", "resnet", "cnn1d", "cnn1d-steps", "gru", "tokens-cnn1d", "gcn"}) {
+            String shape = preset.equals("cnn") || preset.equals("resnet") ? "3x32x32" : preset.startsWith("tokens") ? "28"
+                    : preset.equals("gcn") ? "32x16 graph" : "28x28";
             var p = java.util.regex.Pattern.compile("\\{\"preset\": \"" + preset + "\", \"input_shape\": \"" + shape + "\", "
                     + "\"samples_per_s\": ([0-9.]+), [^}]*\"fraction_of_gemm\": ([0-9.]+)").matcher(json);
             assertThat(p.find()).as(json).isTrue();
