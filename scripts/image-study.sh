@@ -9,12 +9,13 @@
 #   ... [--order shuffled|class-sorted|drift] [--run-length N]   (the stream's order; replay --order)
 #
 # Runs (name: samples, options beyond the defaults for --input-shape 3x32x32):
-#   defaults-200k     200,000   (the cnn preset, batch 128, K 4096, T 0.1, crops 0.2-1, colour jitter)
+#   defaults-200k     200,000   (the cnn preset, batch 128, K 4096, T 0.1, crops 0.5-1, colour jitter)
 #   defaults-500k     500,000
 #   defaults-1m     1,000,000
 #   resnet-200k       200,000   --encoder resnet (width 32)
 #   resnet64-200k     200,000   --encoder resnet, width 64
-#   crops05-200k      200,000   crops 0.5-1 (also crops05-1m, 1,000,000)
+#   crops05-200k      200,000   crops 0.5-1, the default since session 12 (also crops05-1m, 1,000,000)
+#   crops02-200k      200,000   crops 0.2-1, MoCo v2's and the default before (also crops02-1m)
 #   nojitter-200k     200,000   no colour jitter, no grayscale
 #   t02-200k          200,000   temperature 0.2
 #   batch256-200k     200,000   batch 256 (K 4096)
@@ -48,11 +49,12 @@ done
 declare -A samples=(
   [defaults-200k]=200000 [defaults-500k]=500000 [defaults-1m]=1000000 [resnet-200k]=200000
   [resnet64-200k]=200000 [crops05-200k]=200000 [nojitter-200k]=200000 [t02-200k]=200000
-  [batch256-200k]=200000 [cnn16-200k]=200000 [cnn64-200k]=200000 [crops05-1m]=1000000)
+  [batch256-200k]=200000 [cnn16-200k]=200000 [cnn64-200k]=200000 [crops05-1m]=1000000 [crops02-200k]=200000 [crops02-1m]=1000000)
 declare -A options=(
   [defaults-200k]="" [defaults-500k]="" [defaults-1m]="" [resnet-200k]="--encoder resnet"
   [resnet64-200k]="--encoder resnet -D kontrast.resnet.width=64"
   [crops05-200k]="-D kontrast.views.crop-min-scale=0.5" [crops05-1m]="-D kontrast.views.crop-min-scale=0.5"
+  [crops02-200k]="-D kontrast.views.crop-min-scale=0.2" [crops02-1m]="-D kontrast.views.crop-min-scale=0.2"
   [nojitter-200k]="-D kontrast.views.jitter-probability=0 -D kontrast.views.grayscale-probability=0"
   [t02-200k]="-D kontrast.temperature=0.2"
   [batch256-200k]="--batch-size 256"

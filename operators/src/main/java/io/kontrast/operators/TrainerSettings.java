@@ -264,7 +264,7 @@ public record TrainerSettings(
     /** Defaults for three-channel inputs (see {@link KontrastOptions#INPUT_MEAN} and the others). */
     public static final double COLOR_INPUT_MEAN = 0.449;
     public static final double COLOR_INPUT_STD = 0.226;
-    public static final double COLOR_CROP_MIN_SCALE = 0.2;
+    public static final double COLOR_CROP_MIN_SCALE = 0.5;
     public static final double GRAPH_NOISE_STD = 0.5;
 
     public static TrainerSettings from(Configuration conf) {
