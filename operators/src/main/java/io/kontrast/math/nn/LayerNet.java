@@ -44,6 +44,8 @@ public final class LayerNet implements Network {
     private final int featureMapIndex;
     /** Whether workspaces fuse a linear layer with the ReLU after it (see {@link Node#fusedRelu}). */
     private boolean fuse = true;
+    /** Whether every layer may run its forward pass beside another workspace's (asked at every step). */
+    private final boolean concurrentForward;
     /** An activation's place: an array of its own rather than the arena. */
     private static final long STANDALONE = -2;
 
@@ -78,6 +80,7 @@ public final class LayerNet implements Network {
             if (o.height() * o.width() > 1) map = i;
         }
         featureMapIndex = map;
+        concurrentForward = all.stream().allMatch(Layer::concurrentForward);
     }
 
     public LayerNet(String architecture, EncoderSpec spec, int bnGroups) {
@@ -421,10 +424,7 @@ public final class LayerNet implements Network {
     /** Whether every layer's forward pass may run beside another workspace's (see {@link Layer#concurrentForward}). */
     @Override
     public boolean concurrentForward() {
-        for (Layer l : all) {
-            if (!l.concurrentForward()) return false;
-        }
-        return true;
+        return concurrentForward;
     }
 
     private void backward(Workspace ws, INDArray params, INDArray dOut, INDArray grads, int addAt, INDArray add, Lanes lanes) {

@@ -8,9 +8,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@code linear}: {@code y = x W + b} on a vector, W of shape {@code [in, out]}. Forward is one
@@ -78,7 +75,7 @@ final class Linear extends Layer {
         } else {
             n.out.flat.addiRowVector(p[1]);
             if (n.fusedRelu) {
-                Nd4j.getExecutioner().exec(new RectifiedLinear(n.out.flat, n.out.flat, 0.0));
+                Relu.forward(n.out.flat, n.out.flat);
             }
         }
     }
@@ -97,11 +94,7 @@ final class Linear extends Layer {
             return;
         }
         if (n.fusedRelu) {
-            Nd4j.exec(DynamicCustomOp.builder("relu_bp")
-                    .addInputs(n.out.flat, n.dOut.flat)
-                    .addOutputs(n.dOut.flat)
-                    .addFloatingPointArguments(0.0)
-                    .build());
+            Relu.backward(n.out.flat, n.dOut.flat, n.dOut.flat);
         }
         Sgemm.gemm(n.scratch[0], n.dOut.flat, db.reshape('c', 1, out.size()), false, false, 1.0, 0.0);
     }

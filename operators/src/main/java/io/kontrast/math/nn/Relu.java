@@ -1,5 +1,6 @@
 package io.kontrast.math.nn;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.factory.Nd4j;
@@ -33,7 +34,7 @@ final class Relu extends Layer {
     @Override
     void forward(Node n, Pass pass) {
         if (n.fusedAway) return;
-        Nd4j.getExecutioner().exec(new RectifiedLinear(n.in.flat, n.out.flat, 0.0));
+        forward(n.in.flat, n.out.flat);
     }
 
     /** {@code dx = dy · [y > 0]}. */
@@ -42,9 +43,19 @@ final class Relu extends Layer {
         if (n.dIn == null || n.fusedAway) {
             return;
         }
+        backward(n.out.flat, n.dOut.flat, n.dIn.flat);
+    }
+
+    /** {@code y = max(0, x)}; {@code y} may be {@code x}. */
+    static void forward(INDArray x, INDArray y) {
+        Nd4j.getExecutioner().exec(new RectifiedLinear(x, y, 0.0));
+    }
+
+    /** {@code dx = dy · [y > 0]}; {@code dx} may be {@code dy}. */
+    static void backward(INDArray y, INDArray dy, INDArray dx) {
         Nd4j.exec(DynamicCustomOp.builder("relu_bp")
-                .addInputs(n.out.flat, n.dOut.flat)
-                .addOutputs(n.dIn.flat)
+                .addInputs(y, dy)
+                .addOutputs(dx)
                 .addFloatingPointArguments(0.0)
                 .build());
     }
