@@ -138,13 +138,17 @@ class LayerGradientTest {
      * batch norm and a linear layer.
      */
     @ParameterizedTest(name = "graph: {0}")
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"graph_conv, graph_centre", "two graph_convs, relu, centre, batch_norm, linear"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"graph_conv, graph_centre", "two graph_convs, relu, centre, batch_norm, linear",
+            "graph_conv, relu, residual [graph_conv], centre, batch_norm (the gcn preset's form)"})
     void graphLayersMatchFiniteDifferences(String what) {
         int nodes = 5;
         int features = 3;
         Shape graph = Shape.sequence(nodes, features + nodes + 1);
         List<LayerSpec> layers = what.startsWith("two")
                 ? List.of(LayerSpec.graphConv(4), relu(), LayerSpec.graphConv(3), LayerSpec.graphCentre(), batchNorm(), linear(2))
+                : what.contains("residual")
+                ? List.of(LayerSpec.graphConv(4), relu(), residual(List.of(LayerSpec.graphConv(4)), List.of()), LayerSpec.graphCentre(),
+                        batchNorm())
                 : List.of(LayerSpec.graphConv(4), LayerSpec.graphCentre());
         LayerNet net = new LayerNet("test", new EncoderSpec(graph, layers, List.of()), 1, DataType.DOUBLE);
         int batch = 6;
