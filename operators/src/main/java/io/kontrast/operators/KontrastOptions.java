@@ -268,6 +268,14 @@ public final class KontrastOptions {
                     .withDescription("context: the gap between the cells of the patch grid, as a fraction of the image's "
                             + "shorter side, in [0, 0.3].");
 
+    public static final ConfigOption<Double> SOP_OTHER_FRACTION =
+            ConfigOptions.key("kontrast.sop.other-fraction")
+                    .doubleType()
+                    .defaultValue(0.0)
+                    .withDescription("sop: the share of pairs whose later segment is another sample's of the batch (BERT's "
+                            + "random next segment), a third class beside in order and swapped, in [0, 1); 0: ALBERT's "
+                            + "two classes.");
+
     public static final ConfigOption<Double> CONTEXT_JITTER =
             ConfigOptions.key("kontrast.context.jitter")
                     .doubleType()
@@ -453,8 +461,9 @@ public final class KontrastOptions {
             ConfigOptions.key("kontrast.views.corruption-rate")
                     .doubleType()
                     .defaultValue(0.6)
-                    .withDescription("Vector samples (SCARF): the share of features of the second view replaced by the same "
-                            + "feature of another sample of the batch, a draw from its empirical marginal, in [0, 1].");
+                    .withDescription("Vector and sequence samples (SCARF): the share of features of the second view (of a "
+                            + "sequence, of each step's features) replaced by the same feature of another sample of the batch, a "
+                            + "draw from its empirical marginal, in [0, 1]; 0.3 by default for sequences (token samples: 0 unless set).");
 
     public static final ConfigOption<Double> MASK_PROBABILITY =
             ConfigOptions.key("kontrast.views.mask-probability")

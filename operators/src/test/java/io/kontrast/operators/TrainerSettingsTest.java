@@ -192,6 +192,24 @@ class TrainerSettingsTest {
         assertThat(s.encoder()).isEqualTo("cnn1d");
         assertThat(s.views().scaling()).isEqualTo(0.2);
         assertThat(s.views().timeMask()).isEqualTo(0.1);
+        // Sequences take SCARF's corruption at 0.3 unless it is set; tokens none unless it is set.
+        assertThat(s.views().corruptionRate()).isEqualTo(TrainerSettings.SEQUENCE_CORRUPTION_RATE).isEqualTo(0.3);
+        Configuration set = new Configuration(conf);
+        set.setString(KontrastOptions.CORRUPTION_RATE.key(), "0.6");
+        assertThat(TrainerSettings.from(set).views().corruptionRate()).isEqualTo(0.6);
+        Configuration tokens = new Configuration();
+        tokens.setString(KontrastOptions.INPUT_SHAPE.key(), "12");
+        tokens.setString(KontrastOptions.INPUT_VOCAB.key(), "50");
+        assertThat(TrainerSettings.from(tokens).views().corruptionRate()).isZero();
+        tokens.setString(KontrastOptions.CORRUPTION_RATE.key(), "0.2");
+        assertThat(TrainerSettings.from(tokens).views().corruptionRate()).isEqualTo(0.2);
+        // sop's third class (other samples' segments): validated, naming the option.
+        conf.setString(KontrastOptions.OBJECTIVE.key(), "sop");
+        conf.setString(KontrastOptions.SOP_OTHER_FRACTION.key(), "0.4");
+        assertThat(TrainerSettings.from(conf).objective().sopOtherFraction()).isEqualTo(0.4);
+        conf.setString(KontrastOptions.SOP_OTHER_FRACTION.key(), "1");
+        assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.sop.other-fraction");
+        conf.removeConfig(KontrastOptions.SOP_OTHER_FRACTION);
         conf.setString(KontrastOptions.OBJECTIVE.key(), "context");
         assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.objective").hasMessageContaining("sequence");
         Configuration rows = new Configuration();

@@ -48,7 +48,15 @@ public final class ContextPrediction implements Objective {
 
     /** Sentence-order prediction: two classes, in order (0) or swapped (1). */
     public static ContextPrediction sentenceOrder(int pairs, int dim, int hidden, DataType dtype, long seed) {
-        return new ContextPrediction("sop", 2, pairs, dim, hidden, dtype, seed);
+        return sentenceOrder(pairs, dim, hidden, dtype, seed, false);
+    }
+
+    /**
+     * Sentence-order prediction; with {@code otherSegments}, a third class (2): the two segments
+     * come from two samples (NSP's random next segment).
+     */
+    public static ContextPrediction sentenceOrder(int pairs, int dim, int hidden, DataType dtype, long seed, boolean otherSegments) {
+        return new ContextPrediction("sop", otherSegments ? 3 : 2, pairs, dim, hidden, dtype, seed);
     }
 
     private ContextPrediction(String name, int classes, int pairs, int dim, int hidden, DataType dtype, long seed) {

@@ -969,6 +969,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
             if (settings.paired() && objective.clipKindViews()) {
                 batchViews.withParts(settings.parts().stream().map(TrainerSettings.Part::shape).toList());
             }
+            if (objective.name().equals("sop")) batchViews.withOtherSegments(objective.sopOtherFraction());
             batchViews.corrupting(!objective.name().equals("dgi") ? BatchViews.Corruption.NONE
                     : objective.dgiCorruption().equals("batch") ? BatchViews.Corruption.BATCH : BatchViews.Corruption.NEIGHBOURHOOD);
             inLanes = learner::inLanes;

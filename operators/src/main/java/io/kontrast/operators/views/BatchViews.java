@@ -45,6 +45,10 @@ public final class BatchViews {
     private final ViewSettings settings;
     // Paired samples with a part that is not a vector: each part gets its own kind's views, per thread part.
     private PartViews[] parts;
+    // Sentence-order prediction: the share of pairs whose later segment is another sample's (class 2).
+    private double otherFraction;
+    // Sequences and tokens, per part: the sample with elements from other samples of the batch (SCARF).
+    private final float[][] corrupted;
 
     public BatchViews(ViewSettings settings, int height, int width) {
         this(settings, 1, height, width);
@@ -98,6 +102,7 @@ public final class BatchViews {
         colors = new ColorAugmenter[] {new ColorAugmenter(settings), new ColorAugmenter(settings)};
         // Per part: the two views, and the two raw segments their views are drawn from.
         views = new float[2][segmentViews ? 4 : 2][channels * height * width];
+        corrupted = (sequence || tokensIn) && settings.corruptionRate() > 0 ? new float[2][channels * height * width] : null;
         this.vector = vector;
     }
 
@@ -156,6 +161,17 @@ public final class BatchViews {
         return this;
     }
 
+    /**
+     * Sentence-order prediction: with probability {@code fraction}, a pair's later segment comes
+     * from another sample of the batch (NSP's random next segment) and its target is {@link
+     * SegmentPairs#OTHER}, a third class beside in order and swapped. Returns this.
+     */
+    public BatchViews withOtherSegments(double fraction) {
+        if (fraction > 0 && segments == null) throw new IllegalArgumentException("other segments need sentence-order pairs");
+        this.otherFraction = fraction;
+        return this;
+    }
+
     /** Whether the pairs are context prediction's patches or sentence-order prediction's segments, with targets. */
     public boolean patchPairs() {
         return patches != null || segments != null;
@@ -174,11 +190,11 @@ public final class BatchViews {
             if (patches != null) {
                 targets[i] = patches[p].build(pixels[i], rnd, a, b);
             } else if (segmentViews) {
-                targets[i] = segments.build(pixels[i], rnd, views[p][2], views[p][3]);
+                targets[i] = segmentPair(pixels, skip, count, i, rnd, views[p][2], views[p][3]);
                 sequences.view(views[p][2], rnd, a);
                 sequences.view(views[p][3], rnd, b);
             } else if (segments != null) {
-                targets[i] = segments.build(pixels[i], rnd, a, b);
+                targets[i] = segmentPair(pixels, skip, count, i, rnd, a, b);
             } else if (graphs != null) {
                 graphs.view(pixels[i], rnd, a, masks[p]);
                 if (corruption == Corruption.BATCH) {
@@ -190,14 +206,14 @@ public final class BatchViews {
                 }
             } else if (tokens != null) {
                 tokens.view(pixels[i], rnd, a);
-                tokens.view(pixels[i], rnd, b);
+                tokens.view(corrupt(p, pixels, skip, count, i, rnd), rnd, b);
             } else if (parts != null) {
                 parts[p].pair(pixels[i], rnd, aug, color, a, b);
             } else if (vector) {
                 vectors.pair(pixels, count, i, rnd, a, b);
             } else if (sequences != null) {
                 sequences.view(pixels[i], rnd, a);
-                sequences.view(pixels[i], rnd, b);
+                sequences.view(corrupt(p, pixels, skip, count, i, rnd), rnd, b);
             } else if (channels == 3) {
                 color.augment(pixels[i], height, width, rnd, a);
                 color.augment(pixels[i], height, width, rnd, b);
@@ -209,5 +225,46 @@ public final class BatchViews {
             first.put(i * n, a);
             second.put(i * n, b);
         }
+    }
+
+    /**
+     * Sequences and tokens, for the second view of a pair (not for sentence-order prediction's
+     * segments, where it measured lower): sample {@code row} with each of its values (a step's feature, or a
+     * token) replaced, with the corruption rate's probability, by the same value of another sample
+     * of the batch that is not in {@code skip}, a draw from that value's empirical marginal
+     * (SCARF's corruption, element by element). Without corruption, the sample itself (and no draws).
+     */
+    private float[] corrupt(int p, float[][] batch, boolean[] skip, int rows, int row, SplittableRandom rnd) {
+        float[] x = batch[row];
+        if (corrupted == null || rows <= 1) return x;
+        float[] out = corrupted[p];
+        double rate = settings.corruptionRate();
+        for (int k = 0; k < out.length; k++) {
+            if (rnd.nextDouble() < rate) {
+                int other = rnd.nextInt(rows - 1);
+                if (other >= row) other++;
+                // A row whose views came built has no raw values here: the value stays.
+                out[k] = skip != null && skip[other] ? x[k] : batch[other][k];
+            } else {
+                out[k] = x[k];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Sample {@code row}'s segment pair and its target: its own two segments, or, at the other
+     * fraction, one of its segments and the other part of another sample's (not skipped), in the
+     * order of the sequence they are cut from.
+     */
+    private int segmentPair(float[][] batch, boolean[] skip, int rows, int row, SplittableRandom rnd, float[] a, float[] b) {
+        if (otherFraction > 0 && rows > 1 && rnd.nextDouble() < otherFraction) {
+            for (int tries = 0; tries < 8; tries++) {
+                int other = rnd.nextInt(rows - 1);
+                if (other >= row) other++;
+                if (skip == null || !skip[other]) return segments.buildMixed(batch[row], batch[other], rnd, a, b);
+            }
+        }
+        return segments.build(batch[row], rnd, a, b);
     }
 }

@@ -40,15 +40,42 @@ public final class SegmentPairs {
         return new SegmentPairs(steps, 1, padId);
     }
 
+    /** The target of a pair whose segments come from two samples (see {@link #buildMixed}). */
+    public static final int OTHER = 2;
+
     /** Writes the pair of {@code x} into {@code a} and {@code b}; returns its target (0 in order, 1 swapped). */
     public int build(float[] x, SplittableRandom rnd, float[] a, float[] b) {
-        int lo = (int) Math.ceil(0.3 * steps);
-        int hi = (int) Math.floor(0.7 * steps);
-        int cut = lo + rnd.nextInt(Math.max(1, hi - lo + 1));
+        int cut = cut(rnd);
         boolean swap = rnd.nextBoolean();
         segment(x, 0, cut, swap ? b : a);
         segment(x, cut, steps, swap ? a : b);
         return swap ? 1 : 0;
+    }
+
+    /**
+     * A pair from two samples, NSP's "not next": each is cut as in {@link #build}, and the pair is
+     * the earlier segment of one and the later segment of the other (which of the two gives which,
+     * and whether they are swapped, drawn at random), so that neither a segment's place nor its
+     * stretch tells this class from the other two; only whether the two fit does. Returns {@link
+     * #OTHER}.
+     */
+    public int buildMixed(float[] x, float[] other, SplittableRandom rnd, float[] a, float[] b) {
+        boolean earlierOwn = rnd.nextBoolean();
+        float[] first = earlierOwn ? x : other;
+        float[] second = earlierOwn ? other : x;
+        int cutFirst = cut(rnd);
+        int cutSecond = cut(rnd);
+        boolean swap = rnd.nextBoolean();
+        segment(first, 0, cutFirst, swap ? b : a);
+        segment(second, cutSecond, steps, swap ? a : b);
+        return OTHER;
+    }
+
+    /** A cut in [0.3 T, 0.7 T]. */
+    private int cut(SplittableRandom rnd) {
+        int lo = (int) Math.ceil(0.3 * steps);
+        int hi = (int) Math.floor(0.7 * steps);
+        return lo + rnd.nextInt(Math.max(1, hi - lo + 1));
     }
 
     /** Steps {@code [from, to)} of {@code x}, resampled to {@code steps} steps, into {@code out}. */

@@ -65,6 +65,7 @@ class ObjectiveGradientTest {
             case "instdisc" -> new InstDisc(pairs, online.outputDim(), 6, 16, 0.5, 0.5, DataType.DOUBLE, 3);
             case "context" -> new ContextPrediction(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
             case "sop" -> ContextPrediction.sentenceOrder(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
+            case "sop-other" -> ContextPrediction.sentenceOrder(pairs, online.outputDim(), 5, DataType.DOUBLE, 3, true);
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -169,7 +170,7 @@ class ObjectiveGradientTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop", "sop-other"})
     void theObjectivesGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(11);
         LayerNet online = smallEncoder();
@@ -181,7 +182,8 @@ class ObjectiveGradientTest {
         INDArray x = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
         String[] instances = objective instanceof InstDisc d ? knownInstances(d.bank(), rnd) : null;
         // Context prediction: positions of the pairs, one of them without (a pair built by an earlier version).
-        int[] targets = !objective.needsTargets() ? null : name.equals("sop") ? new int[] {1, 0, -1, 1} : new int[] {5, 0, -1, 7};
+        int[] targets = !objective.needsTargets() ? null : name.equals("sop") ? new int[] {1, 0, -1, 1}
+                : name.equals("sop-other") ? new int[] {2, 0, -1, 1} : new int[] {5, 0, -1, 7};
         FixedBatch batch = new FixedBatch(PAIRS, z, x, instances, targets);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
         double loss = objective.lossAndGradient(batch, dz);

@@ -191,4 +191,102 @@ class BatchViewsTest {
             }
         }
     }
+
+    /**
+     * Sequences and tokens with a corruption rate: the first view is the sample's, and each value
+     * of the second is the sample's or, at about the rate, the same value of another sample of the
+     * batch, never of a row whose views came built (skipped).
+     */
+    @Test
+    void sequenceAndTokenSecondViewsTakeValuesOfOtherSamplesAtTheCorruptionRate() {
+        int t = 20;
+        int f = 3;
+        int count = 40;
+        for (boolean tokens : new boolean[] {false, true}) {
+            int n = tokens ? t : t * f;
+            float[][] rows = new float[count][n];
+            String[] ids = new String[count];
+            boolean[] skip = new boolean[count];
+            for (int i = 0; i < count; i++) {
+                // Value k of sample i is 100 i + k mod 97: which sample it came from, and where, can be read off.
+                for (int k = 0; k < n; k++) rows[i][k] = 100 * i + k % 97;
+                ids[i] = "s-" + i;
+                skip[i] = i % 9 == 4;
+            }
+            ViewSettings settings = new ViewSettings(1, 0.5, 0.4, 0, 0f, 1f, 42).withSequenceViews(0, 0).withVectorViews(0.3, 0);
+            if (tokens) settings = settings.withTokenViews(100 * count, 0, 0, 0);
+            FloatBuffer first = FloatBuffer.allocate(count * n);
+            FloatBuffer second = FloatBuffer.allocate(count * n);
+            BatchViews views = tokens ? new BatchViews(settings, t, 1, 1) : new BatchViews(settings, f, 1, t);
+            views.build(rows, ids, skip, count, first, second, (helper, caller) -> {
+                helper.run();
+                caller.run();
+            });
+            int replaced = 0;
+            int values = 0;
+            for (int i = 0; i < count; i++) {
+                if (skip[i]) continue;
+                for (int k = 0; k < n; k++) {
+                    assertThat(first.get(i * n + k)).as("first view of %d", i).isEqualTo(rows[i][k]);
+                    float v = second.get(i * n + k);
+                    int from = Math.round(v - k % 97) / 100;
+                    assertThat(v).as("value %d of sample %d's second view", k, i).isEqualTo(100f * from + k % 97);
+                    assertThat(from).isBetween(0, count - 1);
+                    assertThat(skip[from]).as("a value from a skipped row").isFalse();
+                    values++;
+                    if (from != i) replaced++;
+                }
+            }
+            // Draws that land on a skipped row keep the value: the rate seen is 0.3 × 35/39.
+            assertThat((double) replaced / values).as(tokens ? "tokens" : "sequences").isBetween(0.22, 0.30);
+        }
+    }
+
+    /**
+     * Sentence-order pairs with other segments: about the set share of pairs get the third class,
+     * and each of those is made of two samples' segments (token ids carry their sample's number),
+     * never a skipped row's; the rest are one sample's own two segments.
+     */
+    @Test
+    void otherSegmentsMixTwoSamplesAtTheSetShareWithTheThirdClass() {
+        int t = 20;
+        int count = 300;
+        float[][] rows = new float[count][t];
+        String[] ids = new String[count];
+        boolean[] skip = new boolean[count];
+        for (int i = 0; i < count; i++) {
+            for (int k = 0; k < t; k++) rows[i][k] = 1 + i;
+            ids[i] = "s-" + i;
+            skip[i] = i % 10 == 7;
+        }
+        ViewSettings settings = new ViewSettings(1, 0.5, 0.4, 0, 0f, 1f, 42).withTokenViews(1000, 0, 0, 0);
+        FloatBuffer first = FloatBuffer.allocate(count * t);
+        FloatBuffer second = FloatBuffer.allocate(count * t);
+        int[] targets = new int[count];
+        new BatchViews(settings, t, 1, 1, 0, 0).withOtherSegments(0.4).build(rows, ids, skip, count, first, second, targets,
+                (helper, caller) -> {
+                    helper.run();
+                    caller.run();
+                });
+        int other = 0;
+        int built = 0;
+        for (int i = 0; i < count; i++) {
+            if (skip[i]) continue;
+            built++;
+            float a = first.get(i * t);
+            float b = second.get(i * t);
+            assertThat(a == 1 + i || b == 1 + i).as("pair %d holds one of its own segments", i).isTrue();
+            if (targets[i] == SegmentPairs.OTHER) {
+                other++;
+                float foreign = a == 1 + i ? b : a;
+                assertThat(foreign).as("pair %d's other segment", i).isNotEqualTo(1f + i);
+                assertThat(skip[(int) foreign - 1]).as("a skipped row's segment").isFalse();
+            } else {
+                assertThat(targets[i]).isIn(0, 1);
+                assertThat(a).isEqualTo(1f + i);
+                assertThat(b).isEqualTo(1f + i);
+            }
+        }
+        assertThat((double) other / built).isBetween(0.3, 0.5);
+    }
 }

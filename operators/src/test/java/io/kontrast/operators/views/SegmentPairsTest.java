@@ -60,4 +60,43 @@ class SegmentPairsTest {
             assertThat(cut).isBetween((int) Math.ceil(0.3 * T), (int) Math.floor(0.7 * T));
         }
     }
+
+    /**
+     * A mixed pair: the earlier segment of one sample and the later segment of the other, each cut
+     * in [0.3 T, 0.7 T], in either order, with the third class as its target; each sample gives
+     * the earlier segment about half of the time.
+     */
+    @Test
+    void aMixedPairIsOneSamplesEarlierSegmentAndTheOthersLaterOne() {
+        float[] x = new float[T * F];
+        float[] y = new float[T * F];
+        for (int t = 0; t < T; t++) {
+            for (int j = 0; j < F; j++) {
+                x[t * F + j] = t;
+                y[t * F + j] = 1000 + t;
+            }
+        }
+        SegmentPairs pairs = new SegmentPairs(T, F);
+        float[] a = new float[T * F];
+        float[] b = new float[T * F];
+        int xEarlier = 0;
+        int swapped = 0;
+        for (int seed = 0; seed < 200; seed++) {
+            assertThat(pairs.buildMixed(x, y, new SplittableRandom(seed), a, b)).isEqualTo(SegmentPairs.OTHER);
+            // The earlier segment starts at step 0 of its sample, the later one ends at step T - 1 of its own.
+            boolean aEarlier = a[0] % 1000 == 0;
+            float[] earlier = aEarlier ? a : b;
+            float[] later = aEarlier ? b : a;
+            assertThat(earlier[0] % 1000).isZero();
+            assertThat(later[(T - 1) * F] % 1000).isEqualTo(T - 1f);
+            boolean earlierFromX = earlier[0] < 1000;
+            assertThat(later[0] < 1000).as("the later segment is the other sample's").isNotEqualTo(earlierFromX);
+            assertThat((double) earlier[(T - 1) * F] % 1000 + 1).isBetween(0.3 * T - 1e-6, 0.7 * T + 1e-6);
+            assertThat((double) later[0] % 1000).isBetween(0.3 * T - 1e-6, 0.7 * T + 1e-6);
+            if (earlierFromX) xEarlier++;
+            if (!aEarlier) swapped++;
+        }
+        assertThat(xEarlier).isBetween(70, 130);
+        assertThat(swapped).isBetween(70, 130);
+    }
 }
