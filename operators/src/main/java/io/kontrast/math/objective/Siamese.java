@@ -128,7 +128,9 @@ public final class Siamese implements Objective {
 
     @Override
     public void update(double learningRate, HyperParams hp, INDArray onlineParams) {
-        predictor.update(learningRate, hp);
+        // SimSiam keeps its predictor's rate constant (the paper's fix_pred_lr: the predictor has to
+        // keep adapting to the encoder); BYOL's follows the encoder's schedule.
+        predictor.update(byol ? learningRate : hp.learningRate(), hp);
         if (byol) Sgd.ema(targetParams, onlineParams, hp.keyMomentum());
     }
 

@@ -206,6 +206,33 @@ class ObjectiveGradientTest {
     }
 
     /**
+     * SimSiam's predictor steps at the constant learning rate whatever the encoder's schedule
+     * gives (a scheduled rate of 0 still moves it); BYOL's follows the schedule (0 leaves it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"simsiam", "byol"})
+    void simSiamsPredictorKeepsItsRateAndByolsFollowsTheSchedule(String name) {
+        SplittableRandom rnd = new SplittableRandom(13);
+        LayerNet online = smallEncoder();
+        Objective objective = objective(name, online, PAIRS);
+        INDArray onlineParams = online.newParams();
+        online.init(onlineParams, online.newStats(), 5);
+        objective.init(onlineParams);
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        INDArray x = random(rnd, 2 * PAIRS * 6L).reshape(2 * PAIRS, 6);
+        FixedBatch batch = new FixedBatch(PAIRS, z, x, null, null);
+        objective.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
+        INDArray before = objective.state().get("predictorParams").dup();
+        objective.update(0.0, new HyperParams(PAIRS, 8, 0.5, 0.9, 0.1, 0.9, 0, 0), onlineParams);
+        double moved = objective.state().get("predictorParams").sub(before).amaxNumber().doubleValue();
+        if (name.equals("simsiam")) {
+            assertThat(moved).isPositive();
+        } else {
+            assertThat(moved).isZero();
+        }
+    }
+
+    /**
      * Deep InfoMax's gradient with respect to the global features (the outputs), the feature map
      * and its own local map, against finite differences of its loss (4 locations of 3 channels),
      * each location scoring its own view's global feature or (AMDIM) its partner view's.
