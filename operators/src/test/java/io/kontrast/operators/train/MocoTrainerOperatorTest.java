@@ -299,9 +299,12 @@ class MocoTrainerOperatorTest {
      * run steps exactly as the original. Snapshots say which objective trained them.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "cpc", "clip", "dgi"})
-    void restoresEachObjectivesStateAndContinuesIdentically(String objective) throws Exception {
+    @ValueSource(strings = {"simclr", "simsiam", "byol", "instdisc", "dim", "context", "sop", "sop:other", "cpc", "clip", "dgi"})
+    void restoresEachObjectivesStateAndContinuesIdentically(String objectiveAndVariant) throws Exception {
         Configuration conf = conf(0);
+        // sop:other: sentence order with the third class (segments of two samples), a three-class head.
+        String objective = objectiveAndVariant.split(":")[0];
+        if (objectiveAndVariant.endsWith(":other")) conf.set(KontrastOptions.SOP_OTHER_FRACTION, 0.4);
         // Sentence-order prediction and CPC take sequences: the same values as 28 steps of 28
         // features; CLIP pairs: the same values as the top and bottom halves, one row of both.
         boolean sequences = objective.equals("sop") || objective.equals("cpc");
