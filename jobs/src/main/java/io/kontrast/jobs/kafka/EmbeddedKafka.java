@@ -99,6 +99,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private void startServer() throws Exception {
         Files.createDirectories(dataDir);
         int controllerPort = freePort();
+        // A port just freed may be handed out again: the controller must not get the broker's.
+        while (controllerPort == port) controllerPort = freePort();
         String logDir = dataDir.toAbsolutePath().toString();
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
