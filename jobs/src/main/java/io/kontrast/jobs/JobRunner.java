@@ -69,6 +69,7 @@ public final class JobRunner {
             }
             double loss = Double.NaN;
             double knn = Double.NaN;
+            double headAccuracy = Double.NaN;
             if (status == JobStatus.RUNNING) {
                 Map<String, Object> acc = client.getAccumulators().get(30, TimeUnit.SECONDS);
                 progress[0] = asLong(acc.get(countAccumulator));
@@ -78,13 +79,16 @@ public final class JobRunner {
                 loss = l instanceof Number n ? n.doubleValue() : Double.NaN;
                 Object k = acc.get(MocoTrainerOperator.KNN_ACCUMULATOR);
                 knn = k instanceof Number n ? n.doubleValue() : Double.NaN;
+                Object h = acc.get(MocoTrainerOperator.HEAD_ACCURACY_ACCUMULATOR);
+                headAccuracy = h instanceof Number n ? n.doubleValue() : Double.NaN;
             }
             long now = System.nanoTime();
             if (now - lastPrint >= progressEvery.toNanos()) {
                 double secs = (now - lastPrint) / 1e9;
-                out.printf(Locale.ROOT, "[%5.0fs] %s samples=%d (%.0f/s) step=%d loss=%.4f snapshot=v%d%s%n",
+                out.printf(Locale.ROOT, "[%5.0fs] %s samples=%d (%.0f/s) step=%d loss=%.4f snapshot=v%d%s%s%n",
                         (now - start) / 1e9, status, progress[0], Math.max(0, progress[0] - lastSamples) / secs,
                         progress[1], loss, progress[2],
+                        Double.isNaN(headAccuracy) ? "" : String.format(Locale.ROOT, " head-accuracy=%.3f", headAccuracy),
                         Double.isNaN(knn) ? "" : String.format(Locale.ROOT, " probe-knn200=%.3f", knn));
                 lastPrint = now;
                 lastSamples = progress[0];

@@ -61,19 +61,25 @@ public record HyperParams(
      * first {@code warmupSteps}.
      */
     public double learningRateAt(long step) {
-        double lr = learningRate;
-        if (cycleSteps > 0) {
-            long start = 0;
-            long length = cycleSteps;
-            while (step >= start + length) {
-                start += length;
-                length *= 2;
-            }
-            lr *= 0.5 * (1 + Math.cos(Math.PI * (step - start) / length));
-        }
+        double lr = learningRate * cosineAt(step);
         if (warmupSteps > 0 && step < warmupSteps) {
             lr *= (step + 1) / (double) warmupSteps;
         }
         return lr;
+    }
+
+    /**
+     * The schedule's cosine factor at a step, in [0, 1], without the warm-up: 1 at each cycle's
+     * start, 0 at its end; 1 throughout when the rate is constant.
+     */
+    public double cosineAt(long step) {
+        if (cycleSteps <= 0) return 1;
+        long start = 0;
+        long length = cycleSteps;
+        while (step >= start + length) {
+            start += length;
+            length *= 2;
+        }
+        return 0.5 * (1 + Math.cos(Math.PI * (step - start) / length));
     }
 }

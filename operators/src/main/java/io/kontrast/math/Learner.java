@@ -118,6 +118,11 @@ public interface Learner extends AutoCloseable {
     /** Mean over dimensions of the per-dimension std of the last batch's normalised outputs: near 0 is collapse. */
     double embeddingStd();
 
+    /** The objective's classifier head's accuracy on the last step (context, sop); NaN without a head. */
+    default double headAccuracy() {
+        return Double.NaN;
+    }
+
     /** Embeds {@code x} with the online backbone (batch norm on running statistics) into {@code ws}; returns the view. */
     INDArray represent(INDArray x, Network.Workspace ws);
 

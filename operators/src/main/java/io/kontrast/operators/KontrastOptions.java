@@ -276,6 +276,23 @@ public final class KontrastOptions {
                             + "random next segment), a third class beside in order and swapped, in [0, 1); 0: ALBERT's "
                             + "two classes.");
 
+    public static final ConfigOption<String> BYOL_TARGET_MOMENTUM =
+            ConfigOptions.key("kontrast.byol.target-momentum")
+                    .stringType()
+                    .defaultValue("constant")
+                    .withDescription("byol: the target network's EMA momentum. cosine: 1 - (1 - m) x the learning-rate "
+                            + "schedule's cosine factor, m being kontrast.key.momentum, so it rises from m towards 1 over "
+                            + "each cosine cycle (BYOL's schedule, restarted with the rate); constant: m throughout.");
+
+    public static final ConfigOption<Double> SOP_CONTRAST_WEIGHT =
+            ConfigOptions.key("kontrast.sop.contrast-weight")
+                    .doubleType()
+                    .defaultValue(1.0)
+                    .withDescription("sop: the weight of a content term beside the order head, as ALBERT trains SOP beside "
+                            + "masked language modelling: NT-Xent at kontrast.temperature in which a sample's two segments are "
+                            + "each other's positive and the batch's other segments the negatives, in [0, 100]; 0: the order "
+                            + "head alone.");
+
     public static final ConfigOption<Double> CONTEXT_JITTER =
             ConfigOptions.key("kontrast.context.jitter")
                     .doubleType()

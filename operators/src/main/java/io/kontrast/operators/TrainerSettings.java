@@ -119,11 +119,14 @@ public record TrainerSettings(
      * @param dimAcrossViews whether dim's local features score the other view's global feature (AMDIM)
      * @param clipInPartWeight the weight of clip's in-part term (each tower's NT-Xent between its part's two views)
      * @param sopOtherFraction sop's share of pairs whose later segment is another sample's (a third class)
+     * @param sopContrastWeight the weight of sop's content term (NT-Xent between a sample's two segments); 0: none
+     * @param byolMomentumSchedule whether byol's target momentum rises towards 1 over each cosine cycle
      */
     public record ObjectiveSettings(String name, int predictorHidden, boolean stopGradient, int negatives, int bankSize,
             double bankMomentum, String instanceAttribute, double instDiscTemperature, double contextGap,
             double contextJitter, int cpcStepsAhead, int cpcContextSize, int cpcMinOffset, String dgiCorruption,
-            double clipMaxScale, double clipInPartWeight, boolean clipKindViews, boolean dimAcrossViews, double sopOtherFraction)
+            double clipMaxScale, double clipInPartWeight, boolean clipKindViews, boolean dimAcrossViews, double sopOtherFraction,
+            double sopContrastWeight, boolean byolMomentumSchedule)
             implements Serializable {}
 
     /**
@@ -419,6 +422,11 @@ public record TrainerSettings(
         require(cpcContext >= 1 && cpcContext <= 4096, CPC_CONTEXT_SIZE, "must be in 1..4096, got " + cpcContext);
         double sopOther = conf.get(SOP_OTHER_FRACTION);
         require(sopOther >= 0 && sopOther < 1, SOP_OTHER_FRACTION, "must be in [0, 1), got " + sopOther);
+        String byolMomentum = conf.get(BYOL_TARGET_MOMENTUM).trim();
+        require(List.of("cosine", "constant").contains(byolMomentum), BYOL_TARGET_MOMENTUM,
+                "must be cosine or constant, got '" + byolMomentum + "'");
+        double sopContrast = conf.get(SOP_CONTRAST_WEIGHT);
+        require(sopContrast >= 0 && sopContrast <= 100, SOP_CONTRAST_WEIGHT, "must be in [0, 100], got " + sopContrast);
         require(!sequence || !objectiveName.equals("sop") || shape.steps() >= 4, OBJECTIVE,
                 "sop needs sequences of at least 4 steps, got " + shape.steps());
         if (objectiveName.equals("context")) {
@@ -429,7 +437,8 @@ public record TrainerSettings(
         }
         ObjectiveSettings objective = new ObjectiveSettings(objectiveName, predictorHidden, stopGradient, negatives, bankSize,
                 bankMomentum, conf.get(INSTANCE_ATTRIBUTE).trim(), instDiscTemperature, contextGap, contextJitter, cpcAhead, cpcContext, cpcMinOffset,
-                dgiCorruption, clipMaxScale, clipInPart, clipPartViews.equals("kind"), dimViews.equals("across"), sopOther);
+                dgiCorruption, clipMaxScale, clipInPart, clipPartViews.equals("kind"), dimViews.equals("across"), sopOther,
+                sopContrast, byolMomentum.equals("cosine"));
         ReplaySettings replay = replay(conf, batch, shape.channels() * shape.height() * shape.width());
         int queue = conf.get(QUEUE_SIZE);
         boolean symmetric = conf.get(SYMMETRIC_LOSS);
@@ -734,7 +743,7 @@ public record TrainerSettings(
             case "simclr" -> new ObjectiveLearner(net, hyperParams, new SimClr(hyperParams.batchSize(), net.outputDim(),
                     hyperParams.temperature()), seed);
             case "simsiam", "byol" -> new ObjectiveLearner(net, hyperParams, new Siamese(objective.name().equals("byol"),
-                    objective.stopGradient(), net, hyperParams.batchSize(), objective.predictorHidden(), DataType.FLOAT,
+                    objective.stopGradient(), objective.byolMomentumSchedule(), net, hyperParams.batchSize(), objective.predictorHidden(), DataType.FLOAT,
                     seed ^ 0x5DEECE66DL), seed);
             case "instdisc" -> new ObjectiveLearner(net, hyperParams, new InstDisc(hyperParams.batchSize(), net.outputDim(),
                     objective.negatives(), objective.bankSize(), objective.instDiscTemperature(), objective.bankMomentum(),
@@ -769,7 +778,7 @@ public record TrainerSettings(
             }
             case "sop" -> new ObjectiveLearner(net, hyperParams, ContextPrediction.sentenceOrder(hyperParams.batchSize(),
                     net.outputDim(), objective.predictorHidden(), DataType.FLOAT, seed ^ 0x6A09E667F3BCC909L,
-                    objective.sopOtherFraction() > 0), seed);
+                    objective.sopOtherFraction() > 0, objective.sopContrastWeight(), hyperParams.temperature()), seed);
             default -> throw new IllegalStateException("unknown objective " + objective.name());
         };
     }

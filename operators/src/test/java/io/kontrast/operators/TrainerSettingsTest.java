@@ -210,6 +210,20 @@ class TrainerSettingsTest {
         conf.setString(KontrastOptions.SOP_OTHER_FRACTION.key(), "1");
         assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.sop.other-fraction");
         conf.removeConfig(KontrastOptions.SOP_OTHER_FRACTION);
+        // sop's content term: on by default, 0 turns it off, a negative weight is refused by name.
+        assertThat(TrainerSettings.from(conf).objective().sopContrastWeight()).isEqualTo(1.0);
+        conf.setString(KontrastOptions.SOP_CONTRAST_WEIGHT.key(), "0");
+        assertThat(TrainerSettings.from(conf).objective().sopContrastWeight()).isZero();
+        conf.setString(KontrastOptions.SOP_CONTRAST_WEIGHT.key(), "-0.5");
+        assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.sop.contrast-weight");
+        conf.removeConfig(KontrastOptions.SOP_CONTRAST_WEIGHT);
+        // byol's target momentum: constant by default, or cosine; anything else is refused by name.
+        assertThat(TrainerSettings.from(conf).objective().byolMomentumSchedule()).isFalse();
+        conf.setString(KontrastOptions.BYOL_TARGET_MOMENTUM.key(), "cosine");
+        assertThat(TrainerSettings.from(conf).objective().byolMomentumSchedule()).isTrue();
+        conf.setString(KontrastOptions.BYOL_TARGET_MOMENTUM.key(), "linear");
+        assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.byol.target-momentum");
+        conf.removeConfig(KontrastOptions.BYOL_TARGET_MOMENTUM);
         conf.setString(KontrastOptions.OBJECTIVE.key(), "context");
         assertThatThrownBy(() -> TrainerSettings.from(conf)).hasMessageContaining("kontrast.objective").hasMessageContaining("sequence");
         Configuration rows = new Configuration();

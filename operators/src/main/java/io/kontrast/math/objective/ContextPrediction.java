@@ -36,6 +36,11 @@ public final class ContextPrediction implements Objective {
     private final double[] logits;
     private final double[] dLogits;
     private double accuracy = Double.NaN;
+    private double contrastWeight;
+    private SimClr contrast;
+    private INDArray contrastGradient;
+    private boolean[] anchored;
+    private double contrastLoss = Double.NaN;
 
     /**
      * @param dim the encoder's output width
@@ -56,7 +61,28 @@ public final class ContextPrediction implements Objective {
      * come from two samples (NSP's random next segment).
      */
     public static ContextPrediction sentenceOrder(int pairs, int dim, int hidden, DataType dtype, long seed, boolean otherSegments) {
-        return new ContextPrediction("sop", otherSegments ? 3 : 2, pairs, dim, hidden, dtype, seed);
+        return sentenceOrder(pairs, dim, hidden, dtype, seed, otherSegments, 0, 1);
+    }
+
+    /**
+     * Sentence-order prediction beside a content term, as ALBERT trains SOP beside masked language
+     * modelling: with {@code contrastWeight} λ > 0 the loss adds λ × NT-Xent (at {@code
+     * temperature}) in which each sample's two segments are each other's positive and the batch's
+     * other segments the negatives (a pair of two samples' segments, NSP's third class, is no
+     * positive: its rows are negatives only). The order head alone learns what tells a sequence's
+     * start from its end; the content term, what tells one sequence from another.
+     */
+    public static ContextPrediction sentenceOrder(int pairs, int dim, int hidden, DataType dtype, long seed, boolean otherSegments,
+            double contrastWeight, double temperature) {
+        ContextPrediction sop = new ContextPrediction("sop", otherSegments ? 3 : 2, pairs, dim, hidden, dtype, seed);
+        if (!(contrastWeight >= 0)) throw new IllegalArgumentException("sop's contrast weight must be at least 0, got " + contrastWeight);
+        if (contrastWeight > 0) {
+            sop.contrastWeight = contrastWeight;
+            sop.contrast = new SimClr(pairs, dim, temperature);
+            sop.contrastGradient = Nd4j.create(dtype, 2L * pairs, dim);
+            sop.anchored = new boolean[pairs];
+        }
+        return sop;
     }
 
     private ContextPrediction(String name, int classes, int pairs, int dim, int hidden, DataType dtype, long seed) {
@@ -132,7 +158,19 @@ public final class ContextPrediction implements Objective {
                 .assign(dIn.get(NDArrayIndex.all(), NDArrayIndex.interval(0, dim)));
         dz.get(NDArrayIndex.interval(pairs, 2 * pairs), NDArrayIndex.all())
                 .assign(dIn.get(NDArrayIndex.all(), NDArrayIndex.interval(dim, 2 * dim)));
+        if (contrast != null) {
+            // the two segments of one sample (classes 0 and 1) are positives; another sample's (2) or none (-1) are not
+            for (int i = 0; i < pairs; i++) anchored[i] = targets[i] == 0 || targets[i] == 1;
+            contrastLoss = contrast.lossAndGradient(z, contrastGradient, anchored);
+            loss += contrastWeight * contrastLoss;
+            dz.addi(contrastGradient.muli(contrastWeight));
+        }
         return loss;
+    }
+
+    /** The content term's NT-Xent of the last step (before its weight); NaN without the term. */
+    public double contrastLoss() {
+        return contrastLoss;
     }
 
     @Override
@@ -158,6 +196,7 @@ public final class ContextPrediction implements Objective {
     }
 
     /** The share of the last step's pairs whose class the head predicted (chance: 1/8, or 1/2 for SOP). */
+    @Override
     public double accuracy() {
         return accuracy;
     }

@@ -52,6 +52,14 @@ public interface Objective extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * The share of the last step's samples its classifier head got right (context's positions,
+     * sop's orders); NaN for objectives without one.
+     */
+    default double accuracy() {
+        return Double.NaN;
+    }
+
     /** Zeroes the objective's optimizer momentum (a rollback). */
     default void clearMomentum() {}
 

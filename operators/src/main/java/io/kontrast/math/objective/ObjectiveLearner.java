@@ -370,6 +370,11 @@ public final class ObjectiveLearner implements Learner {
     }
 
     @Override
+    public double headAccuracy() {
+        return objective.accuracy();
+    }
+
+    @Override
     public INDArray represent(INDArray x, Network.Workspace w) {
         net.forward(params, stats, x, w, false);
         return net.representation(w);

@@ -18,8 +18,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *       {@code stopGradient = false} exists to show that (the collapse alarm must catch it). Loss
  *       {@code −cos(p_i, sg(z_j))}, averaged over the 2N rows (in [−1, 1]).
  *   <li><b>BYOL</b>: the target is a target network's output on the other view: the online
- *       encoder's exponential moving average (at {@link HyperParams#keyMomentum}, MoCo's EMA),
- *       run without gradient. Loss {@code 2 − 2 cos(p_i, t_j)}, averaged (in [0, 4]).
+ *       encoder's exponential moving average (MoCo's EMA, at {@link HyperParams#keyMomentum} or,
+ *       with the momentum schedule, rising from it towards 1 over each cosine cycle of the
+ *       learning rate), run without gradient. Loss {@code 2 − 2 cos(p_i, t_j)}, averaged (in [0, 4]).
  * </ul>
  *
  * <p>The predictor is linear-{@code hidden} → batch norm → ReLU → linear-{@code dim}, trained with
@@ -29,6 +30,8 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class Siamese implements Objective {
     private final boolean byol;
     private final boolean stopGradient;
+    private final boolean momentumSchedule;
+    private long step;
     private final int pairs;
     private final int rows;
     private final int dim;
@@ -50,11 +53,23 @@ public final class Siamese implements Objective {
      * @param dtype the online encoder's float type (DOUBLE in gradient checks)
      */
     public Siamese(boolean byol, boolean stopGradient, Network online, int pairs, int hidden, DataType dtype, long seed) {
+        this(byol, stopGradient, false, online, pairs, hidden, dtype, seed);
+    }
+
+    /**
+     * @param momentumSchedule BYOL's target momentum schedule: {@code 1 − (1 − m)·c} with {@code m}
+     *     the key momentum and {@code c} the learning-rate schedule's cosine factor at the step, so
+     *     the target's momentum rises from {@code m} towards 1 over each cosine cycle as BYOL's rises
+     *     from 0.996 to 1 over its run; false keeps {@code m}
+     */
+    public Siamese(boolean byol, boolean stopGradient, boolean momentumSchedule, Network online, int pairs, int hidden,
+            DataType dtype, long seed) {
         if (byol && !stopGradient) {
             throw new IllegalArgumentException("BYOL's target network takes no gradient; only SimSiam can run without its stop-gradient");
         }
         this.byol = byol;
         this.stopGradient = stopGradient;
+        this.momentumSchedule = momentumSchedule;
         this.pairs = pairs;
         this.rows = 2 * pairs;
         this.dim = online.outputDim();
@@ -83,6 +98,7 @@ public final class Siamese implements Objective {
 
     @Override
     public double lossAndGradient(Batch batch, INDArray dz) {
+        step = batch.step();
         INDArray z = batch.z();
         Rows.read(predictor.forward(z), p);
         Rows.normalize(p, rows, dim, pNorms);
@@ -131,7 +147,12 @@ public final class Siamese implements Objective {
         // SimSiam keeps its predictor's rate constant (the paper's fix_pred_lr: the predictor has to
         // keep adapting to the encoder); BYOL's follows the encoder's schedule.
         predictor.update(byol ? learningRate : hp.learningRate(), hp);
-        if (byol) Sgd.ema(targetParams, onlineParams, hp.keyMomentum());
+        if (byol) Sgd.ema(targetParams, onlineParams, targetMomentum(hp, step));
+    }
+
+    /** BYOL's target momentum at a step. */
+    double targetMomentum(HyperParams hp, long step) {
+        return momentumSchedule ? 1 - (1 - hp.keyMomentum()) * hp.cosineAt(step) : hp.keyMomentum();
     }
 
     @Override

@@ -41,13 +41,35 @@ public final class SimClr implements Objective {
 
     @Override
     public double lossAndGradient(Batch batch, INDArray dz) {
-        Rows.read(batch.z(), u);
+        return lossAndGradient(batch.z(), dz, null);
+    }
+
+    /**
+     * NT-Xent of {@code z} ({@code [2N, dim]}, pair order) into {@code dz}, with only the pairs
+     * {@code anchored} (all when null) scoring their partner: the others' rows take part as
+     * negatives only. The loss is the mean over the anchored rows; 0 (and dz 0) when there are none.
+     */
+    double lossAndGradient(INDArray z, INDArray dz, boolean[] anchored) {
+        Rows.read(z, u);
         Rows.normalize(u, rows, dim, norms);
         double invT = 1 / temperature;
+        int counted = rows;
+        if (anchored != null) {
+            counted = 0;
+            for (int i = 0; i < pairs; i++) if (anchored[i]) counted += 2;
+        }
+        if (counted == 0) {
+            dz.assign(0);
+            return 0;
+        }
         double loss = 0;
         for (int i = 0; i < rows; i++) {
             int partner = i < pairs ? i + pairs : i - pairs;
             int oi = i * dim;
+            if (anchored != null && !anchored[i < pairs ? i : i - pairs]) {
+                java.util.Arrays.fill(g, i * rows, (i + 1) * rows, 0);
+                continue;
+            }
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < rows; j++) {
                 if (j == i) continue;
@@ -70,10 +92,10 @@ public final class SimClr implements Objective {
             posLogit *= invT;
             loss += Math.log(sum) + max - posLogit;
             for (int j = 0; j < rows; j++) {
-                g[i * rows + j] = j == i ? 0 : (g[i * rows + j] / sum - (j == partner ? 1 : 0)) / rows;
+                g[i * rows + j] = j == i ? 0 : (g[i * rows + j] / sum - (j == partner ? 1 : 0)) / counted;
             }
         }
-        loss /= rows;
+        loss /= counted;
         if (!Double.isFinite(loss)) return loss;
         // du_i = sum_j (G_ij + G_ji) u_j / T
         java.util.Arrays.fill(du, 0);

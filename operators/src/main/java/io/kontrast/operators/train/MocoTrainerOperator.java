@@ -100,6 +100,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     public static final String VERSION_ACCUMULATOR = "kontrast.snapshot-version";
     public static final String LOSS_ACCUMULATOR = "kontrast.loss";
     public static final String KNN_ACCUMULATOR = "kontrast.probe-knn200";
+    /** The classifier head's accuracy on the last step (context, sop). */
+    public static final String HEAD_ACCURACY_ACCUMULATOR = "kontrast.head-accuracy";
 
     private final TrainerSettings settings;
 
@@ -127,6 +129,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
     private transient LongMaximum versionAccumulator;
     private transient LatestValue lossAccumulator;
     private transient LatestValue knnAccumulator;
+    private transient LatestValue headAccuracyAccumulator;
     private transient Counter skippedSteps;
     private transient Counter deferredAfterMax;
     private transient Counter rollbacks;
@@ -183,6 +186,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         versionAccumulator = new LongMaximum();
         lossAccumulator = new LatestValue();
         knnAccumulator = new LatestValue();
+        headAccuracyAccumulator = new LatestValue();
+        getRuntimeContext().addAccumulator(HEAD_ACCURACY_ACCUMULATOR, headAccuracyAccumulator);
         getRuntimeContext().addAccumulator(KNN_ACCUMULATOR, knnAccumulator);
         getRuntimeContext().addAccumulator(SAMPLES_SEEN_ACCUMULATOR, samplesSeenAccumulator);
         getRuntimeContext().addAccumulator(STEP_ACCUMULATOR, stepAccumulator);
@@ -209,6 +214,7 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.gauge("snapshotAgeSeconds", () -> lastPublishedAt == 0 ? -1.0
                 : (System.currentTimeMillis() - lastPublishedAt) / 1000.0);
         metrics.gauge("embeddingStd", () -> lastShard == null ? Double.NaN : lastShard.embeddingStd);
+        metrics.gauge("headAccuracy", () -> lastShard == null ? Double.NaN : lastShard.learner.headAccuracy());
         metrics.gauge("stepMillis", () -> lastShard == null ? Double.NaN : lastShard.stepMillis);
         metrics.gauge("stepShare", () -> lastShard == null ? Double.NaN : lastShard.stepShare);
         metrics.gauge("viewsMillis", () -> lastShard == null ? Double.NaN : lastShard.viewsMillis);
@@ -454,6 +460,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         samplesSeenAccumulator.add(p.samplesSeen);
         stepAccumulator.add(p.step);
         lossAccumulator.add(p.lossAverage);
+        double headAccuracy = learner.headAccuracy();
+        if (Double.isFinite(headAccuracy)) headAccuracyAccumulator.add(headAccuracy);
         boolean finished = !midGroup && settings.sampleBudget() > 0 && p.samplesSeen >= settings.sampleBudget();
         if (p.step % settings.snapshotEverySteps() == 0 || finished) {
             publish(s);
@@ -511,6 +519,8 @@ public class MocoTrainerOperator extends AbstractStreamOperator<EncoderSnapshot>
         metrics.put("embedding_std", s.embeddingStd);
         metrics.put("skipped_steps", (double) p.skippedSteps);
         metrics.put("learning_rate", settings.hyperParams().learningRateAt(p.step));
+        double headAccuracy = s.learner.headAccuracy();
+        if (Double.isFinite(headAccuracy)) metrics.put("head_accuracy", headAccuracy);
         if (s.learner.bank() != null) {
             metrics.put("bank_instances", (double) s.learner.bank().filled());
         }

@@ -66,6 +66,7 @@ class ObjectiveGradientTest {
             case "context" -> new ContextPrediction(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
             case "sop" -> ContextPrediction.sentenceOrder(pairs, online.outputDim(), 5, DataType.DOUBLE, 3);
             case "sop-other" -> ContextPrediction.sentenceOrder(pairs, online.outputDim(), 5, DataType.DOUBLE, 3, true);
+            case "sop-contrast" -> ContextPrediction.sentenceOrder(pairs, online.outputDim(), 5, DataType.DOUBLE, 3, true, 0.7, 0.5);
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -170,7 +171,7 @@ class ObjectiveGradientTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop", "sop-other"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop", "sop-other", "sop-contrast"})
     void theObjectivesGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(11);
         LayerNet online = smallEncoder();
@@ -183,7 +184,7 @@ class ObjectiveGradientTest {
         String[] instances = objective instanceof InstDisc d ? knownInstances(d.bank(), rnd) : null;
         // Context prediction: positions of the pairs, one of them without (a pair built by an earlier version).
         int[] targets = !objective.needsTargets() ? null : name.equals("sop") ? new int[] {1, 0, -1, 1}
-                : name.equals("sop-other") ? new int[] {2, 0, -1, 1} : new int[] {5, 0, -1, 7};
+                : name.startsWith("sop-") ? new int[] {2, 0, -1, 1} : new int[] {5, 0, -1, 7};
         FixedBatch batch = new FixedBatch(PAIRS, z, x, instances, targets);
         INDArray dz = Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4);
         double loss = objective.lossAndGradient(batch, dz);
@@ -203,6 +204,74 @@ class ObjectiveGradientTest {
             wrong.addAll(compare(objective.state().get("headParams"), headGrads, lossOf, 1, "head"));
         }
         assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * BYOL's target momentum follows the learning-rate schedule's cosine: the key momentum at each
+     * cycle's start, halfway to 1 at its middle, near 1 at its end, the key momentum again after the
+     * restart; warm-up does not change it. Constant, it is the key momentum throughout.
+     */
+    @org.junit.jupiter.api.Test
+    void byolsTargetMomentumRisesTowardsOneOverEachCosineCycle() {
+        LayerNet online = smallEncoder();
+        Siamese cosine = new Siamese(true, true, true, online, PAIRS, 5, DataType.DOUBLE, 3);
+        Siamese constant = new Siamese(true, true, false, online, PAIRS, 5, DataType.DOUBLE, 3);
+        HyperParams hp = new HyperParams(PAIRS, 8, 0.5, 0.99, 0.1, 0.9, 0, 50, false, 100);
+        org.assertj.core.data.Offset<Double> close = org.assertj.core.data.Offset.offset(1e-12);
+        assertThat(cosine.targetMomentum(hp, 0)).isCloseTo(0.99, close);
+        assertThat(cosine.targetMomentum(hp, 50)).isCloseTo(0.995, close);
+        assertThat(cosine.targetMomentum(hp, 99)).isGreaterThan(0.9999).isLessThan(1);
+        assertThat(cosine.targetMomentum(hp, 100)).isCloseTo(0.99, close);
+        assertThat(cosine.targetMomentum(hp, 200)).isCloseTo(0.995, close);
+        for (long step : new long[] {0, 50, 99, 100, 200}) assertThat(constant.targetMomentum(hp, step)).isEqualTo(0.99);
+        HyperParams flat = new HyperParams(PAIRS, 8, 0.5, 0.99, 0.1, 0.9, 0, 50, false, 0);
+        assertThat(cosine.targetMomentum(flat, 1234)).isCloseTo(0.99, close);
+    }
+
+    /**
+     * Sentence order's content term is NT-Xent in which only pairs of one sample's segments (classes
+     * 0 and 1) score their partner, against all the batch's other rows; a pair of two samples'
+     * segments (2) and one without a class (-1) are negatives only. The term adds its weight times
+     * that to the order head's loss.
+     */
+    @org.junit.jupiter.api.Test
+    void sentenceOrdersContentTermIsNtXentOverEachSamplesOwnSegments() {
+        SplittableRandom rnd = new SplittableRandom(19);
+        INDArray z = random(rnd, 2 * PAIRS * 4L).reshape(2 * PAIRS, 4);
+        int[] targets = {2, 0, -1, 1};
+        FixedBatch batch = new FixedBatch(PAIRS, z, null, null, targets);
+        ContextPrediction alone = ContextPrediction.sentenceOrder(PAIRS, 4, 5, DataType.DOUBLE, 3, true);
+        ContextPrediction both = ContextPrediction.sentenceOrder(PAIRS, 4, 5, DataType.DOUBLE, 3, true, 0.7, 0.5);
+        double headLoss = alone.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
+        double loss = both.lossAndGradient(batch, Nd4j.create(DataType.DOUBLE, 2 * PAIRS, 4));
+        double[] u = unit(z);
+        int rows = 2 * PAIRS;
+        double expected = 0;
+        int anchors = 0;
+        for (int i = 0; i < rows; i++) {
+            int pair = i % PAIRS;
+            if (targets[pair] != 0 && targets[pair] != 1) continue;
+            int partner = (i + PAIRS) % rows;
+            double sum = 0;
+            for (int j = 0; j < rows; j++) {
+                if (j != i) sum += Math.exp(dot(u, i, j) / 0.5);
+            }
+            expected += Math.log(sum) - dot(u, i, partner) / 0.5;
+            anchors++;
+        }
+        expected /= anchors;
+        assertThat(anchors).isEqualTo(4);
+        assertThat(both.contrastLoss()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(loss).isCloseTo(headLoss + 0.7 * expected, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(alone.contrastLoss()).isNaN();
+        assertThatThrownBy(() -> ContextPrediction.sentenceOrder(PAIRS, 4, 5, DataType.DOUBLE, 3, false, -1, 0.5))
+                .hasMessageContaining("contrast weight");
+    }
+
+    private static double dot(double[] u, int i, int j) {
+        double s = 0;
+        for (int c = 0; c < 4; c++) s += u[i * 4 + c] * u[j * 4 + c];
+        return s;
     }
 
     /**
@@ -496,7 +565,7 @@ class ObjectiveGradientTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop", "dim"})
+    @ValueSource(strings = {"simclr", "simsiam-no-stop-gradient", "byol", "instdisc", "context", "sop", "sop-contrast", "dim"})
     void aWholeLearnersGradientMatchesFiniteDifferences(String name) {
         SplittableRandom rnd = new SplittableRandom(12);
         // Split batch norm in two groups: the 2N rows go through the encoder shuffled.
@@ -509,7 +578,7 @@ class ObjectiveGradientTest {
         INDArray a = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
         INDArray b = random(rnd, PAIRS * 32L).reshape(PAIRS, 32);
         if (learner.bank() != null) learner.instances(knownInstances(learner.bank(), rnd));
-        if (learner.needsTargets()) learner.targets(name.equals("sop") ? new int[] {1, 0, 0, 1} : new int[] {3, 6, 1, 4});
+        if (learner.needsTargets()) learner.targets(name.startsWith("sop") ? new int[] {1, 0, 0, 1} : new int[] {3, 6, 1, 4});
         assertThat(learner.lossAndGradient(a, b)).isFinite();
         INDArray analytic = learner.gradients().dup();
         List<String> wrong = compare(learner.params(), analytic, () -> learner.lossAndGradient(a, b), 3, "θ");

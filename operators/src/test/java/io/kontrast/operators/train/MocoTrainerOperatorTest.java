@@ -381,6 +381,14 @@ class MocoTrainerOperatorTest {
         List<EncoderSnapshot> fromOriginal = original.extractOutputValues();
         List<EncoderSnapshot> fromRestored = restored.extractOutputValues();
         assertThat(fromOriginal).extracting(EncoderSnapshot::getObjective).containsOnly(objective);
+        // A classifier head's accuracy goes along in the snapshot's metrics; no other objective has one.
+        for (EncoderSnapshot s : fromOriginal) {
+            if (objective.equals("context") || objective.equals("sop")) {
+                assertThat(s.getMetrics().get("head_accuracy")).isBetween(0.0, 1.0);
+            } else {
+                assertThat(s.getMetrics()).doesNotContainKey("head_accuracy");
+            }
+        }
         // A pair's towers go out as a snapshot each, named by part, of one version.
         int perVersion = paired ? 2 : 1;
         for (int i = 0; i < perVersion; i++) {
